@@ -1,0 +1,44 @@
+//! mraa: provision and operate the Multi-Region Application Architecture.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod names;
+pub mod plan;
+pub mod regions;
+pub mod render;
+pub mod ui;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use cli::{Cli, Command};
+use config::Settings;
+use error::{EXIT_OK, Result};
+
+/// Runs one command line and returns its exit code. Results go to `out`;
+/// progress and errors go to stderr.
+pub async fn run(cli: Cli, out: &mut dyn Write) -> u8 {
+    ui::init_logging(cli.global.verbose, cli.global.quiet);
+    match dispatch(cli, out).await {
+        Ok(code) => code,
+        Err(err) => {
+            ui::report_error(&err, &mut std::io::stderr());
+            err.exit_code()
+        }
+    }
+}
+
+async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "mraa", out);
+            Ok(EXIT_OK)
+        }
+        Command::Render(args) => {
+            let settings = Settings::resolve(&cli.global).await?;
+            render::run(&settings, args, out)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `mraa render`: every template rendered and the manifest, offline.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{OutputFormat, RenderArgs};
+use crate::config::Settings;
+use crate::error::{EXIT_OK, InputError, MraaError, Result};
+use crate::plan::{Kind, Plan};
+
+use super::manifest::Manifest;
+use super::{Rendered, render_all};
+
+pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Result<u8> {
+    let secondary = settings.require_secondary()?;
+    let plan = Plan::new(&settings.app, &settings.primary, secondary);
+    let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+    let manifest = Manifest::new(&plan);
+    let manifest_json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| MraaError::Io(format!("cannot encode the manifest: {e}")))?;
+
+    match (&args.out, settings.output) {
+        (Some(dir), format) => {
+            write_files(dir, &rendered, &manifest_json)?;
+            match format {
+                OutputFormat::Json => writeln!(out, "{manifest_json}"),
+                OutputFormat::Text => writeln!(
+                    out,
+                    "wrote {} templates and manifest.json to {}",
+                    rendered.len(),
+                    dir.display()
+                ),
+            }
+        }
+        (None, OutputFormat::Json) => writeln!(out, "{manifest_json}"),
+        (None, OutputFormat::Text) => write_summary(out, &plan),
+    }
+    .map_err(stdout_error)?;
+    Ok(EXIT_OK)
+}
+
+fn write_files(dir: &Path, rendered: &[Rendered], manifest: &str) -> Result<()> {
+    let unwritable = |path: &Path, e: std::io::Error| {
+        MraaError::from(InputError::OutputUnwritable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+    for template in rendered {
+        let path = dir.join(&template.file);
+        std::fs::write(&path, &template.body).map_err(|e| unwritable(&path, e))?;
+    }
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, format!("{manifest}\n")).map_err(|e| unwritable(&path, e))
+}
+
+fn write_summary(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "app {}: primary {}, secondary {}",
+        plan.app, plan.primary, plan.secondary
+    )?;
+    writeln!(out, "{:<5} {:<13} {:<10} {:<30} regions", "wave", "unit", "kind", "name")?;
+    for wave in plan.waves() {
+        for unit in wave {
+            let kind = match unit.kind {
+                Kind::Stack => "stack",
+                Kind::StackSet => "stack set",
+            };
+            writeln!(
+                out,
+                "{:<5} {:<13} {:<10} {:<30} {}",
+                unit.wave,
+                unit.unit.id(),
+                kind,
+                unit.name,
+                unit.regions.join(", ")
+            )?;
+        }
+    }
+    writeln!(out, "then: S3 replication, DynamoDB replicas, app state, site upload")?;
+    writeln!(out, "(--out DIR writes the templates and manifest.json)")
+}
+
+fn stdout_error(e: std::io::Error) -> MraaError {
+    MraaError::Io(format!("cannot write to stdout: {e}"))
+}

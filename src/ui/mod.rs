@@ -1,0 +1,27 @@
+//! What the user sees on stderr: errors and diagnostics. Results go to the
+//! writer each command is given.
+
+use std::io::{IsTerminal, Write};
+
+use crate::error::MraaError;
+
+/// `-v` shows mraa's own steps, `-vv` its debug detail, `-vvv` the AWS SDK's.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let filter = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "mraa=info",
+        (false, 2) => "mraa=debug",
+        (false, _) => "mraa=trace,aws=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+/// One line per error, `error: ` first, so that CI logs and `grep` work.
+pub fn report_error(err: &MraaError, to: &mut dyn Write) {
+    let _ = writeln!(to, "error: {err}");
+}
