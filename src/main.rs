@@ -4,7 +4,10 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = mraa::cli::Cli::parse();
+    let cli = match mraa::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return ExitCode::from(mraa::ui::report_usage(err)),
+    };
     let code = mraa::run(cli, &mut std::io::stdout().lock()).await;
     ExitCode::from(code)
 }

@@ -9,7 +9,7 @@ use crate::error::MraaError;
 pub fn init_logging(verbose: u8, quiet: bool) {
     let filter = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        (false, 0) => "error,mraa=warn",
         (false, 1) => "mraa=info",
         (false, 2) => "mraa=debug",
         (false, _) => "mraa=trace,aws=debug",
@@ -24,4 +24,27 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 /// One line per error, `error: ` first, so that CI logs and `grep` work.
 pub fn report_error(err: &MraaError, to: &mut dyn Write) {
     let _ = writeln!(to, "error: {err}");
+}
+
+/// Command-line parse errors in the same one-line shape as every other error
+/// (help and version requests are printed as clap renders them).
+pub fn report_usage(err: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return if err.use_stderr() { crate::error::EXIT_USAGE } else { crate::error::EXIT_OK };
+    }
+    let rendered = err.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+        .collect();
+    let line = parts.join("; ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    let _ = writeln!(std::io::stderr(), "error: {line} (see `mraa --help`)");
+    crate::error::EXIT_USAGE
 }

@@ -1,0 +1,180 @@
+//! Bad input is refused before any AWS call: a one-line error naming the
+//! problem, exit code 2, and nothing written.
+
+mod support;
+
+use std::path::Path;
+
+use support::{clean_env, mraa, stderr_of, stdout_of};
+
+const USAGE: i32 = 2;
+
+fn env_with_region() -> Vec<(String, String)> {
+    let mut env = clean_env();
+    env.push(("AWS_REGION".into(), "us-east-1".into()));
+    env
+}
+
+/// Runs `mraa render --out <tmp>/out <args>` and checks the refusal: exit 2,
+/// one `error:` line containing `expected`, no output dir created.
+fn refused(args: &[&str], env: &[(String, String)], config: Option<&str>, expected: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let out_arg = out.display().to_string();
+    let mut full: Vec<String> = vec!["render".into(), "--out".into(), out_arg];
+    if let Some(text) = config {
+        let path = dir.path().join("mraa.yaml");
+        std::fs::write(&path, text).expect("write config");
+        full.push("--config".into());
+        full.push(path.display().to_string());
+    }
+    full.extend(args.iter().map(|a| a.to_string()));
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    let output = mraa(&full, env, Some(dir.path()));
+
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(USAGE), "{full:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line expected, got:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
+    assert!(stdout_of(&output).is_empty(), "nothing on stdout");
+    assert!(!Path::new(&out).exists(), "nothing written");
+}
+
+#[test]
+fn unknown_secondary_region() {
+    refused(
+        &["--secondary", "ap-northeast-9"],
+        &env_with_region(),
+        None,
+        "unknown secondary region `ap-northeast-9`; did you mean `ap-northeast-1`?",
+    );
+}
+
+#[test]
+fn unknown_primary_region() {
+    refused(
+        &["--primary", "moon-1", "--secondary", "eu-west-1"],
+        &clean_env(),
+        None,
+        "unknown primary region `moon-1`",
+    );
+}
+
+#[test]
+fn primary_equal_to_secondary() {
+    refused(
+        &["--secondary", "us-east-1"],
+        &env_with_region(),
+        None,
+        "must differ from the primary (both are us-east-1)",
+    );
+}
+
+#[test]
+fn app_name_with_invalid_characters() {
+    refused(
+        &["--app", "My_Shop", "--secondary", "eu-west-1"],
+        &env_with_region(),
+        None,
+        "invalid app name `My_Shop`: use only lower-case letters, digits and hyphens",
+    );
+}
+
+#[test]
+fn app_name_too_long_for_s3() {
+    let name = "a-very-long-application-name";
+    refused(
+        &["--app", name, "--primary", "ap-southeast-2", "--secondary", "ap-northeast-1"],
+        &clean_env(),
+        None,
+        "S3 allows 63; use at most 22 characters",
+    );
+}
+
+#[test]
+fn malformed_admin_email() {
+    refused(
+        &["--secondary", "eu-west-1"],
+        &env_with_region(),
+        Some("admin_email: admin-at-example.com\n"),
+        "invalid admin e-mail `admin-at-example.com`",
+    );
+}
+
+#[test]
+fn admin_phone_not_e164() {
+    refused(
+        &["--secondary", "eu-west-1"],
+        &env_with_region(),
+        Some("admin_phone: 555-0100\n"),
+        "invalid admin phone `555-0100`: expected E.164",
+    );
+}
+
+#[test]
+fn unreadable_config_file() {
+    refused(
+        &["--secondary", "eu-west-1", "--config", "/nonexistent/mraa.yaml"],
+        &env_with_region(),
+        None,
+        "cannot read config file /nonexistent/mraa.yaml",
+    );
+}
+
+#[test]
+fn malformed_config_file_names_the_line() {
+    refused(
+        &["--secondary", "eu-west-1"],
+        &env_with_region(),
+        Some("app: shop\nprimary: [us-east-1\n"),
+        "line 2",
+    );
+}
+
+#[test]
+fn unknown_config_key_names_the_line() {
+    refused(
+        &["--secondary", "eu-west-1"],
+        &env_with_region(),
+        Some("# settings\napp: shop\nsecondry: eu-west-1\n"),
+        "line 3: unknown field `secondry`",
+    );
+}
+
+#[test]
+fn missing_secondary_region() {
+    refused(&[], &env_with_region(), None, "no secondary region");
+}
+
+#[test]
+fn missing_primary_region() {
+    refused(&["--secondary", "eu-west-1"], &clean_env(), None, "no primary region");
+}
+
+#[test]
+fn invalid_endpoint_url() {
+    refused(
+        &["--secondary", "eu-west-1", "--endpoint-url", "localhost:4566"],
+        &env_with_region(),
+        None,
+        "invalid endpoint URL `localhost:4566`",
+    );
+}
+
+#[test]
+fn unknown_output_format() {
+    refused(
+        &["--secondary", "eu-west-1", "--output", "xml"],
+        &env_with_region(),
+        None,
+        "invalid value 'xml' for '--output <FORMAT>'",
+    );
+}
+
+#[test]
+fn environment_variables_are_validated_like_flags() {
+    let mut env = env_with_region();
+    env.push(("MRAA_SECONDARY".into(), "eu-wets-1".into()));
+    refused(&[], &env, None, "unknown secondary region `eu-wets-1`; did you mean `eu-west-1`?");
+}
