@@ -102,11 +102,11 @@ impl Settings {
             None => FileConfig::default(),
         };
         let profile = args.profile.clone().or(file.profile.clone());
-        let primary = match args.primary.clone().or(file.primary.clone()) {
-            Some(region) => Some(region),
-            None => aws_profile_region(profile.as_deref()).await,
+        let fallback = match args.primary.is_none() && file.primary.is_none() {
+            true => aws_profile_region(profile.as_deref()).await,
+            false => None,
         };
-        Self::merge(args, file, primary)
+        Self::merge(args, file, fallback)
     }
 
     /// The pure part of [`Settings::resolve`]: `primary_fallback` is what the
@@ -114,14 +114,19 @@ impl Settings {
     pub fn merge(
         args: &GlobalArgs,
         file: FileConfig,
-        primary: Option<String>,
+        primary_fallback: Option<String>,
     ) -> Result<Self, InputError> {
         let app = args
             .app
             .clone()
             .or(file.app)
             .unwrap_or_else(|| DEFAULT_APP.to_string());
-        let primary = primary.ok_or(InputError::MissingPrimary)?;
+        let primary = args
+            .primary
+            .clone()
+            .or(file.primary)
+            .or(primary_fallback)
+            .ok_or(InputError::MissingPrimary)?;
         let secondary = args.secondary.clone().or(file.secondary);
         let endpoint_url = args.endpoint_url.clone().or(file.endpoint_url);
         let no_color = args.no_color
@@ -364,6 +369,11 @@ mod tests {
         flags.app = Some("flagged".into());
         let from_flag = merge(&flags, "app: shop\n").expect("valid");
         assert_eq!(from_flag.app, "flagged");
+
+        // The primary: flag, then file, then the AWS environment's region.
+        assert_eq!(from_file.primary, "us-east-1");
+        let file_primary = merge(&args(), "primary: eu-west-1\n").expect("valid");
+        assert_eq!(file_primary.primary, "eu-west-1");
 
         let defaults = merge(&args(), "").expect("valid");
         assert_eq!(defaults.app, DEFAULT_APP);

@@ -1,0 +1,41 @@
+# mraa — the two commands a newcomer needs:
+#   make demo   deploy to a local AWS emulator, show it, tear it down
+#   make test   every test: Rust unit and integration, cfn-lint, emulator runs
+#
+# Python tools (the emulator, cfn-lint) are pinned in tests/requirements.txt and
+# installed into .venv on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+CARGO  ?= cargo
+
+.PHONY: all build test lint fmt venv demo clean
+
+all: build
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+build:
+	$(CARGO) build
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test: venv lint
+	$(CARGO) test
+
+demo: venv build
+	scripts/demo.sh
+
+fmt:
+	$(CARGO) fmt
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)

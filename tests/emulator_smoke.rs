@@ -1,0 +1,136 @@
+//! The rendered object-store template, rolled out as a StackSet to two regions
+//! of the emulator, makes a stack and a bucket in each — checked through the
+//! CloudFormation and S3 APIs, not through mraa.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::{
+    Parameter, PermissionModels, StackSetOperationPreferences, StackSetOperationStatus,
+    StackStatus,
+};
+use mraa::plan::{Plan, Unit};
+use mraa::render::render_unit;
+use support::{ACCOUNT, Emulator};
+
+const PRIMARY: &str = "us-east-1";
+const SECONDARY: &str = "ap-northeast-1";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn object_store_stack_set_reaches_both_regions() {
+    let emulator = Emulator::start("emulator_smoke");
+    let plan = Plan::new("smoke", PRIMARY, SECONDARY);
+    let unit = plan.unit(Unit::ObjectStore).expect("object store planned");
+    let template = render_unit(unit).expect("renders");
+    let parameters: Vec<Parameter> = [
+        ("AppName", "smoke"),
+        ("PrimaryRegion", PRIMARY),
+        ("SecondaryRegion", SECONDARY),
+    ]
+    .iter()
+    .map(|(k, v)| Parameter::builder().parameter_key(*k).parameter_value(*v).build())
+    .collect();
+
+    let cfn = emulator.cloudformation(PRIMARY);
+    cfn.create_stack_set()
+        .stack_set_name(&unit.name)
+        .template_body(&template.body)
+        .set_parameters(Some(parameters))
+        .permission_model(PermissionModels::SelfManaged)
+        .administration_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/mraa-smoke-stackset-admin"))
+        .execution_role_name("mraa-smoke-stackset-exec")
+        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .expect("create StackSet");
+    let operation = cfn
+        .create_stack_instances()
+        .stack_set_name(&unit.name)
+        .accounts(ACCOUNT)
+        .regions(PRIMARY)
+        .regions(SECONDARY)
+        .operation_preferences(
+            StackSetOperationPreferences::builder()
+                .region_concurrency_type(aws_sdk_cloudformation::types::RegionConcurrencyType::Parallel)
+                .failure_tolerance_count(0)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create stack instances");
+    let operation_id = operation.operation_id().expect("operation id");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let described = cfn
+            .describe_stack_set_operation()
+            .stack_set_name(&unit.name)
+            .operation_id(operation_id)
+            .send()
+            .await
+            .expect("describe operation");
+        let status = described.stack_set_operation().and_then(|o| o.status().cloned());
+        match status {
+            Some(StackSetOperationStatus::Succeeded) => break,
+            Some(StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped) => {
+                panic!("operation ended {status:?}")
+            }
+            _ => {
+                assert!(Instant::now() < deadline, "operation still {status:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    let instances = cfn
+        .list_stack_instances()
+        .stack_set_name(&unit.name)
+        .send()
+        .await
+        .expect("list instances");
+    let mut regions: Vec<&str> = instances.summaries().iter().filter_map(|s| s.region()).collect();
+    regions.sort_unstable();
+    assert_eq!(regions, [SECONDARY, PRIMARY]);
+
+    for summary in instances.summaries() {
+        let region = summary.region().expect("instance region");
+        // Found by name, not by the summary's StackId: AWS names instance
+        // stacks `StackSet-<set>-<uuid>`, the emulator `StackSet:<set>`, and the
+        // emulator's summary carries an id that no stack has.
+        let stacks = emulator
+            .cloudformation(region)
+            .list_stacks()
+            .send()
+            .await
+            .expect("list stacks in the instance's own region");
+        let stack = stacks
+            .stack_summaries()
+            .iter()
+            .find(|s| {
+                s.stack_name().is_some_and(|n| {
+                    n.starts_with(&format!("StackSet-{}-", unit.name))
+                        || n == format!("StackSet:{}", unit.name)
+                })
+            })
+            .unwrap_or_else(|| panic!("no stack of {} in {region}", unit.name));
+        assert_eq!(stack.stack_status(), Some(&StackStatus::CreateComplete), "{region}");
+
+        let bucket = format!("mraa-smoke-objects-{ACCOUNT}-{region}");
+        let s3 = emulator.s3(region);
+        s3.head_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("bucket {bucket} exists: {e:?}"));
+        let location = s3
+            .get_bucket_location()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("bucket location");
+        let constraint = location.location_constraint().map(|c| c.as_str()).unwrap_or("us-east-1");
+        let constraint = if constraint.is_empty() { "us-east-1" } else { constraint };
+        assert_eq!(constraint, region, "{bucket} lives in its own region");
+    }
+}
