@@ -55,7 +55,9 @@ pub enum InputError {
     #[error("invalid admin e-mail `{0}`: expected an address like admin@example.com")]
     InvalidEmail(String),
 
-    #[error("invalid admin phone `{0}`: expected E.164, a + and up to 15 digits, like +15555550100")]
+    #[error(
+        "invalid admin phone `{0}`: expected E.164, a + and up to 15 digits, like +15555550100"
+    )]
     InvalidPhone(String),
 
     #[error("invalid admin name `{0}`: expected 1 to 128 printable characters")]
@@ -86,7 +88,19 @@ fn hint_suggestion(suggestion: &Option<&'static str>) -> String {
 }
 
 fn at_line(line: Option<usize>) -> String {
-    line.map(|line| format!(", line {line}")).unwrap_or_default()
+    line.map(|line| format!(", line {line}"))
+        .unwrap_or_default()
+}
+
+/// A failed AWS operation, at a named place: which unit (layer or wiring
+/// step), which region, which resource, and the root cause AWS gave.
+#[derive(Debug, Error)]
+#[error("{unit} in {region}: {resource}: {cause}")]
+pub struct AwsError {
+    pub unit: String,
+    pub region: String,
+    pub resource: String,
+    pub cause: String,
 }
 
 /// Every error a command can end with.
@@ -95,6 +109,15 @@ pub enum MraaError {
     #[error(transparent)]
     Input(#[from] InputError),
 
+    #[error("AWS credentials are missing or invalid: {0}")]
+    Credentials(String),
+
+    #[error("{0}")]
+    Busy(String),
+
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+
     #[error("{0}")]
     Io(String),
 }
@@ -102,8 +125,21 @@ pub enum MraaError {
 impl MraaError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            MraaError::Input(_) => EXIT_USAGE,
-            MraaError::Io(_) => EXIT_FAILED,
+            MraaError::Input(_) | MraaError::Credentials(_) => EXIT_USAGE,
+            MraaError::Busy(_) | MraaError::Aws(_) | MraaError::Io(_) => EXIT_FAILED,
+        }
+    }
+
+    /// The command that retries or fixes this, when there is one.
+    pub fn next_step(&self) -> Option<&'static str> {
+        match self {
+            MraaError::Aws(_) => Some(
+                "fix the cause above, then run `mraa deploy` again: it resumes where it stopped",
+            ),
+            MraaError::Busy(_) => {
+                Some("wait for it to finish (`mraa status`), then run the command again")
+            }
+            _ => None,
         }
     }
 }

@@ -34,16 +34,24 @@ pub enum Kind {
 #[serde(rename_all = "snake_case")]
 pub enum ParamSource {
     Value(String),
-    /// Another unit's stack output, read once that unit is deployed.
-    /// `per_region`: each region's instance takes the output of the same
-    /// region (a StackSet parameter override); otherwise the primary's.
+    /// Another unit's stack output in the primary or the secondary region,
+    /// read once that unit is deployed. (Region-specific values are passed as
+    /// two parameters the template picks from, so that one StackSet operation
+    /// serves both regions instead of one per-region override each.)
     FromOutput {
         unit: Unit,
         output: &'static str,
-        per_region: bool,
+        region: RegionRole,
         /// Used while the output does not exist (e.g. rendering offline).
         default: &'static str,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionRole {
+    Primary,
+    Secondary,
 }
 
 impl Unit {
@@ -118,18 +126,27 @@ impl Unit {
                 ParamSource::FromOutput {
                     unit: Unit::Edge,
                     output: "DistributionId",
-                    per_region: false,
+                    region: RegionRole::Primary,
                     default: "",
                 },
             )],
             Unit::Application => vec![
                 ("AllowedOrigin", value("*")),
                 (
-                    "UserPoolId",
+                    "PrimaryUserPoolId",
                     ParamSource::FromOutput {
                         unit: Unit::Frontend,
                         output: "UserPoolId",
-                        per_region: true,
+                        region: RegionRole::Primary,
+                        default: "",
+                    },
+                ),
+                (
+                    "SecondaryUserPoolId",
+                    ParamSource::FromOutput {
+                        unit: Unit::Frontend,
+                        output: "UserPoolId",
+                        region: RegionRole::Secondary,
                         default: "",
                     },
                 ),
@@ -218,7 +235,10 @@ impl Plan {
                 };
                 let mut parameters = BTreeMap::from([
                     ("AppName".to_string(), ParamSource::Value(app.to_string())),
-                    ("PrimaryRegion".to_string(), ParamSource::Value(primary.to_string())),
+                    (
+                        "PrimaryRegion".to_string(),
+                        ParamSource::Value(primary.to_string()),
+                    ),
                     (
                         "SecondaryRegion".to_string(),
                         ParamSource::Value(secondary.to_string()),
@@ -260,6 +280,13 @@ impl Plan {
     pub fn unit(&self, unit: Unit) -> Option<&PlannedUnit> {
         self.units.iter().find(|u| u.unit == unit)
     }
+
+    pub fn region_of(&self, role: RegionRole) -> &str {
+        match role {
+            RegionRole::Primary => &self.primary,
+            RegionRole::Secondary => &self.secondary,
+        }
+    }
 }
 
 /// The longest chain of dependencies below `unit`.
@@ -281,7 +308,11 @@ mod tests {
         for planned in &plan.units {
             for dep in &planned.depends_on {
                 let dep_wave = plan.unit(*dep).map(|d| d.wave);
-                assert!(dep_wave < Some(planned.wave), "{} after {dep}", planned.unit);
+                assert!(
+                    dep_wave < Some(planned.wave),
+                    "{} after {dep}",
+                    planned.unit
+                );
             }
         }
         let waves: Vec<Vec<Unit>> = plan

@@ -24,6 +24,9 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 /// One line per error, `error: ` first, so that CI logs and `grep` work.
 pub fn report_error(err: &MraaError, to: &mut dyn Write) {
     let _ = writeln!(to, "error: {err}");
+    if let Some(next) = err.next_step() {
+        let _ = writeln!(to, "  next: {next}");
+    }
 }
 
 /// Command-line parse errors in the same one-line shape as every other error
@@ -32,16 +35,24 @@ pub fn report_usage(err: clap::Error) -> u8 {
     use clap::error::ErrorKind;
     if matches!(
         err.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
         let _ = err.print();
-        return if err.use_stderr() { crate::error::EXIT_USAGE } else { crate::error::EXIT_OK };
+        return if err.use_stderr() {
+            crate::error::EXIT_USAGE
+        } else {
+            crate::error::EXIT_OK
+        };
     }
     let rendered = err.render().to_string();
     let parts: Vec<&str> = rendered
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
         .collect();
     let line = parts.join("; ");
     let line = line.strip_prefix("error: ").unwrap_or(&line);
