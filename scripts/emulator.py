@@ -26,6 +26,13 @@ def main() -> int:
         sys.stdout = sys.stderr = log
         os.dup2(log.fileno(), 2)
 
+    # The request recorder writes to a file; one per emulator, never the cwd.
+    import tempfile
+
+    os.environ.setdefault(
+        "MOTO_RECORDER_FILEPATH",
+        os.path.join(tempfile.mkdtemp(prefix="mraa-emulator-"), "recording"),
+    )
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

@@ -82,6 +82,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Deploy (or update) every unit to both regions and wire them together
+    Deploy(crate::deploy::DeployArgs),
     /// Render every template and the deployment manifest; makes no AWS call
     Render(RenderArgs),
     /// Print a shell completion script

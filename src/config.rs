@@ -42,7 +42,10 @@ impl FileConfig {
 
     pub fn parse(path: &Path, text: &str) -> Result<Self, InputError> {
         // An empty file (or only comments) is a valid, empty configuration.
-        if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
             return Ok(Self::default());
         }
         serde_yaml::from_str(text).map_err(|e| {
@@ -288,7 +291,9 @@ fn validate_endpoint(url: &str) -> Result<(), InputError> {
 
 fn validate_admin(admin: &Admin) -> Result<(), InputError> {
     if let Some(name) = &admin.name
-        && (name.trim().is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control))
+        && (name.trim().is_empty()
+            || name.chars().count() > 128
+            || name.chars().any(char::is_control))
     {
         return Err(InputError::InvalidAdminName(name.clone()));
     }
@@ -413,13 +418,28 @@ mod tests {
         for ok in ["admin@example.com", "a.b+tag@sub.example.co.uk"] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["admin", "admin@", "@example.com", "a@b", "a b@example.com", "a@exa mple.com", "a@@example.com", "a@example.c0m"] {
+        for bad in [
+            "admin",
+            "admin@",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@@example.com",
+            "a@example.c0m",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
         for ok in ["+15555550100", "+442071838750"] {
             assert!(is_e164(ok), "{ok}");
         }
-        for bad in ["5555550100", "+0123456", "+1 555 555 0100", "+1234567890123456", "+"] {
+        for bad in [
+            "5555550100",
+            "+0123456",
+            "+1 555 555 0100",
+            "+1234567890123456",
+            "+",
+        ] {
             assert!(!is_e164(bad), "{bad}");
         }
     }

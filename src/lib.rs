@@ -1,13 +1,17 @@
 //! mraa: provision and operate the Multi-Region Application Architecture.
 
+pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod names;
 pub mod plan;
 pub mod regions;
 pub mod render;
+pub mod state;
 pub mod ui;
+pub mod wire;
 
 use std::io::Write;
 
@@ -35,6 +39,10 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "mraa", out);
             Ok(EXIT_OK)
+        }
+        Command::Deploy(args) => {
+            let settings = Settings::resolve(&cli.global).await?;
+            deploy::run(&settings, args, out).await
         }
         Command::Render(args) => {
             let settings = Settings::resolve(&cli.global).await?;

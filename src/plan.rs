@@ -164,7 +164,7 @@ impl std::fmt::Display for Unit {
 
 /// A step mraa performs itself after the layers, because no single-region
 /// template can express it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WiringStep {
     S3Replication,

@@ -34,7 +34,11 @@ fn refused(args: &[&str], env: &[(String, String)], config: Option<&str>, expect
 
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(USAGE), "{full:?}: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line expected, got:\n{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line expected, got:\n{stderr}"
+    );
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
     assert!(stdout_of(&output).is_empty(), "nothing on stdout");
@@ -85,7 +89,14 @@ fn app_name_with_invalid_characters() {
 fn app_name_too_long_for_s3() {
     let name = "a-very-long-application-name";
     refused(
-        &["--app", name, "--primary", "ap-southeast-2", "--secondary", "ap-northeast-1"],
+        &[
+            "--app",
+            name,
+            "--primary",
+            "ap-southeast-2",
+            "--secondary",
+            "ap-northeast-1",
+        ],
         &clean_env(),
         None,
         "S3 allows 63; use at most 22 characters",
@@ -115,7 +126,12 @@ fn admin_phone_not_e164() {
 #[test]
 fn unreadable_config_file() {
     refused(
-        &["--secondary", "eu-west-1", "--config", "/nonexistent/mraa.yaml"],
+        &[
+            "--secondary",
+            "eu-west-1",
+            "--config",
+            "/nonexistent/mraa.yaml",
+        ],
         &env_with_region(),
         None,
         "cannot read config file /nonexistent/mraa.yaml",
@@ -149,13 +165,23 @@ fn missing_secondary_region() {
 
 #[test]
 fn missing_primary_region() {
-    refused(&["--secondary", "eu-west-1"], &clean_env(), None, "no primary region");
+    refused(
+        &["--secondary", "eu-west-1"],
+        &clean_env(),
+        None,
+        "no primary region",
+    );
 }
 
 #[test]
 fn invalid_endpoint_url() {
     refused(
-        &["--secondary", "eu-west-1", "--endpoint-url", "localhost:4566"],
+        &[
+            "--secondary",
+            "eu-west-1",
+            "--endpoint-url",
+            "localhost:4566",
+        ],
         &env_with_region(),
         None,
         "invalid endpoint URL `localhost:4566`",
@@ -176,5 +202,10 @@ fn unknown_output_format() {
 fn environment_variables_are_validated_like_flags() {
     let mut env = env_with_region();
     env.push(("MRAA_SECONDARY".into(), "eu-wets-1".into()));
-    refused(&[], &env, None, "unknown secondary region `eu-wets-1`; did you mean `eu-west-1`?");
+    refused(
+        &[],
+        &env,
+        None,
+        "unknown secondary region `eu-wets-1`; did you mean `eu-west-1`?",
+    );
 }

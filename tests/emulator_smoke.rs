@@ -7,8 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{
-    Parameter, PermissionModels, StackSetOperationPreferences, StackSetOperationStatus,
-    StackStatus,
+    Parameter, PermissionModels, StackSetOperationPreferences, StackSetOperationStatus, StackStatus,
 };
 use mraa::plan::{Plan, Unit};
 use mraa::render::render_unit;
@@ -29,7 +28,12 @@ async fn object_store_stack_set_reaches_both_regions() {
         ("SecondaryRegion", SECONDARY),
     ]
     .iter()
-    .map(|(k, v)| Parameter::builder().parameter_key(*k).parameter_value(*v).build())
+    .map(|(k, v)| {
+        Parameter::builder()
+            .parameter_key(*k)
+            .parameter_value(*v)
+            .build()
+    })
     .collect();
 
     let cfn = emulator.cloudformation(PRIMARY);
@@ -38,7 +42,9 @@ async fn object_store_stack_set_reaches_both_regions() {
         .template_body(&template.body)
         .set_parameters(Some(parameters))
         .permission_model(PermissionModels::SelfManaged)
-        .administration_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/mraa-smoke-stackset-admin"))
+        .administration_role_arn(format!(
+            "arn:aws:iam::{ACCOUNT}:role/mraa-smoke-stackset-admin"
+        ))
         .execution_role_name("mraa-smoke-stackset-exec")
         .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
         .send()
@@ -52,7 +58,9 @@ async fn object_store_stack_set_reaches_both_regions() {
         .regions(SECONDARY)
         .operation_preferences(
             StackSetOperationPreferences::builder()
-                .region_concurrency_type(aws_sdk_cloudformation::types::RegionConcurrencyType::Parallel)
+                .region_concurrency_type(
+                    aws_sdk_cloudformation::types::RegionConcurrencyType::Parallel,
+                )
                 .failure_tolerance_count(0)
                 .build(),
         )
@@ -70,7 +78,9 @@ async fn object_store_stack_set_reaches_both_regions() {
             .send()
             .await
             .expect("describe operation");
-        let status = described.stack_set_operation().and_then(|o| o.status().cloned());
+        let status = described
+            .stack_set_operation()
+            .and_then(|o| o.status().cloned());
         match status {
             Some(StackSetOperationStatus::Succeeded) => break,
             Some(StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped) => {
@@ -89,7 +99,11 @@ async fn object_store_stack_set_reaches_both_regions() {
         .send()
         .await
         .expect("list instances");
-    let mut regions: Vec<&str> = instances.summaries().iter().filter_map(|s| s.region()).collect();
+    let mut regions: Vec<&str> = instances
+        .summaries()
+        .iter()
+        .filter_map(|s| s.region())
+        .collect();
     regions.sort_unstable();
     assert_eq!(regions, [SECONDARY, PRIMARY]);
 
@@ -114,7 +128,11 @@ async fn object_store_stack_set_reaches_both_regions() {
                 })
             })
             .unwrap_or_else(|| panic!("no stack of {} in {region}", unit.name));
-        assert_eq!(stack.stack_status(), Some(&StackStatus::CreateComplete), "{region}");
+        assert_eq!(
+            stack.stack_status(),
+            Some(&StackStatus::CreateComplete),
+            "{region}"
+        );
 
         let bucket = format!("mraa-smoke-objects-{ACCOUNT}-{region}");
         let s3 = emulator.s3(region);
@@ -129,8 +147,15 @@ async fn object_store_stack_set_reaches_both_regions() {
             .send()
             .await
             .expect("bucket location");
-        let constraint = location.location_constraint().map(|c| c.as_str()).unwrap_or("us-east-1");
-        let constraint = if constraint.is_empty() { "us-east-1" } else { constraint };
+        let constraint = location
+            .location_constraint()
+            .map(|c| c.as_str())
+            .unwrap_or("us-east-1");
+        let constraint = if constraint.is_empty() {
+            "us-east-1"
+        } else {
+            constraint
+        };
         assert_eq!(constraint, region, "{bucket} lives in its own region");
     }
 }

@@ -30,6 +30,9 @@ fn example_config_mentions_every_key() {
         .collect();
     assert!(keys.len() >= 10, "{listed}");
     for key in keys {
-        assert!(EXAMPLE.contains(&format!("{key}:")), "examples/mraa.yaml lacks `{key}`");
+        assert!(
+            EXAMPLE.contains(&format!("{key}:")),
+            "examples/mraa.yaml lacks `{key}`"
+        );
     }
 }

@@ -14,6 +14,14 @@ pub fn layer_file(path: &str) -> Option<&'static [u8]> {
     find(LAYERS, path)
 }
 
+/// Every layer file under `prefix` (`layers/frontend/site/`), with its path.
+pub fn layer_files_under(prefix: &str) -> impl Iterator<Item = (&'static str, &'static [u8])> + '_ {
+    LAYERS
+        .iter()
+        .filter(move |(path, _)| path.starts_with(prefix))
+        .map(|(path, bytes)| (*path, *bytes))
+}
+
 fn find(table: &'static [(&'static str, &'static [u8])], path: &str) -> Option<&'static [u8]> {
     table
         .iter()

@@ -61,7 +61,11 @@ fn write_summary(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
         "app {}: primary {}, secondary {}",
         plan.app, plan.primary, plan.secondary
     )?;
-    writeln!(out, "{:<5} {:<13} {:<10} {:<30} regions", "wave", "unit", "kind", "name")?;
+    writeln!(
+        out,
+        "{:<5} {:<13} {:<10} {:<30} regions",
+        "wave", "unit", "kind", "name"
+    )?;
     for wave in plan.waves() {
         for unit in wave {
             let kind = match unit.kind {
@@ -79,7 +83,10 @@ fn write_summary(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
             )?;
         }
     }
-    writeln!(out, "then: S3 replication, DynamoDB replicas, app state, site upload")?;
+    writeln!(
+        out,
+        "then: S3 replication, DynamoDB replicas, app state, site upload"
+    )?;
     writeln!(out, "(--out DIR writes the templates and manifest.json)")
 }
 

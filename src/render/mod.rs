@@ -23,7 +23,9 @@ pub enum RenderError {
     MissingTemplate(String),
     #[error("template {template} includes {path}, which is not built into this mraa binary")]
     MissingInclude { template: String, path: String },
-    #[error("{path} is {len} characters once inlined into {template}; CloudFormation allows {ZIPFILE_LIMIT}")]
+    #[error(
+        "{path} is {len} characters once inlined into {template}; CloudFormation allows {ZIPFILE_LIMIT}"
+    )]
     IncludeTooLarge {
         template: String,
         path: String,
@@ -112,7 +114,8 @@ mod tests {
 
     #[test]
     fn an_unknown_include_is_an_error() {
-        let err = expand_includes("t.yaml", "  # mraa:include layers/nope.py\n").expect_err("missing");
+        let err =
+            expand_includes("t.yaml", "  # mraa:include layers/nope.py\n").expect_err("missing");
         assert!(matches!(err, RenderError::MissingInclude { .. }));
     }
 }

@@ -74,14 +74,15 @@ impl Emulator {
 
     /// SDK configuration for one region, pointing at the emulator.
     pub fn sdk_config(&self, region: &str) -> SdkConfig {
-        let credentials = aws_credential_types::Credentials::new("testing", "testing", None, None, "emulator");
+        let credentials =
+            aws_credential_types::Credentials::new("testing", "testing", None, None, "emulator");
         SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-                credentials,
-            ))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
             .build()
     }
 
@@ -119,7 +120,9 @@ impl Emulator {
         )
         .expect("send control request");
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read control response");
+        stream
+            .read_to_string(&mut response)
+            .expect("read control response");
         response
             .split_once("\r\n\r\n")
             .map(|(_, body)| body.to_string())
@@ -151,7 +154,10 @@ pub fn clean_env() -> Vec<(String, String)> {
         std::fs::write(empty.join(file), "").expect("write an empty AWS config file");
     }
     vec![
-        ("AWS_CONFIG_FILE".into(), empty.join("config").display().to_string()),
+        (
+            "AWS_CONFIG_FILE".into(),
+            empty.join("config").display().to_string(),
+        ),
         (
             "AWS_SHARED_CREDENTIALS_FILE".into(),
             empty.join("credentials").display().to_string(),

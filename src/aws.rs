@@ -1,0 +1,189 @@
+//! AWS clients: one SDK configuration loaded once (profile, credentials,
+//! endpoint, retries), then one client per (service, region), passed down
+//! explicitly. Never a process-wide region.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+
+use crate::config::Settings;
+use crate::error::{AwsError, MraaError, Result};
+
+/// Retries: the SDK's standard mode (exponential backoff with jitter, and a
+/// retry-quota token bucket that stops retry storms), with more attempts than
+/// its default 3 because a deploy makes hundreds of calls and throttling on
+/// CloudFormation and S3 control planes is routine under load.
+pub const MAX_ATTEMPTS: u32 = 6;
+/// A region that does not accept a TCP connection in this time is treated as
+/// unreachable (status exits 4 instead of hanging).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// One HTTP attempt; a whole call may take `MAX_ATTEMPTS` of them.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The identity behind the credentials.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
+}
+
+/// The clients of one region.
+#[derive(Clone, Debug)]
+pub struct RegionClients {
+    pub region: String,
+    pub cfn: aws_sdk_cloudformation::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+/// Clients for the deployment's two regions and the global services.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub primary: RegionClients,
+    pub secondary: RegionClients,
+    /// CloudFront is global; its control plane lives in us-east-1.
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// True when calls go to an endpoint other than AWS's own (an emulator):
+    /// effects such an endpoint cannot show are reported as unverified.
+    pub custom_endpoint: bool,
+}
+
+impl Aws {
+    /// Builds every client from one loaded configuration. Makes no AWS call.
+    pub async fn new(settings: &Settings, secondary: &str) -> Aws {
+        let base = load(settings).await;
+        let custom_endpoint = base.endpoint_url().is_some();
+        Aws {
+            primary: RegionClients::new(&base, &settings.primary, custom_endpoint),
+            secondary: RegionClients::new(&base, secondary, custom_endpoint),
+            cloudfront: aws_sdk_cloudfront::Client::new(&in_region(&base, "us-east-1")),
+            sts: aws_sdk_sts::Client::new(&base),
+            custom_endpoint,
+        }
+    }
+
+    pub fn regions(&self) -> [&RegionClients; 2] {
+        [&self.primary, &self.secondary]
+    }
+
+    pub fn region(&self, region: &str) -> &RegionClients {
+        if self.secondary.region == region {
+            &self.secondary
+        } else {
+            &self.primary
+        }
+    }
+
+    /// Who the credentials belong to: checks them once, before any change.
+    pub async fn caller(&self) -> Result<Caller> {
+        let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
+            MraaError::Credentials(format!(
+                "{}; check AWS_PROFILE/--profile, AWS_ACCESS_KEY_ID or `aws sso login`",
+                sdk_message(&e)
+            ))
+        })?;
+        match (identity.account(), identity.arn()) {
+            (Some(account), Some(arn)) => Ok(Caller {
+                account: account.to_string(),
+                arn: arn.to_string(),
+            }),
+            _ => Err(MraaError::Credentials(
+                "the caller identity has no account or ARN".into(),
+            )),
+        }
+    }
+}
+
+impl RegionClients {
+    fn new(base: &SdkConfig, region: &str, custom_endpoint: bool) -> RegionClients {
+        let config = in_region(base, region);
+        // Emulators serve buckets on one host: no virtual-hosted names.
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(custom_endpoint)
+            .build();
+        RegionClients {
+            region: region.to_string(),
+            cfn: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+        }
+    }
+}
+
+async fn load(settings: &Settings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(settings.primary.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        );
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+fn in_region(base: &SdkConfig, region: &str) -> SdkConfig {
+    base.to_builder()
+        .region(Region::new(region.to_string()))
+        .build()
+}
+
+/// `Code: message` of a service error, or the whole error chain otherwise
+/// (connection refused, timeouts, credential problems).
+pub fn sdk_message<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => match err {
+            // A body the SDK could not read; the raw response is noise here.
+            SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+                format!("the service's response could not be read: {err}")
+            }
+            _ => aws_sdk_cloudformation::error::DisplayErrorContext(err).to_string(),
+        },
+    }
+}
+
+/// True when the error means the named resource does not exist.
+pub fn is_not_found<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    let code = err.code().unwrap_or_default();
+    let message = err.message().unwrap_or_default();
+    code.contains("NotFound")
+        || code == "NoSuchBucket"
+        || code == "NoSuchKey"
+        || code == "ResourceNotFoundException"
+        || (code == "ValidationError" && message.contains("does not exist"))
+}
+
+/// An AWS failure at a named place.
+pub fn aws_error(
+    unit: impl Into<String>,
+    region: impl Into<String>,
+    resource: impl Into<String>,
+    cause: impl Into<String>,
+) -> MraaError {
+    MraaError::Aws(AwsError {
+        unit: unit.into(),
+        region: region.into(),
+        resource: resource.into(),
+        cause: cause.into(),
+    })
+}

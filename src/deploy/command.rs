@@ -1,0 +1,588 @@
+//! `mraa deploy`: the command itself — preflight, scheduling, summary.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::aws::{Aws, aws_error, sdk_message};
+use crate::cli::OutputFormat;
+use crate::config::Settings;
+use crate::error::{EXIT_FAILED, EXIT_OK, InputError, MraaError, Result};
+use crate::plan::{Kind, Plan, Unit, WiringStep};
+use crate::render::{Rendered, render_all};
+use crate::state;
+use crate::ui::progress::{Reporter, Status};
+use crate::wire::{self, Verdict};
+
+use super::stack::{self, StackSpec};
+use super::stack_set::{self, StackSetSpec};
+use super::{Change, Ctx, Outputs, resolve_parameters};
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DeployArgs {
+    /// Also write the endpoints (site URL, API URLs, buckets, tables, user
+    /// pools) to this file as JSON
+    #[arg(long, value_name = "PATH")]
+    pub outputs_file: Option<PathBuf>,
+}
+
+/// A node of the deploy graph: a unit, or a wiring step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Node {
+    Unit(Unit),
+    Wire(WiringStep),
+}
+
+impl Node {
+    fn name(self) -> String {
+        match self {
+            Node::Unit(u) => u.id().to_string(),
+            Node::Wire(w) => serde_json::to_value(w)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn needs(self) -> Vec<Node> {
+        match self {
+            Node::Unit(u) => u.depends_on().iter().map(|&d| Node::Unit(d)).collect(),
+            Node::Wire(w) => {
+                let mut needs: Vec<Node> = w.after().iter().map(|&d| Node::Unit(d)).collect();
+                // The state item is written once its table is global, so the
+                // secondary's copy exists from the start where AWS shows it.
+                if w == WiringStep::AppState {
+                    needs.push(Node::Wire(WiringStep::DynamodbReplicas));
+                }
+                needs
+            }
+        }
+    }
+}
+
+/// What one node did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub step: String,
+    pub change: Change,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub region: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+struct NodeDone {
+    result: StepResult,
+    outputs: Option<BTreeMap<String, BTreeMap<String, String>>>,
+    site_domain: Option<String>,
+}
+
+pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) -> Result<u8> {
+    // Everything that can be checked offline is, before any AWS call.
+    let secondary = settings.require_secondary()?.to_string();
+    let plan = Plan::new(&settings.app, &settings.primary, &secondary);
+    let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+    if let Some(path) = &args.outputs_file
+        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(InputError::OutputUnwritable {
+            path: path.clone(),
+            reason: "its directory does not exist".into(),
+        }
+        .into());
+    }
+
+    let reporter = Arc::new(Reporter::new(settings, Box::new(std::io::stdout())));
+    let aws = Aws::new(settings, &secondary).await;
+    let caller = aws.caller().await?;
+    reporter.note(&format!(
+        "deploying app {} to {} (primary) and {} as {} (account {})",
+        settings.app, settings.primary, secondary, caller.arn, caller.account
+    ));
+    let ctx = Arc::new(Ctx {
+        aws,
+        account: caller.account,
+        caller_arn: caller.arn,
+        app: settings.app.clone(),
+        plan,
+        run_id: run_id(),
+        reporter: reporter.clone(),
+    });
+    refuse_if_busy(&ctx).await?;
+
+    let (results, outputs, site_domain, failure) = schedule(&ctx, &rendered).await;
+    let summary = Summary::new(&ctx, results, &outputs, site_domain, failure.as_ref());
+    if let Some(path) = &args.outputs_file {
+        let text = serde_json::to_string_pretty(&summary.endpoints)
+            .map_err(|e| MraaError::Io(e.to_string()))?;
+        std::fs::write(path, format!("{text}\n")).map_err(|e| {
+            MraaError::from(InputError::OutputUnwritable {
+                path: path.clone(),
+                reason: e.to_string(),
+            })
+        })?;
+    }
+    if !reporter.json_summary(&summary) && settings.output == OutputFormat::Text {
+        summary
+            .write_text(out)
+            .map_err(|e| MraaError::Io(e.to_string()))?;
+    }
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(EXIT_OK),
+    }
+    .or_else(|err| {
+        if settings.output == OutputFormat::Json {
+            crate::ui::report_error(&err, &mut std::io::stderr());
+            Ok(EXIT_FAILED)
+        } else {
+            Err(err)
+        }
+    })
+}
+
+/// Runs every node as soon as what it needs is done; independent nodes run
+/// concurrently. After a failure nothing new starts, running nodes finish.
+async fn schedule(
+    ctx: &Arc<Ctx>,
+    rendered: &[Rendered],
+) -> (Vec<StepResult>, Outputs, Option<String>, Option<MraaError>) {
+    let mut pending: Vec<Node> = Unit::ALL
+        .iter()
+        .map(|&u| Node::Unit(u))
+        .chain(WiringStep::ALL.iter().map(|&w| Node::Wire(w)))
+        .collect();
+    let mut done: HashSet<Node> = HashSet::new();
+    let mut outputs = Outputs::default();
+    let mut results = Vec::new();
+    let mut site_domain = None;
+    let mut failure = None;
+    let mut running: JoinSet<(Node, Result<NodeDone>)> = JoinSet::new();
+
+    loop {
+        if failure.is_none() {
+            let ready: Vec<Node> = pending
+                .iter()
+                .copied()
+                .filter(|n| n.needs().iter().all(|d| done.contains(d)))
+                .collect();
+            for node in ready {
+                pending.retain(|n| *n != node);
+                let ctx = ctx.clone();
+                let snapshot = outputs.clone();
+                let body = match node {
+                    Node::Unit(u) => rendered
+                        .iter()
+                        .find(|r| r.file == u.template_file())
+                        .map(|r| r.body.clone()),
+                    Node::Wire(_) => None,
+                };
+                running.spawn(async move {
+                    let result = run_node(&ctx, node, body, &snapshot).await;
+                    (node, result)
+                });
+            }
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        match joined {
+            Ok((node, Ok(finished))) => {
+                report_result(ctx, &finished.result);
+                if let (Node::Unit(unit), Some(unit_outputs)) = (node, finished.outputs) {
+                    outputs.insert(unit, unit_outputs);
+                }
+                if finished.site_domain.is_some() {
+                    site_domain = finished.site_domain;
+                }
+                results.push(finished.result);
+                done.insert(node);
+            }
+            Ok((node, Err(err))) => {
+                ctx.reporter
+                    .event(&node.name(), None, Status::Failed, Some(err.to_string()));
+                failure.get_or_insert(err);
+            }
+            Err(join_error) => {
+                failure.get_or_insert(MraaError::Io(format!("a deploy task failed: {join_error}")));
+            }
+        }
+    }
+    (results, outputs, site_domain, failure)
+}
+
+async fn run_node(
+    ctx: &Ctx,
+    node: Node,
+    body: Option<String>,
+    outputs: &Outputs,
+) -> Result<NodeDone> {
+    let name = node.name();
+    let mut done = NodeDone {
+        result: StepResult {
+            step: name.clone(),
+            change: Change::Unchanged,
+            checks: Vec::new(),
+        },
+        outputs: None,
+        site_domain: None,
+    };
+    let outcome = match node {
+        Node::Unit(unit) => {
+            let planned = ctx
+                .plan
+                .unit(unit)
+                .ok_or_else(|| MraaError::Io(format!("{unit} is not planned")))?;
+            let body = body.ok_or_else(|| MraaError::Io(format!("{unit} was not rendered")))?;
+            let parameters = resolve_parameters(&ctx.plan, planned, outputs);
+            let outcome = match planned.kind {
+                Kind::Stack => {
+                    let spec = StackSpec {
+                        unit: &name,
+                        name: &planned.name,
+                        body: &body,
+                        parameters: &parameters,
+                    };
+                    stack::deploy(ctx, &ctx.aws.primary.cfn, &spec).await?
+                }
+                Kind::StackSet => {
+                    let spec = StackSetSpec {
+                        unit: &name,
+                        name: &planned.name,
+                        body: &body,
+                        parameters: &parameters,
+                        regions: &planned.regions,
+                    };
+                    stack_set::deploy(ctx, &spec).await?
+                }
+            };
+            done.result.change = outcome.change;
+            for region in outcome.outputs.keys() {
+                done.result.checks.push(Check {
+                    region: region.clone(),
+                    verdict: Verdict::Ok,
+                });
+            }
+            let mut merged = outputs.clone();
+            merged.insert(unit, outcome.outputs.clone());
+            done.outputs = Some(outcome.outputs);
+            match unit {
+                Unit::Edge => {
+                    let (domain, verdict) =
+                        wire::cloudfront::verify_distribution(ctx, &merged).await?;
+                    done.site_domain = domain;
+                    done.result.checks = vec![Check {
+                        region: ctx.aws.primary.region.clone(),
+                        verdict,
+                    }];
+                }
+                Unit::Frontend => {
+                    for (region, verdict) in
+                        wire::cloudfront::verify_website_policies(ctx, &merged).await?
+                    {
+                        if let Verdict::Unverified(reason) = verdict {
+                            done.result.checks.push(Check {
+                                region,
+                                verdict: Verdict::Unverified(format!(
+                                    "website bucket policy: {reason}"
+                                )),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return Ok(done);
+        }
+        Node::Wire(WiringStep::S3Replication) => wire::s3::wire(ctx, outputs).await?,
+        Node::Wire(WiringStep::DynamodbReplicas) => wire::dynamodb::wire(ctx).await?,
+        Node::Wire(WiringStep::AppState) => state::seed(ctx).await?,
+        Node::Wire(WiringStep::SiteUpload) => wire::site::wire(ctx, outputs).await?,
+    };
+    done.result.change = outcome.change;
+    done.result.checks = outcome
+        .checks
+        .into_iter()
+        .map(|(region, verdict)| Check { region, verdict })
+        .collect();
+    Ok(done)
+}
+
+fn report_result(ctx: &Ctx, result: &StepResult) {
+    let status = match result.change {
+        Change::Created => Status::Created,
+        Change::Updated => Status::Updated,
+        Change::Unchanged => Status::Unchanged,
+    };
+    for check in &result.checks {
+        match &check.verdict {
+            Verdict::Ok => ctx.report(&result.step, &check.region, status, ""),
+            Verdict::Unverified(reason) => {
+                ctx.report(&result.step, &check.region, Status::Unverified, reason)
+            }
+        }
+    }
+    if result.checks.is_empty() {
+        ctx.reporter.event(&result.step, None, status, None);
+    }
+}
+
+/// Another operation on this app's stacks or StackSets: refuse to start.
+async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
+    let cfn = &ctx.aws.primary.cfn;
+    let checks = ctx.plan.units.iter().map(|planned| async move {
+        let region = &ctx.aws.primary.region;
+        match planned.kind {
+            Kind::Stack => {
+                let stack = stack::describe(cfn, &planned.name)
+                    .await
+                    .map_err(|e| aws_error(planned.unit.id(), region, &planned.name, e))?;
+                let status = stack.and_then(|s| s.stack_status().cloned());
+                match status {
+                    Some(s) if s.as_str().ends_with("_IN_PROGRESS") => Ok(Some(format!(
+                        "stack {} is {} in {region}",
+                        planned.name,
+                        s.as_str()
+                    ))),
+                    _ => Ok(None),
+                }
+            }
+            Kind::StackSet => {
+                let operations = cfn
+                    .list_stack_set_operations()
+                    .stack_set_name(&planned.name)
+                    .send()
+                    .await;
+                match operations {
+                    Ok(out) => Ok(out
+                        .summaries()
+                        .iter()
+                        .find(|o| {
+                            matches!(
+                                o.status().map(|s| s.as_str()),
+                                Some("RUNNING" | "QUEUED" | "STOPPING")
+                            )
+                        })
+                        .map(|o| {
+                            format!(
+                                "StackSet {} has operation {} ({}) {}",
+                                planned.name,
+                                o.operation_id().unwrap_or("?"),
+                                o.action().map(|a| a.as_str()).unwrap_or("?"),
+                                o.status().map(|s| s.as_str()).unwrap_or("?"),
+                            )
+                        })),
+                    Err(e) if crate::aws::is_not_found(&e) => Ok(None),
+                    Err(e) => Err(aws_error(
+                        planned.unit.id(),
+                        region,
+                        &planned.name,
+                        sdk_message(&e),
+                    )),
+                }
+            }
+        }
+    });
+    let busy: Vec<String> = futures::future::try_join_all(checks)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    if busy.is_empty() {
+        Ok(())
+    } else {
+        Err(MraaError::Busy(format!(
+            "another operation on app {} is in progress: {}",
+            ctx.app,
+            busy.join("; ")
+        )))
+    }
+}
+
+fn run_id() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("mraa-{}-{:04}", now.as_secs(), now.subsec_micros() % 10_000)
+}
+
+/// The final account of a deploy: printed for people, or one JSON object.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    schema_version: u32,
+    result: &'static str,
+    no_changes: bool,
+    app: String,
+    account: String,
+    primary: String,
+    secondary: String,
+    elapsed_s: f64,
+    steps: Vec<StepResult>,
+    unverified: Vec<Unverified>,
+    endpoints: Endpoints,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Unverified {
+    step: String,
+    region: String,
+    reason: String,
+}
+
+/// What a user or a pipeline needs to reach the deployment.
+#[derive(Debug, Serialize)]
+pub struct Endpoints {
+    site_url: Option<String>,
+    regions: BTreeMap<String, RegionOutputs>,
+}
+
+#[derive(Debug, Serialize)]
+struct RegionOutputs {
+    #[serde(flatten)]
+    endpoints: wire::site::RegionEndpoints,
+    object_bucket: String,
+    website_bucket: String,
+    tables: Vec<String>,
+}
+
+impl Summary {
+    fn new(
+        ctx: &Ctx,
+        mut steps: Vec<StepResult>,
+        outputs: &Outputs,
+        site_domain: Option<String>,
+        failure: Option<&MraaError>,
+    ) -> Summary {
+        let order = |s: &StepResult| {
+            Unit::ALL
+                .iter()
+                .position(|u| u.id() == s.step)
+                .unwrap_or(Unit::ALL.len())
+        };
+        steps.sort_by_key(order);
+        let unverified = steps
+            .iter()
+            .flat_map(|s| {
+                s.checks.iter().filter_map(|c| match &c.verdict {
+                    Verdict::Unverified(reason) => Some(Unverified {
+                        step: s.step.clone(),
+                        region: c.region.clone(),
+                        reason: reason.clone(),
+                    }),
+                    Verdict::Ok => None,
+                })
+            })
+            .collect();
+        let regions = ctx
+            .aws
+            .regions()
+            .iter()
+            .map(|c| {
+                let region = c.region.clone();
+                let outputs = RegionOutputs {
+                    endpoints: wire::site::endpoints(&ctx.app, &region, outputs),
+                    object_bucket: crate::names::bucket_name(
+                        &ctx.app,
+                        "objects",
+                        &ctx.account,
+                        &region,
+                    ),
+                    website_bucket: crate::names::bucket_name(
+                        &ctx.app,
+                        "website",
+                        &ctx.account,
+                        &region,
+                    ),
+                    tables: crate::names::GLOBAL_TABLES
+                        .iter()
+                        .map(|t| crate::names::table_name(&ctx.app, t))
+                        .collect(),
+                };
+                (region, outputs)
+            })
+            .collect();
+        Summary {
+            kind: "summary",
+            schema_version: 1,
+            result: if failure.is_some() { "failed" } else { "ok" },
+            no_changes: failure.is_none() && steps.iter().all(|s| s.change == Change::Unchanged),
+            app: ctx.app.clone(),
+            account: ctx.account.clone(),
+            primary: ctx.aws.primary.region.clone(),
+            secondary: ctx.aws.secondary.region.clone(),
+            elapsed_s: (ctx.reporter.elapsed().as_millis() as f64) / 1000.0,
+            steps,
+            unverified,
+            endpoints: Endpoints {
+                site_url: site_domain.map(|d| format!("https://{d}")),
+                regions,
+            },
+            error: failure.map(|e| e.to_string()),
+        }
+    }
+
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.no_changes {
+            writeln!(
+                out,
+                "no changes: app {} is up to date ({:.1}s)",
+                self.app, self.elapsed_s
+            )?;
+        } else if self.result == "ok" {
+            writeln!(
+                out,
+                "deployed app {} to {} (primary) and {} in {:.1}s",
+                self.app, self.primary, self.secondary, self.elapsed_s
+            )?;
+        } else {
+            writeln!(
+                out,
+                "deploy of app {} FAILED after {:.1}s",
+                self.app, self.elapsed_s
+            )?;
+        }
+        for (label, change) in [
+            ("created", Change::Created),
+            ("updated", Change::Updated),
+            ("unchanged", Change::Unchanged),
+        ] {
+            let steps: Vec<&str> = self
+                .steps
+                .iter()
+                .filter(|s| s.change == change)
+                .map(|s| s.step.as_str())
+                .collect();
+            if !steps.is_empty() {
+                writeln!(out, "  {label:<10} {}", steps.join(", "))?;
+            }
+        }
+        for u in &self.unverified {
+            writeln!(out, "  unverified {} ({}): {}", u.step, u.region, u.reason)?;
+        }
+        match &self.endpoints.site_url {
+            Some(url) => writeln!(out, "  site       {url}")?,
+            None => writeln!(out, "  site       (no CloudFront distribution to show)")?,
+        }
+        for (region, endpoints) in &self.endpoints.regions {
+            if let Some(api) = &endpoints.endpoints.api_url {
+                writeln!(out, "  api        {region}: {api}")?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! `mraa deploy`: preflight, the units in dependency order (independent ones
+//! concurrently), then the cross-region wiring, then a truthful summary.
+
+mod command;
+pub mod stack;
+pub mod stack_set;
+pub mod wait;
+
+pub use command::{DeployArgs, run};
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::aws::Aws;
+use crate::plan::{ParamSource, Plan, PlannedUnit, Unit};
+use crate::ui::progress::{Reporter, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// What deploying one unit did, and its stack outputs per region.
+#[derive(Debug, Clone)]
+pub struct UnitOutcome {
+    pub change: Change,
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Everything a deploy step needs, shared by the concurrent tasks.
+pub struct Ctx {
+    pub aws: Aws,
+    pub account: String,
+    /// Recorded with every state change.
+    pub caller_arn: String,
+    pub app: String,
+    pub plan: Plan,
+    /// Unique per run: change-set names and StackSet operation ids.
+    pub run_id: String,
+    pub reporter: Arc<Reporter>,
+}
+
+impl Ctx {
+    pub fn report(&self, step: &str, region: &str, status: Status, detail: &str) {
+        let detail = (!detail.is_empty()).then(|| detail.to_string());
+        self.reporter.event(step, Some(region), status, detail);
+    }
+
+    pub fn admin_role_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role/mraa-{}-stackset-admin",
+            self.account, self.app
+        )
+    }
+
+    pub fn execution_role_name(&self) -> String {
+        format!("mraa-{}-stackset-exec", self.app)
+    }
+
+    pub fn operation_id(&self, unit: &str, what: &str) -> String {
+        format!("{}-{unit}-{what}", self.run_id)
+    }
+}
+
+/// Stack outputs of every deployed unit, by unit and region.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs(HashMap<Unit, BTreeMap<String, BTreeMap<String, String>>>);
+
+impl Outputs {
+    pub fn insert(&mut self, unit: Unit, outputs: BTreeMap<String, BTreeMap<String, String>>) {
+        self.0.insert(unit, outputs);
+    }
+
+    pub fn get(&self, unit: Unit, region: &str, key: &str) -> Option<&str> {
+        self.0
+            .get(&unit)?
+            .get(region)?
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn of(&self, unit: Unit) -> Option<&BTreeMap<String, BTreeMap<String, String>>> {
+        self.0.get(&unit)
+    }
+}
+
+/// A unit's parameter values, from literal values and upstream outputs.
+pub fn resolve_parameters(
+    plan: &Plan,
+    unit: &PlannedUnit,
+    outputs: &Outputs,
+) -> BTreeMap<String, String> {
+    unit.parameters
+        .iter()
+        .map(|(key, source)| {
+            let value = match source {
+                ParamSource::Value(v) => v.clone(),
+                ParamSource::FromOutput {
+                    unit,
+                    output,
+                    region,
+                    default,
+                } => outputs
+                    .get(*unit, plan.region_of(*region), output)
+                    .unwrap_or(default)
+                    .to_string(),
+            };
+            (key.clone(), value)
+        })
+        .collect()
+}

@@ -1,0 +1,238 @@
+//! Live progress of a long operation. On a terminal: one spinner line per
+//! (step, region). Without one (CI): a plain timestamped line per event on
+//! stderr, as it happens. With `--output json`: one JSON object per event on
+//! stdout. Every event is also kept for the final summary.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::config::{Settings, Verbosity};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Started,
+    Waiting,
+    Created,
+    Updated,
+    Unchanged,
+    Ok,
+    Unverified,
+    Failed,
+}
+
+impl Status {
+    fn is_final(self) -> bool {
+        !matches!(self, Status::Started | Status::Waiting)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Status::Started => "started",
+            Status::Waiting => "waiting",
+            Status::Created => "created",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+            Status::Ok => "ok",
+            Status::Unverified => "unverified",
+            Status::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// `event` for JSON consumers telling events from the summary.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// UTC wall-clock time, `HH:MM:SS`.
+    pub time: String,
+    pub elapsed_s: f64,
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+enum Mode {
+    Tty {
+        multi: MultiProgress,
+        bars: Mutex<HashMap<String, ProgressBar>>,
+    },
+    Plain,
+    Json(Mutex<Box<dyn Write + Send>>),
+    Silent,
+}
+
+pub struct Reporter {
+    mode: Mode,
+    start: Instant,
+    events: Mutex<Vec<Event>>,
+}
+
+impl Reporter {
+    /// `json_out` receives the JSON event stream (stdout in the binary).
+    pub fn new(settings: &Settings, json_out: Box<dyn Write + Send>) -> Reporter {
+        let mode = if settings.output == OutputFormat::Json {
+            Mode::Json(Mutex::new(json_out))
+        } else if settings.verbosity == Verbosity::Quiet {
+            Mode::Silent
+        } else if std::io::stderr().is_terminal() {
+            Mode::Tty {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                bars: Mutex::new(HashMap::new()),
+            }
+        } else {
+            Mode::Plain
+        };
+        Reporter {
+            mode,
+            start: Instant::now(),
+            events: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// A line for the human reader only (not an event): stderr, or nothing
+    /// when quiet or in JSON mode.
+    pub fn note(&self, line: &str) {
+        match &self.mode {
+            Mode::Tty { multi, .. } => {
+                let _ = multi.println(line);
+            }
+            Mode::Plain => eprintln!("{line}"),
+            Mode::Json(_) | Mode::Silent => {}
+        }
+    }
+
+    pub fn event(&self, step: &str, region: Option<&str>, status: Status, detail: Option<String>) {
+        let event = Event {
+            kind: "event",
+            time: utc_clock(),
+            elapsed_s: (self.start.elapsed().as_millis() as f64) / 1000.0,
+            step: step.to_string(),
+            region: region.map(str::to_string),
+            status,
+            detail,
+        };
+        match &self.mode {
+            Mode::Tty { multi, bars } => self.draw(multi, bars, &event),
+            Mode::Plain => eprintln!("{}", plain_line(&event)),
+            Mode::Json(out) => {
+                if let (Ok(mut out), Ok(line)) = (out.lock(), serde_json::to_string(&event)) {
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                }
+            }
+            Mode::Silent => {}
+        }
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// Writes the final JSON summary object on the event stream.
+    pub fn json_summary(&self, summary: &impl Serialize) -> bool {
+        if let Mode::Json(out) = &self.mode {
+            if let (Ok(mut out), Ok(line)) = (out.lock(), serde_json::to_string(summary)) {
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            return true;
+        }
+        false
+    }
+
+    fn draw(
+        &self,
+        multi: &MultiProgress,
+        bars: &Mutex<HashMap<String, ProgressBar>>,
+        event: &Event,
+    ) {
+        let Ok(mut bars) = bars.lock() else { return };
+        let key = format!("{}/{}", event.step, event.region.as_deref().unwrap_or("-"));
+        let bar = bars.entry(key).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:<38} {msg} {elapsed:>4}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(format!(
+                "{:<20} {}",
+                event.step,
+                event.region.as_deref().unwrap_or("")
+            ));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        let message = match &event.detail {
+            Some(detail) => format!("{} — {detail}", event.status.label()),
+            None => event.status.label().to_string(),
+        };
+        if event.status.is_final() {
+            bar.finish_with_message(message);
+        } else {
+            bar.set_message(message);
+        }
+    }
+}
+
+fn plain_line(event: &Event) -> String {
+    let mut line = format!("{} {:<20}", event.time, event.step);
+    if let Some(region) = &event.region {
+        line.push_str(&format!(" {region:<15}"));
+    }
+    line.push(' ');
+    line.push_str(event.status.label());
+    if let Some(detail) = &event.detail {
+        line.push_str(": ");
+        line.push_str(detail);
+    }
+    line
+}
+
+fn utc_clock() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+        % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_lines_carry_time_step_region_and_status() {
+        let event = Event {
+            kind: "event",
+            time: "12:00:01".into(),
+            elapsed_s: 1.0,
+            step: "routing".into(),
+            region: Some("eu-west-1".into()),
+            status: Status::Unverified,
+            detail: Some("endpoint reports no replica status".into()),
+        };
+        assert_eq!(
+            plain_line(&event),
+            "12:00:01 routing              eu-west-1       unverified: endpoint reports no replica status"
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! DynamoDB global tables (version 2019.11.21): each table the layers create
+//! in the primary gets a replica in the secondary through `UpdateTable`, and
+//! mraa waits until the replica is ACTIVE, then gives it the same protection
+//! (deletion protection, point-in-time recovery) as the primary.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    CreateReplicationGroupMemberAction, PointInTimeRecoverySpecification, ReplicaStatus,
+    ReplicationGroupUpdate, TableDescription, Tag,
+};
+
+use crate::aws::{aws_error, is_not_found, sdk_message};
+use crate::deploy::wait::Backoff;
+use crate::deploy::{Change, Ctx};
+use crate::error::Result;
+use crate::names;
+
+use super::{Verdict, WireOutcome};
+
+pub const STEP: &str = "dynamodb-replicas";
+/// Marks a table whose replica mraa has requested, so that an endpoint that
+/// never reports replicas is not asked again on every run.
+pub const REPLICA_TAG: &str = "mraa:replica";
+/// Replica creation copies the table: minutes for small tables.
+const REPLICA_LIMIT: Duration = Duration::from_secs(60 * 60);
+
+pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
+    let tables: Vec<String> = names::GLOBAL_TABLES
+        .iter()
+        .map(|t| names::table_name(&ctx.app, t))
+        .collect();
+    let results = futures::future::join_all(tables.iter().map(|table| {
+        ensure_replica(
+            &ctx.aws.primary.dynamodb,
+            &ctx.aws.secondary.dynamodb,
+            &ctx.aws.secondary.region,
+            table,
+            ctx.aws.custom_endpoint,
+        )
+    }))
+    .await;
+    let mut outcome = WireOutcome::new(Change::Unchanged);
+    for (table, result) in tables.iter().zip(results) {
+        let (changed, verdict) =
+            result.map_err(|e| aws_error(STEP, &ctx.aws.secondary.region, table.as_str(), e))?;
+        outcome.mark(changed);
+        let verdict = match verdict {
+            Verdict::Unverified(reason) => Verdict::Unverified(format!("{table}: {reason}")),
+            ok => ok,
+        };
+        outcome.check(&ctx.aws.secondary.region, verdict);
+    }
+    Ok(outcome)
+}
+
+/// One table: `(changed, verdict)`.
+pub async fn ensure_replica(
+    primary: &Client,
+    secondary: &Client,
+    secondary_region: &str,
+    table: &str,
+    custom_endpoint: bool,
+) -> Result<(bool, Verdict), String> {
+    let described = describe(primary, table)
+        .await?
+        .ok_or_else(|| format!("table {table} is missing in the primary region"))?;
+    let mut changed = false;
+    if replica_status(&described, secondary_region).is_none() {
+        let requested = requested_before(primary, &described, secondary_region).await?;
+        if requested && described.replicas().is_empty() && custom_endpoint {
+            return Ok((false, Verdict::Unverified(NO_REPLICA_STATUS.into())));
+        }
+        primary
+            .update_table()
+            .table_name(table)
+            .replica_updates(
+                ReplicationGroupUpdate::builder()
+                    .create(
+                        CreateReplicationGroupMemberAction::builder()
+                            .region_name(secondary_region)
+                            .build()
+                            .map_err(|e| e.to_string())?,
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?;
+        changed = true;
+        if !requested && let Some(arn) = described.table_arn() {
+            primary
+                .tag_resource()
+                .resource_arn(arn)
+                .tags(
+                    Tag::builder()
+                        .key(REPLICA_TAG)
+                        .value(secondary_region)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_message(&e))?;
+        }
+    }
+
+    let mut backoff = Backoff::new(
+        if custom_endpoint {
+            Duration::from_millis(50)
+        } else {
+            Duration::from_secs(5)
+        },
+        Duration::from_secs(30),
+        REPLICA_LIMIT,
+    );
+    loop {
+        let now = describe(primary, table)
+            .await?
+            .ok_or_else(|| format!("table {table} disappeared from the primary region"))?;
+        match replica_status(&now, secondary_region) {
+            Some(ReplicaStatus::Active) => break,
+            Some(ReplicaStatus::Creating | ReplicaStatus::Updating) => {}
+            Some(other) => {
+                return Err(format!(
+                    "replica in {secondary_region} is {}: {}",
+                    other.as_str(),
+                    replica_description(&now, secondary_region)
+                ));
+            }
+            // An endpoint that accepted the request but reports no replica at
+            // all cannot show this effect; AWS lists a CREATING replica at once.
+            None if custom_endpoint && now.replicas().is_empty() => {
+                return Ok((changed, Verdict::Unverified(NO_REPLICA_STATUS.into())));
+            }
+            None => {}
+        }
+        if !backoff.wait().await {
+            return Err(format!(
+                "replica in {secondary_region} not ACTIVE after {} minutes",
+                REPLICA_LIMIT.as_secs() / 60
+            ));
+        }
+    }
+
+    changed |= protect_replica(secondary, table).await?;
+    Ok((changed, Verdict::Ok))
+}
+
+const NO_REPLICA_STATUS: &str =
+    "the endpoint reports no replica status (DescribeTable lists no Replicas)";
+
+async fn describe(client: &Client, table: &str) -> Result<Option<TableDescription>, String> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(out) => Ok(out.table().cloned()),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(sdk_message(&e)),
+    }
+}
+
+fn replica_status<'a>(table: &'a TableDescription, region: &str) -> Option<&'a ReplicaStatus> {
+    table
+        .replicas()
+        .iter()
+        .find(|r| r.region_name() == Some(region))
+        .and_then(|r| r.replica_status())
+}
+
+fn replica_description(table: &TableDescription, region: &str) -> String {
+    table
+        .replicas()
+        .iter()
+        .find(|r| r.region_name() == Some(region))
+        .and_then(|r| r.replica_status_description())
+        .unwrap_or("no description")
+        .to_string()
+}
+
+async fn requested_before(
+    primary: &Client,
+    table: &TableDescription,
+    region: &str,
+) -> Result<bool, String> {
+    let Some(arn) = table.table_arn() else {
+        return Ok(false);
+    };
+    let tags = primary
+        .list_tags_of_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_message(&e))?;
+    Ok(tags
+        .tags()
+        .iter()
+        .any(|t| t.key() == REPLICA_TAG && t.value() == region))
+}
+
+/// Replicas do not inherit deletion protection or PITR. `Ok(true)` when
+/// either had to be turned on.
+async fn protect_replica(secondary: &Client, table: &str) -> Result<bool, String> {
+    let mut changed = false;
+    let replica = describe(secondary, table)
+        .await?
+        .ok_or_else(|| format!("replica table {table} not found in its region"))?;
+    if replica.deletion_protection_enabled() != Some(true) {
+        secondary
+            .update_table()
+            .table_name(table)
+            .deletion_protection_enabled(true)
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?;
+        changed = true;
+    }
+    let backups = secondary
+        .describe_continuous_backups()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_message(&e))?;
+    let pitr_on = backups
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        .is_some_and(|s| s.as_str() == "ENABLED");
+    if !pitr_on {
+        secondary
+            .update_continuous_backups()
+            .table_name(table)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?;
+        changed = true;
+    }
+    Ok(changed)
+}

@@ -1,0 +1,217 @@
+//! The demo web site: the static files from `layers/frontend/site/` and a
+//! generated `config.json` (each region's state URL, API URL and user pool),
+//! uploaded to every website bucket. Only files whose content differs are
+//! sent, so an unchanged deployment uploads nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_s3::primitives::ByteStream;
+use md5::{Digest, Md5};
+use serde::Serialize;
+
+use crate::aws::{RegionClients, aws_error, sdk_message};
+use crate::deploy::{Change, Ctx, Outputs};
+use crate::error::Result;
+use crate::names;
+use crate::plan::Unit;
+use crate::render::assets;
+
+use super::{Verdict, WireOutcome};
+
+pub const STEP: &str = "site-upload";
+const SITE_PREFIX: &str = "layers/frontend/site/";
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteConfig {
+    pub app_id: String,
+    pub primary_region: String,
+    pub secondary_region: String,
+    pub regions: BTreeMap<String, RegionEndpoints>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionEndpoints {
+    pub state_url: Option<String>,
+    pub api_url: Option<String>,
+    pub user_pool_id: Option<String>,
+    pub user_pool_client_id: Option<String>,
+}
+
+pub fn site_config(ctx: &Ctx, outputs: &Outputs) -> SiteConfig {
+    let regions = ctx
+        .aws
+        .regions()
+        .iter()
+        .map(|c| (c.region.clone(), endpoints(&ctx.app, &c.region, outputs)))
+        .collect();
+    SiteConfig {
+        app_id: ctx.app.clone(),
+        primary_region: ctx.aws.primary.region.clone(),
+        secondary_region: ctx.aws.secondary.region.clone(),
+        regions,
+    }
+}
+
+pub fn endpoints(app: &str, region: &str, outputs: &Outputs) -> RegionEndpoints {
+    let get = |unit, key| outputs.get(unit, region, key).map(str::to_string);
+    RegionEndpoints {
+        state_url: get(Unit::Routing, "StateApiUrl").map(|base| format!("{base}{app}")),
+        api_url: get(Unit::Application, "AppApiUrl"),
+        user_pool_id: get(Unit::Frontend, "UserPoolId"),
+        user_pool_client_id: get(Unit::Frontend, "UserPoolClientId"),
+    }
+}
+
+pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
+    let config = serde_json::to_vec_pretty(&site_config(ctx, outputs))
+        .map_err(|e| aws_error(STEP, &ctx.aws.primary.region, "config.json", e.to_string()))?;
+    let mut files: Vec<(String, Vec<u8>)> = assets::layer_files_under(SITE_PREFIX)
+        .map(|(path, bytes)| {
+            (
+                path.trim_start_matches(SITE_PREFIX).to_string(),
+                bytes.to_vec(),
+            )
+        })
+        .collect();
+    files.push(("config.json".to_string(), config));
+
+    let results = futures::future::join_all(
+        ctx.aws
+            .regions()
+            .into_iter()
+            .map(|clients| upload(ctx, clients, &files)),
+    )
+    .await;
+    let mut outcome = WireOutcome::new(Change::Unchanged);
+    for (clients, result) in ctx.aws.regions().iter().zip(results) {
+        outcome.mark(result?);
+        outcome.check(&clients.region, Verdict::Ok);
+    }
+    Ok(outcome)
+}
+
+/// `Ok(true)` when anything was uploaded or removed.
+async fn upload(ctx: &Ctx, clients: &RegionClients, files: &[(String, Vec<u8>)]) -> Result<bool> {
+    let bucket = names::bucket_name(&ctx.app, "website", &ctx.account, &clients.region);
+    let fail = |key: &str, cause: String| {
+        aws_error(STEP, &clients.region, format!("s3://{bucket}/{key}"), cause)
+    };
+    let existing = list_etags(&clients.s3, &bucket)
+        .await
+        .map_err(|e| fail("", e))?;
+    let mut changed = false;
+    for (key, body) in files {
+        let md5 = hex(&Md5::digest(body));
+        if existing
+            .get(key)
+            .is_some_and(|etag| etag.trim_matches('"') == md5)
+        {
+            continue;
+        }
+        clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(ByteStream::from(body.clone()))
+            .content_type(content_type(key))
+            .cache_control(cache_control(key))
+            .send()
+            .await
+            .map_err(|e| fail(key, sdk_message(&e)))?;
+        changed = true;
+    }
+    for stale in existing
+        .keys()
+        .filter(|k| !files.iter().any(|(key, _)| key == *k))
+    {
+        clients
+            .s3
+            .delete_object()
+            .bucket(&bucket)
+            .key(stale)
+            .send()
+            .await
+            .map_err(|e| fail(stale, sdk_message(&e)))?;
+        changed = true;
+    }
+    // Verify: every file is there with the content sent.
+    let after = list_etags(&clients.s3, &bucket)
+        .await
+        .map_err(|e| fail("", e))?;
+    for (key, body) in files {
+        let md5 = hex(&Md5::digest(body));
+        if after.get(key).map(|e| e.trim_matches('"')) != Some(md5.as_str()) {
+            return Err(fail(
+                key,
+                "not found with the uploaded content after upload".into(),
+            ));
+        }
+    }
+    Ok(changed)
+}
+
+async fn list_etags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<HashMap<String, String>, String> {
+    let mut etags = HashMap::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_message(&e))?;
+        for object in page.contents() {
+            if let (Some(key), Some(etag)) = (object.key(), object.e_tag()) {
+                etags.insert(key.to_string(), etag.to_string());
+            }
+        }
+    }
+    Ok(etags)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The entry points must never be cached stale after a failover; the rest
+/// may be cached briefly.
+fn cache_control(key: &str) -> &'static str {
+    if key == "config.json" || key.ends_with(".html") {
+        "no-cache"
+    } else {
+        "max-age=300"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_by_extension() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("config.json"), "application/json");
+        assert_eq!(content_type("blob"), "application/octet-stream");
+    }
+
+    #[test]
+    fn md5_hex_matches_s3_etags() {
+        assert_eq!(hex(&Md5::digest(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+    }
+}
