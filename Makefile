@@ -1,6 +1,7 @@
 # mraa — the two commands a newcomer needs:
 #   make demo   deploy to a local AWS emulator, show it, tear it down
-#   make test   every test: Rust unit and integration, cfn-lint, emulator runs
+#   make test   every test: Rust unit and integration, cfn-lint, emulator runs,
+#               Lambda tests (pytest), browser tests (headless Chromium)
 #
 # Python tools (the emulator, cfn-lint) are pinned in tests/requirements.txt and
 # installed into .venv on first use.
@@ -29,6 +30,8 @@ lint:
 
 test: venv lint
 	$(CARGO) test
+	$(VENV)/bin/python -m pytest -q layers/tests
+	bash layers/tests/browser/run.sh
 
 demo: venv build
 	scripts/demo.sh

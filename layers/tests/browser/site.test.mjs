@@ -1,0 +1,431 @@
+// The demo site (layers/frontend/site) in headless Chromium against the in-memory stub.
+// Run: bash layers/tests/browser/run.sh   (or: cd layers/tests/browser && node --test)
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+
+import { launch, newPage } from './browser.mjs';
+import { landscape } from './png.mjs';
+import { startStub } from './stub.mjs';
+
+const PRIMARY = 'us-east-1';
+const SECONDARY = 'ap-northeast-1';
+const PASSWORD = 'Correct-Horse-42!';
+const TEMPORARY = 'Temporary-Pass-1!';
+const SEED_PHOTO = 'photos/11111111-2222-4333-8444-555555555555.png';
+
+let stub;
+let browser;
+const pages = [];
+
+before(async () => {
+  stub = await startStub();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await stub?.stop();
+});
+
+beforeEach(() => {
+  stub.reset();
+  stub.addUser(PRIMARY, 'alice', PASSWORD);
+  // imported into the secondary pool by the user-import function: no password replicated
+  stub.addUser(SECONDARY, 'alice', TEMPORARY, { status: 'FORCE_CHANGE_PASSWORD' });
+  stub.addPhoto(SEED_PHOTO, landscape(0), { lastModified: new Date(Date.now() - 3_600_000) });
+  stub.addComment(SEED_PHOTO, 'What a view!', 'bob@example.com', Date.now() - 1_800_000);
+});
+
+/** Opens the site in a fresh context with the given state; waits for the banner. */
+async function open(state, { timeout = 10_000 } = {}) {
+  stub.state = state;
+  const page = await newPage(browser);
+  page.setDefaultTimeout(10_000);
+  pages.push(page);
+  await page.goto(stub.url);
+  await page.locator('#banner-state', { hasText: new RegExp(`^(${state}|unknown)$`) }).waitFor({ timeout });
+  return page;
+}
+
+async function signIn(page, username = 'alice', password = PASSWORD) {
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function signedIn(page) {
+  await page.locator('#app-panel').waitFor();
+  await page.locator('#photo-list > li').first().waitFor();
+}
+
+const text = (page, selector) => page.locator(selector).innerText();
+const alertText = async (page, pattern) => {
+  await page.locator('#alert', { hasText: pattern }).waitFor();
+  return text(page, '#alert');
+};
+
+function noProblems(page) {
+  assert.deepEqual(page.problems, [], 'no CSP violation or script error');
+}
+
+function indexOf(predicate, from = 0) {
+  const i = stub.requests.findIndex((r, n) => n >= from && predicate(r));
+  return i;
+}
+
+async function closeAll() {
+  while (pages.length) await pages.pop().context().close();
+}
+
+describe('demo site', { timeout: 120_000 }, () => {
+  beforeEach(closeAll);
+  after(closeAll);
+
+  test('active: primary region, upload and comment work and are shown', async () => {
+    const page = await open('active');
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    assert.equal(await text(page, '#banner-message'), 'Uploads and comments are enabled.');
+    assert.equal(await page.locator('#banner-note').isVisible(), false);
+
+    await signIn(page);
+    await signedIn(page);
+    assert.equal(await text(page, '#user-name'), 'alice@example.com');
+    await page.locator('.comment-text', { hasText: 'What a view!' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isEnabled(), true);
+
+    // upload: the state is read again, then POST /photos, then PUT to the presigned URL
+    const signInAt = indexOf((r) => r.target === 'InitiateAuth');
+    await page.getByLabel('Photo (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: landscape(1) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#photo-list > li').nth(1).waitFor();
+    await page.locator('#status', { hasText: 'Photo uploaded.' }).waitFor();
+    const post = indexOf((r) => r.kind === 'photos' && r.method === 'POST');
+    assert.ok(post > 0 && stub.requests[post].region === PRIMARY, 'POST /photos in the primary');
+    const recheck = stub.requests.findLastIndex((r, n) => n < post && r.kind === 'state');
+    assert.ok(recheck > signInAt, 'state read again before the upload');
+    assert.ok(indexOf((r) => r.kind === 's3' && r.method === 'PUT', post) > post, 'file PUT to the presigned URL');
+    assert.equal(stub.photos.size, 2);
+    const newest = [...stub.photos.entries()].sort((a, b) => b[1].lastModified - a[1].lastModified)[0];
+    assert.match(newest[0], /^photos\/[0-9a-f-]{36}\.png$/, 'server-generated key');
+    assert.equal(newest[1].contentType, 'image/png');
+    assert.equal(await page.locator('#photo-list > li').first().getAttribute('data-key'), newest[0]);
+    const loaded = await page.locator('#photo-list > li img').first().evaluate(async (img) => {
+      await img.decode().catch(() => {});
+      return img.naturalWidth;
+    });
+    assert.equal(loaded, 320, 'the uploaded photo is displayed');
+
+    // comment on the new photo; markup in the text stays text
+    const comment = 'Lovely <b>sunset</b> & "golden" hour <img src=x onerror=alert(1)>';
+    const before = stub.requests.length;
+    await page.getByLabel('Add a comment on photo 1').fill(comment);
+    await page.locator('#photo-list > li').first().getByRole('button', { name: 'Post comment' }).click();
+    await page.locator('#photo-list > li').first().locator('.comment-text').first().waitFor();
+    assert.equal(await page.locator('#photo-list > li').first().locator('.comment-text').first().textContent(), comment);
+    assert.equal(await page.locator('#photo-list b, #photo-list .comment img').count(), 0, 'no markup rendered');
+    assert.equal(await page.getByLabel('Add a comment on photo 1').inputValue(), '');
+    const postComment = indexOf((r) => r.kind === 'comments' && r.method === 'POST', before);
+    assert.ok(postComment > 0);
+    assert.equal(stub.requests[postComment].path, `/${PRIMARY}/prod/comments/${encodeURIComponent(newest[0])}`);
+    assert.ok(stub.requests.slice(before, postComment).some((r) => r.kind === 'state'), 'state read again before the comment');
+    assert.deepEqual(stub.comments.at(-1), {
+      ...stub.comments.at(-1), photoId: newest[0], text: comment, author: 'alice@example.com', region: PRIMARY,
+    });
+    noProblems(page);
+  });
+
+  test('fenced: read-only message, upload and comments disabled, everything still viewable', async () => {
+    const page = await open('fenced');
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    assert.match(await text(page, '#banner-message'), /^Read-only mode: photo uploads and comments are disabled\./);
+    await signIn(page);
+    await signedIn(page);
+    await page.locator('.comment-text', { hasText: 'What a view!' }).waitFor();
+    assert.equal(await page.locator('#upload-fieldset').evaluate((el) => el.disabled), true);
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
+    assert.equal(await page.getByLabel('Photo (JPEG, PNG, GIF or WebP)').isDisabled(), true);
+    assert.equal(await page.locator('.comment-form').first().isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Post comment' }).count(), 0, 'no visible comment button');
+    assert.match(await text(page, '#read-only-note'), /Read-only mode/);
+    assert.equal(stub.calls({ kind: 'photos', method: 'GET', region: PRIMARY }).length, 1);
+    assert.equal(stub.requests.filter((r) => r.method === 'POST' && r.kind !== 'cognito').length, 0);
+    noProblems(page);
+  });
+
+  test('failover: the secondary region serves, read-only; imported users set a new password', async () => {
+    const page = await open('failover');
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.match(await text(page, '#banner-message'), new RegExp(`^Served from the secondary region ${SECONDARY} after a failover: read-only`));
+    assert.equal(await page.locator('#signin-failover-note').isVisible(), true);
+
+    await signIn(page, 'alice', TEMPORARY);
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    // a password the pool's policy refuses: the Cognito message is shown
+    await page.getByLabel('New password', { exact: true }).fill('abcdefghijklmnop');
+    await page.getByLabel('Confirm new password').fill('abcdefghijklmnop');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    assert.match(await alertText(page, /not accepted/), /^The new password was not accepted: Password does not conform to policy/);
+    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
+    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await signedIn(page);
+    await page.locator('.comment-text', { hasText: 'What a view!' }).waitFor();
+
+    const cognitoCalls = stub.calls({ kind: 'cognito', method: 'POST' });
+    assert.deepEqual(cognitoCalls.map((c) => c.target), ['InitiateAuth', 'RespondToAuthChallenge', 'RespondToAuthChallenge']);
+    assert.ok(cognitoCalls.every((c) => c.region === SECONDARY && c.clientId === `client-${SECONDARY}`));
+    assert.ok(cognitoCalls.every((c) => c.contentType === 'application/x-amz-json-1.1'));
+    const apiCalls = stub.requests.filter((r) => r.kind === 'photos' || r.kind === 'comments' || r.kind === 's3');
+    assert.ok(apiCalls.length >= 2);
+    assert.ok(apiCalls.every((r) => r.region === SECONDARY), 'every API call goes to the secondary');
+    assert.match(await page.locator('#photo-list img').first().getAttribute('src'), new RegExp(`/s3/${SECONDARY}/`));
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Post comment' }).count(), 0);
+    assert.match(await text(page, '#read-only-note'), /secondary region/);
+    noProblems(page);
+  });
+
+  test('primary state API failing: the state is read from the secondary', async () => {
+    stub.stateMode[PRIMARY] = 'error';
+    const page = await open('active');
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`, 'active still targets the primary');
+    assert.match(await text(page, '#banner-note'), new RegExp(`state was read from ${SECONDARY}`));
+    const stateCalls = stub.calls({ kind: 'state', method: 'GET' });
+    assert.deepEqual(stateCalls.map((r) => r.region), [PRIMARY, SECONDARY]);
+    await signIn(page);
+    await signedIn(page);
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isEnabled(), true);
+    noProblems(page);
+  });
+
+  test('primary state API not answering: falls back to the secondary after about 3 s', async () => {
+    stub.stateMode[PRIMARY] = 'hang';
+    const started = Date.now();
+    const page = await open('failover', { timeout: 15_000 });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 2_500 && elapsed < 10_000, `fell back after ${elapsed} ms`);
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.match(await text(page, '#banner-note'), new RegExp(`state was read from ${SECONDARY}`));
+    noProblems(page);
+  });
+
+  test('no state API answering: read-only against the primary, both failures named', async () => {
+    stub.stateMode[PRIMARY] = 'error';
+    stub.stateMode[SECONDARY] = 'unknown-app';
+    const page = await open('unknown');
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    assert.match(await text(page, '#banner-note'), new RegExp(`${PRIMARY}: HTTP 500; ${SECONDARY}: HTTP 404`));
+    await signIn(page);
+    await signedIn(page);
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
+    noProblems(page);
+  });
+
+  test('state unreadable later on: the page stays in its region, read-only', async () => {
+    const page = await open('failover');
+    await signIn(page, 'alice', TEMPORARY);
+    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
+    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await signedIn(page);
+    stub.stateMode[PRIMARY] = 'error';
+    stub.stateMode[SECONDARY] = 'error';
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#banner-state', { hasText: 'unknown' }).waitFor();
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await page.locator('#app-panel').isVisible(), true, 'still signed in');
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
+    noProblems(page);
+  });
+
+  test('sign-in: wrong password message, keyboard sign-in, session kept on reload, sign-out', async () => {
+    const page = await open('active');
+    await signIn(page, 'alice', 'wrong-password');
+    assert.equal(await alertText(page, /Sign-in failed/), 'Sign-in failed: Incorrect username or password.');
+    assert.equal(await page.locator('#signin-panel').isVisible(), true);
+    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'password field cleared');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'password', 'focus back on the password');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('mraa.session')), null);
+
+    // keyboard only: Tab from the username to the password, Enter submits
+    await page.getByLabel('Username or email').fill('');
+    await page.getByLabel('Username or email').focus();
+    await page.keyboard.type('alice@example.com'); // the e-mail alias works too
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await signedIn(page);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'photos-heading', 'focus moves to the photos');
+    assert.equal(await text(page, '#alert'), '');
+    const saved = JSON.parse(await page.evaluate(() => sessionStorage.getItem('mraa.session')));
+    assert.equal(saved.region, PRIMARY);
+    assert.equal(saved.userPoolId, `${PRIMARY}_StubPool`);
+    assert.ok(saved.idToken && saved.expiresAt > Date.now());
+
+    // a reload keeps the session (sessionStorage), no new sign-in
+    const initiates = stub.calls({ target: 'InitiateAuth' }).length;
+    await page.reload();
+    await signedIn(page);
+    assert.equal(stub.calls({ target: 'InitiateAuth' }).length, initiates);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#signin-panel').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('mraa.session')), null);
+    assert.equal(await page.locator('#photo-list > li').count(), 0);
+    await page.locator('#status', { hasText: 'Signed out.' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(stub.calls({ target: 'GlobalSignOut' }).length, 1, 'tokens revoked');
+    noProblems(page);
+  });
+
+  test('a new-password challenge that timed out sends the user back to sign in', async () => {
+    const page = await open('failover');
+    await signIn(page, 'alice', TEMPORARY);
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    stub.sessions.clear(); // Cognito's AuthSessionValidity (3 minutes) has passed
+    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
+    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    assert.equal(await alertText(page, /not accepted/),
+      'The new password was not accepted: Invalid session for the user, session is expired. Please sign in again.');
+    assert.equal(await page.locator('#signin-panel').isVisible(), true);
+    assert.equal(await page.getByLabel('New password', { exact: true }).inputValue(), '', 'nothing kept');
+    noProblems(page);
+  });
+
+  test('sign-in refused by the secondary pre-authentication trigger shows its reason', async () => {
+    stub.addUser(SECONDARY, 'mallory', 'Whatever-Pass-1!', { refused: true });
+    const page = await open('failover');
+    await signIn(page, 'mallory', 'Whatever-Pass-1!');
+    assert.match(await alertText(page, /Sign-in failed/), /This user is not registered in the primary region\./);
+    noProblems(page);
+  });
+
+  test('state re-checked before a write: fenced after loading blocks upload and comment', async () => {
+    const page = await open('active');
+    await signIn(page);
+    await signedIn(page);
+    await page.getByLabel('Add a comment on photo 1').fill('too late');
+
+    stub.state = 'fenced'; // changed by an operator while the page is open
+    await page.getByLabel('Photo (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'late.png', mimeType: 'image/png', buffer: landscape(2) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    assert.equal(await alertText(page, /not possible/), 'Uploading is not possible: the application is fenced (read-only).');
+    await page.locator('#banner-state', { hasText: 'fenced' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
+    assert.equal(await page.locator('.comment-form').first().isVisible(), false, 'comment forms gone');
+
+    // the comment form of a page that has not noticed yet: its write is refused as well
+    stub.state = 'active';
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#banner-state', { hasText: 'active' }).waitFor();
+    await page.getByLabel('Add a comment on photo 1').fill('too late');
+    stub.state = 'fenced';
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    assert.equal(await alertText(page, /not possible/), 'Commenting is not possible: the application is fenced (read-only).');
+    assert.equal(stub.calls({ kind: 'photos', method: 'POST' }).length, 0);
+    assert.equal(stub.calls({ kind: 'comments', method: 'POST' }).length, 0);
+    noProblems(page);
+  });
+
+  test('failover while signed in to the primary: the write is refused, sign in again in the secondary', async () => {
+    const page = await open('active');
+    await signIn(page);
+    await signedIn(page);
+    stub.state = 'failover';
+    await page.getByLabel('Photo (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'late.png', mimeType: 'image/png', buffer: landscape(2) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    assert.equal(await alertText(page, /Please sign in again/), `The application now runs in ${SECONDARY} (secondary). Please sign in again.`);
+    assert.equal(await page.locator('#signin-panel').isVisible(), true);
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('mraa.session')), null);
+    assert.equal(stub.calls({ kind: 'photos', method: 'POST' }).length, 0);
+
+    // back to active: a page still pointing at the secondary must not upload there
+    await signIn(page, 'alice', TEMPORARY);
+    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
+    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await signedIn(page);
+    stub.state = 'active';
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    assert.equal(await alertText(page, /Please sign in again/), `The application now runs in ${PRIMARY} (primary). Please sign in again.`);
+    assert.equal(stub.requests.filter((r) => r.method === 'POST' && r.kind !== 'cognito').length, 0);
+    noProblems(page);
+  });
+
+  test('expired token: the API answers 401 and the site asks to sign in again', async () => {
+    const page = await open('active');
+    await signIn(page);
+    await signedIn(page);
+    stub.expireTokens();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    assert.equal(await alertText(page, /expired/), 'Your session has expired. Please sign in again.');
+    assert.equal(await page.locator('#signin-panel').isVisible(), true);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('mraa.session')), null);
+    noProblems(page);
+  });
+
+  test('a stored session past its expiry is not used', async () => {
+    const page = await open('active');
+    await signIn(page);
+    await signedIn(page);
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('mraa.session'));
+      sessionStorage.setItem('mraa.session', JSON.stringify({ ...s, expiresAt: Date.now() - 1000 }));
+    });
+    const gets = stub.calls({ kind: 'photos' }).length;
+    await page.reload();
+    assert.equal(await alertText(page, /expired/), 'Your session has expired. Please sign in again.');
+    assert.equal(stub.calls({ kind: 'photos' }).length, gets, 'no API call with the stale token');
+    noProblems(page);
+  });
+
+  test('accessibility: labelled controls, live regions, keyboard focus is visible', async () => {
+    const page = await open('active');
+    await signIn(page);
+    await signedIn(page);
+    const report = await page.evaluate(() => {
+      const visible = (el) => el.getClientRects().length > 0;
+      const controls = [...document.querySelectorAll('input, textarea, select')].filter(visible);
+      return {
+        lang: document.documentElement.lang,
+        unlabelled: controls.filter((c) => c.labels.length === 0 && !c.getAttribute('aria-label')).map((c) => c.id || c.name),
+        controls: controls.length,
+        status: [document.getElementById('status').getAttribute('role'), document.getElementById('status').getAttribute('aria-live')],
+        alert: document.getElementById('alert').getAttribute('role'),
+        clickable: [...document.querySelectorAll('[onclick], div[tabindex], span[tabindex]')].length,
+        imagesWithoutAlt: [...document.querySelectorAll('img')].filter((i) => !i.hasAttribute('alt')).length,
+        inlineHandlers: document.documentElement.outerHTML.match(/\son[a-z]+=/g)?.length ?? 0,
+      };
+    });
+    assert.equal(report.lang, 'en');
+    assert.deepEqual(report.unlabelled, []);
+    assert.ok(report.controls >= 2);
+    assert.deepEqual(report.status, ['status', 'polite']);
+    assert.equal(report.alert, 'alert');
+    assert.equal(report.clickable, 0);
+    assert.equal(report.imagesWithoutAlt, 0);
+    assert.equal(report.inlineHandlers, 0);
+
+    // Tab reaches the buttons; the focused one has a visible outline
+    const seen = [];
+    await page.locator('body').focus();
+    for (let i = 0; i < 12; i += 1) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        const style = getComputedStyle(el);
+        return { tag: el.tagName, text: el.textContent.trim(), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+      });
+      seen.push(focused);
+    }
+    const names = seen.filter((f) => f.tag === 'BUTTON').map((f) => f.text);
+    for (const name of ['Refresh', 'Sign out', 'Upload', 'Post comment']) assert.ok(names.includes(name), `${name} reachable by Tab (${names})`);
+    for (const f of seen.filter((s) => s.tag === 'BUTTON' || s.tag === 'INPUT' || s.tag === 'TEXTAREA')) {
+      assert.ok(f.outline !== 'none' && f.width >= 2, `visible focus on ${f.tag} ${f.text}`);
+    }
+    noProblems(page);
+  });
+});
