@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::config::http::HttpResponse;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
 use crate::config::Settings;
@@ -141,22 +142,33 @@ fn in_region(base: &SdkConfig, region: &str) -> SdkConfig {
 
 /// `Code: message` of a service error, or the whole error chain otherwise
 /// (connection refused, timeouts, credential problems).
-pub fn sdk_message<E, R>(err: &SdkError<E, R>) -> String
+pub fn sdk_message<E>(err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match (err.code(), err.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
         _ => match err {
             // A body the SDK could not read; the raw response is noise here.
-            SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
-                format!("the service's response could not be read: {err}")
-            }
+            SdkError::ServiceError(e) => unreadable(e.raw()),
+            SdkError::ResponseError(e) => unreadable(e.raw()),
             _ => aws_sdk_cloudformation::error::DisplayErrorContext(err).to_string(),
         },
     }
+}
+
+fn unreadable(raw: &HttpResponse) -> String {
+    let body = raw
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(&b[..b.len().min(160)]).into_owned())
+        .unwrap_or_default();
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!(
+        "the service answered HTTP {} with a body the SDK cannot read: {body}",
+        raw.status().as_u16()
+    )
 }
 
 /// True when the error means the named resource does not exist.

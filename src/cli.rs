@@ -48,6 +48,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "MRAA_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 
+    /// Origin the regional APIs admit (CORS), e.g. https://photos.example.com [default: *]
+    #[arg(
+        long,
+        global = true,
+        env = "MRAA_ALLOWED_ORIGIN",
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origin: Option<String>,
+
     /// YAML configuration file (see examples/mraa.yaml)
     #[arg(long, global = true, env = "MRAA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub secondary: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    pub allowed_origin: Option<String>,
     pub output: Option<OutputFormat>,
     pub no_color: Option<bool>,
     pub admin_name: Option<String>,
@@ -89,6 +90,8 @@ pub struct Settings {
     pub secondary: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    /// CORS origin of the regional APIs; `*` unless set.
+    pub allowed_origin: String,
     pub output: OutputFormat,
     pub color: bool,
     pub verbosity: Verbosity,
@@ -148,6 +151,11 @@ impl Settings {
             secondary,
             profile: args.profile.clone().or(file.profile),
             endpoint_url,
+            allowed_origin: args
+                .allowed_origin
+                .clone()
+                .or(file.allowed_origin)
+                .unwrap_or_else(|| "*".to_string()),
             output: args.output.or(file.output).unwrap_or(OutputFormat::Text),
             color: !no_color && std::io::stderr().is_terminal(),
             verbosity,
@@ -194,6 +202,7 @@ impl Settings {
         if let Some(url) = &self.endpoint_url {
             validate_endpoint(url)?;
         }
+        validate_origin(&self.allowed_origin)?;
         validate_admin(&self.admin)
     }
 
@@ -287,6 +296,26 @@ fn validate_endpoint(url: &str) -> Result<(), InputError> {
         return Err(InputError::InvalidEndpoint(url.to_string()));
     }
     Ok(())
+}
+
+/// `*`, or a scheme and host (and port) with no path, as CORS compares them.
+fn validate_origin(origin: &str) -> Result<(), InputError> {
+    if origin == "*" {
+        return Ok(());
+    }
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or_default();
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(InputError::InvalidOrigin(origin.to_string()))
+    }
 }
 
 fn validate_admin(admin: &Admin) -> Result<(), InputError> {

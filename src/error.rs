@@ -66,6 +66,11 @@ pub enum InputError {
     #[error("invalid endpoint URL `{0}`: expected http://host[:port] or https://host[:port]")]
     InvalidEndpoint(String),
 
+    #[error(
+        "invalid allowed origin `{0}`: expected * or an origin such as https://photos.example.com (no path)"
+    )]
+    InvalidOrigin(String),
+
     #[error("cannot read config file {}: {reason}", path.display())]
     ConfigUnreadable { path: PathBuf, reason: String },
 

@@ -8,6 +8,8 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return ExitCode::from(mraa::ui::report_usage(err)),
     };
-    let code = mraa::run(cli, &mut std::io::stdout().lock()).await;
+    // Not locked: the progress reporter writes JSON events to stdout from
+    // other tasks while the command runs.
+    let code = mraa::run(cli, &mut std::io::stdout()).await;
     ExitCode::from(code)
 }

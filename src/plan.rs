@@ -277,6 +277,16 @@ impl Plan {
             .collect()
     }
 
+    /// Sets the CORS origin of the regional APIs (the units that take one).
+    pub fn with_allowed_origin(mut self, origin: &str) -> Plan {
+        for unit in &mut self.units {
+            if let Some(value) = unit.parameters.get_mut("AllowedOrigin") {
+                *value = ParamSource::Value(origin.to_string());
+            }
+        }
+        self
+    }
+
     pub fn unit(&self, unit: Unit) -> Option<&PlannedUnit> {
         self.units.iter().find(|u| u.unit == unit)
     }

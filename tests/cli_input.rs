@@ -209,3 +209,18 @@ fn environment_variables_are_validated_like_flags() {
         "unknown secondary region `eu-wets-1`; did you mean `eu-west-1`?",
     );
 }
+
+#[test]
+fn allowed_origin_with_a_path() {
+    refused(
+        &[
+            "--secondary",
+            "eu-west-1",
+            "--allowed-origin",
+            "https://photos.example.com/app",
+        ],
+        &env_with_region(),
+        None,
+        "invalid allowed origin `https://photos.example.com/app`",
+    );
+}

@@ -90,7 +90,8 @@ struct NodeDone {
 pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) -> Result<u8> {
     // Everything that can be checked offline is, before any AWS call.
     let secondary = settings.require_secondary()?.to_string();
-    let plan = Plan::new(&settings.app, &settings.primary, &secondary);
+    let plan = Plan::new(&settings.app, &settings.primary, &secondary)
+        .with_allowed_origin(&settings.allowed_origin);
     let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
     if let Some(path) = &args.outputs_file
         && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
@@ -444,14 +445,17 @@ struct Unverified {
     reason: String,
 }
 
-/// What a user or a pipeline needs to reach the deployment.
+/// What a user or a pipeline needs to reach the deployment (camelCase, as
+/// the site's config.json it shares fields with).
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Endpoints {
     site_url: Option<String>,
     regions: BTreeMap<String, RegionOutputs>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct RegionOutputs {
     #[serde(flatten)]
     endpoints: wire::site::RegionEndpoints,

@@ -13,7 +13,8 @@ use super::{Rendered, render_all};
 
 pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Result<u8> {
     let secondary = settings.require_secondary()?;
-    let plan = Plan::new(&settings.app, &settings.primary, secondary);
+    let plan = Plan::new(&settings.app, &settings.primary, secondary)
+        .with_allowed_origin(&settings.allowed_origin);
     let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
     let manifest = Manifest::new(&plan);
     let manifest_json = serde_json::to_string_pretty(&manifest)

@@ -100,6 +100,15 @@ impl Reporter {
         }
     }
 
+    /// Records events without showing them (library use, tests).
+    pub fn silent() -> Reporter {
+        Reporter {
+            mode: Mode::Silent,
+            start: Instant::now(),
+            events: Mutex::new(Vec::new()),
+        }
+    }
+
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }

@@ -190,3 +190,111 @@ pub fn stderr_of(output: &Output) -> String {
 pub fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// One API call the emulator recorded.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+    pub method: String,
+    pub url: String,
+}
+
+impl Call {
+    /// Reads (Describe/Get/List/Head and S3 GET/HEAD) versus everything else.
+    pub fn is_mutating(&self) -> bool {
+        if self.service == "s3" || self.service == "cloudfront" || self.service == "route53" {
+            return !matches!(self.method.as_str(), "GET" | "HEAD");
+        }
+        let reads = [
+            "Describe", "Get", "List", "BatchGet", "Query", "Scan", "Estimate", "Validate",
+        ];
+        !reads
+            .iter()
+            .any(|prefix| self.operation.starts_with(prefix))
+    }
+}
+
+impl Emulator {
+    pub fn start_recording(&self) {
+        self.control("POST", "/moto-api/recorder/reset-recording", "");
+        self.control("POST", "/moto-api/recorder/start-recording", "");
+    }
+
+    /// Stops recording and returns the calls made since `start_recording`.
+    pub fn recorded_calls(&self) -> Vec<Call> {
+        self.control("POST", "/moto-api/recorder/stop-recording", "");
+        let text = self.control("GET", "/moto-api/recorder/download-recording", "");
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .map(|entry| {
+                let header = |name: &str| {
+                    entry["headers"][name]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let credential = header("Authorization");
+                // Credential=KEY/DATE/REGION/SERVICE/aws4_request
+                let service = credential
+                    .split("Credential=")
+                    .nth(1)
+                    .and_then(|c| c.split('/').nth(3))
+                    .unwrap_or_default()
+                    .to_string();
+                let target = header("X-Amz-Target");
+                let body = decode_body(&entry);
+                let operation = if !target.is_empty() {
+                    target.rsplit('.').next().unwrap_or_default().to_string()
+                } else {
+                    body.split('&')
+                        .find_map(|kv| kv.strip_prefix("Action="))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                Call {
+                    service,
+                    operation,
+                    method: entry["method"].as_str().unwrap_or_default().to_string(),
+                    url: entry["url"].as_str().unwrap_or_default().to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// A plain GET on the emulator (it does not check signatures).
+    pub fn get(&self, path: &str) -> String {
+        self.control("GET", path, "")
+    }
+}
+
+fn decode_body(entry: &serde_json::Value) -> String {
+    let body = entry["body"].as_str().unwrap_or_default();
+    if entry["body_encoded"].as_bool() == Some(true) {
+        base64_decode(body)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    } else {
+        body.to_string()
+    }
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for byte in text
+        .bytes()
+        .filter(|b| *b != b'=' && !b.is_ascii_whitespace())
+    {
+        let value = ALPHABET.iter().position(|c| *c == byte)? as u32;
+        buffer = (buffer << 6) | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}

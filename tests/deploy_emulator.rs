@@ -1,0 +1,392 @@
+//! `mraa deploy` against the emulator: the real binary, real SDK calls, and
+//! every effect checked through the services' own APIs afterwards.
+
+mod support;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
+use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
+
+const PRIMARY: &str = "us-east-1";
+const SECONDARY: &str = "ap-northeast-1";
+const APP: &str = "mraa";
+const STACK_SETS: [&str; 5] = [
+    "object-store",
+    "kv-store",
+    "routing",
+    "frontend",
+    "application",
+];
+
+fn env(emulator: &Emulator) -> Vec<(String, String)> {
+    let mut env = emulator.env();
+    env.push(("AWS_REGION".into(), PRIMARY.into()));
+    env
+}
+
+fn deploy(emulator: &Emulator, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["deploy", "--secondary", SECONDARY];
+    args.extend_from_slice(extra);
+    let output = mraa(&args, &env(emulator), None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "deploy failed:\nstdout:\n{}\nstderr:\n{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_deploy_builds_and_wires_both_regions() {
+    let emulator = Emulator::start("deploy_fresh");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outputs_file = dir.path().join("outputs.json");
+    let output = deploy(
+        &emulator,
+        &[
+            "--output",
+            "json",
+            "--outputs-file",
+            &outputs_file.display().to_string(),
+        ],
+    );
+
+    // --output json: one JSON object per line, events then a summary.
+    let lines: Vec<Value> = stdout_of(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 10, "events expected");
+    let summary = lines.last().expect("a summary");
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["result"], "ok");
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|e| e["type"] == "event")
+    );
+
+    check_stacks_and_stack_sets(&emulator).await;
+    check_buckets_and_replication(&emulator).await;
+    check_tables_and_state(&emulator).await;
+    check_site(&emulator).await;
+    check_unverified(summary);
+
+    // --outputs-file holds the endpoints.
+    let endpoints: Value =
+        serde_json::from_str(&std::fs::read_to_string(&outputs_file).expect("outputs file"))
+            .expect("outputs file is JSON");
+    for region in [PRIMARY, SECONDARY] {
+        let r = &endpoints["regions"][region];
+        assert!(
+            r["apiUrl"].as_str().is_some_and(|u| u.contains(region)),
+            "{r}"
+        );
+        assert!(
+            r["stateUrl"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("/prod/state/mraa")),
+            "{r}"
+        );
+        assert_eq!(
+            r["objectBucket"],
+            format!("mraa-{APP}-objects-{ACCOUNT}-{region}").as_str()
+        );
+    }
+}
+
+async fn check_stacks_and_stack_sets(emulator: &Emulator) {
+    let cfn = emulator.cloudformation(PRIMARY);
+    for unit in ["bootstrap", "edge"] {
+        let name = format!("mraa-{APP}-{unit}");
+        let stacks = cfn
+            .describe_stacks()
+            .stack_name(&name)
+            .send()
+            .await
+            .expect("stack");
+        let status = stacks.stacks()[0]
+            .stack_status()
+            .map(|s| s.as_str().to_string());
+        assert_eq!(status.as_deref(), Some("CREATE_COMPLETE"), "{name}");
+    }
+    for unit in STACK_SETS {
+        let name = format!("mraa-{APP}-{unit}");
+        let instances = cfn
+            .list_stack_instances()
+            .stack_set_name(&name)
+            .send()
+            .await
+            .expect("instances");
+        let mut regions: Vec<&str> = instances
+            .summaries()
+            .iter()
+            .filter_map(|s| s.region())
+            .collect();
+        regions.sort_unstable();
+        assert_eq!(regions, [SECONDARY, PRIMARY], "{name}");
+        for region in [PRIMARY, SECONDARY] {
+            let stacks = emulator
+                .cloudformation(region)
+                .list_stacks()
+                .send()
+                .await
+                .expect("list stacks");
+            let stack = stacks
+                .stack_summaries()
+                .iter()
+                .find(|s| {
+                    s.stack_name().is_some_and(|n| {
+                        n == format!("StackSet:{name}")
+                            || n.starts_with(&format!("StackSet-{name}-"))
+                    })
+                })
+                .unwrap_or_else(|| panic!("no stack of {name} in {region}"));
+            assert_eq!(
+                stack.stack_status().map(|s| s.as_str()),
+                Some("CREATE_COMPLETE"),
+                "{name} in {region}"
+            );
+        }
+    }
+}
+
+async fn check_buckets_and_replication(emulator: &Emulator) {
+    for region in [PRIMARY, SECONDARY] {
+        let bucket = format!("mraa-{APP}-objects-{ACCOUNT}-{region}");
+        // The SDK cannot parse this emulator's GetBucketVersioning body; the
+        // raw S3 answer is checked instead.
+        let versioning = emulator.get(&format!("/{bucket}?versioning"));
+        assert!(
+            versioning.contains("<Status>Enabled</Status>"),
+            "{bucket}: {versioning}"
+        );
+    }
+    let source = format!("mraa-{APP}-objects-{ACCOUNT}-{PRIMARY}");
+    let replication = emulator
+        .s3(PRIMARY)
+        .get_bucket_replication()
+        .bucket(&source)
+        .send()
+        .await
+        .expect("replication configuration");
+    let config = replication
+        .replication_configuration()
+        .expect("configuration");
+    assert_eq!(
+        config.role(),
+        format!("arn:aws:iam::{ACCOUNT}:role/mraa-{APP}-replication-{PRIMARY}")
+    );
+    let rule = &config.rules()[0];
+    let destination = rule.destination().expect("destination");
+    assert_eq!(
+        destination.bucket(),
+        format!("arn:aws:s3:::mraa-{APP}-objects-{ACCOUNT}-{SECONDARY}")
+    );
+    assert_eq!(
+        destination.replication_time().map(|t| t.status().as_str()),
+        Some("Enabled"),
+        "Replication Time Control"
+    );
+}
+
+async fn check_tables_and_state(emulator: &Emulator) {
+    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(PRIMARY));
+    for table in ["comments", "app-config", "users"] {
+        let name = format!("mraa-{APP}-{table}");
+        let described = dynamodb
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .expect(&name);
+        let table = described.table().expect("table");
+        assert_eq!(
+            table.table_status().map(|s| s.as_str()),
+            Some("ACTIVE"),
+            "{name}"
+        );
+        assert_eq!(
+            table
+                .stream_specification()
+                .and_then(|s| s.stream_view_type())
+                .map(|v| v.as_str()),
+            Some("NEW_AND_OLD_IMAGES"),
+            "{name} is ready for global tables"
+        );
+    }
+    let item = dynamodb
+        .get_item()
+        .table_name(format!("mraa-{APP}-app-config"))
+        .key("appId", AttributeValue::S(APP.into()))
+        .send()
+        .await
+        .expect("state item");
+    let state = item
+        .item()
+        .and_then(|i| i.get("state"))
+        .and_then(|v| v.as_s().ok());
+    assert_eq!(state.map(String::as_str), Some("active"));
+}
+
+async fn check_site(emulator: &Emulator) {
+    for region in [PRIMARY, SECONDARY] {
+        let s3 = emulator.s3(region);
+        let bucket = format!("mraa-{APP}-website-{ACCOUNT}-{region}");
+        let index = s3
+            .get_object()
+            .bucket(&bucket)
+            .key("index.html")
+            .send()
+            .await
+            .expect("index.html");
+        assert_eq!(index.content_type(), Some("text/html; charset=utf-8"));
+        let script = s3
+            .head_object()
+            .bucket(&bucket)
+            .key("app.js")
+            .send()
+            .await
+            .expect("app.js");
+        assert_eq!(
+            script.content_type(),
+            Some("text/javascript; charset=utf-8")
+        );
+        let config = s3
+            .get_object()
+            .bucket(&bucket)
+            .key("config.json")
+            .send()
+            .await
+            .expect("config.json");
+        assert_eq!(config.content_type(), Some("application/json"));
+        let body = config.body.collect().await.expect("body").into_bytes();
+        let config: Value = serde_json::from_slice(&body).expect("config.json is JSON");
+        assert_eq!(config["primaryRegion"], PRIMARY);
+        for named in [PRIMARY, SECONDARY] {
+            let endpoints = &config["regions"][named];
+            assert!(
+                endpoints["apiUrl"]
+                    .as_str()
+                    .is_some_and(|u| u.contains(named)),
+                "{config}"
+            );
+            assert!(
+                endpoints["stateUrl"]
+                    .as_str()
+                    .is_some_and(|u| u.contains(named)),
+                "{config}"
+            );
+        }
+    }
+}
+
+/// What the emulator cannot show is unverified, never ok.
+fn check_unverified(summary: &Value) {
+    let unverified = summary["unverified"].as_array().expect("unverified list");
+    let has = |step: &str, needle: &str| {
+        unverified
+            .iter()
+            .any(|u| u["step"] == step && u["reason"].as_str().is_some_and(|r| r.contains(needle)))
+    };
+    for table in ["comments", "app-config", "users"] {
+        assert!(
+            has("dynamodb-replicas", &format!("mraa-{APP}-{table}")),
+            "{table}: {summary}"
+        );
+    }
+    assert!(has("edge", "DistributionId"), "{summary}");
+    assert!(has("frontend", "website bucket policy"), "{summary}");
+    let steps = summary["steps"].as_array().expect("steps");
+    for step in steps {
+        if ["dynamodb-replicas", "edge"].contains(&step["step"].as_str().unwrap_or_default()) {
+            for check in step["checks"].as_array().expect("checks") {
+                assert_ne!(check["status"], "ok", "{step}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redeploy_without_changes_makes_no_mutating_call() {
+    let emulator = Emulator::start("deploy_noop");
+    deploy(&emulator, &[]);
+    emulator.start_recording();
+    let output = deploy(&emulator, &[]);
+    let calls = emulator.recorded_calls();
+    assert!(
+        stdout_of(&output).contains("no changes"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert!(
+        calls.len() > 10,
+        "the redeploy reads the world: {} calls",
+        calls.len()
+    );
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(
+        mutating.is_empty(),
+        "mutating calls on a no-op redeploy: {mutating:#?}"
+    );
+
+    // Without a TTY, progress is one timestamped line per event on stderr.
+    let stderr = stderr_of(&output);
+    let events: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(" unchanged"))
+        .collect();
+    assert!(events.len() >= 7, "{stderr}");
+    for line in events {
+        let time = &line[..8];
+        assert!(
+            time.chars().enumerate().all(|(i, c)| if i == 2 || i == 5 {
+                c == ':'
+            } else {
+                c.is_ascii_digit()
+            }),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_setting_redeploys_only_the_units_it_affects() {
+    let emulator = Emulator::start("deploy_change");
+    deploy(&emulator, &[]);
+    emulator.start_recording();
+    deploy(
+        &emulator,
+        &["--allowed-origin", "https://photos.example.com"],
+    );
+    let calls = emulator.recorded_calls();
+    let mutating: Vec<String> = calls
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.operation.clone())
+        .collect();
+    // The CORS origin is a parameter of routing and application only.
+    assert_eq!(mutating, ["UpdateStackSet", "UpdateStackSet"], "{calls:#?}");
+    let cfn = emulator.cloudformation(PRIMARY);
+    for (unit, expected) in [
+        ("routing", "https://photos.example.com"),
+        ("application", "https://photos.example.com"),
+    ] {
+        let set = cfn
+            .describe_stack_set()
+            .stack_set_name(format!("mraa-{APP}-{unit}"))
+            .send()
+            .await
+            .expect("stack set");
+        let origin = set
+            .stack_set()
+            .map(|s| s.parameters())
+            .unwrap_or_default()
+            .iter()
+            .find(|p| p.parameter_key() == Some("AllowedOrigin"))
+            .and_then(|p| p.parameter_value());
+        assert_eq!(origin, Some(expected), "{unit}");
+    }
+}
