@@ -71,6 +71,11 @@ pub enum InputError {
     )]
     InvalidOrigin(String),
 
+    #[error(
+        "--secondary {given} does not match the deployment, which records {recorded} as its secondary region"
+    )]
+    SecondaryMismatch { given: String, recorded: String },
+
     #[error("cannot read config file {}: {reason}", path.display())]
     ConfigUnreadable { path: PathBuf, reason: String },
 

@@ -4,6 +4,7 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod deploy;
+pub mod discover;
 pub mod error;
 pub mod names;
 pub mod plan;

@@ -1,0 +1,71 @@
+//! Finding a deployment from AWS alone: the bootstrap stack in the primary
+//! region records the app, its regions and its mode in its outputs. No local
+//! state file, so any machine or CI job finds the same deployment.
+
+use crate::aws::{Aws, aws_error};
+use crate::config::Settings;
+use crate::deploy::stack;
+use crate::error::{InputError, MraaError, Result};
+use crate::names;
+
+/// The record of a deployment, as the bootstrap stack holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Deployment {
+    pub app: String,
+    pub primary: String,
+    pub secondary: String,
+    pub mode: String,
+    pub bootstrap_status: String,
+}
+
+/// Reads the bootstrap record in the primary region. `Ok(None)`: nothing of
+/// this app is recorded there.
+pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
+    // The secondary is not known yet; any region builds the primary's clients.
+    let probe = Aws::new(settings, settings.secondary.as_deref().unwrap_or(&settings.primary)).await;
+    let name = names::stack_name(&settings.app, "bootstrap");
+    let found = stack::describe(&probe.primary.cfn, &name)
+        .await
+        .map_err(|e| aws_error("bootstrap", &settings.primary, &name, e))?;
+    let Some(bootstrap) = found else {
+        return Ok(None);
+    };
+    let outputs = stack::outputs_of(&bootstrap);
+    let secondary = outputs
+        .get("SecondaryRegion")
+        .cloned()
+        .or_else(|| settings.secondary.clone())
+        .ok_or_else(|| {
+            MraaError::Io(format!(
+                "stack {name} records no SecondaryRegion; pass --secondary to say which region"
+            ))
+        })?;
+    if let Some(given) = &settings.secondary
+        && given != &secondary
+    {
+        return Err(InputError::SecondaryMismatch {
+            given: given.clone(),
+            recorded: secondary,
+        }
+        .into());
+    }
+    let deployment = Deployment {
+        app: settings.app.clone(),
+        primary: outputs
+            .get("PrimaryRegion")
+            .cloned()
+            .unwrap_or_else(|| settings.primary.clone()),
+        secondary: secondary.clone(),
+        mode: outputs.get("Mode").cloned().unwrap_or_else(|| "active-passive".into()),
+        bootstrap_status: bootstrap
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+    };
+    let aws = if probe.secondary.region == secondary {
+        probe
+    } else {
+        Aws::new(settings, &secondary).await
+    };
+    Ok(Some((deployment, aws)))
+}
