@@ -48,6 +48,8 @@ pub struct Aws {
     /// CloudFront is global; its control plane lives in us-east-1.
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The loaded configuration, for clients made on demand (STS in a region).
+    pub base: SdkConfig,
     /// True when calls go to an endpoint other than AWS's own (an emulator):
     /// effects such an endpoint cannot show are reported as unverified.
     pub custom_endpoint: bool,
@@ -64,6 +66,7 @@ impl Aws {
             cloudfront: aws_sdk_cloudfront::Client::new(&in_region(&base, "us-east-1")),
             sts: aws_sdk_sts::Client::new(&base),
             custom_endpoint,
+            base,
         }
     }
 
@@ -81,22 +84,52 @@ impl Aws {
 
     /// Who the credentials belong to: checks them once, before any change.
     pub async fn caller(&self) -> Result<Caller> {
-        let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
+        caller_via(&self.sts).await
+    }
+
+    /// The same, asked of STS in `region` (when the primary does not answer).
+    pub async fn caller_in(&self, region: &str) -> Result<Caller> {
+        caller_via(&aws_sdk_sts::Client::new(&in_region(&self.base, region))).await
+    }
+}
+
+async fn caller_via(sts: &aws_sdk_sts::Client) -> Result<Caller> {
+    let region = sts
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let identity = sts.get_caller_identity().send().await.map_err(|e| {
+        if is_unreachable(&e) {
+            MraaError::Unreachable {
+                region,
+                cause: sdk_message(&e),
+            }
+        } else {
             MraaError::Credentials(format!(
                 "{}; check AWS_PROFILE/--profile, AWS_ACCESS_KEY_ID or `aws sso login`",
                 sdk_message(&e)
             ))
-        })?;
-        match (identity.account(), identity.arn()) {
-            (Some(account), Some(arn)) => Ok(Caller {
-                account: account.to_string(),
-                arn: arn.to_string(),
-            }),
-            _ => Err(MraaError::Credentials(
-                "the caller identity has no account or ARN".into(),
-            )),
         }
+    })?;
+    match (identity.account(), identity.arn()) {
+        (Some(account), Some(arn)) => Ok(Caller {
+            account: account.to_string(),
+            arn: arn.to_string(),
+        }),
+        _ => Err(MraaError::Credentials(
+            "the caller identity has no account or ARN".into(),
+        )),
     }
+}
+
+/// The region did not answer at all (connection refused or reset, DNS,
+/// timeouts), as opposed to answering with an error.
+pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+    matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    )
 }
 
 impl RegionClients {

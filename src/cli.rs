@@ -93,6 +93,14 @@ pub enum OutputFormat {
 pub enum Command {
     /// Deploy (or update) every unit to both regions and wire them together
     Deploy(crate::deploy::DeployArgs),
+    /// Show what is deployed, whether it is healthy, and the application state
+    Status,
+    /// Switch the application to the secondary region (read-only); works while the primary is down
+    Failover(crate::state::StateArgs),
+    /// Make the application read-only in the primary region
+    Fence(crate::state::StateArgs),
+    /// Return the application to normal operation in the primary region
+    Activate(crate::state::StateArgs),
     /// Render every template and the deployment manifest; makes no AWS call
     Render(RenderArgs),
     /// Print a shell completion script

@@ -2,7 +2,7 @@
 //! region records the app, its regions and its mode in its outputs. No local
 //! state file, so any machine or CI job finds the same deployment.
 
-use crate::aws::{Aws, aws_error};
+use crate::aws::{Aws, aws_error, is_not_found, is_unreachable, sdk_message};
 use crate::config::Settings;
 use crate::deploy::stack;
 use crate::error::{InputError, MraaError, Result};
@@ -22,15 +22,50 @@ pub struct Deployment {
 /// this app is recorded there.
 pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
     // The secondary is not known yet; any region builds the primary's clients.
-    let probe = Aws::new(settings, settings.secondary.as_deref().unwrap_or(&settings.primary)).await;
+    let probe = Aws::new(
+        settings,
+        settings.secondary.as_deref().unwrap_or(&settings.primary),
+    )
+    .await;
     let name = names::stack_name(&settings.app, "bootstrap");
-    let found = stack::describe(&probe.primary.cfn, &name)
+    let found = match probe
+        .primary
+        .cfn
+        .describe_stacks()
+        .stack_name(&name)
+        .send()
         .await
-        .map_err(|e| aws_error("bootstrap", &settings.primary, &name, e))?;
+    {
+        Ok(out) => out.stacks().first().cloned(),
+        Err(e) if is_not_found(&e) => None,
+        Err(e) if is_unreachable(&e) => {
+            return Err(MraaError::Unreachable {
+                region: settings.primary.clone(),
+                cause: sdk_message(&e),
+            });
+        }
+        Err(e) => {
+            return Err(aws_error(
+                "bootstrap",
+                &settings.primary,
+                &name,
+                sdk_message(&e),
+            ));
+        }
+    };
     let Some(bootstrap) = found else {
         return Ok(None);
     };
-    let outputs = stack::outputs_of(&bootstrap);
+    // The record is the bootstrap's parameters (which its outputs echo):
+    // parameters are what the stack was created with, on every endpoint.
+    let mut outputs = stack::outputs_of(&bootstrap);
+    for parameter in bootstrap.parameters() {
+        if let (Some(key), Some(value)) = (parameter.parameter_key(), parameter.parameter_value()) {
+            outputs
+                .entry(key.to_string())
+                .or_insert_with(|| value.to_string());
+        }
+    }
     let secondary = outputs
         .get("SecondaryRegion")
         .cloned()
@@ -56,7 +91,10 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
             .cloned()
             .unwrap_or_else(|| settings.primary.clone()),
         secondary: secondary.clone(),
-        mode: outputs.get("Mode").cloned().unwrap_or_else(|| "active-passive".into()),
+        mode: outputs
+            .get("Mode")
+            .cloned()
+            .unwrap_or_else(|| "active-passive".into()),
         bootstrap_status: bootstrap
             .stack_status()
             .map(|s| s.as_str().to_string())

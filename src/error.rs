@@ -12,6 +12,8 @@ use thiserror::Error;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_DEGRADED: u8 = 3;
+pub const EXIT_UNREACHABLE: u8 = 4;
 
 /// Bad input: refused before any AWS call, exit code 2. Every message is one
 /// line and names the offending value and where it came from.
@@ -128,6 +130,14 @@ pub enum MraaError {
     #[error(transparent)]
     Aws(#[from] AwsError),
 
+    #[error(
+        "no deployment of app {app} found in {region} (no stack mraa-{app}-bootstrap); deploy it with `mraa deploy`, or name another --app/--primary"
+    )]
+    NotDeployed { app: String, region: String },
+
+    #[error("region {region} did not answer: {cause}")]
+    Unreachable { region: String, cause: String },
+
     #[error("{0}")]
     Io(String),
 }
@@ -137,6 +147,8 @@ impl MraaError {
         match self {
             MraaError::Input(_) | MraaError::Credentials(_) => EXIT_USAGE,
             MraaError::Busy(_) | MraaError::Aws(_) | MraaError::Io(_) => EXIT_FAILED,
+            MraaError::Unreachable { .. } => EXIT_UNREACHABLE,
+            MraaError::NotDeployed { .. } => EXIT_DEGRADED,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod regions;
 pub mod render;
 pub mod state;
+pub mod status;
 pub mod ui;
 pub mod wire;
 
@@ -44,6 +45,19 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Deploy(args) => {
             let settings = Settings::resolve(&cli.global).await?;
             deploy::run(&settings, args, out).await
+        }
+        Command::Status => {
+            let settings = Settings::resolve(&cli.global).await?;
+            status::run(&settings, out).await
+        }
+        Command::Failover(args) | Command::Fence(args) | Command::Activate(args) => {
+            let target = match &cli.command {
+                Command::Failover(_) => state::AppState::Failover,
+                Command::Fence(_) => state::AppState::Fenced,
+                _ => state::AppState::Active,
+            };
+            let settings = Settings::resolve(&cli.global).await?;
+            state::run(&settings, target, args, out).await
         }
         Command::Render(args) => {
             let settings = Settings::resolve(&cli.global).await?;

@@ -147,6 +147,7 @@ fn ctx(primary_cfn: &[&Rule], secondary_cfn: &[&Rule]) -> Ctx {
             cloudfront: scripted!(aws_sdk_cloudfront, "us-east-1", &[]),
             sts: scripted!(aws_sdk_sts, PRIMARY, &[]),
             custom_endpoint: true,
+            base: aws_config::SdkConfig::builder().build(),
         },
         account: ACCOUNT.to_string(),
         caller_arn: format!("arn:aws:iam::{ACCOUNT}:user/deployer"),

@@ -308,24 +308,31 @@ pub async fn instance_stack(
         .summaries()
         .iter()
         .find(|s| s.region() == Some(region))
-        .and_then(|s| s.stack_id().map(str::to_string));
-    if let Some(id) = &stack_id
+        .and_then(|s| s.stack_id());
+    stack_in_region(regional, set, stack_id).await
+}
+
+/// The instance stack of `set` in the region of `regional`, by id when known.
+pub async fn stack_in_region(
+    regional: &Client,
+    set: &str,
+    stack_id: Option<&str>,
+) -> Result<Option<aws_sdk_cloudformation::types::Stack>, String> {
+    if let Some(id) = stack_id
         && let Some(stack) = super::stack::describe(regional, id).await?
     {
         return Ok(Some(stack));
     }
-    let listed = regional
-        .describe_stacks()
-        .send()
-        .await
-        .map_err(|e| sdk_message(&e))?;
-    Ok(listed
-        .stacks()
-        .iter()
-        .find(|s| {
+    let mut pages = regional.describe_stacks().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_message(&e))?;
+        if let Some(stack) = page.stacks().iter().find(|s| {
             s.stack_name().is_some_and(|n| {
                 n.starts_with(&format!("StackSet-{set}-")) || n == format!("StackSet:{set}")
             })
-        })
-        .cloned())
+        }) {
+            return Ok(Some(stack.clone()));
+        }
+    }
+    Ok(None)
 }

@@ -1,6 +1,10 @@
 //! The application state of the original — active, fenced, failover — kept
 //! as one item of the app-config global table, keyed by the app name.
 
+mod command;
+
+pub use command::{StateArgs, run};
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
@@ -30,6 +34,15 @@ impl AppState {
         match self {
             AppState::Active => "active",
             AppState::Fenced => "fenced",
+            AppState::Failover => "failover",
+        }
+    }
+
+    /// The command that sets this state.
+    pub fn verb(self) -> &'static str {
+        match self {
+            AppState::Active => "activate",
+            AppState::Fenced => "fence",
             AppState::Failover => "failover",
         }
     }

@@ -1,0 +1,330 @@
+//! `mraa failover`, `mraa fence`, `mraa activate`: a conditional write of the
+//! state item, then a read-back in every region that answers.
+//!
+//! `failover` writes through the secondary, so it works while the primary is
+//! down; `fence` and `activate` write through the primary and fall back to
+//! the secondary (a global table replicates either way).
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use clap::Args;
+use serde::Serialize;
+
+use crate::aws::{Aws, is_unreachable, sdk_message};
+use crate::cli::OutputFormat;
+use crate::config::Settings;
+use crate::discover;
+use crate::error::{EXIT_OK, EXIT_USAGE, MraaError, Result};
+use crate::names;
+use crate::status::links;
+
+use super::{AppState, StateRecord, now, read};
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct StateArgs {
+    /// Why the state changes; recorded with the change
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Outcome {
+    schema_version: u32,
+    app: String,
+    before: Option<String>,
+    after: String,
+    changed: bool,
+    written_in: Option<String>,
+    regions: Vec<RegionRead>,
+}
+
+#[derive(Debug, Serialize)]
+struct RegionRead {
+    region: String,
+    state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+pub async fn run(
+    settings: &Settings,
+    target: AppState,
+    args: &StateArgs,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let (aws, primary_down) = locate(settings, target).await?;
+    let order: Vec<&str> = match target {
+        AppState::Failover => vec![&aws.secondary.region],
+        AppState::Fenced | AppState::Active => {
+            if primary_down {
+                vec![&aws.secondary.region]
+            } else {
+                vec![&aws.primary.region, &aws.secondary.region]
+            }
+        }
+    };
+    if primary_down && target != AppState::Failover {
+        warn(
+            settings,
+            &format!(
+                "the primary region {} does not answer: writing through {} instead",
+                aws.primary.region, aws.secondary.region
+            ),
+        );
+    }
+
+    if target == AppState::Active && !confirm_activation(settings, &aws).await? {
+        return Ok(EXIT_USAGE);
+    }
+
+    let mut written = None;
+    let mut before = None;
+    let mut last_error = None;
+    for region in order {
+        match write(settings, &aws, region, target, args.reason.as_deref()).await {
+            Ok(previous) => {
+                before = previous;
+                written = Some(region.to_string());
+                break;
+            }
+            Err(WriteError::Unreachable(cause)) => {
+                warn(settings, &format!("{region} did not answer ({cause})"));
+                last_error = Some(MraaError::Unreachable {
+                    region: region.to_string(),
+                    cause,
+                });
+            }
+            Err(WriteError::AlreadySet(record)) => {
+                before = record.raw_state.clone();
+                written = None;
+                last_error = None;
+                break;
+            }
+            Err(WriteError::Failed(err)) => return Err(err),
+        }
+    }
+    if let Some(err) = last_error {
+        return Err(err);
+    }
+
+    let regions = read_back(&aws, &settings.app).await;
+    let outcome = Outcome {
+        schema_version: 1,
+        app: settings.app.clone(),
+        changed: written.is_some(),
+        before,
+        after: target.as_str().to_string(),
+        written_in: written,
+        regions,
+    };
+    report(settings, &outcome, out).map_err(|e| MraaError::Io(e.to_string()))?;
+    Ok(EXIT_OK)
+}
+
+/// The deployment's clients, and whether its primary failed to answer.
+async fn locate(settings: &Settings, target: AppState) -> Result<(Aws, bool)> {
+    match discover::find(settings).await {
+        Ok(Some((_, aws))) => Ok((aws, false)),
+        Ok(None) => Err(MraaError::NotDeployed {
+            app: settings.app.clone(),
+            region: settings.primary.clone(),
+        }),
+        // The record lives in the primary; with the primary down, the
+        // secondary must be named by flag, environment or config file.
+        Err(MraaError::Unreachable { region, cause }) => {
+            let Some(secondary) = &settings.secondary else {
+                return Err(MraaError::Unreachable {
+                    region,
+                    cause: format!(
+                        "{cause}; pass --secondary so that mraa can {} without reading the deployment record",
+                        target.verb()
+                    ),
+                });
+            };
+            Ok((Aws::new(settings, secondary).await, true))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+enum WriteError {
+    Unreachable(String),
+    AlreadySet(StateRecord),
+    Failed(MraaError),
+}
+
+/// Writes `target` in `region` if the state there is still what was read.
+/// Returns the previous state.
+async fn write(
+    settings: &Settings,
+    aws: &Aws,
+    region: &str,
+    target: AppState,
+    reason: Option<&str>,
+) -> Result<Option<String>, WriteError> {
+    let client = &aws.region(region).dynamodb;
+    let table = names::table_name(&settings.app, "app-config");
+    let failed = |cause: String| {
+        WriteError::Failed(crate::aws::aws_error(
+            target.verb(),
+            region,
+            table.as_str(),
+            cause,
+        ))
+    };
+    let current = match client
+        .get_item()
+        .table_name(&table)
+        .key("appId", AttributeValue::S(settings.app.clone()))
+        .consistent_read(true)
+        .send()
+        .await
+    {
+        Ok(out) => out.item().map(StateRecord::from_item),
+        Err(e) if is_unreachable(&e) => return Err(WriteError::Unreachable(sdk_message(&e))),
+        Err(e) => {
+            let hint = if crate::aws::is_not_found(&e) {
+                format!("; the table has no replica in {region}: run `mraa deploy` to create it")
+            } else {
+                String::new()
+            };
+            return Err(failed(format!("{}{hint}", sdk_message(&e))));
+        }
+    };
+    let Some(current) = current else {
+        return Err(failed(
+            "no state item: run `mraa deploy`, which seeds the state `active`".into(),
+        ));
+    };
+    if current.state == Some(target) {
+        return Err(WriteError::AlreadySet(current));
+    }
+    let caller = aws.caller_in(region).await.map_err(WriteError::Failed)?;
+    let previous = current.raw_state.clone().unwrap_or_default();
+    let mut values = HashMap::from([
+        (
+            ":new".to_string(),
+            AttributeValue::S(target.as_str().into()),
+        ),
+        (":old".to_string(), AttributeValue::S(previous.clone())),
+        (":at".to_string(), AttributeValue::S(now())),
+        (":by".to_string(), AttributeValue::S(caller.arn)),
+        (":in".to_string(), AttributeValue::S(region.to_string())),
+    ]);
+    let mut update = "SET #state = :new, previousState = :old, updatedAt = :at, updatedBy = :by, updatedIn = :in".to_string();
+    match reason {
+        Some(reason) => {
+            values.insert(":why".into(), AttributeValue::S(reason.to_string()));
+            update.push_str(", reason = :why");
+        }
+        None => update.push_str(" REMOVE reason"),
+    }
+    let result = client
+        .update_item()
+        .table_name(&table)
+        .key("appId", AttributeValue::S(settings.app.clone()))
+        .update_expression(update)
+        .condition_expression("#state = :old")
+        .expression_attribute_names("#state", "state")
+        .set_expression_attribute_values(Some(values))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(Some(previous)),
+        Err(e) if is_unreachable(&e) => Err(WriteError::Unreachable(sdk_message(&e))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Err(failed(format!(
+                "the state changed from `{previous}` while mraa was writing; run `mraa status` and try again"
+            )))
+        }
+        Err(e) => Err(failed(sdk_message(&e))),
+    }
+}
+
+/// Reads the item back in every region: what each region now says.
+async fn read_back(aws: &Aws, app: &str) -> Vec<RegionRead> {
+    let reads = futures::future::join_all(aws.regions().map(|c| read(&c.dynamodb, app))).await;
+    aws.regions()
+        .iter()
+        .zip(reads)
+        .map(|(c, result)| match result {
+            Ok(Some(record)) => RegionRead {
+                region: c.region.clone(),
+                state: record.raw_state,
+                error: None,
+            },
+            Ok(None) => RegionRead {
+                region: c.region.clone(),
+                state: None,
+                error: Some("no state item in this region".into()),
+            },
+            Err(e) => RegionRead {
+                region: c.region.clone(),
+                state: None,
+                error: Some(e),
+            },
+        })
+        .collect()
+}
+
+/// Activating before replication has caught up can lose the writes the
+/// secondary took during failover: ask first.
+async fn confirm_activation(settings: &Settings, aws: &Aws) -> Result<bool> {
+    let problems = links::replication_problems(aws, &settings.app).await;
+    if problems.is_empty() || settings.yes {
+        return Ok(true);
+    }
+    let why = format!(
+        "replication is not confirmed healthy ({}); writing to the primary before it has caught up risks losing the secondary's writes",
+        problems.join("; ")
+    );
+    if !std::io::stdin().is_terminal() {
+        eprintln!("error: refusing to activate: {why}; pass --yes to proceed");
+        return Ok(false);
+    }
+    eprint!("{why}.\nActivate anyway? [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn warn(settings: &Settings, line: &str) {
+    if settings.verbosity != crate::config::Verbosity::Quiet {
+        eprintln!("warning: {line}");
+    }
+}
+
+fn report(settings: &Settings, outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    if settings.output == OutputFormat::Json {
+        let text = serde_json::to_string(outcome).map_err(std::io::Error::other)?;
+        return writeln!(out, "{text}");
+    }
+    let before = outcome.before.as_deref().unwrap_or("none");
+    match &outcome.written_in {
+        Some(region) => writeln!(
+            out,
+            "state of app {}: {before} → {} (written in {region})",
+            outcome.app, outcome.after
+        )?,
+        None => writeln!(
+            out,
+            "state of app {} is already {}: nothing to change",
+            outcome.app, outcome.after
+        )?,
+    }
+    for read in &outcome.regions {
+        match (&read.state, &read.error) {
+            (Some(state), _) => writeln!(out, "  {:<15} reads {state}", read.region)?,
+            (None, Some(error)) => {
+                writeln!(out, "  {:<15} could not be read: {error}", read.region)?
+            }
+            (None, None) => writeln!(out, "  {:<15} has no state", read.region)?,
+        }
+    }
+    Ok(())
+}
