@@ -33,11 +33,31 @@ def main() -> int:
         "MOTO_RECORDER_FILEPATH",
         os.path.join(tempfile.mkdtemp(prefix="mraa-emulator-"), "recording"),
     )
-    from moto.server import ThreadedMotoServer
+    import threading
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = DomainDispatcherApplication(create_backend_app)
+    # Connections are served on threads, but requests are handled one at a
+    # time: moto's backends are not safe under concurrent requests (seen:
+    # a CloudFormation stack's API Gateway deployment racing another stack's
+    # creation). AWS is; mraa still sends its requests concurrently.
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            return list(app(environ, start_response))
+
+    server = make_server(
+        "127.0.0.1", args.port, serialized, threaded=True, request_handler=MotoRequestHandler
+    )
+    port = server.server_port
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     # No Docker here: Lambda functions are stored, and invoking them echoes.
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/moto-api/config",
@@ -52,7 +72,7 @@ def main() -> int:
             pass
     except KeyboardInterrupt:
         pass
-    server.stop()
+    server.shutdown()
     return 0
 
 
