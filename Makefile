@@ -10,7 +10,7 @@ PYTHON ?= python3
 VENV   := .venv
 CARGO  ?= cargo
 
-.PHONY: all build test lint fmt venv demo clean
+.PHONY: all build test lint fmt venv demo bench clean
 
 all: build
 
@@ -35,6 +35,10 @@ test: venv lint
 
 demo: venv build
 	scripts/demo.sh
+
+# Figures, not assertions: deploy wall times and API calls against the emulator.
+bench: venv build
+	$(VENV)/bin/python scripts/bench.py
 
 fmt:
 	$(CARGO) fmt
