@@ -38,6 +38,7 @@ pub struct RegionClients {
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
 }
 
 /// Clients for the deployment's two regions and the global services.
@@ -144,6 +145,7 @@ impl RegionClients {
             cfn: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
         }
     }
 }

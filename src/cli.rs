@@ -103,6 +103,8 @@ pub enum Command {
     Activate(crate::state::StateArgs),
     /// Render every template and the deployment manifest; makes no AWS call
     Render(RenderArgs),
+    /// Delete everything mraa made for the app in both regions; data is kept unless --delete-data
+    Teardown(crate::teardown::TeardownArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -115,4 +117,21 @@ pub struct RenderArgs {
     /// Write the rendered templates and manifest.json into this directory
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// The administrator user the original solution creates in the primary
+/// user pool. All optional; validated before any AWS call.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AdminArgs {
+    /// Name of the admin user to create in the primary user pool
+    #[arg(long, env = "MRAA_ADMIN_NAME", value_name = "NAME")]
+    pub admin_name: Option<String>,
+
+    /// E-mail address of the admin user; Cognito sends it a temporary password
+    #[arg(long, env = "MRAA_ADMIN_EMAIL", value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// Phone number of the admin user, E.164 (+15555550100)
+    #[arg(long, env = "MRAA_ADMIN_PHONE", value_name = "PHONE")]
+    pub admin_phone: Option<String>,
 }

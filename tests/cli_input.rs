@@ -224,3 +224,28 @@ fn allowed_origin_with_a_path() {
         "invalid allowed origin `https://photos.example.com/app`",
     );
 }
+
+/// Deploy refuses bad admin flags before any AWS call: no endpoint is even
+/// configured, so reaching AWS would fail differently.
+fn deploy_refused(args: &[&str], expected: &str) {
+    let mut full = vec!["deploy", "--secondary", "eu-west-1"];
+    full.extend_from_slice(args);
+    let output = mraa(&full, &env_with_region(), None);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(USAGE), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
+}
+
+#[test]
+fn deploy_with_malformed_admin_email_flag() {
+    deploy_refused(&["--admin-email", "jane@"], "invalid admin e-mail `jane@`");
+}
+
+#[test]
+fn deploy_with_admin_phone_flag_not_e164() {
+    deploy_refused(
+        &["--admin-phone", "0044 20 7183 8750"],
+        "invalid admin phone",
+    );
+}

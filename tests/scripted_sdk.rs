@@ -134,6 +134,7 @@ fn region_clients(region: &str, cfn_rules: &[&Rule]) -> RegionClients {
         cfn: scripted!(cfn, region, cfn_rules),
         s3: scripted!(aws_sdk_s3, region, &[]),
         dynamodb: scripted!(ddb, region, &[]),
+        cognito: scripted!(aws_sdk_cognitoidentityprovider, region, &[]),
     }
 }
 

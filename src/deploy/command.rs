@@ -30,6 +30,9 @@ pub struct DeployArgs {
     /// pools) to this file as JSON
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub admin: crate::cli::AdminArgs,
 }
 
 /// A node of the deploy graph: a unit, or a wiring step.
@@ -89,6 +92,11 @@ struct NodeDone {
 
 pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) -> Result<u8> {
     // Everything that can be checked offline is, before any AWS call.
+    let settings = &settings.clone().with_admin(crate::config::Admin {
+        name: args.admin.admin_name.clone(),
+        email: args.admin.admin_email.clone(),
+        phone: args.admin.admin_phone.clone(),
+    })?;
     let secondary = settings.require_secondary()?.to_string();
     let plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
@@ -122,7 +130,25 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     });
     refuse_if_busy(&ctx).await?;
 
-    let (results, outputs, site_domain, failure) = schedule(&ctx, &rendered).await;
+    let (mut results, outputs, site_domain, mut failure) = schedule(&ctx, &rendered).await;
+    if failure.is_none() && settings.admin.email.is_some() {
+        match wire::admin::wire(&ctx, &outputs, &settings.admin).await {
+            Ok(outcome) => {
+                let result = StepResult {
+                    step: wire::admin::STEP.into(),
+                    change: outcome.change,
+                    checks: outcome
+                        .checks
+                        .into_iter()
+                        .map(|(region, verdict)| Check { region, verdict })
+                        .collect(),
+                };
+                report_result(&ctx, &result);
+                results.push(result);
+            }
+            Err(err) => failure = Some(err),
+        }
+    }
     let summary = Summary::new(&ctx, results, &outputs, site_domain, failure.as_ref());
     if let Some(path) = &args.outputs_file {
         let text = serde_json::to_string_pretty(&summary.endpoints)
