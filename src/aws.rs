@@ -101,7 +101,11 @@ async fn caller_via(sts: &aws_sdk_sts::Client) -> Result<Caller> {
         .map(|r| r.to_string())
         .unwrap_or_default();
     let identity = sts.get_caller_identity().send().await.map_err(|e| {
-        if is_unreachable(&e) {
+        if is_missing_credentials(&e) {
+            MraaError::Credentials(
+                "none found (environment, profile, SSO, web identity, container or instance role); set AWS_PROFILE or --profile, export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`".into(),
+            )
+        } else if is_unreachable(&e) {
             MraaError::Unreachable {
                 region,
                 cause: sdk_message(&e),
@@ -188,9 +192,37 @@ where
             // A body the SDK could not read; the raw response is noise here.
             SdkError::ServiceError(e) => unreadable(e.raw()),
             SdkError::ResponseError(e) => unreadable(e.raw()),
-            _ => aws_sdk_cloudformation::error::DisplayErrorContext(err).to_string(),
+            _ => error_chain(err),
         },
     }
+}
+
+/// The error and its causes, one after the other, without the debug dump
+/// the SDK's own context display appends.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    let text = parts.join(": ");
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// No credentials could be found at all (as opposed to rejected ones).
+pub fn is_missing_credentials<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    matches!(err, SdkError::DispatchFailure(_))
+        && aws_sdk_cloudformation::error::DisplayErrorContext(err)
+            .to_string()
+            .contains("no credentials found")
 }
 
 fn unreadable(raw: &HttpResponse) -> String {
