@@ -1,0 +1,162 @@
+//! End to end against a real AWS account. Skipped unless `MRAA_E2E_PROFILE`
+//! names an AWS profile; it creates real resources (and costs a little) and
+//! tears them down again:
+//!
+//!     MRAA_E2E_PROFILE=sandbox cargo test --test e2e_aws -- --nocapture
+//!
+//! Optional: `MRAA_E2E_PRIMARY` (default us-east-1), `MRAA_E2E_SECONDARY`
+//! (default us-west-2), `MRAA_E2E_APP` (default `e2e` + a random suffix).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use support::{mraa, stderr_of, stdout_of};
+
+struct Account {
+    profile: String,
+    primary: String,
+    secondary: String,
+    app: String,
+}
+
+fn account() -> Option<Account> {
+    let profile = std::env::var("MRAA_E2E_PROFILE").ok().filter(|p| !p.is_empty())?;
+    let suffix = std::process::id() % 100_000;
+    Some(Account {
+        profile,
+        primary: std::env::var("MRAA_E2E_PRIMARY").unwrap_or_else(|_| "us-east-1".into()),
+        secondary: std::env::var("MRAA_E2E_SECONDARY").unwrap_or_else(|_| "us-west-2".into()),
+        app: std::env::var("MRAA_E2E_APP").unwrap_or_else(|_| format!("e2e{suffix}")),
+    })
+}
+
+impl Account {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut full = vec![
+            "--app",
+            &self.app,
+            "--profile",
+            &self.profile,
+            "--primary",
+            &self.primary,
+            "--secondary",
+            &self.secondary,
+        ];
+        full.extend_from_slice(args);
+        // The developer's own AWS configuration is used here on purpose.
+        let env: Vec<(String, String)> = ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+            .collect();
+        let output = mraa(&full, &env, None);
+        eprintln!("$ mraa {}\n{}{}", full.join(" "), stdout_of(&output), stderr_of(&output));
+        output
+    }
+
+    async fn config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .profile_name(&self.profile)
+            .region(Region::new(region.to_string()))
+            .load()
+            .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_replicate_fail_over_and_tear_down_on_aws() {
+    let Some(account) = account() else {
+        eprintln!("skipped: set MRAA_E2E_PROFILE to an AWS profile to run the real-AWS suite");
+        return;
+    };
+    let deployed = account.run(&["deploy"]);
+    assert_eq!(deployed.status.code(), Some(0), "deploy");
+
+    let status = account.run(&["status", "--output", "json"]);
+    assert_eq!(status.status.code(), Some(0), "status is all ok on AWS");
+
+    let caller = aws_sdk_sts::Client::new(&account.config(&account.primary).await)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("caller");
+    let account_id = caller.account().expect("account id").to_string();
+
+    // An object written to the primary bucket reaches the secondary (RTC: 15 min).
+    let bucket = |region: &str| format!("mraa-{}-objects-{account_id}-{region}", account.app);
+    let s3_primary = aws_sdk_s3::Client::new(&account.config(&account.primary).await);
+    let s3_secondary = aws_sdk_s3::Client::new(&account.config(&account.secondary).await);
+    s3_primary
+        .put_object()
+        .bucket(bucket(&account.primary))
+        .key("photos/e2e.txt")
+        .body(b"replicate me".to_vec().into())
+        .send()
+        .await
+        .expect("put object");
+    wait_until(Duration::from_secs(20 * 60), || async {
+        s3_secondary
+            .head_object()
+            .bucket(bucket(&account.secondary))
+            .key("photos/e2e.txt")
+            .send()
+            .await
+            .is_ok()
+    })
+    .await
+    .expect("the object was replicated to the secondary");
+
+    // An item written in the primary reaches the secondary's replica.
+    let table = format!("mraa-{}-comments", account.app);
+    let ddb_primary = aws_sdk_dynamodb::Client::new(&account.config(&account.primary).await);
+    let ddb_secondary = aws_sdk_dynamodb::Client::new(&account.config(&account.secondary).await);
+    ddb_primary
+        .put_item()
+        .table_name(&table)
+        .item("commentId", AttributeValue::S("e2e".into()))
+        .item("photoId", AttributeValue::S("photos/e2e.txt".into()))
+        .item("createdAt", AttributeValue::S("0".into()))
+        .send()
+        .await
+        .expect("put item");
+    wait_until(Duration::from_secs(120), || async {
+        ddb_secondary
+            .get_item()
+            .table_name(&table)
+            .key("commentId", AttributeValue::S("e2e".into()))
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.item().cloned())
+            .is_some()
+    })
+    .await
+    .expect("the item was replicated to the secondary");
+
+    assert_eq!(account.run(&["failover", "--reason", "e2e"]).status.code(), Some(0));
+    assert_eq!(account.run(&["activate", "--yes", "--reason", "e2e"]).status.code(), Some(0));
+
+    let teardown = account.run(&["teardown", "--delete-data", "--yes"]);
+    assert_eq!(teardown.status.code(), Some(0), "teardown");
+    let after = account.run(&["status"]);
+    assert_eq!(after.status.code(), Some(3), "nothing left to show");
+}
+
+async fn wait_until<F, Fut>(limit: Duration, mut check: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    let mut pause = Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(60));
+    }
+    Err(format!("not within {} s", limit.as_secs()))
+}
