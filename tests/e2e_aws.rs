@@ -23,7 +23,9 @@ struct Account {
 }
 
 fn account() -> Option<Account> {
-    let profile = std::env::var("MRAA_E2E_PROFILE").ok().filter(|p| !p.is_empty())?;
+    let profile = std::env::var("MRAA_E2E_PROFILE")
+        .ok()
+        .filter(|p| !p.is_empty())?;
     let suffix = std::process::id() % 100_000;
     Some(Account {
         profile,
@@ -52,7 +54,12 @@ impl Account {
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
         let output = mraa(&full, &env, None);
-        eprintln!("$ mraa {}\n{}{}", full.join(" "), stdout_of(&output), stderr_of(&output));
+        eprintln!(
+            "$ mraa {}\n{}{}",
+            full.join(" "),
+            stdout_of(&output),
+            stderr_of(&output)
+        );
         output
     }
 
@@ -135,8 +142,17 @@ async fn deploy_replicate_fail_over_and_tear_down_on_aws() {
     .await
     .expect("the item was replicated to the secondary");
 
-    assert_eq!(account.run(&["failover", "--reason", "e2e"]).status.code(), Some(0));
-    assert_eq!(account.run(&["activate", "--yes", "--reason", "e2e"]).status.code(), Some(0));
+    assert_eq!(
+        account.run(&["failover", "--reason", "e2e"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        account
+            .run(&["activate", "--yes", "--reason", "e2e"])
+            .status
+            .code(),
+        Some(0)
+    );
 
     let teardown = account.run(&["teardown", "--delete-data", "--yes"]);
     assert_eq!(teardown.status.code(), Some(0), "teardown");

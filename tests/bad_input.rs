@@ -1,0 +1,247 @@
+//! Bad input across commands: each case gets one clear line on stderr and a
+//! documented exit code, and none makes a mutating AWS call (checked with the
+//! emulator's request recorder over the whole table).
+
+mod support;
+
+use support::{Emulator, clean_env, mraa, stderr_of};
+
+struct Case {
+    name: &'static str,
+    args: &'static [&'static str],
+    config: Option<&'static str>,
+    /// Environment tweak: `None` runs against the emulator with credentials.
+    env: Env,
+    code: i32,
+    message: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum Env {
+    Emulator,
+    NoCredentials,
+    Unreachable,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "unknown region",
+        args: &["deploy", "--secondary", "ap-nowhere-1"],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "unknown secondary region `ap-nowhere-1`",
+    },
+    Case {
+        name: "primary equal to secondary",
+        args: &["deploy", "--secondary", "us-east-1"],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "must differ from the primary",
+    },
+    Case {
+        name: "invalid app name",
+        args: &["deploy", "--app", "Photos!", "--secondary", "eu-west-1"],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "invalid app name `Photos!`",
+    },
+    Case {
+        name: "app name too long for S3",
+        args: &[
+            "deploy",
+            "--app",
+            "an-application-name-far-too-long",
+            "--secondary",
+            "eu-west-1",
+        ],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "S3 allows 63",
+    },
+    Case {
+        name: "malformed email",
+        args: &[
+            "deploy",
+            "--secondary",
+            "eu-west-1",
+            "--admin-email",
+            "jane.example.com",
+        ],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "invalid admin e-mail",
+    },
+    Case {
+        name: "phone not E.164",
+        args: &[
+            "deploy",
+            "--secondary",
+            "eu-west-1",
+            "--admin-phone",
+            "555 0100",
+        ],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "invalid admin phone",
+    },
+    Case {
+        name: "unknown config key",
+        args: &["deploy"],
+        config: Some("secondary: eu-west-1\nregion_pair: x\n"),
+        env: Env::Emulator,
+        code: 2,
+        message: "line 2: unknown field `region_pair`",
+    },
+    Case {
+        name: "mistyped config key",
+        args: &["status"],
+        config: Some("app: shop\nsecondry: eu-west-1\n"),
+        env: Env::Emulator,
+        code: 2,
+        message: "unknown field `secondry`",
+    },
+    Case {
+        name: "config that is not YAML",
+        args: &["status"],
+        config: Some("app: [shop\n"),
+        env: Env::Emulator,
+        code: 2,
+        message: "line",
+    },
+    Case {
+        name: "missing config file",
+        args: &["status", "--config", "/nonexistent/mraa.yaml"],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "cannot read config file /nonexistent/mraa.yaml",
+    },
+    Case {
+        name: "conflicting flags",
+        args: &["status", "-v", "-q"],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "cannot be used with",
+    },
+    Case {
+        name: "unknown output format",
+        args: &["status", "--output", "yaml"],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "invalid value 'yaml' for '--output <FORMAT>'",
+    },
+    Case {
+        name: "invalid allowed origin",
+        args: &[
+            "deploy",
+            "--secondary",
+            "eu-west-1",
+            "--allowed-origin",
+            "photos.example.com",
+        ],
+        config: None,
+        env: Env::Emulator,
+        code: 2,
+        message: "invalid allowed origin",
+    },
+    Case {
+        name: "state command before any deploy",
+        args: &["failover"],
+        config: None,
+        env: Env::Emulator,
+        code: 3,
+        message: "no deployment of app mraa found in us-east-1",
+    },
+    Case {
+        name: "status before any deploy",
+        args: &["status"],
+        config: None,
+        env: Env::Emulator,
+        code: 3,
+        message: "no deployment of app mraa",
+    },
+    Case {
+        name: "credentials missing",
+        args: &["deploy", "--secondary", "eu-west-1"],
+        config: None,
+        env: Env::NoCredentials,
+        code: 2,
+        message: "AWS credentials are missing or invalid",
+    },
+    Case {
+        name: "unreachable endpoint",
+        args: &["deploy", "--secondary", "eu-west-1"],
+        config: None,
+        env: Env::Unreachable,
+        code: 4,
+        message: "did not answer",
+    },
+];
+
+#[test]
+fn every_bad_input_is_refused_cleanly_without_changing_anything() {
+    assert!(CASES.len() >= 15);
+    let emulator = Emulator::start("bad_input");
+    emulator.start_recording();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    for case in CASES {
+        let mut args: Vec<String> = case.args.iter().map(|a| a.to_string()).collect();
+        if let Some(text) = case.config {
+            let path = dir
+                .path()
+                .join(format!("{}.yaml", case.name.replace(' ', "-")));
+            std::fs::write(&path, text).expect("write config");
+            args.extend(["--config".to_string(), path.display().to_string()]);
+        }
+        let mut env = match case.env {
+            Env::Emulator => emulator.env(),
+            Env::NoCredentials => {
+                let mut env = clean_env();
+                env.push(("AWS_ENDPOINT_URL".into(), emulator.endpoint.clone()));
+                env
+            }
+            Env::Unreachable => {
+                let mut env = emulator.env();
+                env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+                // Nothing listens on port 9 (discard) of loopback.
+                env.push(("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()));
+                env
+            }
+        };
+        env.push(("AWS_REGION".into(), "us-east-1".into()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = mraa(&args, &env, Some(dir.path()));
+        let stderr = stderr_of(&output);
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        let ok = output.status.code() == Some(case.code)
+            && errors.len() == 1
+            && errors[0].contains(case.message);
+        if !ok {
+            failures.push(format!(
+                "{}: exit {:?} (want {}), stderr:\n{stderr}",
+                case.name,
+                output.status.code(),
+                case.code
+            ));
+        }
+    }
+    let mutating: Vec<_> = emulator
+        .recorded_calls()
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+    assert!(mutating.is_empty(), "mutating calls: {mutating:#?}");
+}
