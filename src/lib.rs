@@ -12,6 +12,7 @@ pub mod regions;
 pub mod render;
 pub mod state;
 pub mod status;
+pub mod teardown;
 pub mod ui;
 pub mod wire;
 
@@ -58,6 +59,10 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
             };
             let settings = Settings::resolve(&cli.global).await?;
             state::run(&settings, target, args, out).await
+        }
+        Command::Teardown(args) => {
+            let settings = Settings::resolve(&cli.global).await?;
+            teardown::run(&settings, args, out).await
         }
         Command::Render(args) => {
             let settings = Settings::resolve(&cli.global).await?;

@@ -1,0 +1,311 @@
+//! The plan a teardown shows before it asks: what it will delete, what it
+//! keeps (and why), and what it refuses to touch because it is not provably
+//! this app's.
+
+use super::inventory::{Inventory, Owner};
+use super::{Item, Planned};
+
+/// What will be deleted, kept and refused.
+pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
+    let mut planned = Planned::default();
+    let primary = Some(inv.primary.as_str());
+    let mut refuse = |item: Item, owner: &Owner| {
+        if let Owner::Foreign(reason) = owner {
+            planned
+                .refuse
+                .push(item.detail(format!("refused: {reason}")));
+            true
+        } else {
+            false
+        }
+    };
+    let mut delete = Vec::new();
+    let mut keep = Vec::new();
+
+    if let Some(edge) = &inv.edge
+        && !refuse(Item::new("stack", &edge.name, primary), &edge.owner)
+    {
+        let detail = match edge.outputs.get("DistributionId").filter(|d| !d.is_empty()) {
+            Some(id) => format!("edge; CloudFront distribution {id} disabled first"),
+            None => "edge".to_string(),
+        };
+        delete.push(Item::new("stack", &edge.name, primary).detail(detail));
+    }
+    for bucket in inv.buckets.iter().filter(|b| !b.is_data()) {
+        if !refuse(
+            Item::new("bucket", &bucket.name, Some(&bucket.region)),
+            &bucket.owner,
+        ) {
+            delete.push(
+                Item::new("bucket", &bucket.name, Some(&bucket.region))
+                    .detail("website: the site objects, then the bucket with its stack"),
+            );
+        }
+    }
+    if let Some(bucket) = inv.bucket("objects", &inv.primary)
+        && bucket.owner.is_ours()
+        && bucket.replication
+    {
+        delete.push(
+            Item::new("replication", &bucket.name, primary)
+                .detail("S3 replication configuration (its role goes with the object store)"),
+        );
+    }
+    for (_, orphan) in &inv.orphans {
+        let item = Item::new("stack", &orphan.name, Some(&orphan.region));
+        if !refuse(item.clone(), &orphan.owner) {
+            delete.push(item.detail(format!(
+                "{}, an instance stack its StackSet does not list",
+                orphan.status
+            )));
+        }
+    }
+    for set in &inv.sets {
+        if refuse(Item::new("stack-set", &set.name, primary), &set.owner) {
+            continue;
+        }
+        let regions: Vec<&str> = set.instances.iter().map(|i| i.region.as_str()).collect();
+        let detail = if regions.is_empty() {
+            "no instances left".to_string()
+        } else {
+            format!("instances in {}", regions.join(", "))
+        };
+        delete.push(Item::new("stack-set", &set.name, primary).detail(detail));
+    }
+
+    // Data: object store and logs buckets, tables (with their replicas).
+    for bucket in inv.buckets.iter().filter(|b| b.is_data()) {
+        let item = Item::new("bucket", &bucket.name, Some(&bucket.region));
+        if delete_data {
+            if !refuse(item.clone(), &bucket.owner) {
+                delete.push(item.detail(format!(
+                    "{}: every object version and delete marker",
+                    bucket.kind
+                )));
+            }
+        } else if bucket.owner.is_ours() {
+            keep.push(item.detail(format!("data ({})", bucket.kind)));
+        }
+    }
+    for table in &inv.tables {
+        let item = Item::new("table", &table.name, Some(&table.region));
+        let role = match (&table.replica_of, table.replicas.is_empty()) {
+            (Some(primary), _) => format!("replica of the table in {primary}"),
+            (None, false) => format!("replicas in {}", table.replicas.join(", ")),
+            (None, true) => String::new(),
+        };
+        if delete_data {
+            if !refuse(item.clone(), &table.owner) {
+                let detail = if role.is_empty() {
+                    "deletion protection turned off first".to_string()
+                } else {
+                    format!("{role}; deletion protection turned off first")
+                };
+                delete.push(item.detail(detail));
+            }
+        } else if table.owner.is_ours() {
+            let detail = if role.is_empty() {
+                "data".to_string()
+            } else {
+                format!("data; {role}")
+            };
+            keep.push(item.detail(detail));
+        }
+    }
+    if !delete_data && let Some(state) = &inv.state {
+        keep.push(
+            Item::new(
+                "state-item",
+                format!(
+                    "{} in {}",
+                    inv.app,
+                    crate::names::table_name(&inv.app, "app-config")
+                ),
+                primary,
+            )
+            .detail(format!("application state `{state}`, kept with its table")),
+        );
+    }
+    for pool in &inv.pools {
+        let item = Item::new("user-pool", &pool.id, Some(&pool.region));
+        if delete_data {
+            if !refuse(item.clone(), &pool.owner) {
+                delete.push(item.detail(format!(
+                    "{}: its users; deletion protection turned off first",
+                    pool.name
+                )));
+            }
+        } else if pool.owner.is_ours() {
+            keep.push(item.detail(format!(
+                "data ({}: its users; retained with deletion protection)",
+                pool.name
+            )));
+        }
+    }
+    for (region, role) in &inv.apigw_roles {
+        keep.push(Item::new("iam-role", role, Some(region)).detail(
+            "API Gateway's account-wide CloudWatch Logs role in this region (retained: other APIs of the account may log through it)",
+        ));
+    }
+    if let Some(bootstrap) = &inv.bootstrap
+        && !refuse(
+            Item::new("stack", &bootstrap.name, primary),
+            &bootstrap.owner,
+        )
+    {
+        delete.push(
+            Item::new("stack", &bootstrap.name, primary)
+                .detail("bootstrap: StackSet roles and the deployment record, last"),
+        );
+    }
+    planned.delete = delete;
+    planned.keep = keep;
+    planned
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::Unit;
+    use crate::teardown::inventory::{BucketRef, PoolRef, SetRef, StackRef, TableRef};
+
+    fn stack(name: &str) -> StackRef {
+        StackRef {
+            name: name.into(),
+            id: None,
+            region: "us-east-1".into(),
+            status: "CREATE_COMPLETE".into(),
+            owner: Owner::Tagged,
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    fn bucket(kind: &'static str, region: &str, owner: Owner) -> BucketRef {
+        BucketRef {
+            name: format!("mraa-demo-{kind}-123456789012-{region}"),
+            region: region.into(),
+            kind,
+            owner,
+            tags: Vec::new(),
+            replication: kind == "objects" && region == "us-east-1",
+        }
+    }
+
+    fn inventory() -> Inventory {
+        let mut buckets = Vec::new();
+        for region in ["us-east-1", "ap-northeast-1"] {
+            for kind in ["objects", "logs", "website"] {
+                buckets.push(bucket(kind, region, Owner::Tagged));
+            }
+        }
+        Inventory {
+            app: "demo".into(),
+            account: "123456789012".into(),
+            primary: "us-east-1".into(),
+            secondary: Some("ap-northeast-1".into()),
+            secondary_source: "the bootstrap record".into(),
+            bootstrap: Some(stack("mraa-demo-bootstrap")),
+            edge: Some(stack("mraa-demo-edge")),
+            sets: vec![SetRef {
+                unit: Unit::Routing,
+                name: "mraa-demo-routing".into(),
+                owner: Owner::Tagged,
+                instances: Vec::new(),
+            }],
+            buckets,
+            tables: vec![TableRef {
+                name: "mraa-demo-comments".into(),
+                region: "us-east-1".into(),
+                arn: None,
+                owner: Owner::Stack("mraa-demo-kv-store".into()),
+                protected: true,
+                status: "ACTIVE".into(),
+                replicas: vec!["ap-northeast-1".into()],
+                replica_requested: Some("ap-northeast-1".into()),
+                replica_of: None,
+                tagged: false,
+            }],
+            pools: vec![PoolRef {
+                id: "us-east-1_abc".into(),
+                name: "mraa-demo-users".into(),
+                region: "us-east-1".into(),
+                arn: None,
+                owner: Owner::Tagged,
+            }],
+            state: Some("failover".into()),
+            ..Inventory::default()
+        }
+    }
+
+    fn names(items: &[Item], kind: &str) -> Vec<String> {
+        items
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(|i| i.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn by_default_the_data_stores_are_kept_and_the_rest_deleted() {
+        let planned = plan(&inventory(), false);
+        assert!(planned.refuse.is_empty());
+        assert_eq!(
+            names(&planned.delete, "stack"),
+            ["mraa-demo-edge", "mraa-demo-bootstrap"],
+            "edge first, bootstrap last"
+        );
+        assert_eq!(names(&planned.delete, "stack-set"), ["mraa-demo-routing"]);
+        assert_eq!(names(&planned.delete, "replication").len(), 1);
+        let deleted_buckets = names(&planned.delete, "bucket");
+        assert_eq!(deleted_buckets.len(), 2);
+        assert!(deleted_buckets.iter().all(|b| b.contains("-website-")));
+        assert_eq!(names(&planned.keep, "bucket").len(), 4);
+        assert_eq!(names(&planned.keep, "table"), ["mraa-demo-comments"]);
+        assert_eq!(names(&planned.keep, "user-pool"), ["us-east-1_abc"]);
+        let state = planned
+            .keep
+            .iter()
+            .find(|i| i.kind == "state-item")
+            .expect("the state item is accounted for");
+        assert!(
+            state
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("failover"))
+        );
+    }
+
+    #[test]
+    fn delete_data_deletes_the_stores_and_refuses_what_is_not_the_apps() {
+        let mut inv = inventory();
+        inv.buckets[1].owner = Owner::Foreign("no tag".into());
+        let planned = plan(&inv, true);
+        assert_eq!(names(&planned.delete, "bucket").len(), 5);
+        assert_eq!(names(&planned.delete, "table"), ["mraa-demo-comments"]);
+        assert_eq!(names(&planned.delete, "user-pool"), ["us-east-1_abc"]);
+        assert!(planned.keep.iter().all(|i| i.kind != "bucket"));
+        assert_eq!(
+            names(&planned.refuse, "bucket"),
+            ["mraa-demo-logs-123456789012-us-east-1"]
+        );
+        assert!(
+            planned.refuse[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("refused: no tag"))
+        );
+    }
+
+    #[test]
+    fn a_foreign_stack_is_refused_and_never_planned_for_deletion() {
+        let mut inv = inventory();
+        if let Some(edge) = &mut inv.edge {
+            edge.owner = Owner::Foreign("its mraa:app tag is `other`".into());
+        }
+        let planned = plan(&inv, false);
+        assert_eq!(names(&planned.refuse, "stack"), ["mraa-demo-edge"]);
+        assert!(!names(&planned.delete, "stack").contains(&"mraa-demo-edge".to_string()));
+    }
+}

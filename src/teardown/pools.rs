@@ -1,0 +1,100 @@
+//! Cognito user pools: the front end's pool is retained with deletion
+//! protection (its users are data). Found by name in each region, claimed
+//! with the app tag, and with `--delete-data` unprotected and deleted.
+
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::types::DeletionProtectionType;
+
+use crate::aws::{is_not_found, sdk_message};
+use crate::names::APP_TAG;
+
+/// The name the front end gives its pool.
+pub fn pool_name(app: &str) -> String {
+    format!("mraa-{app}-users")
+}
+
+/// The ids of the region's pools with this name.
+pub async fn find(client: &Client, name: &str) -> Result<Vec<String>, String> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .list_user_pools()
+            .max_results(60)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?;
+        ids.extend(
+            out.user_pools()
+                .iter()
+                .filter(|p| p.name() == Some(name))
+                .filter_map(|p| p.id().map(str::to_string)),
+        );
+        match out.next_token().filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next.to_string()),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// (ARN, value of the app tag) of a pool; `None` once it is gone.
+pub async fn describe(
+    client: &Client,
+    id: &str,
+) -> Result<Option<(Option<String>, Option<String>)>, String> {
+    match client.describe_user_pool().user_pool_id(id).send().await {
+        Ok(out) => Ok(out.user_pool().map(|p| {
+            (
+                p.arn().map(str::to_string),
+                p.user_pool_tags().and_then(|t| t.get(APP_TAG).cloned()),
+            )
+        })),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(sdk_message(&e)),
+    }
+}
+
+pub async fn claim(client: &Client, arn: &str, app: &str) -> Result<(), String> {
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(APP_TAG, app)
+        .send()
+        .await
+        .map_err(|e| sdk_message(&e))?;
+    Ok(())
+}
+
+/// Turns deletion protection off, deletes the pool and checks it is gone.
+/// (UpdateUserPool resets what it is not given; the pool is deleted right
+/// after, so only deletion protection is sent.)
+pub async fn remove(client: &Client, id: &str) -> Result<(), String> {
+    match client
+        .update_user_pool()
+        .user_pool_id(id)
+        .deletion_protection(DeletionProtectionType::Inactive)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(sdk_message(&e)),
+    }
+    match client.delete_user_pool().user_pool_id(id).send().await {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => {}
+        Err(e) if e.code() == Some("InvalidParameterException") => {
+            return Err(format!(
+                "{} (a pool with a domain must have it deleted first)",
+                sdk_message(&e)
+            ));
+        }
+        Err(e) => return Err(sdk_message(&e)),
+    }
+    if describe(client, id).await?.is_some() {
+        return Err("Cognito still has the pool after deleting it".into());
+    }
+    Ok(())
+}
