@@ -1,6 +1,6 @@
 # mraa — the two commands a newcomer needs:
 #   make demo   deploy to a local AWS emulator, show it, tear it down
-#   make test   every test: Rust unit and integration, cfn-lint, emulator runs,
+#   make test   every test: Rust unit and integration, cfn-lint, checkov, emulator runs,
 #               Lambda tests (pytest), browser tests (headless Chromium)
 #
 # Python tools (the emulator, cfn-lint) are pinned in tests/requirements.txt and
@@ -16,9 +16,14 @@ all: build
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: tests/requirements.txt
+# checkov pins packages (packaging<24, an old boto3) that clash with the
+# emulator's and pytest's, so it lives in a venv of its own, linked into .venv/bin.
+$(VENV)/.installed: tests/requirements.txt tests/requirements-checkov.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-checkov.txt
+	ln -sf ../checkov/bin/checkov $(VENV)/bin/checkov
 	touch $@
 
 build:

@@ -23,6 +23,27 @@ pub const MAX_ATTEMPTS: u32 = 6;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// One HTTP attempt; a whole call may take `MAX_ATTEMPTS` of them.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// A whole call, retries included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
+/// The first call to a region (finding the deployment, probing a region for
+/// status) gets a short budget, so that a region that does not answer is
+/// known as such in seconds instead of after every retry of every call.
+pub const PROBE_ATTEMPTS: u32 = 2;
+pub const PROBE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// CloudFormation configuration override for a probe call.
+pub fn probe_budget() -> aws_sdk_cloudformation::config::Builder {
+    aws_sdk_cloudformation::config::Builder::default()
+        .retry_config(RetryConfig::standard().with_max_attempts(PROBE_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(PROBE_ATTEMPT_TIMEOUT)
+                .operation_timeout(PROBE_TIMEOUT)
+                .build(),
+        )
+}
 
 /// The identity behind the credentials.
 #[derive(Clone, Debug)]
@@ -162,6 +183,7 @@ async fn load(settings: &Settings) -> SdkConfig {
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
                 .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         );
     if let Some(profile) = &settings.profile {

@@ -75,15 +75,12 @@ pub async fn run(
         );
     }
 
-    if target == AppState::Active && !confirm_activation(settings, &aws).await? {
-        return Ok(EXIT_USAGE);
-    }
-
     let mut written = None;
     let mut before = None;
     let mut last_error = None;
     for region in order {
         match write(settings, &aws, region, target, args.reason.as_deref()).await {
+            Err(WriteError::NeedsConfirmation) => return Ok(EXIT_USAGE),
             Ok(previous) => {
                 before = previous;
                 written = Some(region.to_string());
@@ -109,7 +106,8 @@ pub async fn run(
         return Err(err);
     }
 
-    let regions = read_back(&aws, &settings.app).await;
+    let down = primary_down.then(|| aws.primary.region.clone());
+    let regions = read_back(&aws, &settings.app, down.as_deref()).await;
     let outcome = Outcome {
         schema_version: 1,
         app: settings.app.clone(),
@@ -150,6 +148,8 @@ async fn locate(settings: &Settings, target: AppState) -> Result<(Aws, bool)> {
 }
 
 enum WriteError {
+    /// Activation refused: replication is not known to be healthy.
+    NeedsConfirmation,
     Unreachable(String),
     AlreadySet(StateRecord),
     Failed(MraaError),
@@ -201,6 +201,13 @@ async fn write(
     if current.state == Some(target) {
         return Err(WriteError::AlreadySet(current));
     }
+    if target == AppState::Active
+        && !confirm_activation(settings, aws)
+            .await
+            .map_err(WriteError::Failed)?
+    {
+        return Err(WriteError::NeedsConfirmation);
+    }
     let caller = aws.caller_in(region).await.map_err(WriteError::Failed)?;
     let previous = current.raw_state.clone().unwrap_or_default();
     let mut values = HashMap::from([
@@ -247,8 +254,14 @@ async fn write(
 }
 
 /// Reads the item back in every region: what each region now says.
-async fn read_back(aws: &Aws, app: &str) -> Vec<RegionRead> {
-    let reads = futures::future::join_all(aws.regions().map(|c| read(&c.dynamodb, app))).await;
+async fn read_back(aws: &Aws, app: &str, down: Option<&str>) -> Vec<RegionRead> {
+    let reads = futures::future::join_all(aws.regions().map(|c| async move {
+        if down == Some(c.region.as_str()) {
+            return Err("not read: the region did not answer".to_string());
+        }
+        read(&c.dynamodb, app).await
+    }))
+    .await;
     aws.regions()
         .iter()
         .zip(reads)
@@ -280,7 +293,7 @@ async fn confirm_activation(settings: &Settings, aws: &Aws) -> Result<bool> {
         return Ok(true);
     }
     let why = format!(
-        "replication is not confirmed healthy ({}); writing to the primary before it has caught up risks losing the secondary's writes",
+        "replication is not confirmed healthy ({}; see `mraa status`); writing to the primary before it has caught up risks losing the secondary's writes",
         problems.join("; ")
     );
     if !std::io::stdin().is_terminal() {

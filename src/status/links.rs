@@ -271,6 +271,6 @@ pub async fn replication_problems(aws: &Aws, app: &str) -> Vec<String> {
     checks
         .into_iter()
         .filter(|c| c.status != Health::Ok)
-        .map(|c| format!("{} {}: {}", c.name, c.status.as_str(), c.detail))
+        .map(|c| format!("{} {}", c.name, c.status.as_str()))
         .collect()
 }

@@ -128,7 +128,7 @@ pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
                 app: settings.app.clone(),
                 primary: settings.primary.clone(),
                 secondary: secondary.clone(),
-                mode: "unknown (the primary did not answer)".into(),
+                mode: "unknown".into(),
                 bootstrap_status: "unknown".into(),
             };
             (deployment, Aws::new(settings, &secondary).await)
@@ -573,6 +573,9 @@ fn unit_check(
     }
 }
 
+/// Marks a read that was not attempted because the region is down.
+const UNREACHABLE: &str = "\u{0}unreachable: ";
+
 /// The state item as each region reads it.
 async fn state_checks(aws: &Aws, app: &str, down: &Down) -> (Option<StateView>, Vec<Check>) {
     let read = |clients: &RegionClients| {
@@ -580,7 +583,7 @@ async fn state_checks(aws: &Aws, app: &str, down: &Down) -> (Option<StateView>, 
         let dynamodb = clients.dynamodb.clone();
         async move {
             match cause {
-                Some(cause) => Err(format!("unreachable: {cause}")),
+                Some(cause) => Err(format!("{UNREACHABLE}{cause}")),
                 None => state::read(&dynamodb, app).await,
             }
         }
@@ -620,8 +623,12 @@ async fn state_checks(aws: &Aws, app: &str, down: &Down) -> (Option<StateView>, 
             ));
             None
         }
-        Err(e) if e.starts_with("unreachable") => {
-            checks.push(check(&aws.primary.region, Health::Unreachable, e.clone()));
+        Err(e) if e.starts_with(UNREACHABLE) => {
+            checks.push(check(
+                &aws.primary.region,
+                Health::Unreachable,
+                e[UNREACHABLE.len()..].to_string(),
+            ));
             None
         }
         Err(e) => {
@@ -650,9 +657,11 @@ async fn state_checks(aws: &Aws, app: &str, down: &Down) -> (Option<StateView>, 
             Health::Missing,
             "no state item".into(),
         )),
-        Err(e) if e.starts_with("unreachable") => {
-            checks.push(check(&aws.secondary.region, Health::Unreachable, e.clone()))
-        }
+        Err(e) if e.starts_with(UNREACHABLE) => checks.push(check(
+            &aws.secondary.region,
+            Health::Unreachable,
+            e[UNREACHABLE.len()..].to_string(),
+        )),
         Err(e) if aws.custom_endpoint && e.contains("ResourceNotFound") => checks.push(check(
             &aws.secondary.region,
             Health::Unverified,

@@ -84,7 +84,7 @@ pub fn write(
     }
     writeln!(out)?;
     if let Some(site) = &report.endpoints.site_url {
-        writeln!(out, "site  {site}")?;
+        writeln!(out, "{}", fit(&format!("site  {site}"), WIDTH))?;
     }
     for (region, endpoints) in &report.endpoints.regions {
         if let Some(api) = &endpoints.api_url {

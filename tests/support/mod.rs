@@ -298,3 +298,4 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+pub mod proxy;

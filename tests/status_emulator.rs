@@ -1,0 +1,753 @@
+//! `mraa status` and `mraa failover` / `fence` / `activate` against the
+//! emulator: the real binary after a real `mraa deploy`, every state change
+//! checked by reading the item through the SDK, and a primary region made
+//! unreachable by a loopback proxy that drops its requests.
+//!
+//! The emulator creates no DynamoDB replicas and replicates nothing; where a
+//! test needs the secondary's copy of the app-config table it makes it
+//! itself, and copies the item between regions as AWS would have.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use serde_json::Value;
+use support::proxy::Proxy;
+use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
+
+const PRIMARY: &str = "us-east-1";
+const SECONDARY: &str = "ap-northeast-1";
+const APP: &str = "mraa";
+const TABLE: &str = "mraa-mraa-app-config";
+const STACK_SETS: [&str; 5] = [
+    "object-store",
+    "kv-store",
+    "routing",
+    "frontend",
+    "application",
+];
+/// How long `status` may take with a region down (it must not hang).
+const UNREACHABLE_BOUND: Duration = Duration::from_secs(90);
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn env(emulator: &Emulator) -> Vec<(String, String)> {
+    let mut env = emulator.env();
+    env.push(("AWS_REGION".into(), PRIMARY.into()));
+    env
+}
+
+/// The same environment, with every call going through the proxy.
+fn proxied_env(emulator: &Emulator, proxy: &Proxy) -> Vec<(String, String)> {
+    env(emulator)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "AWS_ENDPOINT_URL" {
+                (k, proxy.endpoint.clone())
+            } else {
+                (k, v)
+            }
+        })
+        .collect()
+}
+
+fn show(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout_of(output),
+        stderr_of(output)
+    )
+}
+
+/// Runs mraa, returning its output and how long it took.
+fn timed(args: &[&str], env: &[(String, String)]) -> (Output, Duration) {
+    let started = Instant::now();
+    let output = mraa(args, env, None);
+    (output, started.elapsed())
+}
+
+fn run_ok(args: &[&str], env: &[(String, String)]) -> Output {
+    let output = mraa(args, env, None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "mraa {args:?}: {}",
+        show(&output)
+    );
+    output
+}
+
+fn deploy(emulator: &Emulator) {
+    run_ok(&["deploy", "--secondary", SECONDARY], &env(emulator));
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_str(&stdout_of(output))
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", show(output)))
+}
+
+fn dynamodb(emulator: &Emulator, region: &str) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&emulator.sdk_config(region))
+}
+
+/// The state item as `region`'s table holds it.
+async fn item_in(emulator: &Emulator, region: &str) -> HashMap<String, AttributeValue> {
+    dynamodb(emulator, region)
+        .get_item()
+        .table_name(TABLE)
+        .key("appId", AttributeValue::S(APP.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("get_item in {region}: {e:?}"))
+        .item()
+        .cloned()
+        .unwrap_or_else(|| panic!("no state item in {region}"))
+}
+
+fn text(item: &HashMap<String, AttributeValue>, key: &str) -> Option<String> {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned()
+}
+
+async fn state_in(emulator: &Emulator, region: &str) -> Option<String> {
+    text(&item_in(emulator, region).await, "state")
+}
+
+/// What global-table replication does on AWS: the item, as is, in `to`.
+async fn replicate(emulator: &Emulator, from: &str, to: &str) {
+    let item = item_in(emulator, from).await;
+    dynamodb(emulator, to)
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put_item in {to}: {e:?}"));
+}
+
+/// The secondary's replica of the app-config table, as AWS would have
+/// created it (the emulator does not), holding the primary's item.
+async fn create_secondary_replica(emulator: &Emulator) {
+    dynamodb(emulator, SECONDARY)
+        .create_table()
+        .table_name(TABLE)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("appId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("appId")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create the secondary's app-config table");
+    replicate(emulator, PRIMARY, SECONDARY).await;
+}
+
+/// Every line fits 100 columns and carries no terminal escape.
+fn assert_plain_and_narrow(output: &Output) {
+    let stdout = stdout_of(output);
+    assert!(!stdout.contains('\x1b'), "ANSI escape on stdout: {stdout}");
+    let stderr = stderr_of(output);
+    assert!(!stderr.contains('\x1b'), "ANSI escape on stderr: {stderr}");
+    for line in stdout.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}\n{stdout}",
+            line.chars().count()
+        );
+    }
+}
+
+/// The dropped requests since the proxy's log was cleared, by operation,
+/// with when each attempt came: where an unreachable region's time goes.
+fn drops(proxy: &Proxy) -> String {
+    let mut by_call: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for seen in proxy.seen().iter().filter(|s| s.action == "drop") {
+        let call = if seen.operation.is_empty() {
+            format!("{} {} {}", seen.service, seen.method, seen.target)
+        } else {
+            format!("{} {}", seen.service, seen.operation)
+        };
+        by_call
+            .entry(call)
+            .or_default()
+            .push(format!("{:.1}", seen.at.as_secs_f64()));
+    }
+    let calls: Vec<String> = by_call
+        .iter()
+        .map(|(call, at)| format!("{call} ×{} at [{}] s", at.len(), at.join(", ")))
+        .collect();
+    format!("dropped: {}", calls.join("; "))
+}
+
+/// `(kind, name, region)` → `(status, detail)` of the report's checks; no
+/// check appears twice.
+fn checks_of(report: &Value) -> BTreeMap<(String, String, String), (String, String)> {
+    let mut checks = BTreeMap::new();
+    for check in report["checks"].as_array().expect("checks") {
+        let s = |k: &str| check[k].as_str().unwrap_or_default().to_string();
+        let previous = checks.insert(
+            (s("kind"), s("name"), s("region")),
+            (s("status"), s("detail")),
+        );
+        assert!(previous.is_none(), "check listed twice: {check}");
+    }
+    checks
+}
+
+fn key(kind: &str, name: &str, region: &str) -> (String, String, String) {
+    (kind.into(), name.into(), region.into())
+}
+
+/// The state change command's JSON answer; `regions` as region → state.
+fn read_back(outcome: &Value) -> BTreeMap<String, (Option<String>, Option<String>)> {
+    outcome["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .map(|r| {
+            (
+                r["region"].as_str().unwrap_or_default().to_string(),
+                (
+                    r["state"].as_str().map(str::to_string),
+                    r["error"].as_str().map(str::to_string),
+                ),
+            )
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Done means 1: every unit × region and every link, nothing unseen is ok
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_did_not_do() {
+    let emulator = Emulator::start("status_after_deploy");
+    deploy(&emulator);
+
+    let output = mraa(&["status", "--output", "json"], &env(&emulator), None);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let report = json_of(&output);
+    assert_eq!(report["schema_version"], 1, "{report}");
+    assert_eq!(report["app"], APP);
+    assert_eq!(report["primary"], PRIMARY);
+    assert_eq!(report["secondary"], SECONDARY);
+    assert_eq!(report["mode"], "active-passive");
+    assert_eq!(report["endpoint"], "custom");
+    assert_eq!(report["overall"], "unverified", "{report}");
+    assert_eq!(report["exit_code"], 0);
+
+    // Ok is what the emulator did: its stacks, and the primary's state item.
+    // Everything it cannot show is unverified, each with a reason that names
+    // the endpoint and what it lacks.
+    let ok = |kind: &str, name: &str, region: &str| (key(kind, name, region), ("ok", ""));
+    let unverified = |kind: &str, name: &str, region: &str, why: &'static str| {
+        (key(kind, name, region), ("unverified", why))
+    };
+    let mut expected: BTreeMap<_, _> = [
+        ok("unit", "bootstrap", PRIMARY),
+        ok("unit", "edge", PRIMARY),
+        unverified("unit", "user-pool", PRIMARY, "UserPoolId"),
+        unverified("unit", "user-pool", SECONDARY, "UserPoolId"),
+        unverified("link", "s3-replication", PRIMARY, "delete-marker"),
+        unverified("link", "replica comments", SECONDARY, "no replica status"),
+        unverified("link", "replica app-config", SECONDARY, "no replica status"),
+        unverified("link", "replica users", SECONDARY, "no replica status"),
+        unverified("link", "cloudfront", "global", "DistributionId"),
+        unverified("link", "website-policy", PRIMARY, "no distribution"),
+        unverified("link", "website-policy", SECONDARY, "no distribution"),
+        ok("state", "app-state", PRIMARY),
+        unverified("state", "app-state", SECONDARY, "replica"),
+    ]
+    .into_iter()
+    .collect();
+    for unit in STACK_SETS {
+        for region in [PRIMARY, SECONDARY] {
+            expected.insert(key("unit", unit, region), ("ok", ""));
+        }
+    }
+    let checks = checks_of(&report);
+    assert_eq!(
+        checks.keys().collect::<BTreeSet<_>>(),
+        expected.keys().collect::<BTreeSet<_>>(),
+        "every unit × region and every link, nothing else: {report:#}"
+    );
+    for (key, (status, detail)) in &checks {
+        let (want, why) = expected[key];
+        assert_eq!(status, want, "{key:?}: {detail}");
+        assert!(!detail.is_empty(), "{key:?} has no detail");
+        if want == "unverified" {
+            assert!(
+                detail.contains("endpoint") && detail.contains(why),
+                "{key:?}: the reason should name the endpoint and `{why}`: {detail}"
+            );
+        }
+    }
+    for unit in ["bootstrap", "edge"].into_iter().chain(STACK_SETS) {
+        for region in [PRIMARY, SECONDARY] {
+            if let Some((_, detail)) = checks.get(&key("unit", unit, region)) {
+                assert_eq!(detail, "CREATE_COMPLETE", "{unit} in {region}");
+            }
+        }
+    }
+    let unit_updates = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "unit" && c["name"] != "user-pool");
+    for check in unit_updates {
+        assert!(
+            check["updated"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("20")),
+            "a stack's last update time: {check}"
+        );
+    }
+    let (_, replication) = &checks[&key("link", "s3-replication", PRIMARY)];
+    assert!(
+        replication.contains(&format!("mraa-{APP}-objects-{ACCOUNT}-{SECONDARY}"))
+            && replication.contains("RTC on"),
+        "{replication}"
+    );
+
+    // The state, with when, by whom and why.
+    let state = &report["state"];
+    assert_eq!(state["state"], "active", "{state}");
+    assert_eq!(state["reason"], "initial deployment", "{state}");
+    assert!(
+        state["updated_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20")),
+        "{state}"
+    );
+    assert!(
+        state["updated_by"]
+            .as_str()
+            .is_some_and(|b| b.contains(ACCOUNT)),
+        "{state}"
+    );
+    // The per-region API URLs.
+    for region in [PRIMARY, SECONDARY] {
+        let endpoints = &report["endpoints"]["regions"][region];
+        assert!(
+            endpoints["api_url"]
+                .as_str()
+                .is_some_and(|u| u.contains(region)),
+            "{endpoints}"
+        );
+        assert!(
+            endpoints["state_url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with(&format!("/{APP}"))),
+            "{endpoints}"
+        );
+    }
+
+    // Text: a table within 100 columns; colour off without a terminal even
+    // when NO_COLOR is not set.
+    let plain_env: Vec<_> = env(&emulator)
+        .into_iter()
+        .filter(|(k, _)| k != "NO_COLOR")
+        .collect();
+    let output = mraa(&["status"], &plain_env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert_plain_and_narrow(&output);
+    let text = stdout_of(&output);
+    for (kind, name, region) in checks.keys() {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(name.as_str()) && l.contains(region.as_str())),
+            "{kind} {name} in {region} is not in the table:\n{text}"
+        );
+    }
+    assert!(text.contains("state active"), "{text}");
+    assert!(text.contains("overall unverified (exit 0)"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// Done means 2: failover → fence → activate, each checked through the SDK
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failover_fence_and_activate_round_trip() {
+    let emulator = Emulator::start("status_round_trip");
+    deploy(&emulator);
+    create_secondary_replica(&emulator).await;
+    let env = env(&emulator);
+
+    // failover writes through the secondary.
+    let output = run_ok(&["failover", "--reason", "drill", "--output", "json"], &env);
+    let outcome = json_of(&output);
+    assert_eq!(outcome["before"], "active", "{outcome}");
+    assert_eq!(outcome["after"], "failover");
+    assert_eq!(outcome["changed"], true);
+    assert_eq!(outcome["written_in"], SECONDARY);
+    let item = item_in(&emulator, SECONDARY).await;
+    assert_eq!(
+        text(&item, "state").as_deref(),
+        Some("failover"),
+        "{item:?}"
+    );
+    assert_eq!(
+        text(&item, "previousState").as_deref(),
+        Some("active"),
+        "{item:?}"
+    );
+    assert_eq!(text(&item, "reason").as_deref(), Some("drill"), "{item:?}");
+    assert!(
+        text(&item, "updatedBy").is_some_and(|b| b.contains(ACCOUNT)),
+        "{item:?}"
+    );
+    assert!(
+        text(&item, "updatedAt").is_some_and(|t| t.starts_with("20")),
+        "{item:?}"
+    );
+    // Nothing replicates on the emulator: the read-back shows each region as
+    // it is, the primary still active.
+    let regions = read_back(&outcome);
+    assert_eq!(
+        regions[SECONDARY].0.as_deref(),
+        Some("failover"),
+        "{outcome}"
+    );
+    assert_eq!(regions[PRIMARY].0.as_deref(), Some("active"), "{outcome}");
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("active")
+    );
+    replicate(&emulator, SECONDARY, PRIMARY).await;
+
+    // fence writes through the primary.
+    let output = run_ok(&["fence"], &env);
+    let said = stdout_of(&output);
+    assert!(said.contains("failover → fenced"), "{said}");
+    assert!(said.contains(&format!("written in {PRIMARY}")), "{said}");
+    let item = item_in(&emulator, PRIMARY).await;
+    assert_eq!(text(&item, "state").as_deref(), Some("fenced"), "{item:?}");
+    assert_eq!(
+        text(&item, "previousState").as_deref(),
+        Some("failover"),
+        "{item:?}"
+    );
+    assert_eq!(
+        text(&item, "reason"),
+        None,
+        "no --reason, no stale reason: {item:?}"
+    );
+    assert!(text(&item, "updatedBy").is_some(), "{item:?}");
+    assert_eq!(
+        state_in(&emulator, SECONDARY).await.as_deref(),
+        Some("failover")
+    );
+    replicate(&emulator, PRIMARY, SECONDARY).await;
+
+    // activate: the emulator cannot show replica health, so without --yes
+    // (and without a terminal) it refuses, says why, and changes nothing.
+    emulator.start_recording();
+    let (refused, _) = timed(&["activate"], &env);
+    let calls = emulator.recorded_calls();
+    assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
+    let why = stderr_of(&refused);
+    assert!(why.contains("refusing to activate"), "{why}");
+    assert!(why.contains("replication"), "{why}");
+    assert!(why.contains("--yes"), "{why}");
+    assert!(!calls.is_empty(), "the guard reads the links");
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(
+        mutating.is_empty(),
+        "mutating calls by a refused activate: {mutating:#?}"
+    );
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("fenced")
+    );
+
+    let output = run_ok(&["activate", "--yes", "--output", "json"], &env);
+    let outcome = json_of(&output);
+    assert_eq!(outcome["before"], "fenced", "{outcome}");
+    assert_eq!(outcome["written_in"], PRIMARY, "{outcome}");
+    let item = item_in(&emulator, PRIMARY).await;
+    assert_eq!(text(&item, "state").as_deref(), Some("active"), "{item:?}");
+    assert_eq!(
+        text(&item, "previousState").as_deref(),
+        Some("fenced"),
+        "{item:?}"
+    );
+    replicate(&emulator, PRIMARY, SECONDARY).await;
+
+    // Asking for the state it already has: a message, exit 0, no write.
+    emulator.start_recording();
+    let output = run_ok(&["activate", "--yes"], &env);
+    let calls = emulator.recorded_calls();
+    let said = stdout_of(&output);
+    assert!(said.contains("already active"), "{said}");
+    assert!(
+        calls.iter().all(|c| !c.is_mutating()),
+        "a repeated state writes nothing: {calls:#?}"
+    );
+    assert_eq!(
+        text(&item_in(&emulator, PRIMARY).await, "previousState").as_deref(),
+        Some("fenced")
+    );
+    let output = run_ok(&["fence", "--output", "json"], &env);
+    assert_eq!(json_of(&output)["changed"], true);
+    replicate(&emulator, PRIMARY, SECONDARY).await;
+    let output = run_ok(&["fence", "--output", "json"], &env);
+    let outcome = json_of(&output);
+    assert_eq!(outcome["changed"], false, "{outcome}");
+    assert_eq!(outcome["before"], "fenced", "{outcome}");
+}
+
+/// Activating an app that is already active activates nothing: no
+/// confirmation to ask for, "already", exit 0, as for the other states.
+#[tokio::test(flavor = "multi_thread")]
+async fn activate_when_already_active_needs_no_confirmation() {
+    let emulator = Emulator::start("status_already_active");
+    deploy(&emulator);
+    let output = mraa(&["activate"], &env(&emulator), None);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(
+        stdout_of(&output).contains("already active"),
+        "{}",
+        show(&output)
+    );
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("active")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Done means 3: the primary unreachable
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
+    let emulator = Emulator::start("status_primary_down");
+    deploy(&emulator);
+    create_secondary_replica(&emulator).await;
+    let proxy = Proxy::start(emulator.port);
+    let env = proxied_env(&emulator, &proxy);
+
+    // Through the proxy with nothing blocked, status is what it is directly.
+    let output = mraa(&["status", "--output", "json"], &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(proxy.seen().iter().all(|s| s.action == "forward"));
+
+    proxy.block(PRIMARY);
+    proxy.clear_seen();
+    let (output, failover_took) = timed(
+        &[
+            "failover",
+            "--secondary",
+            SECONDARY,
+            "--reason",
+            "primary down",
+            "--output",
+            "json",
+        ],
+        &env,
+    );
+    eprintln!(
+        "failover with {PRIMARY} unreachable took {failover_took:?}; {}",
+        drops(&proxy)
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let outcome = json_of(&output);
+    assert_eq!(outcome["written_in"], SECONDARY, "{outcome}");
+    assert_eq!(outcome["before"], "active", "{outcome}");
+    let regions = read_back(&outcome);
+    assert_eq!(
+        regions[SECONDARY].0.as_deref(),
+        Some("failover"),
+        "{outcome}"
+    );
+    let (state, error) = &regions[PRIMARY];
+    assert_eq!(state, &None, "{outcome}");
+    assert!(
+        error.is_some(),
+        "the primary could not be read, and says so: {outcome}"
+    );
+    // Checked directly at the emulator: written in the secondary only.
+    let item = item_in(&emulator, SECONDARY).await;
+    assert_eq!(
+        text(&item, "state").as_deref(),
+        Some("failover"),
+        "{item:?}"
+    );
+    assert_eq!(
+        text(&item, "reason").as_deref(),
+        Some("primary down"),
+        "{item:?}"
+    );
+    assert_eq!(
+        text(&item, "updatedIn").as_deref(),
+        Some(SECONDARY),
+        "{item:?}"
+    );
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("active")
+    );
+    let seen = proxy.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.region == PRIMARY && s.action == "drop"),
+        "the primary was tried: {seen:#?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|s| s.region != PRIMARY || s.action == "drop"),
+        "nothing reached the primary: {seen:#?}"
+    );
+
+    proxy.clear_seen();
+    let (output, status_took) = timed(
+        &["status", "--secondary", SECONDARY, "--output", "json"],
+        &env,
+    );
+    eprintln!(
+        "status with {PRIMARY} unreachable took {status_took:?}; {}",
+        drops(&proxy)
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", show(&output));
+    assert!(
+        status_took < UNREACHABLE_BOUND,
+        "status took {status_took:?} with the primary down"
+    );
+    let report = json_of(&output);
+    assert_eq!(report["overall"], "unreachable", "{report}");
+    assert_eq!(report["exit_code"], 4);
+    let checks = checks_of(&report);
+    // Every check of the primary is unreachable, and there is one for each
+    // unit and link there.
+    for ((kind, name, region), (status, detail)) in &checks {
+        if region == PRIMARY || region == "global" {
+            assert_eq!(status, "unreachable", "{kind} {name} in {region}: {detail}");
+            assert!(!detail.is_empty(), "{kind} {name} in {region}");
+        }
+    }
+    let primary_names: BTreeSet<&str> = checks
+        .keys()
+        .filter(|(_, _, region)| region == PRIMARY)
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    for name in [
+        "bootstrap",
+        "edge",
+        "user-pool",
+        "app-state",
+        "s3-replication",
+        "website-policy",
+    ]
+    .into_iter()
+    .chain(STACK_SETS)
+    {
+        assert!(
+            primary_names.contains(name),
+            "no {name} check in {PRIMARY}: {report:#}"
+        );
+    }
+    assert!(
+        checks.contains_key(&key("link", "cloudfront", "global")),
+        "{report:#}"
+    );
+    // The secondary is shown as it is.
+    for unit in STACK_SETS {
+        assert_eq!(
+            checks[&key("unit", unit, SECONDARY)].0,
+            "ok",
+            "{unit} in {SECONDARY}: {report:#}"
+        );
+    }
+    assert_eq!(
+        checks[&key("state", "app-state", SECONDARY)],
+        ("ok".to_string(), "failover".to_string())
+    );
+    assert_eq!(report["state"]["state"], "failover", "{report}");
+    assert_eq!(report["state"]["reason"], "primary down", "{report}");
+
+    // fence falls back to the secondary, with a warning.
+    let output = run_ok(
+        &["fence", "--secondary", SECONDARY, "--output", "json"],
+        &env,
+    );
+    assert!(
+        stderr_of(&output).contains(&format!("the primary region {PRIMARY} does not answer")),
+        "{}",
+        show(&output)
+    );
+    assert_eq!(json_of(&output)["written_in"], SECONDARY);
+    assert_eq!(
+        state_in(&emulator, SECONDARY).await.as_deref(),
+        Some("fenced")
+    );
+
+    // Back up: the primary answers again through the same proxy.
+    proxy.unblock(PRIMARY);
+    let output = mraa(&["status", "--output", "json"], &env, None);
+    assert_ne!(output.status.code(), Some(4), "{}", show(&output));
+}
+
+/// The text table with the primary down: still within 100 columns.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_text_with_the_primary_unreachable_fits_100_columns() {
+    let emulator = Emulator::start("status_primary_down_text");
+    deploy(&emulator);
+    let proxy = Proxy::start(emulator.port);
+    proxy.block(PRIMARY);
+    let (output, took) = timed(
+        &["status", "--secondary", SECONDARY],
+        &proxied_env(&emulator, &proxy),
+    );
+    eprintln!("text status with {PRIMARY} unreachable took {took:?}");
+    assert_eq!(output.status.code(), Some(4), "{}", show(&output));
+    assert!(took < UNREACHABLE_BOUND, "{took:?}");
+    assert!(
+        stdout_of(&output).contains("overall unreachable (exit 4)"),
+        "{}",
+        show(&output)
+    );
+    assert_plain_and_narrow(&output);
+}
+
+// ---------------------------------------------------------------------------
+// No deployment
+// ---------------------------------------------------------------------------
+
+#[test]
+fn status_without_a_deployment_says_so_and_exits_3() {
+    let emulator = Emulator::start("status_nothing");
+    let env = env(&emulator);
+    let output = mraa(&["status"], &env, None);
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    let said = stderr_of(&output);
+    assert!(said.contains("no deployment of app mraa"), "{said}");
+    assert!(said.contains(PRIMARY), "{said}");
+    let output = mraa(&["failover"], &env, None);
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    assert!(
+        stderr_of(&output).contains("no deployment"),
+        "{}",
+        show(&output)
+    );
+}
