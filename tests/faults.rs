@@ -1,0 +1,221 @@
+//! Under the errors AWS returns under load — throttling, 503 SlowDown, 500
+//! InternalFailure, dropped connections — on a fifth of all requests, deploy
+//! and teardown still converge to the same end state as without faults.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use support::proxy::{Action, Proxy, Request};
+use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
+
+const PRIMARY: &str = "us-east-1";
+const SECONDARY: &str = "ap-northeast-1";
+/// One request in five is answered with a fault.
+const SHARE: u64 = 5;
+
+/// The error AWS would send for this service, in its protocol.
+fn fault(request: &Request, n: u64) -> Action {
+    let service = request.service().unwrap_or_default().to_string();
+    let json = request
+        .header("Content-Type")
+        .is_some_and(|t| t.contains("amz-json"));
+    let respond = |status: u16, content_type: &str, body: String| Action::Respond {
+        status,
+        headers: vec![("Content-Type".into(), content_type.into())],
+        body,
+    };
+    match (n % 4, service.as_str(), json) {
+        (0, _, _) => Action::Drop,
+        (1, "s3", _) => respond(
+            503,
+            "application/xml",
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".into(),
+        ),
+        (1 | 2, _, true) => respond(
+            400,
+            "application/x-amz-json-1.0",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+        ),
+        (1 | 2, "s3", false) => respond(
+            503,
+            "application/xml",
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".into(),
+        ),
+        (1 | 2, _, false) => respond(
+            400,
+            "text/xml",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>".into(),
+        ),
+        (_, _, true) => respond(
+            500,
+            "application/x-amz-json-1.0",
+            r#"{"__type":"InternalFailure","message":"We encountered an internal error."}"#.into(),
+        ),
+        (_, "s3", false) => respond(
+            500,
+            "application/xml",
+            "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>".into(),
+        ),
+        (_, _, false) => respond(
+            500,
+            "text/xml",
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>internal error</Message></Error></ErrorResponse>".into(),
+        ),
+    }
+}
+
+/// The SDK's attempt number of this request (`amz-sdk-request: attempt=N`).
+fn attempt(request: &Request) -> u32 {
+    request
+        .header("amz-sdk-request")
+        .and_then(|h| h.split(';').find_map(|p| p.trim().strip_prefix("attempt=")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+fn run(proxy: &Proxy, emulator: &Emulator, args: &[&str]) -> std::process::Output {
+    let mut env = emulator.env();
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint.clone()));
+    env.push(("AWS_REGION".into(), PRIMARY.into()));
+    let output = mraa(args, &env, None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?} under faults:\n{}\n{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_and_teardown_converge_with_a_fifth_of_requests_faulted() {
+    let emulator = Emulator::start("faults");
+    let proxy = Proxy::start(emulator.port);
+    let counter = Arc::new(AtomicU64::new(0));
+    let faulted = Arc::new(AtomicU64::new(0));
+    {
+        let (counter, faulted) = (counter.clone(), faulted.clone());
+        proxy.set_hook(move |request| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            // A fifth of requests fail; a call's third attempt always gets
+            // through, so every call converges within the SDK's retries.
+            if n % SHARE == 2 && attempt(request) < 3 {
+                faulted.fetch_add(1, Ordering::SeqCst);
+                fault(request, n / SHARE)
+            } else {
+                Action::Forward
+            }
+        });
+    }
+
+    run(&proxy, &emulator, &["deploy", "--secondary", SECONDARY]);
+    let deploy_faults = faulted.load(Ordering::SeqCst);
+
+    // The same world as a deploy without faults, through the services' APIs.
+    let cfn = emulator.cloudformation(PRIMARY);
+    for unit in [
+        "object-store",
+        "kv-store",
+        "routing",
+        "frontend",
+        "application",
+    ] {
+        let instances = cfn
+            .list_stack_instances()
+            .stack_set_name(format!("mraa-mraa-{unit}"))
+            .send()
+            .await
+            .expect("instances");
+        assert_eq!(instances.summaries().len(), 2, "{unit}");
+    }
+    let replication = emulator
+        .s3(PRIMARY)
+        .get_bucket_replication()
+        .bucket(format!("mraa-mraa-objects-{ACCOUNT}-{PRIMARY}"))
+        .send()
+        .await
+        .expect("replication configured");
+    assert_eq!(
+        replication
+            .replication_configuration()
+            .map(|c| c.rules().len()),
+        Some(1)
+    );
+    let config = emulator
+        .s3(SECONDARY)
+        .head_object()
+        .bucket(format!("mraa-mraa-website-{ACCOUNT}-{SECONDARY}"))
+        .key("config.json")
+        .send()
+        .await;
+    assert!(config.is_ok(), "site uploaded");
+
+    // A second deploy under faults finds nothing to change.
+    let again = run(&proxy, &emulator, &["deploy", "--secondary", SECONDARY]);
+    assert!(
+        stdout_of(&again).contains("no changes"),
+        "{}",
+        stdout_of(&again)
+    );
+
+    run(&proxy, &emulator, &["teardown", "--delete-data", "--yes"]);
+    let total = counter.load(Ordering::SeqCst);
+    let faults = faulted.load(Ordering::SeqCst);
+    assert!(
+        deploy_faults >= 10,
+        "faults injected during deploy: {deploy_faults}"
+    );
+    assert!(
+        faults * 100 / total >= 15,
+        "{faults} faults in {total} requests"
+    );
+
+    let stacks = cfn.describe_stacks().send().await.expect("stacks");
+    let ours: Vec<_> = stacks
+        .stacks()
+        .iter()
+        .filter_map(|s| s.stack_name())
+        .filter(|n| n.contains("mraa-mraa-"))
+        .collect();
+    assert!(ours.is_empty(), "stacks left: {ours:?}");
+    let sets = cfn.list_stack_sets().send().await.expect("stack sets");
+    let active: Vec<_> = sets
+        .summaries()
+        .iter()
+        .filter(|s| s.status().map(|st| st.as_str()) != Some("DELETED"))
+        .filter_map(|s| s.stack_set_name())
+        .collect();
+    assert!(active.is_empty(), "StackSets left: {active:?}");
+    let buckets = emulator
+        .s3(PRIMARY)
+        .list_buckets()
+        .send()
+        .await
+        .expect("buckets");
+    let left: Vec<_> = buckets
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .filter(|n| n.starts_with("mraa-mraa-"))
+        .collect();
+    assert!(left.is_empty(), "buckets left: {left:?}");
+    for region in [PRIMARY, SECONDARY] {
+        let tables = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(region))
+            .list_tables()
+            .send()
+            .await
+            .expect("tables");
+        assert!(
+            tables
+                .table_names()
+                .iter()
+                .all(|t| !t.starts_with("mraa-mraa-")),
+            "{region}: {:?}",
+            tables.table_names()
+        );
+    }
+}
