@@ -38,7 +38,7 @@ fn fault(request: &Request, n: u64) -> Action {
             "application/x-amz-json-1.0",
             r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
         ),
-        (1 | 2, "s3", false) => respond(
+        (2, "s3", false) => respond(
             503,
             "application/xml",
             "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".into(),
