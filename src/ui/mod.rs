@@ -14,7 +14,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         (false, 0) => "error,mraa=warn",
         (false, 1) => "mraa=info",
         (false, 2) => "mraa=debug",
-        (false, _) => "mraa=trace,aws=debug",
+        (false, _) => "mraa=trace,aws_config=debug,aws_smithy_runtime=debug,aws_sigv4=debug",
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
