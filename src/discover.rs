@@ -66,13 +66,18 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
                 .or_insert_with(|| value.to_string());
         }
     }
+    let status = bootstrap
+        .stack_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
     let secondary = outputs
         .get("SecondaryRegion")
         .cloned()
         .or_else(|| settings.secondary.clone())
         .ok_or_else(|| {
             MraaError::Io(format!(
-                "stack {name} records no SecondaryRegion; pass --secondary to say which region"
+                "stack {name} ({status}) records no SecondaryRegion yet: a deploy is creating it, \
+                 or one stopped before creating it; run `mraa deploy` to finish it, or pass --secondary"
             ))
         })?;
     if let Some(given) = &settings.secondary

@@ -6,6 +6,7 @@ pub mod config;
 pub mod deploy;
 pub mod discover;
 pub mod error;
+pub mod lock;
 pub mod names;
 pub mod plan;
 pub mod regions;

@@ -156,6 +156,7 @@ fn ctx(primary_cfn: &[&Rule], secondary_cfn: &[&Rule]) -> Ctx {
         plan: Plan::new(APP, PRIMARY, SECONDARY),
         run_id: RUN_ID.to_string(),
         reporter: Arc::new(Reporter::silent()),
+        lock: mraa::lock::LockSlot::not_needed(),
     }
 }
 
@@ -1105,7 +1106,15 @@ async fn a_creating_replica_is_awaited_then_protected() {
         &[&replica_table, &protect, &backups, &enable_pitr],
     );
 
-    let result = ensure_replica(&primary, &secondary, SECONDARY, TABLE, true).await;
+    let result = ensure_replica(
+        &primary,
+        &secondary,
+        SECONDARY,
+        TABLE,
+        true,
+        &mraa::lock::NoClaim,
+    )
+    .await;
 
     assert_eq!(result, Ok((true, Verdict::Ok)));
     assert_calls(&[
@@ -1127,9 +1136,16 @@ async fn a_replica_without_its_kms_key_is_an_error_naming_the_status() {
     // The replica is never touched.
     let secondary = dynamo(SECONDARY, &[]);
 
-    let err = ensure_replica(&primary, &secondary, SECONDARY, TABLE, true)
-        .await
-        .expect_err("the replica is broken");
+    let err = ensure_replica(
+        &primary,
+        &secondary,
+        SECONDARY,
+        TABLE,
+        true,
+        &mraa::lock::NoClaim,
+    )
+    .await
+    .expect_err("the replica is broken");
 
     assert_eq!(
         err,
@@ -1174,7 +1190,15 @@ async fn a_table_without_replica_or_tag_gets_one_replica_request_and_the_tag() {
     let primary = dynamo(PRIMARY, &[&before, &tags, &request, &tag, &after]);
     let secondary = dynamo(SECONDARY, &[&replica_table, &backups]);
 
-    let result = ensure_replica(&primary, &secondary, SECONDARY, TABLE, true).await;
+    let result = ensure_replica(
+        &primary,
+        &secondary,
+        SECONDARY,
+        TABLE,
+        true,
+        &mraa::lock::NoClaim,
+    )
+    .await;
 
     assert_eq!(result, Ok((true, Verdict::Ok)));
     assert_calls(&[
@@ -1277,7 +1301,15 @@ async fn dynamodb_throttling_is_retried_until_the_answer_comes() {
     let primary: Dynamo = scripted!(ddb, PRIMARY, &[&primary_table], retries);
     let secondary = dynamo(SECONDARY, &[&replica_table, &backups]);
 
-    let result = ensure_replica(&primary, &secondary, SECONDARY, TABLE, true).await;
+    let result = ensure_replica(
+        &primary,
+        &secondary,
+        SECONDARY,
+        TABLE,
+        true,
+        &mraa::lock::NoClaim,
+    )
+    .await;
 
     // Everything already in place: nothing changed.
     assert_eq!(result, Ok((false, Verdict::Ok)));

@@ -127,6 +127,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         plan,
         run_id: run_id(),
         reporter: reporter.clone(),
+        lock: Default::default(),
     });
     refuse_if_busy(&ctx).await?;
 
@@ -149,6 +150,8 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
             Err(err) => failure = Some(err),
         }
     }
+    // Whatever happened, the lock goes once nothing of this run is running.
+    ctx.lock.release().await;
     let summary = Summary::new(&ctx, results, &outputs, site_domain, failure.as_ref());
     if let Some(path) = &args.outputs_file {
         let text = serde_json::to_string_pretty(&summary.endpoints)

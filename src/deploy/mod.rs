@@ -43,9 +43,24 @@ pub struct Ctx {
     /// Unique per run: change-set names and StackSet operation ids.
     pub run_id: String,
     pub reporter: Arc<Reporter>,
+    /// Claimed before the run's first change; see [`crate::lock`].
+    pub lock: crate::lock::LockSlot,
 }
 
 impl Ctx {
+    /// Takes the app's lock before a change (once per run).
+    pub async fn claim(&self, operation: &str) -> crate::error::Result<()> {
+        self.lock
+            .claim(crate::lock::Claim {
+                cfn: &self.aws.primary.cfn,
+                region: &self.aws.primary.region,
+                app: &self.app,
+                operation,
+                caller_arn: &self.caller_arn,
+            })
+            .await
+    }
+
     pub fn report(&self, step: &str, region: &str, status: Status, detail: &str) {
         let detail = (!detail.is_empty()).then(|| detail.to_string());
         self.reporter.event(step, Some(region), status, detail);
@@ -64,6 +79,12 @@ impl Ctx {
 
     pub fn operation_id(&self, unit: &str, what: &str) -> String {
         format!("{}-{unit}-{what}", self.run_id)
+    }
+}
+
+impl crate::lock::Claimer for Ctx {
+    fn claim(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { Ctx::claim(self, "deploy").await.map_err(|e| e.to_string()) })
     }
 }
 

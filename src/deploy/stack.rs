@@ -36,6 +36,15 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
         .await
         .map_err(|e| fail(spec.name, e))?;
 
+    // A stack whose first change set was never executed holds nothing yet:
+    // it takes a CREATE change set again.
+    if existing
+        .as_ref()
+        .is_some_and(|s| s.stack_status() == Some(&StackStatus::ReviewInProgress))
+    {
+        existing = None;
+    }
+
     if let Some(stack) = &existing {
         match stack.stack_status() {
             // A first create that failed and rolled back: nothing to keep.
@@ -46,6 +55,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
                     Status::Waiting,
                     "deleting the rolled-back stack before re-creating it",
                 );
+                ctx.claim("deploy").await?;
                 cfn.delete_stack()
                     .stack_name(spec.name)
                     .send()
@@ -64,6 +74,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
                     Status::Waiting,
                     "continuing the failed rollback",
                 );
+                ctx.claim("deploy").await?;
                 cfn.continue_update_rollback()
                     .stack_name(spec.name)
                     .send()
@@ -107,6 +118,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
         Status::Started,
         &format!("change set {change_set}"),
     );
+    ctx.claim("deploy").await?;
     cfn.create_change_set()
         .stack_name(spec.name)
         .change_set_name(&change_set)

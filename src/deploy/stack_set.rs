@@ -41,6 +41,7 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
     match &existing {
         None => {
             ctx.report(spec.unit, &home, Status::Started, "creating StackSet");
+            ctx.claim("deploy").await?;
             cfn.create_stack_set()
                 .stack_set_name(spec.name)
                 .description(format!("mraa {} {}", ctx.app, spec.unit))
@@ -60,6 +61,7 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
         Some(set) if !matches_spec(set, spec) => {
             ctx.report(spec.unit, &home, Status::Started, "updating StackSet");
             let operation = ctx.operation_id(spec.unit, "update");
+            ctx.claim("deploy").await?;
             let sent = cfn
                 .update_stack_set()
                 .stack_set_name(spec.name)
@@ -112,6 +114,7 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
             &format!("creating instances in {}", missing.join(", ")),
         );
         let operation = ctx.operation_id(spec.unit, "create");
+        ctx.claim("deploy").await?;
         let sent = cfn
             .create_stack_instances()
             .stack_set_name(spec.name)
@@ -136,6 +139,7 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
             &format!("refreshing instances in {}", stale.join(", ")),
         );
         let operation = ctx.operation_id(spec.unit, "refresh");
+        ctx.claim("deploy").await?;
         let sent = cfn
             .update_stack_instances()
             .stack_set_name(spec.name)

@@ -128,6 +128,7 @@ pub async fn seed(ctx: &Ctx) -> Result<WireOutcome> {
                 AttributeValue::S("initial deployment".into()),
             ),
         ]);
+        ctx.claim("deploy").await?;
         let put = clients
             .dynamodb
             .put_item()

@@ -285,6 +285,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
             plan: Plan::new(&inventory.app, &inventory.primary, &secondary),
             run_id: run_id(),
             reporter: reporter.clone(),
+            lock: Default::default(),
         },
         inventory,
         delete_data: args.delete_data,
@@ -327,7 +328,10 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
     for item in &planned.refuse {
         run.refused(item.clone());
     }
+    // One changing command at a time per app (see crate::lock).
+    run.ctx.claim("teardown").await?;
     let failure = steps::execute(&run).await.err();
+    run.ctx.lock.release().await;
     if let Some(err) = &failure {
         run.failed(err);
     }

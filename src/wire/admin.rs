@@ -105,6 +105,7 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, admin: &Admin) -> Result<WireOut
                         .map_err(|e| fail(e.to_string()))?,
                 );
             }
+            ctx.claim("deploy").await?;
             cognito
                 .admin_create_user()
                 .user_pool_id(pool)

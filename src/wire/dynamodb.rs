@@ -15,6 +15,7 @@ use crate::aws::{aws_error, is_not_found, sdk_message};
 use crate::deploy::wait::Backoff;
 use crate::deploy::{Change, Ctx};
 use crate::error::Result;
+use crate::lock::Claimer;
 use crate::names;
 
 use super::{Verdict, WireOutcome};
@@ -38,6 +39,7 @@ pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
             &ctx.aws.secondary.region,
             table,
             ctx.aws.custom_endpoint,
+            ctx,
         )
     }))
     .await;
@@ -55,13 +57,15 @@ pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
     Ok(outcome)
 }
 
-/// One table: `(changed, verdict)`.
+/// One table: `(changed, verdict)`. `claim` is awaited before the first
+/// change (it takes the app's lock).
 pub async fn ensure_replica(
     primary: &Client,
     secondary: &Client,
     secondary_region: &str,
     table: &str,
     custom_endpoint: bool,
+    claim: &dyn Claimer,
 ) -> Result<(bool, Verdict), String> {
     let described = describe(primary, table)
         .await?
@@ -72,6 +76,7 @@ pub async fn ensure_replica(
         if requested && described.replicas().is_empty() && custom_endpoint {
             return Ok((false, Verdict::Unverified(NO_REPLICA_STATUS.into())));
         }
+        claim.claim().await?;
         primary
             .update_table()
             .table_name(table)
@@ -144,7 +149,7 @@ pub async fn ensure_replica(
         }
     }
 
-    changed |= protect_replica(secondary, table).await?;
+    changed |= protect_replica(secondary, table, claim).await?;
     Ok((changed, Verdict::Ok))
 }
 
@@ -199,12 +204,17 @@ async fn requested_before(
 
 /// Replicas do not inherit deletion protection or PITR. `Ok(true)` when
 /// either had to be turned on.
-async fn protect_replica(secondary: &Client, table: &str) -> Result<bool, String> {
+async fn protect_replica(
+    secondary: &Client,
+    table: &str,
+    claim: &dyn Claimer,
+) -> Result<bool, String> {
     let mut changed = false;
     let replica = describe(secondary, table)
         .await?
         .ok_or_else(|| format!("replica table {table} not found in its region"))?;
     if replica.deletion_protection_enabled() != Some(true) {
+        claim.claim().await?;
         secondary
             .update_table()
             .table_name(table)
@@ -226,6 +236,7 @@ async fn protect_replica(secondary: &Client, table: &str) -> Result<bool, String
         .and_then(|p| p.point_in_time_recovery_status())
         .is_some_and(|s| s.as_str() == "ENABLED");
     if !pitr_on {
+        claim.claim().await?;
         secondary
             .update_continuous_backups()
             .table_name(table)

@@ -55,6 +55,7 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
         }
     };
     if needs_put {
+        ctx.claim("deploy").await?;
         // Replication needs versioning on both sides (S3 refuses the rule
         // otherwise, and refuses to suspend versioning while it exists), so a
         // stored rule already proves it. CloudFormation enables it; this covers
