@@ -106,52 +106,11 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
         .filter(|r| matches!(present.get(*r), Some(Some(s)) if *s != StackInstanceStatus::Current))
         .cloned()
         .collect();
-    if !missing.is_empty() {
-        ctx.report(
-            spec.unit,
-            &home,
-            Status::Waiting,
-            &format!("creating instances in {}", missing.join(", ")),
-        );
-        let operation = ctx.operation_id(spec.unit, "create");
-        ctx.claim("deploy").await?;
-        let sent = cfn
-            .create_stack_instances()
-            .stack_set_name(spec.name)
-            .accounts(&ctx.account)
-            .set_regions(Some(missing))
-            .operation_preferences(preferences())
-            .operation_id(&operation)
-            .send()
-            .await
-            .map_err(|e| fail(sdk_message(&e)))?;
-        // AWS echoes the id it was given; some endpoints make their own.
-        wait_operation(ctx, spec, sent.operation_id().unwrap_or(&operation)).await?;
-        if change == Change::Unchanged {
-            change = Change::Updated;
+    for (regions, what) in [(missing, InstanceOp::Create), (stale, InstanceOp::Refresh)] {
+        if regions.is_empty() {
+            continue;
         }
-    }
-    if !stale.is_empty() {
-        ctx.report(
-            spec.unit,
-            &home,
-            Status::Waiting,
-            &format!("refreshing instances in {}", stale.join(", ")),
-        );
-        let operation = ctx.operation_id(spec.unit, "refresh");
-        ctx.claim("deploy").await?;
-        let sent = cfn
-            .update_stack_instances()
-            .stack_set_name(spec.name)
-            .accounts(&ctx.account)
-            .set_regions(Some(stale))
-            .operation_preferences(preferences())
-            .operation_id(&operation)
-            .send()
-            .await
-            .map_err(|e| fail(sdk_message(&e)))?;
-        // AWS echoes the id it was given; some endpoints make their own.
-        wait_operation(ctx, spec, sent.operation_id().unwrap_or(&operation)).await?;
+        instances_operation(ctx, spec, what, regions).await?;
         if change == Change::Unchanged {
             change = Change::Updated;
         }
@@ -174,6 +133,64 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
         outputs.insert(region.clone(), outputs_of(&stack));
     }
     Ok(UnitOutcome { change, outputs })
+}
+
+#[derive(Clone, Copy)]
+enum InstanceOp {
+    /// Instances missing in some regions.
+    Create,
+    /// Instances not current (an earlier operation did not reach them).
+    Refresh,
+}
+
+/// Creates or refreshes the instances in `regions`, in one operation.
+async fn instances_operation(
+    ctx: &Ctx,
+    spec: &StackSetSpec<'_>,
+    what: InstanceOp,
+    regions: Vec<String>,
+) -> Result<()> {
+    let cfn = &ctx.aws.primary.cfn;
+    let home = &ctx.aws.primary.region;
+    let (verb, id) = match what {
+        InstanceOp::Create => ("creating", "create"),
+        InstanceOp::Refresh => ("refreshing", "refresh"),
+    };
+    ctx.report(
+        spec.unit,
+        home,
+        Status::Waiting,
+        &format!("{verb} instances in {}", regions.join(", ")),
+    );
+    let operation = ctx.operation_id(spec.unit, id);
+    ctx.claim("deploy").await?;
+    let sent = match what {
+        InstanceOp::Create => cfn
+            .create_stack_instances()
+            .stack_set_name(spec.name)
+            .accounts(&ctx.account)
+            .set_regions(Some(regions))
+            .operation_preferences(preferences())
+            .operation_id(&operation)
+            .send()
+            .await
+            .map(|o| o.operation_id().map(str::to_string))
+            .map_err(|e| sdk_message(&e)),
+        InstanceOp::Refresh => cfn
+            .update_stack_instances()
+            .stack_set_name(spec.name)
+            .accounts(&ctx.account)
+            .set_regions(Some(regions))
+            .operation_preferences(preferences())
+            .operation_id(&operation)
+            .send()
+            .await
+            .map(|o| o.operation_id().map(str::to_string))
+            .map_err(|e| sdk_message(&e)),
+    }
+    .map_err(|e| aws_error(spec.unit, home, spec.name, e))?;
+    // AWS echoes the id it was given; some endpoints make their own.
+    wait_operation(ctx, spec, sent.as_deref().unwrap_or(&operation)).await
 }
 
 pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackSet>, String> {
