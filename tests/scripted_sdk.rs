@@ -21,13 +21,16 @@
 //! - **throttling**: the SDK's standard retries absorb `Throttling` (query
 //!   protocol, CloudFormation) and `ThrottlingException` (JSON, DynamoDB).
 
+#[macro_use]
+mod scripted_support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudformation as cfn;
 use aws_sdk_dynamodb as ddb;
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, RuleMode, mock};
 
 use cfn::Client as Cfn;
 use cfn::operation::continue_update_rollback::ContinueUpdateRollbackOutput;
@@ -103,29 +106,9 @@ macro_rules! scripted {
             $sdk::config::retry::RetryConfig::disabled()
         )
     };
-    ($sdk:ident, $region:expr, $rules:expr, $retry:expr) => {{
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
-        let rules: &[&Rule] = $rules;
-        for rule in rules {
-            interceptor = interceptor.with_rule(rule);
-        }
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version($sdk::config::BehaviorVersion::latest())
-                .region($sdk::config::Region::new($region.to_string()))
-                .credentials_provider($sdk::config::Credentials::new(
-                    "AKIDSCRIPTED",
-                    "scripted-secret",
-                    None,
-                    None,
-                    "scripted",
-                ))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor)
-                .retry_config($retry)
-                .build(),
-        )
-    }};
+    ($sdk:ident, $region:expr, $rules:expr, $retry:expr) => {
+        scripted_client!($sdk, RuleMode::Sequential, $region, $rules, $retry)
+    };
 }
 
 fn region_clients(region: &str, cfn_rules: &[&Rule]) -> RegionClients {

@@ -8,10 +8,13 @@
 //! reaches the mock HTTP client and fails. `custom_endpoint` is false: these
 //! are AWS's own answers, where nothing may be excused as unverified.
 
+#[macro_use]
+mod scripted_support;
+
 use aws_sdk_cloudfront as cloudfront;
 use aws_sdk_dynamodb as ddb;
 use aws_sdk_s3 as s3;
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, RuleMode, mock};
 
 use cloudfront::operation::get_distribution::GetDistributionOutput;
 use cloudfront::types::{
@@ -43,29 +46,15 @@ const TABLES: [&str; 3] = ["comments", "app-config", "users"];
 /// order: the checks read several resources concurrently). No retries, so
 /// each scripted answer is exactly one call.
 macro_rules! scripted {
-    ($sdk:ident, $region:expr, $rules:expr) => {{
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        let rules: &[&Rule] = $rules;
-        for rule in rules {
-            interceptor = interceptor.with_rule(rule);
-        }
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version($sdk::config::BehaviorVersion::latest())
-                .region($sdk::config::Region::new($region.to_string()))
-                .credentials_provider($sdk::config::Credentials::new(
-                    "AKIDSCRIPTED",
-                    "scripted-secret",
-                    None,
-                    None,
-                    "scripted",
-                ))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor)
-                .retry_config($sdk::config::retry::RetryConfig::disabled())
-                .build(),
+    ($sdk:ident, $region:expr, $rules:expr) => {
+        scripted_client!(
+            $sdk,
+            RuleMode::MatchAny,
+            $region,
+            $rules,
+            $sdk::config::retry::RetryConfig::disabled()
         )
-    }};
+    };
 }
 
 /// Scripts per client; every client without a script answers nothing.
