@@ -4,7 +4,8 @@
 
 mod support;
 
-use support::{Emulator, clean_env, mraa, stderr_of};
+use support::proxy::{Action, Proxy};
+use support::{Emulator, clean_env, mraa, stderr_of, stdout_of};
 
 struct Case {
     name: &'static str,
@@ -20,6 +21,8 @@ struct Case {
 enum Env {
     Emulator,
     NoCredentials,
+    /// Credentials the service rejects (STS answers 403 through a proxy).
+    RejectedCredentials,
     Unreachable,
 }
 
@@ -190,6 +193,18 @@ const CASES: &[Case] = &[
 fn every_bad_input_is_refused_cleanly_without_changing_anything() {
     assert!(CASES.len() >= 15);
     let emulator = Emulator::start("bad_input");
+    let proxy = Proxy::start(emulator.port);
+    proxy.set_hook(|request| match request.service() {
+        Some("sts") => Action::Respond {
+            status: 403,
+            headers: vec![("Content-Type".into(), "text/xml".into())],
+            body: "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>\
+                   <Message>The security token included in the request is invalid.</Message>\
+                   </Error></ErrorResponse>"
+                .into(),
+        },
+        _ => Action::Forward,
+    });
     emulator.start_recording();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut failures = Vec::new();
@@ -207,6 +222,12 @@ fn every_bad_input_is_refused_cleanly_without_changing_anything() {
             Env::NoCredentials => {
                 let mut env = clean_env();
                 env.push(("AWS_ENDPOINT_URL".into(), emulator.endpoint.clone()));
+                env
+            }
+            Env::RejectedCredentials => {
+                let mut env = emulator.env();
+                env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+                env.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint.clone()));
                 env
             }
             Env::Unreachable => {
