@@ -104,6 +104,29 @@ impl Aws {
         }
     }
 
+    /// Route 53 is global; its control plane lives in us-east-1. Made on
+    /// demand: only a deployment with a custom domain calls it.
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&in_region(&self.base, "us-east-1"))
+    }
+
+    /// The same with the probe budget: for `status` and the state commands,
+    /// which must not hang when Route 53's control plane (in us-east-1) does
+    /// not answer.
+    pub fn route53_probe(&self) -> aws_sdk_route53::Client {
+        let config = aws_sdk_route53::config::Builder::from(&in_region(&self.base, "us-east-1"))
+            .retry_config(RetryConfig::standard().with_max_attempts(PROBE_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(PROBE_ATTEMPT_TIMEOUT)
+                    .operation_timeout(PROBE_TIMEOUT)
+                    .build(),
+            )
+            .build();
+        aws_sdk_route53::Client::from_conf(config)
+    }
+
     /// Who the credentials belong to: checks them once, before any change.
     pub async fn caller(&self) -> Result<Caller> {
         caller_via(&self.sts).await

@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub admin_name: Option<String>,
     pub admin_email: Option<String>,
     pub admin_phone: Option<String>,
+    pub domain: Option<String>,
+    pub hosted_zone_id: Option<String>,
 }
 
 impl FileConfig {
@@ -97,6 +99,11 @@ pub struct Settings {
     pub verbosity: Verbosity,
     pub yes: bool,
     pub admin: Admin,
+    /// Custom domain of the deployment (`mraa deploy --domain`); `None`:
+    /// nothing of Route 53 is touched.
+    pub domain: Option<String>,
+    /// The Route 53 hosted zone of `domain`; found by name when `None`.
+    pub hosted_zone_id: Option<String>,
 }
 
 impl Settings {
@@ -165,6 +172,8 @@ impl Settings {
                 email: file.admin_email,
                 phone: file.admin_phone,
             },
+            domain: file.domain,
+            hosted_zone_id: file.hosted_zone_id,
         };
         settings.validate()?;
         Ok(settings)
@@ -179,6 +188,25 @@ impl Settings {
             phone: admin.phone.or(self.admin.phone),
         };
         validate_admin(&self.admin)?;
+        Ok(self)
+    }
+
+    /// Replaces the custom-domain settings with those given on the command
+    /// line (flags win over the file) and validates the result.
+    pub fn with_domain(
+        mut self,
+        domain: Option<String>,
+        hosted_zone_id: Option<String>,
+    ) -> Result<Self, InputError> {
+        self.domain = domain.or(self.domain);
+        self.hosted_zone_id = hosted_zone_id.or(self.hosted_zone_id);
+        validate_domain(self.domain.as_deref(), self.hosted_zone_id.as_deref())?;
+        if let Some(domain) = &mut self.domain {
+            *domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        }
+        if let Some(zone) = &mut self.hosted_zone_id {
+            *zone = zone.trim_start_matches("/hostedzone/").to_string();
+        }
         Ok(self)
     }
 
@@ -203,6 +231,7 @@ impl Settings {
             validate_endpoint(url)?;
         }
         validate_origin(&self.allowed_origin)?;
+        validate_domain(self.domain.as_deref(), self.hosted_zone_id.as_deref())?;
         validate_admin(&self.admin)
     }
 
@@ -316,6 +345,67 @@ fn validate_origin(origin: &str) -> Result<(), InputError> {
     } else {
         Err(InputError::InvalidOrigin(origin.to_string()))
     }
+}
+
+/// A DNS name mraa can put `api.` in front of, and a hosted zone id only
+/// with a domain.
+fn validate_domain(domain: Option<&str>, zone: Option<&str>) -> Result<(), InputError> {
+    if let Some(domain) = domain
+        && let Err(reason) = check_dns_name(domain)
+    {
+        return Err(InputError::InvalidDomain {
+            domain: domain.to_string(),
+            reason,
+        });
+    }
+    if let Some(zone) = zone {
+        let id = zone.trim_start_matches("/hostedzone/");
+        if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(InputError::InvalidHostedZoneId(zone.to_string()));
+        }
+        if domain.is_none() {
+            return Err(InputError::HostedZoneWithoutDomain);
+        }
+    }
+    Ok(())
+}
+
+/// RFC 1035 host name rules, as Route 53 records need them: at least two
+/// labels of letters, digits and inner hyphens, 63 characters a label, and
+/// room for the `api.` prefix within 253 characters.
+pub fn check_dns_name(name: &str) -> Result<(), &'static str> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() {
+        return Err("it is empty");
+    }
+    if name.len() + "api.".len() > 253 {
+        return Err("it is too long for `api.` to be put in front of it (253 characters at most)");
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 {
+        return Err("expected at least two labels, like app.example.com");
+    }
+    for label in &labels {
+        if label.is_empty() {
+            return Err("it has an empty label (two dots in a row)");
+        }
+        if label.len() > 63 {
+            return Err("a label is longer than 63 characters");
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err("use only letters, digits, hyphens and dots");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a label must not start or end with a hyphen");
+        }
+    }
+    if labels
+        .last()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err("a domain name, not an IP address, is expected");
+    }
+    Ok(())
 }
 
 fn validate_admin(admin: &Admin) -> Result<(), InputError> {
@@ -440,6 +530,36 @@ mod tests {
         for bad in ["", "Shop", "1shop", "shop-", "sh--op", "shop_1", "shöp"] {
             assert!(validate_app_name(bad, "us-east-1").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn domains_are_dns_names() {
+        for ok in [
+            "app.example.com",
+            "App.Example.COM.",
+            "a-1.b.test",
+            "xn--bcher-kva.example",
+        ] {
+            assert!(check_dns_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "localhost",
+            "a..b",
+            "-a.b",
+            "a-.b",
+            "a_b.com",
+            "a b.com",
+            "https://a.com",
+            "10.0.0.1",
+        ] {
+            assert!(check_dns_name(bad).is_err(), "{bad}");
+        }
+        assert!(check_dns_name(&format!("{}.com", "a".repeat(64))).is_err());
+        assert!(validate_domain(None, Some("Z123")).is_err());
+        assert!(validate_domain(Some("app.example.com"), Some("Z0123ABC")).is_ok());
+        assert!(validate_domain(Some("app.example.com"), Some("/hostedzone/Z0123")).is_ok());
+        assert!(validate_domain(Some("app.example.com"), Some("Z-1")).is_err());
     }
 
     #[test]

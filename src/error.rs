@@ -73,6 +73,20 @@ pub enum InputError {
     )]
     InvalidOrigin(String),
 
+    #[error("invalid domain `{domain}`: {reason}")]
+    InvalidDomain {
+        domain: String,
+        reason: &'static str,
+    },
+
+    #[error(
+        "invalid hosted zone id `{0}`: expected the id Route 53 shows, like Z0123456789ABCDEFGHIJ"
+    )]
+    InvalidHostedZoneId(String),
+
+    #[error("--hosted-zone-id needs --domain: the zone is where the records of that domain go")]
+    HostedZoneWithoutDomain,
+
     #[error(
         "--secondary {given} does not match the deployment, which records {recorded} as its secondary region"
     )]

@@ -372,7 +372,12 @@ async fn a_changed_setting_redeploys_only_the_units_it_affects() {
     // releases it at the end.
     assert_eq!(
         mutating,
-        ["CreateStack", "UpdateStackSet", "UpdateStackSet", "DeleteStack"],
+        [
+            "CreateStack",
+            "UpdateStackSet",
+            "UpdateStackSet",
+            "DeleteStack"
+        ],
         "{calls:#?}"
     );
     let cfn = emulator.cloudformation(PRIMARY);

@@ -33,6 +33,16 @@ pub struct DeployArgs {
 
     #[command(flatten)]
     pub admin: crate::cli::AdminArgs,
+
+    /// Custom domain: the site at NAME, the APIs at api.NAME with Route 53
+    /// health checks and failover records (see README, "Custom domain")
+    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
+    pub domain: Option<String>,
+
+    /// Route 53 hosted zone for --domain [default: the one zone whose name
+    /// is the domain or its closest parent]
+    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
+    pub hosted_zone_id: Option<String>,
 }
 
 /// A node of the deploy graph: a unit, or a wiring step.
@@ -92,11 +102,14 @@ struct NodeDone {
 
 pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) -> Result<u8> {
     // Everything that can be checked offline is, before any AWS call.
-    let settings = &settings.clone().with_admin(crate::config::Admin {
-        name: args.admin.admin_name.clone(),
-        email: args.admin.admin_email.clone(),
-        phone: args.admin.admin_phone.clone(),
-    })?;
+    let settings = &settings
+        .clone()
+        .with_admin(crate::config::Admin {
+            name: args.admin.admin_name.clone(),
+            email: args.admin.admin_email.clone(),
+            phone: args.admin.admin_phone.clone(),
+        })?
+        .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?;
     let secondary = settings.require_secondary()?.to_string();
     let plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
@@ -130,6 +143,16 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         lock: Default::default(),
     });
     refuse_if_busy(&ctx).await?;
+    // A custom domain whose zone is missing or whose names someone else
+    // holds is refused before the first change of the run.
+    if let Some(domain) = &settings.domain {
+        let request = wire::route53::DomainRequest {
+            domain: domain.clone(),
+            hosted_zone_id: settings.hosted_zone_id.clone(),
+            distribution_domain: None,
+        };
+        wire::route53::preflight(&ctx.aws, &ctx.app, &request).await?;
+    }
 
     let (mut results, outputs, site_domain, mut failure) = schedule(&ctx, &rendered).await;
     if failure.is_none() && settings.admin.email.is_some() {
@@ -137,6 +160,33 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
             Ok(outcome) => {
                 let result = StepResult {
                     step: wire::admin::STEP.into(),
+                    change: outcome.change,
+                    checks: outcome
+                        .checks
+                        .into_iter()
+                        .map(|(region, verdict)| Check { region, verdict })
+                        .collect(),
+                };
+                report_result(&ctx, &result);
+                results.push(result);
+            }
+            Err(err) => failure = Some(err),
+        }
+    }
+    // The custom domain only when asked for: without it, not one Route 53
+    // call is made.
+    if failure.is_none()
+        && let Some(domain) = &settings.domain
+    {
+        let request = wire::route53::DomainRequest {
+            domain: domain.clone(),
+            hosted_zone_id: settings.hosted_zone_id.clone(),
+            distribution_domain: site_domain.clone(),
+        };
+        match wire::route53::wire(&ctx, &outputs, &request).await {
+            Ok(outcome) => {
+                let result = StepResult {
+                    step: wire::route53::STEP.into(),
                     change: outcome.change,
                     checks: outcome
                         .checks

@@ -20,6 +20,8 @@ use crate::error::{EXIT_OK, EXIT_USAGE, MraaError, Result};
 use crate::names;
 use crate::status::links;
 
+use crate::wire::route53::DnsError;
+
 use super::{AppState, StateRecord, now, read};
 
 #[derive(Debug, Clone, Default, Args)]
@@ -38,6 +40,17 @@ struct Outcome {
     changed: bool,
     written_in: Option<String>,
     regions: Vec<RegionRead>,
+    /// With a custom domain: what the primary's health check now says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns: Option<DnsView>,
+}
+
+#[derive(Debug, Serialize)]
+struct DnsView {
+    #[serde(flatten)]
+    change: Option<crate::wire::route53::DnsChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,6 +121,47 @@ pub async fn run(
 
     let down = primary_down.then(|| aws.primary.region.clone());
     let regions = read_back(&aws, &settings.app, down.as_deref()).await;
+    // DNS follows the state where the app has a custom domain: failover
+    // inverts the primary's health check, activate restores it; fence does
+    // not touch Route 53 at all.
+    let mut dns_failed = None;
+    let dns = match target {
+        AppState::Fenced => None,
+        AppState::Failover | AppState::Active => {
+            match crate::wire::route53::point_dns(&aws, &settings.app, target == AppState::Failover)
+                .await
+            {
+                Ok(None) => None,
+                Ok(Some(change)) => Some(DnsView {
+                    change: Some(change),
+                    error: None,
+                }),
+                // Route 53 not answering is not allowed to fail a failover:
+                // the state item is what the application obeys. Said loudly.
+                Err(DnsError::NotAnswering(error)) => {
+                    warn(
+                        settings,
+                        &format!(
+                            "Route 53 did not answer ({error}): if app {} has a custom domain, its DNS was not changed; run `mraa {}` again once Route 53 answers",
+                            settings.app,
+                            target.verb()
+                        ),
+                    );
+                    Some(DnsView {
+                        change: None,
+                        error: Some(format!("not changed: Route 53 did not answer: {error}")),
+                    })
+                }
+                Err(DnsError::Failed(error)) => {
+                    dns_failed = Some(error.clone());
+                    Some(DnsView {
+                        change: None,
+                        error: Some(error),
+                    })
+                }
+            }
+        }
+    };
     let outcome = Outcome {
         schema_version: 1,
         app: settings.app.clone(),
@@ -116,8 +170,21 @@ pub async fn run(
         after: target.as_str().to_string(),
         written_in: written,
         regions,
+        dns,
     };
     report(settings, &outcome, out).map_err(|e| MraaError::Io(e.to_string()))?;
+    if let Some(cause) = dns_failed {
+        return Err(crate::aws::aws_error(
+            target.verb(),
+            "global",
+            "Route 53 health check",
+            format!(
+                "the state is {} but DNS was not changed: {cause}; run `mraa {}` again",
+                target.as_str(),
+                target.verb()
+            ),
+        ));
+    }
     Ok(EXIT_OK)
 }
 
@@ -338,6 +405,21 @@ fn report(settings: &Settings, outcome: &Outcome, out: &mut dyn Write) -> std::i
             }
             (None, None) => writeln!(out, "  {:<15} has no state", read.region)?,
         }
+    }
+    if let Some(DnsView {
+        change: Some(change),
+        ..
+    }) = &outcome.dns
+    {
+        writeln!(
+            out,
+            "  dns             health check {} ({}) {}inverted{}: Route 53 answers with {}",
+            change.health_check,
+            change.region,
+            if change.inverted { "" } else { "not " },
+            if change.changed { "" } else { " (already)" },
+            change.answers
+        )?;
     }
     Ok(())
 }

@@ -237,6 +237,8 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
     checks.extend(user_pool_checks(aws, &outputs, &down));
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
+    // With a custom domain: health checks and what the API name answers.
+    checks.extend(crate::wire::route53::status_checks(aws, app).await);
 
     let mut endpoints = Endpoints {
         site_url: domain.map(|d| format!("https://{d}")),

@@ -271,7 +271,14 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
             inventory.busy.join("; ")
         )));
     }
-    let planned = plan::plan(&inventory, args.delete_data);
+    let mut planned = plan::plan(&inventory, args.delete_data);
+    // The custom domain's records and health checks (by set identifier and
+    // tag; nothing else in the zone), read before anything is changed.
+    let dns = crate::wire::route53::inventory(&aws, &inventory.app)
+        .await
+        .map_err(crate::wire::route53::error)?;
+    let dns_items = dns_items(&dns);
+    planned.delete.splice(0..0, dns_items.iter().cloned());
     let secondary = inventory
         .secondary
         .clone()
@@ -330,7 +337,10 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
     }
     // One changing command at a time per app (see crate::lock).
     run.ctx.claim("teardown").await?;
-    let failure = steps::execute(&run).await.err();
+    let failure = match delete_dns(&run, &dns, &dns_items).await {
+        Ok(()) => steps::execute(&run).await.err(),
+        Err(err) => Some(err),
+    };
     run.ctx.lock.release().await;
     if let Some(err) = &failure {
         run.failed(err);
@@ -342,6 +352,39 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
     };
     let summary = Summary::new(&run, settings, &planned, outcome, failure.as_ref());
     finish(&reporter, &summary, failure.as_ref(), out)
+}
+
+fn dns_items(dns: &crate::wire::route53::DnsInventory) -> Vec<Item> {
+    let records = dns.records.iter().map(|(zone, record)| {
+        Item::new("record", record.name().trim_end_matches('.'), None).detail(format!(
+            "{} {} in hosted zone {zone}",
+            record.r#type().as_str(),
+            record.set_identifier().unwrap_or_default()
+        ))
+    });
+    let checks = dns.checks.iter().map(|check| {
+        Item::new("health-check", &check.id, Some(&check.region))
+            .detail("Route 53 health check of the state endpoint")
+    });
+    records.chain(checks).collect()
+}
+
+/// Records first (a health check in use cannot be deleted), then checks.
+async fn delete_dns(
+    run: &Run,
+    dns: &crate::wire::route53::DnsInventory,
+    items: &[Item],
+) -> Result<()> {
+    if dns.is_empty() {
+        return Ok(());
+    }
+    crate::wire::route53::delete(&run.ctx.aws, &run.ctx.app, dns)
+        .await
+        .map_err(crate::wire::route53::error)?;
+    for item in items {
+        run.deleted(crate::wire::route53::STEP, item.clone());
+    }
+    Ok(())
 }
 
 /// Prints the summary (text on `out`, or the JSON object on the event

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cloudfront;
 pub mod dynamodb;
+pub mod route53;
 pub mod s3;
 pub mod site;
 

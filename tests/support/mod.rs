@@ -203,6 +203,16 @@ pub struct Call {
 impl Call {
     /// Reads (Describe/Get/List/Head and S3 GET/HEAD) versus everything else.
     pub fn is_mutating(&self) -> bool {
+        // Route 53's ListTagsForResources is a POST to /tags/<type> (the
+        // change of one resource's tags goes to /tags/<type>/<id>).
+        if self.service == "route53"
+            && self.method == "POST"
+            && self.url.split('?').next().is_some_and(|path| {
+                path.ends_with("/tags/healthcheck") || path.ends_with("/tags/hostedzone")
+            })
+        {
+            return false;
+        }
         if self.service == "s3" || self.service == "cloudfront" || self.service == "route53" {
             return !matches!(self.method.as_str(), "GET" | "HEAD");
         }

@@ -1,0 +1,556 @@
+//! `mraa deploy --domain` against the emulator (issue 8): the Route 53
+//! health checks and failover records, the state commands driving them,
+//! refusal of names mraa does not own, and a teardown that leaves the zone
+//! exactly as the test made it. Every effect is checked through the SDK.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, HealthCheck, ResourceRecord, ResourceRecordSet,
+    ResourceRecordSetFailover, RrType, TagResourceType,
+};
+use serde_json::Value;
+use support::{Emulator, mraa, stderr_of, stdout_of};
+
+const PRIMARY: &str = "us-east-1";
+const SECONDARY: &str = "ap-northeast-1";
+const APP: &str = "mraa";
+const DOMAIN: &str = "app.example.test";
+const API: &str = "api.app.example.test";
+const TABLE: &str = "mraa-mraa-app-config";
+
+fn env(emulator: &Emulator) -> Vec<(String, String)> {
+    let mut env = emulator.env();
+    env.push(("AWS_REGION".into(), PRIMARY.into()));
+    env
+}
+
+fn show(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout_of(output),
+        stderr_of(output)
+    )
+}
+
+fn run_ok(emulator: &Emulator, args: &[&str]) -> std::process::Output {
+    let output = mraa(args, &env(emulator), None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "mraa {args:?}: {}",
+        show(&output)
+    );
+    output
+}
+
+fn route53(emulator: &Emulator) -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(&emulator.sdk_config(PRIMARY))
+}
+
+async fn create_zone(emulator: &Emulator, name: &str) -> String {
+    let out = route53(emulator)
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("test-{name}-{}", std::process::id()))
+        .send()
+        .await
+        .expect("create the hosted zone");
+    out.hosted_zone()
+        .expect("a zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string()
+}
+
+async fn upsert(emulator: &Emulator, zone: &str, record: ResourceRecordSet) {
+    route53(emulator)
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(record)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("write a record of the test's own");
+}
+
+fn plain(name: &str, kind: RrType, value: &str) -> ResourceRecordSet {
+    ResourceRecordSet::builder()
+        .name(name)
+        .r#type(kind)
+        .ttl(300)
+        .resource_records(ResourceRecord::builder().value(value).build().expect("rr"))
+        .build()
+        .expect("record")
+}
+
+/// Every record set of the zone, as comparable text.
+async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
+    let out = route53(emulator)
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .max_items(300)
+        .send()
+        .await
+        .expect("list the zone's records");
+    assert!(!out.is_truncated(), "one page holds the test zone");
+    let mut records: Vec<String> = out
+        .resource_record_sets()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {:?} {:?} {:?} {:?}",
+                r.name(),
+                r.r#type().as_str(),
+                r.set_identifier(),
+                r.failover(),
+                r.health_check_id(),
+                r.resource_records()
+                    .iter()
+                    .map(|v| v.value().to_string())
+                    .collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    records.sort();
+    records
+}
+
+/// The health checks tagged as this app's, by their `mraa:region` tag.
+async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
+    let client = route53(emulator);
+    let listed = client
+        .list_health_checks()
+        .send()
+        .await
+        .expect("list health checks");
+    let mut by_region = BTreeMap::new();
+    for check in listed.health_checks() {
+        let tags = client
+            .list_tags_for_resource()
+            .resource_type(TagResourceType::Healthcheck)
+            .resource_id(check.id())
+            .send()
+            .await
+            .expect("tags of a health check");
+        let tag = |key: &str| {
+            tags.resource_tag_set()
+                .and_then(|s| s.tags().iter().find(|t| t.key() == Some(key)))
+                .and_then(|t| t.value())
+                .map(str::to_string)
+        };
+        if tag("mraa:app").as_deref() == Some(APP) {
+            let region = tag("mraa:region").expect("an mraa:region tag");
+            assert_eq!(tag("mraa:domain").as_deref(), Some(DOMAIN));
+            by_region.insert(region, check.clone());
+        }
+    }
+    by_region
+}
+
+async fn inverted(emulator: &Emulator, id: &str) -> bool {
+    route53(emulator)
+        .get_health_check()
+        .health_check_id(id)
+        .send()
+        .await
+        .expect("get the health check")
+        .health_check()
+        .and_then(|c| c.health_check_config())
+        .and_then(|c| c.inverted())
+        .unwrap_or(false)
+}
+
+/// The secondary's replica of the app-config table, as AWS would have made
+/// it (the emulator does not), holding the primary's state item.
+async fn create_secondary_replica(emulator: &Emulator) {
+    let primary = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(PRIMARY));
+    let secondary = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(SECONDARY));
+    secondary
+        .create_table()
+        .table_name(TABLE)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("appId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("appId")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create the secondary's table");
+    let item = primary
+        .get_item()
+        .table_name(TABLE)
+        .key("appId", AttributeValue::S(APP.into()))
+        .send()
+        .await
+        .expect("read the state item")
+        .item()
+        .cloned()
+        .expect("a state item");
+    secondary
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("replicate the state item");
+}
+
+fn json_lines(output: &std::process::Output) -> Vec<Value> {
+    stdout_of(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Done means 1, 2 and 4: deploy, failover/fence/activate, teardown
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_restores_the_zone() {
+    let emulator = Emulator::start("domain_lifecycle");
+    let zone = create_zone(&emulator, DOMAIN).await;
+    // Records of the user's own, which mraa must never touch.
+    upsert(
+        &emulator,
+        &zone,
+        plain(&format!("www.{DOMAIN}"), RrType::A, "192.0.2.10"),
+    )
+    .await;
+    upsert(
+        &emulator,
+        &zone,
+        plain(DOMAIN, RrType::Txt, "\"v=spf1 -all\""),
+    )
+    .await;
+    let before = zone_records(&emulator, &zone).await;
+
+    // Done means 1: the deploy.
+    let output = run_ok(
+        &emulator,
+        &[
+            "deploy",
+            "--secondary",
+            SECONDARY,
+            "--domain",
+            DOMAIN,
+            "--output",
+            "json",
+        ],
+    );
+    let lines = json_lines(&output);
+    let summary = lines.last().expect("a summary");
+    assert_eq!(summary["result"], "ok", "{summary}");
+    assert!(
+        summary["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["step"] == "dns")),
+        "{summary}"
+    );
+    // What the emulator cannot show is unverified, with its reason.
+    let unverified: Vec<String> = summary["unverified"]
+        .as_array()
+        .expect("unverified list")
+        .iter()
+        .filter(|u| u["step"] == "dns")
+        .map(|u| u["reason"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        unverified
+            .iter()
+            .any(|r| r.contains("site record") && r.contains("no CloudFront distribution")),
+        "{unverified:?}"
+    );
+    assert!(
+        unverified.iter().any(|r| r.contains("ACM")),
+        "{unverified:?}"
+    );
+
+    let checks = app_checks(&emulator).await;
+    assert_eq!(
+        checks.keys().collect::<Vec<_>>(),
+        [SECONDARY, PRIMARY],
+        "{checks:?}"
+    );
+    for (region, check) in &checks {
+        let config = check.health_check_config().expect("a config");
+        assert_eq!(config.r#type().as_str(), "HTTPS");
+        let fqdn = config.fully_qualified_domain_name().unwrap_or_default();
+        assert!(
+            fqdn.ends_with(&format!(".execute-api.{region}.amazonaws.com")),
+            "{fqdn}"
+        );
+        assert_eq!(config.resource_path(), Some("/prod/state/mraa"));
+        assert_eq!(config.request_interval(), Some(30));
+        assert_eq!(config.failure_threshold(), Some(3));
+        let regions: Vec<&str> = config.regions().iter().map(|r| r.as_str()).collect();
+        assert_eq!(regions.len(), 3, "{regions:?}");
+        assert!(
+            !regions.contains(&PRIMARY) && !regions.contains(&SECONDARY),
+            "checkers run outside the deployment's regions: {regions:?}"
+        );
+        assert!(!inverted(&emulator, check.id()).await);
+    }
+    let records: Vec<ResourceRecordSet> = route53(&emulator)
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("list records")
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name().trim_end_matches('.') == API)
+        .cloned()
+        .collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    for (role, region, failover) in [
+        ("primary", PRIMARY, ResourceRecordSetFailover::Primary),
+        ("secondary", SECONDARY, ResourceRecordSetFailover::Secondary),
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-{role}")))
+            .unwrap_or_else(|| panic!("a {role} record: {records:?}"));
+        assert_eq!(record.failover(), Some(&failover));
+        assert_eq!(record.r#type(), &RrType::Cname);
+        assert_eq!(record.health_check_id(), Some(checks[region].id()));
+        let value = record.resource_records()[0].value();
+        assert!(
+            value.ends_with(&format!(".execute-api.{region}.amazonaws.com")),
+            "{value}"
+        );
+    }
+
+    // A re-run converges without a single mutating call.
+    emulator.start_recording();
+    run_ok(
+        &emulator,
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+    );
+    let calls = emulator.recorded_calls();
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(mutating.is_empty(), "re-run changed: {mutating:#?}");
+    assert!(
+        calls.iter().any(|c| c.service == "route53"),
+        "the re-run read Route 53"
+    );
+
+    // Status: the checks and the answer, unverified where moto cannot say.
+    let output = run_ok(&emulator, &["status", "--output", "json"]);
+    let report: Value = serde_json::from_str(&stdout_of(&output)).expect("status JSON");
+    let status_checks = report["checks"].as_array().expect("checks");
+    for region in [PRIMARY, SECONDARY] {
+        let check = status_checks
+            .iter()
+            .find(|c| c["name"] == "health-check" && c["region"] == region)
+            .unwrap_or_else(|| panic!("a health-check check in {region}: {report:#}"));
+        assert_eq!(check["status"], "unverified", "{check}");
+    }
+    let answer = status_checks
+        .iter()
+        .find(|c| c["name"] == "dns-answer")
+        .unwrap_or_else(|| panic!("a dns-answer check: {report:#}"));
+    assert!(
+        answer["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(PRIMARY)),
+        "{answer}"
+    );
+
+    // Done means 2: failover inverts the primary's check, fence leaves
+    // Route 53 alone, activate restores it.
+    create_secondary_replica(&emulator).await;
+    let output = run_ok(&emulator, &["failover", "--output", "json"]);
+    let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("failover JSON");
+    assert_eq!(outcome["dns"]["answers"], SECONDARY, "{outcome}");
+    assert_eq!(outcome["dns"]["inverted"], true, "{outcome}");
+    assert!(inverted(&emulator, checks[PRIMARY].id()).await);
+    assert!(!inverted(&emulator, checks[SECONDARY].id()).await);
+    // The PRIMARY record still carries the inverted check.
+    assert_eq!(
+        zone_records(&emulator, &zone)
+            .await
+            .iter()
+            .filter(|r| r.contains(checks[PRIMARY].id()) && r.contains("Primary"))
+            .count(),
+        1
+    );
+
+    emulator.start_recording();
+    run_ok(&emulator, &["fence"]);
+    let calls = emulator.recorded_calls();
+    let dns_changes: Vec<_> = calls
+        .iter()
+        .filter(|c| c.service == "route53" && c.is_mutating())
+        .collect();
+    assert!(
+        dns_changes.is_empty(),
+        "fence changed DNS: {dns_changes:#?}"
+    );
+    assert!(
+        calls.iter().any(|c| c.is_mutating()),
+        "fence wrote the state"
+    );
+    assert!(inverted(&emulator, checks[PRIMARY].id()).await);
+
+    let output = run_ok(&emulator, &["activate", "--yes", "--output", "json"]);
+    let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("activate JSON");
+    assert_eq!(outcome["dns"]["answers"], PRIMARY, "{outcome}");
+    assert!(!inverted(&emulator, checks[PRIMARY].id()).await);
+    assert!(!inverted(&emulator, checks[SECONDARY].id()).await);
+
+    // Done means 4: teardown removes exactly what mraa made.
+    aws_sdk_dynamodb::Client::new(&emulator.sdk_config(SECONDARY))
+        .delete_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("remove the test's own replica table");
+    let output = run_ok(&emulator, &["teardown", "--yes"]);
+    assert!(
+        stderr_of(&output).contains("health-check") || stdout_of(&output).contains("health"),
+        "{}",
+        show(&output)
+    );
+    assert_eq!(zone_records(&emulator, &zone).await, before);
+    assert!(app_checks(&emulator).await.is_empty());
+    let left = route53(&emulator)
+        .list_health_checks()
+        .send()
+        .await
+        .expect("list health checks");
+    assert!(left.health_checks().is_empty(), "{left:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Done means 3: names mraa does not own, and zones that are not one
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_own() {
+    let emulator = Emulator::start("domain_refusals");
+
+    // No zone at all.
+    emulator.start_recording();
+    let output = mraa(
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &env(&emulator),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    assert!(
+        stderr_of(&output).contains("no public hosted zone"),
+        "{}",
+        show(&output)
+    );
+    let mutating: Vec<_> = emulator
+        .recorded_calls()
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
+
+    // Two zones of the same name: which one is for the user to say.
+    create_zone(&emulator, "example.test").await;
+    create_zone(&emulator, "example.test").await;
+    let output = mraa(
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &env(&emulator),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    assert!(
+        stderr_of(&output).contains("2 public hosted zones are named example.test")
+            && stderr_of(&output).contains("--hosted-zone-id"),
+        "{}",
+        show(&output)
+    );
+
+    // A record of the API name that is not mraa's.
+    let zone = create_zone(&emulator, DOMAIN).await;
+    upsert(
+        &emulator,
+        &zone,
+        plain(API, RrType::Cname, "legacy.example.net"),
+    )
+    .await;
+    let before = zone_records(&emulator, &zone).await;
+    emulator.start_recording();
+    let output = mraa(
+        &[
+            "deploy",
+            "--secondary",
+            SECONDARY,
+            "--domain",
+            DOMAIN,
+            "--hosted-zone-id",
+            &zone,
+        ],
+        &env(&emulator),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(&format!("{API} CNAME"))
+            && stderr.contains("not mraa's")
+            && stderr.contains("nothing was changed"),
+        "{}",
+        show(&output)
+    );
+    let mutating: Vec<_> = emulator
+        .recorded_calls()
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
+    assert!(mutating.is_empty(), "refused, yet changed: {mutating:#?}");
+    assert_eq!(zone_records(&emulator, &zone).await, before);
+    assert!(app_checks(&emulator).await.is_empty());
+
+    // Offline validation: not a DNS name, exit 2 before any AWS call.
+    let output = mraa(
+        &[
+            "deploy",
+            "--secondary",
+            SECONDARY,
+            "--domain",
+            "not a domain",
+        ],
+        &env(&emulator),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    assert!(
+        stderr_of(&output).contains("invalid domain"),
+        "{}",
+        show(&output)
+    );
+}
