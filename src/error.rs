@@ -141,6 +141,10 @@ pub enum MraaError {
     #[error("{0}")]
     Busy(String),
 
+    /// Refused before any change, for a reason the message explains.
+    #[error("{0}")]
+    Refused(String),
+
     #[error(transparent)]
     Aws(#[from] AwsError),
 
@@ -160,7 +164,9 @@ impl MraaError {
     pub fn exit_code(&self) -> u8 {
         match self {
             MraaError::Input(_) | MraaError::Credentials(_) => EXIT_USAGE,
-            MraaError::Busy(_) | MraaError::Aws(_) | MraaError::Io(_) => EXIT_FAILED,
+            MraaError::Busy(_) | MraaError::Refused(_) | MraaError::Aws(_) | MraaError::Io(_) => {
+                EXIT_FAILED
+            }
             MraaError::Unreachable { .. } => EXIT_UNREACHABLE,
             MraaError::NotDeployed { .. } => EXIT_DEGRADED,
         }

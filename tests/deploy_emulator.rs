@@ -401,3 +401,33 @@ async fn a_changed_setting_redeploys_only_the_units_it_affects() {
         assert_eq!(origin, Some(expected), "{unit}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_over_data_kept_by_a_teardown_refuses_before_any_change() {
+    let emulator = Emulator::start("deploy_over_kept_data");
+    deploy(&emulator, &[]);
+    let mut env = env(&emulator);
+    env.push(("NO_COLOR".into(), "1".into()));
+    let teardown = mraa(&["teardown", "--yes"], &env, None);
+    assert_eq!(teardown.status.code(), Some(0), "{}", stderr_of(&teardown));
+
+    emulator.start_recording();
+    let again = mraa(&["deploy", "--secondary", SECONDARY], &env, None);
+    let calls = emulator.recorded_calls();
+    let stderr = stderr_of(&again);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("data kept by an earlier teardown of app mraa"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("table mraa-{APP}-comments")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("mraa teardown --delete-data --yes"),
+        "{stderr}"
+    );
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
+}

@@ -143,6 +143,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         lock: Default::default(),
     });
     refuse_if_busy(&ctx).await?;
+    refuse_if_kept_data_in_the_way(&ctx).await?;
     // A custom domain whose zone is missing or whose names someone else
     // holds is refused before the first change of the run.
     if let Some(domain) = &settings.domain {
@@ -488,6 +489,76 @@ async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
             busy.join("; ")
         )))
     }
+}
+
+/// Data stores kept by an earlier `teardown` (without `--delete-data`) hold
+/// the names the layers would create again; CloudFormation would fail on
+/// them half-way. Said up front instead, with the choices.
+async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
+    let primary = &ctx.aws.primary;
+    let mut kept = Vec::new();
+    for (unit, tables) in [
+        (Unit::KvStore, &["comments"][..]),
+        (Unit::Routing, &["app-config"][..]),
+        (Unit::Frontend, &["users"][..]),
+    ] {
+        let set = crate::names::stack_name(&ctx.app, unit.id());
+        let exists = stack_set::describe(&primary.cfn, &set)
+            .await
+            .map_err(|e| aws_error(unit.id(), &primary.region, &set, e))?
+            .is_some();
+        if exists {
+            continue;
+        }
+        for table in tables {
+            let name = crate::names::table_name(&ctx.app, table);
+            if primary
+                .dynamodb
+                .describe_table()
+                .table_name(&name)
+                .send()
+                .await
+                .is_ok()
+            {
+                kept.push(format!("table {name}"));
+            }
+        }
+    }
+    let object_set = crate::names::stack_name(&ctx.app, Unit::ObjectStore.id());
+    let objects_deployed = stack_set::describe(&primary.cfn, &object_set)
+        .await
+        .map_err(|e| aws_error(Unit::ObjectStore.id(), &primary.region, &object_set, e))?
+        .is_some();
+    if !objects_deployed {
+        for clients in ctx.aws.regions() {
+            for kind in ["objects", "logs"] {
+                let bucket =
+                    crate::names::bucket_name(&ctx.app, kind, &ctx.account, &clients.region);
+                if clients
+                    .s3
+                    .head_bucket()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .is_ok()
+                {
+                    kept.push(format!("bucket {bucket}"));
+                }
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Ok(());
+    }
+    Err(MraaError::Refused(format!(
+        "data kept by an earlier teardown of app {app} is in the way ({}): CloudFormation cannot create stores of the same names; \
+         deploy under another --app, or, once the data is backed up, remove it with \
+         `mraa teardown --delete-data --yes --app {app} --primary {} --secondary {}`; nothing was changed",
+        kept.join(", "),
+        ctx.aws.primary.region,
+        ctx.aws.secondary.region,
+        app = ctx.app,
+    )))
 }
 
 fn run_id() -> String {
