@@ -230,33 +230,50 @@ fn preferences() -> StackSetOperationPreferences {
 async fn wait_operation(ctx: &Ctx, spec: &StackSetSpec<'_>, operation: &str) -> Result<()> {
     let cfn = &ctx.aws.primary.cfn;
     let home = &ctx.aws.primary.region;
-    let mut backoff = Backoff::for_operation(ctx.aws.custom_endpoint, OPERATION_LIMIT);
+    match await_operation(cfn, ctx.aws.custom_endpoint, spec.name, operation).await {
+        Ok(()) => Ok(()),
+        Err(OperationEnd::Failed) => Err(operation_failure(ctx, spec, operation).await),
+        Err(OperationEnd::Other(cause)) => Err(aws_error(spec.unit, home, spec.name, cause)),
+    }
+}
+
+/// How waiting for a StackSet operation ended, other than in success.
+pub enum OperationEnd {
+    /// FAILED or STOPPED: the per-region results say why.
+    Failed,
+    /// Not readable, or still running at the limit.
+    Other(String),
+}
+
+/// Polls a StackSet operation with backoff until it ends (or the limit).
+pub async fn await_operation(
+    cfn: &Client,
+    custom_endpoint: bool,
+    set: &str,
+    operation: &str,
+) -> Result<(), OperationEnd> {
+    let mut backoff = Backoff::for_operation(custom_endpoint, OPERATION_LIMIT);
     loop {
         let out = cfn
             .describe_stack_set_operation()
-            .stack_set_name(spec.name)
+            .stack_set_name(set)
             .operation_id(operation)
             .send()
             .await
-            .map_err(|e| aws_error(spec.unit, home, spec.name, sdk_message(&e)))?;
+            .map_err(|e| OperationEnd::Other(sdk_message(&e)))?;
         let status = out.stack_set_operation().and_then(|o| o.status().cloned());
         match status {
             Some(StackSetOperationStatus::Succeeded) => return Ok(()),
             Some(StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped) => {
-                return Err(operation_failure(ctx, spec, operation).await);
+                return Err(OperationEnd::Failed);
             }
             _ => {}
         }
         if !backoff.wait().await {
-            return Err(aws_error(
-                spec.unit,
-                home,
-                spec.name,
-                format!(
-                    "operation {operation} still {status:?} after {} minutes",
-                    OPERATION_LIMIT.as_secs() / 60
-                ),
-            ));
+            return Err(OperationEnd::Other(format!(
+                "operation {operation} still {status:?} after {} minutes",
+                OPERATION_LIMIT.as_secs() / 60
+            )));
         }
     }
 }

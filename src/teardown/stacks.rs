@@ -221,29 +221,12 @@ async fn wait_operation(run: &Run, set: &SetRef, operation: &str) -> Result<()> 
     let cfn = &run.ctx.aws.primary.cfn;
     let home = &run.inventory.primary;
     let err = |cause: String| fail(set.unit.id(), home, &set.name, cause);
-    let mut backoff = Backoff::for_operation(run.ctx.aws.custom_endpoint, OPERATION_LIMIT);
-    loop {
-        let out = cfn
-            .describe_stack_set_operation()
-            .stack_set_name(&set.name)
-            .operation_id(operation)
-            .send()
-            .await
-            .map_err(|e| err(sdk_message(&e)))?;
-        let status = out.stack_set_operation().and_then(|o| o.status().cloned());
-        match status {
-            Some(StackSetOperationStatus::Succeeded) => return Ok(()),
-            Some(StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped) => {
-                return Err(err(operation_failure(run, set, operation).await));
-            }
-            _ => {}
+    match stack_set::await_operation(cfn, run.ctx.aws.custom_endpoint, &set.name, operation).await {
+        Ok(()) => Ok(()),
+        Err(stack_set::OperationEnd::Failed) => {
+            Err(err(operation_failure(run, set, operation).await))
         }
-        if !backoff.wait().await {
-            return Err(err(format!(
-                "operation {operation} still {status:?} after {} minutes",
-                OPERATION_LIMIT.as_secs() / 60
-            )));
-        }
+        Err(stack_set::OperationEnd::Other(cause)) => Err(err(cause)),
     }
 }
 
