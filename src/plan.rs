@@ -190,6 +190,16 @@ impl WiringStep {
         }
     }
 
+    /// The step's id, as in the manifest and in progress output.
+    pub fn id(self) -> &'static str {
+        match self {
+            WiringStep::S3Replication => "s3-replication",
+            WiringStep::DynamodbReplicas => "dynamodb-replicas",
+            WiringStep::AppState => "app-state",
+            WiringStep::SiteUpload => "site-upload",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             WiringStep::S3Replication => {
@@ -356,6 +366,8 @@ mod tests {
     fn wiring_runs_after_the_units_it_reads() {
         for step in WiringStep::ALL {
             assert!(!step.after().is_empty(), "{step:?}");
+            // The id is the serialized name the manifest shows.
+            assert_eq!(serde_json::to_value(step).ok(), Some(step.id().into()));
         }
     }
 }

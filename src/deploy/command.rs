@@ -56,10 +56,7 @@ impl Node {
     fn name(self) -> String {
         match self {
             Node::Unit(u) => u.id().to_string(),
-            Node::Wire(w) => serde_json::to_value(w)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            Node::Wire(w) => w.id().to_string(),
         }
     }
 
