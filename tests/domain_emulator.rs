@@ -1,4 +1,4 @@
-//! `mraa deploy --domain` against the emulator (issue 8): the Route 53
+//! `mraa deploy --domain` against the emulator: the Route 53
 //! health checks and failover records, the state commands driving them,
 //! refusal of names mraa does not own, and a teardown that leaves the zone
 //! exactly as the test made it. Every effect is checked through the SDK.
