@@ -128,24 +128,11 @@ async fn check_stacks_and_stack_sets(emulator: &Emulator) {
         regions.sort_unstable();
         assert_eq!(regions, [SECONDARY, PRIMARY], "{name}");
         for region in [PRIMARY, SECONDARY] {
-            let stacks = emulator
-                .cloudformation(region)
-                .list_stacks()
-                .send()
-                .await
-                .expect("list stacks");
-            let stack = stacks
-                .stack_summaries()
-                .iter()
-                .find(|s| {
-                    s.stack_name().is_some_and(|n| {
-                        n == format!("StackSet:{name}")
-                            || n.starts_with(&format!("StackSet-{name}-"))
-                    })
-                })
-                .unwrap_or_else(|| panic!("no stack of {name} in {region}"));
             assert_eq!(
-                stack.stack_status().map(|s| s.as_str()),
+                emulator
+                    .instance_stack_status(region, &name)
+                    .await
+                    .as_deref(),
                 Some("CREATE_COMPLETE"),
                 "{name} in {region}"
             );

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{
-    Parameter, PermissionModels, StackSetOperationPreferences, StackSetOperationStatus, StackStatus,
+    Parameter, PermissionModels, StackSetOperationPreferences, StackSetOperationStatus,
 };
 use mraa::plan::{Plan, Unit};
 use mraa::render::render_unit;
@@ -109,28 +109,12 @@ async fn object_store_stack_set_reaches_both_regions() {
 
     for summary in instances.summaries() {
         let region = summary.region().expect("instance region");
-        // Found by name, not by the summary's StackId: AWS names instance
-        // stacks `StackSet-<set>-<uuid>`, the emulator `StackSet:<set>`, and the
-        // emulator's summary carries an id that no stack has.
-        let stacks = emulator
-            .cloudformation(region)
-            .list_stacks()
-            .send()
-            .await
-            .expect("list stacks in the instance's own region");
-        let stack = stacks
-            .stack_summaries()
-            .iter()
-            .find(|s| {
-                s.stack_name().is_some_and(|n| {
-                    n.starts_with(&format!("StackSet-{}-", unit.name))
-                        || n == format!("StackSet:{}", unit.name)
-                })
-            })
-            .unwrap_or_else(|| panic!("no stack of {} in {region}", unit.name));
         assert_eq!(
-            stack.stack_status(),
-            Some(&StackStatus::CreateComplete),
+            emulator
+                .instance_stack_status(region, &unit.name)
+                .await
+                .as_deref(),
+            Some("CREATE_COMPLETE"),
             "{region}"
         );
 

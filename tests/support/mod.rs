@@ -272,6 +272,28 @@ impl Emulator {
             .collect()
     }
 
+    /// The status of StackSet `set`'s instance stack in `region`, found by
+    /// name: AWS names instance stacks `StackSet-<set>-<uuid>`, the emulator
+    /// `StackSet:<set>`, and the emulator's instance summaries carry an id
+    /// that no stack has.
+    pub async fn instance_stack_status(&self, region: &str, set: &str) -> Option<String> {
+        let stacks = self
+            .cloudformation(region)
+            .list_stacks()
+            .send()
+            .await
+            .expect("list stacks in the instance's own region");
+        stacks
+            .stack_summaries()
+            .iter()
+            .find(|s| {
+                s.stack_name().is_some_and(|n| {
+                    n == format!("StackSet:{set}") || n.starts_with(&format!("StackSet-{set}-"))
+                })
+            })
+            .and_then(|s| s.stack_status().map(|status| status.as_str().to_string()))
+    }
+
     /// A plain GET on the emulator (it does not check signatures).
     pub fn get(&self, path: &str) -> String {
         self.control("GET", path, "")
