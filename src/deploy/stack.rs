@@ -217,10 +217,9 @@ pub fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
         .collect()
 }
 
-/// Same template text and same parameter values as deployed: nothing to do.
-async fn unchanged(cfn: &Client, stack: &Stack, spec: &StackSpec<'_>) -> Result<bool, String> {
-    let deployed: BTreeMap<String, String> = stack
-        .parameters()
+/// Parameters as a key → value map (the form mraa compares and records).
+pub fn parameter_map(parameters: &[Parameter]) -> BTreeMap<String, String> {
+    parameters
         .iter()
         .filter_map(|p| {
             Some((
@@ -228,8 +227,12 @@ async fn unchanged(cfn: &Client, stack: &Stack, spec: &StackSpec<'_>) -> Result<
                 p.parameter_value()?.to_string(),
             ))
         })
-        .collect();
-    if &deployed != spec.parameters {
+        .collect()
+}
+
+/// Same template text and same parameter values as deployed: nothing to do.
+async fn unchanged(cfn: &Client, stack: &Stack, spec: &StackSpec<'_>) -> Result<bool, String> {
+    if &parameter_map(stack.parameters()) != spec.parameters {
         return Ok(false);
     }
     if !matches!(

@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::names::APP_TAG;
 use crate::ui::progress::Status;
 
-use super::stack::{outputs_of, parameters, root_cause};
+use super::stack::{outputs_of, parameter_map, parameters, root_cause};
 use super::wait::Backoff;
 use super::{Change, Ctx, UnitOutcome};
 
@@ -205,17 +205,7 @@ pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackSet>, Stri
 }
 
 fn matches_spec(set: &StackSet, spec: &StackSetSpec<'_>) -> bool {
-    let deployed: BTreeMap<String, String> = set
-        .parameters()
-        .iter()
-        .filter_map(|p| {
-            Some((
-                p.parameter_key()?.to_string(),
-                p.parameter_value()?.to_string(),
-            ))
-        })
-        .collect();
-    set.template_body() == Some(spec.body) && &deployed == spec.parameters
+    set.template_body() == Some(spec.body) && &parameter_map(set.parameters()) == spec.parameters
 }
 
 /// Both regions at once; any failure stops the operation.
