@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::proxy::{Action, Proxy};
-use support::{Emulator, mraa, stderr_of, stdout_of};
+use support::{Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -82,20 +82,15 @@ async fn a_second_deploy_or_teardown_is_refused_while_a_deploy_runs() {
     );
 
     // The first deploy's world is whole, and the lock is gone.
-    for unit in [
-        "object-store",
-        "kv-store",
-        "routing",
-        "frontend",
-        "application",
-    ] {
-        let instances = cfn
-            .list_stack_instances()
-            .stack_set_name(format!("mraa-mraa-{unit}"))
-            .send()
-            .await
-            .expect("instances");
-        assert_eq!(instances.summaries().len(), 2, "{unit}");
+    for unit in STACK_SET_UNITS {
+        assert_eq!(
+            emulator
+                .stack_set_regions(&format!("mraa-mraa-{unit}"))
+                .await
+                .len(),
+            2,
+            "{unit}"
+        );
     }
     assert!(
         cfn.describe_stacks()

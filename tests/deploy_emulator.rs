@@ -5,18 +5,11 @@ mod support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
-use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
+use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
 const APP: &str = "mraa";
-const STACK_SETS: [&str; 5] = [
-    "object-store",
-    "kv-store",
-    "routing",
-    "frontend",
-    "application",
-];
 
 fn env(emulator: &Emulator) -> Vec<(String, String)> {
     let mut env = emulator.env();
@@ -112,21 +105,13 @@ async fn check_stacks_and_stack_sets(emulator: &Emulator) {
             .map(|s| s.as_str().to_string());
         assert_eq!(status.as_deref(), Some("CREATE_COMPLETE"), "{name}");
     }
-    for unit in STACK_SETS {
+    for unit in STACK_SET_UNITS {
         let name = format!("mraa-{APP}-{unit}");
-        let instances = cfn
-            .list_stack_instances()
-            .stack_set_name(&name)
-            .send()
-            .await
-            .expect("instances");
-        let mut regions: Vec<&str> = instances
-            .summaries()
-            .iter()
-            .filter_map(|s| s.region())
-            .collect();
-        regions.sort_unstable();
-        assert_eq!(regions, [SECONDARY, PRIMARY], "{name}");
+        assert_eq!(
+            emulator.stack_set_regions(&name).await,
+            [SECONDARY, PRIMARY],
+            "{name}"
+        );
         for region in [PRIMARY, SECONDARY] {
             assert_eq!(
                 emulator

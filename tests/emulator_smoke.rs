@@ -93,22 +93,10 @@ async fn object_store_stack_set_reaches_both_regions() {
         }
     }
 
-    let instances = cfn
-        .list_stack_instances()
-        .stack_set_name(&unit.name)
-        .send()
-        .await
-        .expect("list instances");
-    let mut regions: Vec<&str> = instances
-        .summaries()
-        .iter()
-        .filter_map(|s| s.region())
-        .collect();
-    regions.sort_unstable();
+    let regions = emulator.stack_set_regions(&unit.name).await;
     assert_eq!(regions, [SECONDARY, PRIMARY]);
 
-    for summary in instances.summaries() {
-        let region = summary.region().expect("instance region");
+    for region in regions.iter().map(String::as_str) {
         assert_eq!(
             emulator
                 .instance_stack_status(region, &unit.name)

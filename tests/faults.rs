@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use support::proxy::{Action, Proxy, Request};
-use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
+use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -117,20 +117,15 @@ async fn deploy_and_teardown_converge_with_a_fifth_of_requests_faulted() {
 
     // The same world as a deploy without faults, through the services' APIs.
     let cfn = emulator.cloudformation(PRIMARY);
-    for unit in [
-        "object-store",
-        "kv-store",
-        "routing",
-        "frontend",
-        "application",
-    ] {
-        let instances = cfn
-            .list_stack_instances()
-            .stack_set_name(format!("mraa-mraa-{unit}"))
-            .send()
-            .await
-            .expect("instances");
-        assert_eq!(instances.summaries().len(), 2, "{unit}");
+    for unit in STACK_SET_UNITS {
+        assert_eq!(
+            emulator
+                .stack_set_regions(&format!("mraa-mraa-{unit}"))
+                .await
+                .len(),
+            2,
+            "{unit}"
+        );
     }
     let replication = emulator
         .s3(PRIMARY)

@@ -19,19 +19,12 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::Value;
 use support::proxy::Proxy;
-use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
+use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
 const APP: &str = "mraa";
 const TABLE: &str = "mraa-mraa-app-config";
-const STACK_SETS: [&str; 5] = [
-    "object-store",
-    "kv-store",
-    "routing",
-    "frontend",
-    "application",
-];
 /// How long `status` may take with a region down (it must not hang).
 const UNREACHABLE_BOUND: Duration = Duration::from_secs(90);
 
@@ -280,7 +273,7 @@ async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_
     ]
     .into_iter()
     .collect();
-    for unit in STACK_SETS {
+    for unit in STACK_SET_UNITS {
         for region in [PRIMARY, SECONDARY] {
             expected.insert(key("unit", unit, region), ("ok", ""));
         }
@@ -302,7 +295,7 @@ async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_
             );
         }
     }
-    for unit in ["bootstrap", "edge"].into_iter().chain(STACK_SETS) {
+    for unit in ["bootstrap", "edge"].into_iter().chain(STACK_SET_UNITS) {
         for region in [PRIMARY, SECONDARY] {
             if let Some((_, detail)) = checks.get(&key("unit", unit, region)) {
                 assert_eq!(detail, "CREATE_COMPLETE", "{unit} in {region}");
@@ -660,7 +653,7 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
         "website-policy",
     ]
     .into_iter()
-    .chain(STACK_SETS)
+    .chain(STACK_SET_UNITS)
     {
         assert!(
             primary_names.contains(name),
@@ -672,7 +665,7 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
         "{report:#}"
     );
     // The secondary is shown as it is.
-    for unit in STACK_SETS {
+    for unit in STACK_SET_UNITS {
         assert_eq!(
             checks[&key("unit", unit, SECONDARY)].0,
             "ok",

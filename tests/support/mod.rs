@@ -12,6 +12,15 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// The layers deployed as StackSets, by unit id.
+pub const STACK_SET_UNITS: [&str; 5] = [
+    "object-store",
+    "kv-store",
+    "routing",
+    "frontend",
+    "application",
+];
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -270,6 +279,25 @@ impl Emulator {
                 }
             })
             .collect()
+    }
+
+    /// The regions StackSet `set` has instances in (home region us-east-1),
+    /// sorted.
+    pub async fn stack_set_regions(&self, set: &str) -> Vec<String> {
+        let instances = self
+            .cloudformation("us-east-1")
+            .list_stack_instances()
+            .stack_set_name(set)
+            .send()
+            .await
+            .expect("list stack instances");
+        let mut regions: Vec<String> = instances
+            .summaries()
+            .iter()
+            .filter_map(|s| s.region().map(str::to_string))
+            .collect();
+        regions.sort_unstable();
+        regions
     }
 
     /// The status of StackSet `set`'s instance stack in `region`, found by
