@@ -5,6 +5,11 @@
 // primary does not answer. active and fenced target the primary region, failover the
 // secondary. Uploads and comments are possible only while active, and the state is read
 // again before each of them. Data from the APIs is rendered with text nodes only.
+//
+// With a custom domain (config.json customDomain), the banner also names the site's name and
+// the Route 53 failover name of the APIs, and shows the state read through that name (once per
+// refresh). That read is informational only: it never decides the region and its failure only
+// shows the name as unreachable.
 
 const STATES = ['active', 'fenced', 'failover'];
 const STATE_TIMEOUT_MS = 3000;
@@ -27,6 +32,8 @@ const app = {
   config: null,
   state: 'loading', // one of STATES, 'loading' or 'unknown'
   stateFrom: null, // region whose state API answered
+  domain: null, // {siteHost, siteUrl, apiHost, stateUrl} from config.customDomain, or null
+  domainSeq: 0, // the latest read through the custom domain's state URL
   region: null, // region the site targets
   session: null,
   challenge: null,
@@ -119,18 +126,47 @@ async function loadConfig() {
   return config;
 }
 
+/** customDomain of config.json as {siteHost, siteUrl, apiHost, stateUrl}; null when absent or unusable. */
+function customDomainOf(config) {
+  const custom = config?.customDomain;
+  if (!custom || typeof custom !== 'object') return null;
+  const absolute = (value) => { // an absolute http(s) URL, never one relative to this page
+    try {
+      const url = new URL(String(value ?? ''));
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.host ? url : null;
+    } catch {
+      return null;
+    }
+  };
+  const site = absolute(custom.siteUrl);
+  const api = absolute(custom.apiUrl);
+  const state = absolute(custom.stateUrl);
+  const domain = {
+    siteHost: site?.host ?? null,
+    siteUrl: site?.href ?? null,
+    apiHost: api?.host ?? null,
+    stateUrl: state?.href ?? null,
+  };
+  return domain.siteHost || domain.apiHost ? domain : null;
+}
+
+/** GET of a state URL: the state it answers (one of STATES), or throws. */
+async function fetchState(url) {
+  const body = await fetchWithTimeout(url, { method: 'GET' }, STATE_TIMEOUT_MS, async (r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.json();
+  });
+  if (!STATES.includes(body?.state)) throw new Error(`unexpected state ${JSON.stringify(body?.state ?? null)}`);
+  return body.state;
+}
+
 /** The application state, from the primary's state API, else from the secondary's. */
 async function readState() {
   const { primaryRegion, secondaryRegion, regions } = app.config;
   const failures = [];
   for (const region of [primaryRegion, secondaryRegion]) {
     try {
-      const body = await fetchWithTimeout(regions[region].stateUrl, { method: 'GET' }, STATE_TIMEOUT_MS, async (r) => {
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        return r.json();
-      });
-      if (!STATES.includes(body?.state)) throw new Error(`unexpected state ${JSON.stringify(body?.state ?? null)}`);
-      return { state: body.state, from: region, failures };
+      return { state: await fetchState(regions[region].stateUrl), from: region, failures };
     } catch (err) {
       failures.push(`${region}: ${describe(err)}`);
     }
@@ -178,6 +214,49 @@ async function api(method, path, body) {
   }
   if (!response.ok) throw new ApiError(response.status, data?.message || `HTTP ${response.status}`);
   return data;
+}
+
+// ---- custom domain (informational) -------------------------------------------------
+
+/** Names the custom domain and the failover API name in the banner (nothing without one). */
+function renderCustomDomain() {
+  const domain = app.domain;
+  const line = $('banner-domain');
+  if (!domain) {
+    line.replaceChildren();
+    line.hidden = true;
+    return;
+  }
+  const parts = [];
+  if (domain.siteHost) {
+    parts.push(h('span', {}, 'Custom domain: ',
+      h('a', { id: 'banner-domain-site', href: domain.siteUrl }, domain.siteHost)));
+  }
+  if (domain.apiHost) {
+    parts.push(h('span', {}, 'API: ', h('strong', { id: 'banner-domain-api' }, domain.apiHost), ' (Route 53 failover)'));
+  }
+  if (domain.stateUrl) {
+    parts.push(h('span', {}, `State via ${new URL(domain.stateUrl).host}: `,
+      h('strong', { id: 'banner-domain-state' }, 'checking…')));
+  }
+  line.replaceChildren(...parts.flatMap((part, i) => (i ? [h('span', { 'aria-hidden': 'true' }, ' · '), part] : [part])));
+  line.hidden = false;
+}
+
+/** Reads the state through the custom domain's failover name; never throws, never waits the caller. */
+function readCustomDomainState() {
+  if (!app.domain?.stateUrl) return;
+  const seq = ++app.domainSeq;
+  const show = (text, status) => {
+    const out = $('banner-domain-state');
+    if (seq !== app.domainSeq || !out) return;
+    out.textContent = text;
+    out.dataset.status = status;
+  };
+  show('checking…', 'checking');
+  fetchState(app.domain.stateUrl)
+    .then((state) => show(state, 'answered'), (err) => show(`unreachable (${describe(err)})`, 'unreachable'))
+    .catch(() => {});
 }
 
 // ---- state --------------------------------------------------------------------------
@@ -520,6 +599,7 @@ async function busy(button, action) {
 
 async function refresh() {
   say('Reading the application state…');
+  readCustomDomainState();
   const moved = applyState(await readState());
   if (moved) regionChanged();
   if (app.session) await loadPhotos();
@@ -617,6 +697,13 @@ async function start() {
     $('banner-message').textContent = 'The site configuration could not be loaded.';
     warn(`Cannot start: ${describe(err)}`);
     return;
+  }
+  try {
+    app.domain = customDomainOf(app.config);
+    renderCustomDomain();
+    readCustomDomainState();
+  } catch {
+    app.domain = null; // informational only: the regional behaviour goes on without it
   }
   applyState(await readState());
   const saved = storedSession();

@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 
 import { launch, newPage } from './browser.mjs';
 import { landscape } from './png.mjs';
-import { startStub } from './stub.mjs';
+import { API_DOMAIN, DOMAIN, startStub } from './stub.mjs';
 
 const PRIMARY = 'us-east-1';
 const SECONDARY = 'ap-northeast-1';
@@ -42,6 +42,7 @@ async function open(state, { timeout = 10_000 } = {}) {
   const page = await newPage(browser);
   page.setDefaultTimeout(10_000);
   pages.push(page);
+  await stub.routeCustomDomain(page); // api.<DOMAIN>, only ever reached when config.json names it
   await page.goto(stub.url);
   await page.locator('#banner-state', { hasText: new RegExp(`^(${state}|unknown)$`) }).waitFor({ timeout });
   return page;
@@ -379,6 +380,118 @@ describe('demo site', { timeout: 120_000 }, () => {
     await page.reload();
     assert.equal(await alertText(page, /expired/), 'Your session has expired. Please sign in again.');
     assert.equal(stub.calls({ kind: 'photos' }).length, gets, 'no API call with the stale token');
+    noProblems(page);
+  });
+
+  test('custom domain: the banner names the site and its failover API name, and the state read there', async () => {
+    stub.customDomain = true;
+    const page = await open('active');
+    await page.locator('#banner-domain-state', { hasText: /^active$/ }).waitFor();
+    assert.equal(await page.locator('#banner-domain').isVisible(), true);
+    assert.equal(await text(page, '#banner-domain'),
+      `Custom domain: ${DOMAIN} · API: ${API_DOMAIN} (Route 53 failover) · State via ${API_DOMAIN}: active`);
+    assert.equal(await page.locator('#banner-domain-site').getAttribute('href'), `https://${DOMAIN}/`);
+    // GET /state/{appId} does not say which region answered: the site does not claim one
+    assert.doesNotMatch(await text(page, '#banner-domain'), new RegExp(`${PRIMARY}|${SECONDARY}|primary|secondary`));
+    assert.deepEqual(stub.calls({ kind: 'domain' }).map((r) => `${r.method} ${r.path}`), ['GET /routing/state/demo']);
+    // the regional logic is unchanged: the region comes from the regional state APIs
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    assert.deepEqual(stub.calls({ kind: 'state', method: 'GET' }).map((r) => r.region), [PRIMARY]);
+
+    await signIn(page);
+    await signedIn(page);
+    assert.ok(stub.calls({ kind: 'cognito' }).every((r) => r.region === PRIMARY), 'sign-in in the primary pool');
+    assert.ok(stub.calls({ kind: 'photos' }).length >= 1 && stub.calls({ kind: 'photos' }).every((r) => r.region === PRIMARY));
+
+    // read again once per refresh; the failover name now resolves to the secondary
+    stub.state = 'fenced';
+    stub.domainRegion = SECONDARY;
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#banner-state', { hasText: 'fenced' }).waitFor();
+    await page.locator('#banner-domain-state', { hasText: /^fenced$/ }).waitFor();
+    assert.equal(stub.calls({ kind: 'domain' }).length, 2);
+    assert.deepEqual(stub.calls({ kind: 'domain' }).map((r) => r.path), ['/routing/state/demo', '/routing/state/demo'],
+      'only the state, never the application API, through the failover name');
+    noProblems(page);
+  });
+
+  test('no custom domain: nothing about one appears and nothing is asked of it', async () => {
+    for (const customDomain of [undefined, null, 'app.example.com', {}, { siteUrl: 'javascript:alert(1)', apiUrl: 'not a url' }]) {
+      stub.configOverrides = customDomain === undefined ? {} : { customDomain };
+      const page = await open('active');
+      await page.locator('#status', { hasText: 'Please sign in.' }).waitFor();
+      assert.equal(await page.locator('#banner-domain').isVisible(), false, JSON.stringify(customDomain));
+      assert.equal(await page.locator('#banner-domain').evaluate((el) => el.childNodes.length), 0);
+      assert.deepEqual(await page.locator('#banner > p:not([hidden])').evaluateAll((ps) => ps.map((p) => p.id || p.className)),
+        ['banner-facts', 'banner-message'], 'the banner as without a custom domain');
+      assert.doesNotMatch(await page.locator('body').innerText(), /custom domain|Route 53|app\.example\.com/i);
+      assert.equal(stub.calls({ kind: 'domain' }).length, 0);
+      noProblems(page);
+      await closeAll();
+    }
+  });
+
+  test('custom domain unreachable: shown as such, the regional behaviour goes on', async () => {
+    stub.customDomain = true;
+    stub.domainMode = 'down';
+    const page = await open('active');
+    await page.locator('#banner-domain-state', { hasText: /^unreachable \(/ }).waitFor();
+    assert.match(await text(page, '#banner-domain'), new RegExp(`^Custom domain: ${DOMAIN} · API: ${API_DOMAIN} \\(Route 53 failover\\) · State via ${API_DOMAIN}: unreachable \\(.+\\)$`));
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    assert.equal(await text(page, '#banner-message'), 'Uploads and comments are enabled.');
+    assert.equal(await page.locator('#banner-note').isVisible(), false);
+    assert.equal(await text(page, '#alert'), '', 'no alert for an informational read');
+    await signIn(page);
+    await signedIn(page);
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isEnabled(), true);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#status', { hasText: /photo/ }).waitFor();
+    await page.locator('#banner-domain-state', { hasText: /^unreachable \(/ }).waitFor();
+    assert.equal(stub.calls({ kind: 'domain' }).length, 2);
+    noProblems(page);
+
+    // the primary's state store failing: the failover name (still on the primary) answers 500,
+    // the site reads the state from the secondary as before
+    await closeAll();
+    stub.domainMode = 'up';
+    stub.stateMode[PRIMARY] = 'error';
+    const second = await open('active');
+    await second.locator('#banner-domain-state', { hasText: /^unreachable \(HTTP 500\)$/ }).waitFor();
+    assert.match(await text(second, '#banner-note'), new RegExp(`state was read from ${SECONDARY}`));
+    assert.equal(await text(second, '#banner-region'), `${PRIMARY} (primary)`);
+    noProblems(second);
+  });
+
+  test('custom domain not answering: the regional state is shown at once, the name times out', async () => {
+    stub.customDomain = true;
+    stub.domainMode = 'hang';
+    const started = Date.now();
+    const page = await open('active');
+    assert.ok(Date.now() - started < 2_500, 'the regional state did not wait for the custom domain');
+    assert.equal(await text(page, '#banner-domain-state'), 'checking…');
+    await page.getByLabel('Username or email').fill('alice'); // the page is usable meanwhile
+    await page.locator('#banner-domain-state', { hasText: 'unreachable (no answer in time)' }).waitFor();
+    assert.ok(Date.now() - started >= 2_500);
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    noProblems(page);
+  });
+
+  test('custom domain values and answers are shown as text only', async () => {
+    stub.customDomain = true;
+    stub.domainAnswer = { status: 200, body: { appId: 'demo', state: '<img src=x onerror=alert(1)>' } };
+    stub.configOverrides = {
+      customDomain: {
+        siteUrl: 'javascript:alert(1)', // not a link target: the site name is left out
+        apiUrl: `https://${API_DOMAIN}/app/`,
+        stateUrl: `https://${API_DOMAIN}/routing/state/demo`,
+      },
+    };
+    const page = await open('active');
+    await page.locator('#banner-domain-state', { hasText: /^unreachable/ }).waitFor();
+    assert.equal(await text(page, '#banner-domain'),
+      `API: ${API_DOMAIN} (Route 53 failover) · State via ${API_DOMAIN}: unreachable (unexpected state "<img src=x onerror=alert(1)>")`);
+    assert.equal(await page.locator('#banner-domain a, #banner-domain img').count(), 0);
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
     noProblems(page);
   });
 

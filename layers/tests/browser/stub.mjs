@@ -11,6 +11,12 @@
 // Behaviour mirrors templates/*.yaml and layers/*: uploads only in the primary while active (the
 // photos function), comments accepted whatever the state (API Gateway straight to DynamoDB: only
 // the site guards them), 401 for a missing, foreign or expired token (the Cognito authorizer).
+//
+// Custom domain (mraa deploy --domain): with `customDomain = true`, config.json names
+// https://app.example.com and the Route 53 failover name https://api.app.example.com (base
+// paths /app and /routing), and the CSP allows connect-src to it, as templates/edge.yaml does.
+// The failover name cannot be served on loopback: routeCustomDomain(page) intercepts it in
+// the browser and answers as the state API of `domainRegion` would (`domainMode` up | down | hang).
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -52,6 +58,9 @@ function parseJson(buffer) {
   }
 }
 
+export const DOMAIN = 'app.example.com';
+export const API_DOMAIN = `api.${DOMAIN}`;
+
 export class Stub {
   constructor({ appId = 'demo', primary = 'us-east-1', secondary = 'ap-northeast-1', siteDir = SITE_DIR } = {}) {
     Object.assign(this, { appId, primary, secondary, siteDir });
@@ -69,6 +78,11 @@ export class Stub {
     this.tokens = new Map(); // token -> {region, username, email, kind}
     this.sessions = new Map();
     this.requests = [];
+    this.customDomain = false; // true: config.json has customDomain (for DOMAIN)
+    this.domainRegion = this.primary; // the region api.<DOMAIN> currently resolves to
+    this.domainMode = 'up'; // up | down (connection refused) | hang
+    this.domainAnswer = null; // {status, body}: answer this instead of the state API's
+    this.configOverrides = {}; // merged into config.json last
   }
 
   addUser(region, username, password, { email = `${username}@example.com`, status = 'CONFIRMED', refused = false } = {}) {
@@ -102,10 +116,41 @@ export class Stub {
         userPoolClientId: `client-${region}`,
       };
     }
-    return {
+    const config = {
       appId: this.appId, primaryRegion: this.primary, secondaryRegion: this.secondary, regions,
       cognitoEndpoint: `${this.apiOrigin}/cognito/{region}/`,
     };
+    if (this.customDomain) {
+      config.customDomain = {
+        siteUrl: `https://${DOMAIN}`,
+        apiUrl: `https://${API_DOMAIN}/app/`,
+        stateUrl: `https://${API_DOMAIN}/routing/state/${this.appId}`,
+      };
+    }
+    return { ...config, ...this.configOverrides };
+  }
+
+  /** Answers https://api.<DOMAIN>/ in this page (Route 53 failover name): call before page.goto. */
+  async routeCustomDomain(page) {
+    await page.route(`https://${API_DOMAIN}/**`, async (route) => {
+      const request = route.request();
+      const url = new URL(request.url());
+      const region = this.domainRegion;
+      this.requests.push({ kind: 'domain', method: request.method(), path: url.pathname, region, at: Date.now() });
+      if (this.domainMode === 'hang') return; // never answers (the site must time out)
+      if (this.domainMode === 'down') return route.abort('connectionrefused').catch(() => {});
+      const cors = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' };
+      const parts = url.pathname.split('/').filter(Boolean);
+      let answer = { status: 403, body: { message: 'Forbidden' } }; // no base path mapping
+      if (parts[0] === 'routing' && parts[1] === 'state' && parts.length === 3) {
+        answer = this.domainAnswer ?? this.stateAnswer(region, parts[2]);
+      } else if (parts[0] === 'app') {
+        answer = { status: 401, body: { message: 'Unauthorized' } }; // not used by the site
+      }
+      if (!answer) return; // hang
+      return route.fulfill({ status: answer.status, headers: cors, contentType: 'application/json', body: JSON.stringify(answer.body) })
+        .catch(() => {});
+    });
   }
 
   async start() {
@@ -130,7 +175,7 @@ export class Stub {
   async site(req, res) {
     const url = new URL(req.url, this.siteOrigin);
     const headers = {
-      'Content-Security-Policy': `default-src 'self'; connect-src 'self' ${this.apiOrigin}; img-src 'self' data: ${this.apiOrigin}`,
+      'Content-Security-Policy': `default-src 'self'; connect-src 'self'${this.customDomain ? ` https://${API_DOMAIN}` : ''} ${this.apiOrigin}; img-src 'self' data: ${this.apiOrigin}`,
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
       'Referrer-Policy': 'strict-origin-when-cross-origin',
@@ -186,11 +231,18 @@ export class Stub {
     if (req.method === 'OPTIONS') {
       return send(res, 204, undefined, { ...cors, 'Access-Control-Allow-Methods': 'GET,OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type' });
     }
-    const mode = this.stateMode[entry.region];
-    if (mode === 'hang') return undefined; // never answers (the site must time out)
-    if (mode === 'error') return send(res, 500, { message: 'state store unavailable' }, cors);
-    if (mode === 'unknown-app' || rest[0] !== this.appId) return send(res, 404, { appId: rest[0], state: null, message: 'unknown appId' }, cors);
-    return send(res, 200, { appId: this.appId, state: this.state }, cors);
+    const answer = this.stateAnswer(entry.region, rest[0]);
+    if (!answer) return undefined; // never answers (the site must time out)
+    return send(res, answer.status, answer.body, cors);
+  }
+
+  /** GET /state/{appId} of a region's state API (templates/routing.yaml): {status, body}, or null to hang. */
+  stateAnswer(region, appId) {
+    const mode = this.stateMode[region];
+    if (mode === 'hang') return null;
+    if (mode === 'error') return { status: 500, body: { message: 'state store unavailable' } };
+    if (mode === 'unknown-app' || appId !== this.appId) return { status: 404, body: { appId, state: null, message: 'unknown appId' } };
+    return { status: 200, body: { appId: this.appId, state: this.state } };
   }
 
   photosApi(req, res, region, raw, cors) {
