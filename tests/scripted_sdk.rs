@@ -16,6 +16,10 @@
 //!   then is updated.
 //! - **StackSet operation failure**: the error names the StackSet, the
 //!   operation, and the failed region's reason with its stack's root cause.
+//! - **IAM propagation**: an instances operation that failed only on the
+//!   just-created StackSet roles is run again after a wait, a bounded number
+//!   of times, then reported with a hint; any other failure is reported at
+//!   once.
 //! - **DynamoDB replicas**: CREATING → ACTIVE then protection, a broken
 //!   replica, and a first request (UpdateTable + tag).
 //! - **throttling**: the SDK's standard retries absorb `Throttling` (query
@@ -35,6 +39,8 @@ use aws_smithy_mocks::{Rule, RuleMode, mock};
 use cfn::Client as Cfn;
 use cfn::operation::continue_update_rollback::ContinueUpdateRollbackOutput;
 use cfn::operation::create_change_set::CreateChangeSetOutput;
+use cfn::operation::create_stack_instances::CreateStackInstancesOutput;
+use cfn::operation::create_stack_set::CreateStackSetOutput;
 use cfn::operation::delete_stack::DeleteStackOutput;
 use cfn::operation::describe_change_set::DescribeChangeSetOutput;
 use cfn::operation::describe_stack_events::DescribeStackEventsOutput;
@@ -44,6 +50,7 @@ use cfn::operation::describe_stacks::DescribeStacksOutput;
 use cfn::operation::execute_change_set::ExecuteChangeSetOutput;
 use cfn::operation::list_stack_instances::ListStackInstancesOutput;
 use cfn::operation::list_stack_set_operation_results::ListStackSetOperationResultsOutput;
+use cfn::operation::update_stack_instances::UpdateStackInstancesOutput;
 use cfn::operation::update_stack_set::UpdateStackSetOutput;
 use cfn::primitives::DateTime;
 use cfn::types::{
@@ -995,6 +1002,536 @@ async fn a_failed_stack_set_operation_names_the_failed_region_and_its_reason() {
             1,
         ),
     ]);
+}
+
+// ---------------------------------------------------------------------------
+// 4b. StackSet roles IAM has not propagated yet: waited out, within bounds
+// ---------------------------------------------------------------------------
+
+const TRUST_REASON: &str = "Account 123456789012 should have 'mraa-demo-stackset-exec' role with trust relationship to Role 'mraa-demo-stackset-admin'.";
+const PRIMARY_INSTANCE_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/StackSet-mraa-demo-storage-1a2b3c4d/11aa22bb-33cc-44dd-55ee-66ff77889900";
+
+/// `{run_id}-{unit}-create`, then `-2`, `-3`… for the attempts after it.
+fn create_operation(attempt: u32) -> String {
+    match attempt {
+        1 => "run1-storage-create".to_string(),
+        n => format!("run1-storage-create-{n}"),
+    }
+}
+
+fn both_regions() -> Vec<String> {
+    vec![PRIMARY.to_string(), SECONDARY.to_string()]
+}
+
+fn stack_set_absent() -> Rule {
+    mock!(Cfn::describe_stack_set)
+        .match_requests(|r| r.stack_set_name() == Some(SET))
+        .sequence()
+        .http_status(
+            400,
+            Some(query_error(
+                "StackSetNotFoundException",
+                "StackSet mraa-demo-storage not found",
+            )),
+        )
+        .build()
+}
+
+/// The StackSet exactly as the spec wants it: no StackSet call follows.
+fn stack_set_in_place() -> Rule {
+    mock!(Cfn::describe_stack_set)
+        .match_requests(|r| r.stack_set_name() == Some(SET))
+        .then_output(|| {
+            DescribeStackSetOutput::builder()
+                .stack_set(
+                    StackSet::builder()
+                        .stack_set_name(SET)
+                        .status(StackSetStatus::Active)
+                        .template_body(TEMPLATE)
+                        .parameters(
+                            Parameter::builder()
+                                .parameter_key("AppName")
+                                .parameter_value(APP)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+}
+
+fn no_instances() -> Rule {
+    mock!(Cfn::list_stack_instances)
+        .match_requests(|r| r.stack_set_name() == Some(SET) && r.stack_instance_region().is_none())
+        .then_output(|| ListStackInstancesOutput::builder().build())
+}
+
+fn create_instances(operation: String) -> Rule {
+    mock!(Cfn::create_stack_instances)
+        .match_requests(move |r| {
+            r.stack_set_name() == Some(SET)
+                && r.operation_id() == Some(operation.as_str())
+                && r.regions() == both_regions()
+        })
+        .then_output(|| CreateStackInstancesOutput::builder().build())
+}
+
+/// The retry after a failed operation: the instances exist (OUTDATED), so
+/// it updates them.
+fn update_instances(operation: String, regions: Vec<String>) -> Rule {
+    mock!(Cfn::update_stack_instances)
+        .match_requests(move |r| {
+            r.stack_set_name() == Some(SET)
+                && r.operation_id() == Some(operation.as_str())
+                && r.regions() == regions
+        })
+        .then_output(|| UpdateStackInstancesOutput::builder().build())
+}
+
+/// Consecutive polls of `operation`, answered in order.
+fn operation_polls(operation: String, statuses: &[StackSetOperationStatus]) -> Rule {
+    let matched = operation.clone();
+    let mut seq = mock!(Cfn::describe_stack_set_operation)
+        .match_requests(move |r| {
+            r.stack_set_name() == Some(SET) && r.operation_id() == Some(matched.as_str())
+        })
+        .sequence();
+    for status in statuses {
+        let (operation, status) = (operation.clone(), status.clone());
+        seq = seq.output(move || {
+            DescribeStackSetOperationOutput::builder()
+                .stack_set_operation(
+                    StackSetOperation::builder()
+                        .operation_id(&operation)
+                        .stack_set_id(format!("{SET}:5e6f7a8b"))
+                        .status(status.clone())
+                        .build(),
+                )
+                .build()
+        });
+    }
+    seq.build()
+}
+
+/// The per-region results of `operation`: (region, status, reason).
+fn operation_results(
+    operation: String,
+    results: &[(&'static str, StackSetOperationResultStatus, &'static str)],
+) -> Rule {
+    let summaries: Vec<StackSetOperationResultSummary> = results
+        .iter()
+        .map(|(region, status, reason)| {
+            StackSetOperationResultSummary::builder()
+                .account(ACCOUNT)
+                .region(*region)
+                .status(status.clone())
+                .status_reason(*reason)
+                .build()
+        })
+        .collect();
+    mock!(Cfn::list_stack_set_operation_results)
+        .match_requests(move |r| {
+            r.stack_set_name() == Some(SET) && r.operation_id() == Some(operation.as_str())
+        })
+        .then_output(move || {
+            ListStackSetOperationResultsOutput::builder()
+                .set_summaries(Some(summaries.clone()))
+                .build()
+        })
+}
+
+/// The instance in `region`, with its stack's id when it has a stack.
+fn instance_in(region: &'static str, stack_id: Option<&'static str>) -> Rule {
+    mock!(Cfn::list_stack_instances)
+        .match_requests(move |r| {
+            r.stack_set_name() == Some(SET) && r.stack_instance_region() == Some(region)
+        })
+        .then_output(move || {
+            ListStackInstancesOutput::builder()
+                .summaries(
+                    StackInstanceSummary::builder()
+                        .stack_set_id(format!("{SET}:5e6f7a8b"))
+                        .account(ACCOUNT)
+                        .region(region)
+                        .set_stack_id(stack_id.map(str::to_string))
+                        .build(),
+                )
+                .build()
+        })
+}
+
+/// An instance stack with one output, read by its id.
+fn instance_stack_with_output(id: &'static str, bucket: &str) -> Rule {
+    let mut stack = with_outputs(
+        stack_in(StackStatus::CreateComplete, &[("AppName", APP)]),
+        &[("BucketName", bucket)],
+    );
+    stack.stack_id = Some(id.to_string());
+    describe_stacks(id, vec![Poll::Stack(stack)])
+}
+
+/// A region with no instance stack at all: the name search finds none.
+fn no_stacks_in_region() -> Rule {
+    mock!(Cfn::describe_stacks)
+        .match_requests(|r| r.stack_name().is_none())
+        .then_output(|| DescribeStacksOutput::builder().build())
+}
+
+fn storage_spec<'a>(
+    wanted: &'a BTreeMap<String, String>,
+    regions: &'a [String],
+) -> StackSetSpec<'a> {
+    StackSetSpec {
+        unit: SET_UNIT,
+        name: SET,
+        body: TEMPLATE,
+        parameters: wanted,
+        regions,
+    }
+}
+
+// Paused clock: the backoffs between attempts take no real time.
+#[tokio::test(start_paused = true)]
+async fn a_stack_set_on_just_created_roles_waits_for_iam_then_succeeds() {
+    use StackSetOperationResultStatus as R;
+    // A fresh account: no StackSet yet.
+    let absent = stack_set_absent();
+    let create_set = mock!(Cfn::create_stack_set)
+        .match_requests(|r| r.stack_set_name() == Some(SET))
+        .then_output(|| {
+            CreateStackSetOutput::builder()
+                .stack_set_id(format!("{SET}:5e6f7a8b"))
+                .build()
+        });
+    let listed = no_instances();
+    let create = create_instances(create_operation(1));
+    let first = operation_polls(create_operation(1), &[StackSetOperationStatus::Failed]);
+    let first_results = operation_results(
+        create_operation(1),
+        &[
+            (PRIMARY, R::Failed, TRUST_REASON),
+            (
+                SECONDARY,
+                R::Cancelled,
+                "Cancelled since failure tolerance has exceeded",
+            ),
+        ],
+    );
+    let retry = update_instances(create_operation(2), both_regions());
+    let second = operation_polls(
+        create_operation(2),
+        &[
+            StackSetOperationStatus::Running,
+            StackSetOperationStatus::Succeeded,
+        ],
+    );
+    let primary_instance = instance_in(PRIMARY, Some(PRIMARY_INSTANCE_ID));
+    let primary_stack = instance_stack_with_output(PRIMARY_INSTANCE_ID, "photos-primary");
+    let secondary_instance = instance_in(SECONDARY, Some(INSTANCE_STACK_ID));
+    let secondary_stack = instance_stack_with_output(INSTANCE_STACK_ID, "photos-secondary");
+    let ctx = ctx(
+        &[
+            &absent,
+            &create_set,
+            &listed,
+            &create,
+            &first,
+            &first_results,
+            &retry,
+            &second,
+            &primary_instance,
+            &primary_stack,
+            &secondary_instance,
+        ],
+        &[&secondary_stack],
+    );
+
+    let wanted = params(&[("AppName", APP)]);
+    let regions = both_regions();
+    let outcome = stack_set::deploy(&ctx, &storage_spec(&wanted, &regions))
+        .await
+        .expect("the second attempt succeeded");
+
+    assert_eq!(outcome.change, Change::Created);
+    assert_eq!(
+        outcome.outputs,
+        BTreeMap::from([
+            (
+                PRIMARY.to_string(),
+                params(&[("BucketName", "photos-primary")])
+            ),
+            (
+                SECONDARY.to_string(),
+                params(&[("BucketName", "photos-secondary")])
+            ),
+        ])
+    );
+    // Exactly two instance operations: the create, and its retry.
+    assert_calls(&[
+        ("describe_stack_set", &absent, 1),
+        ("create_stack_set", &create_set, 1),
+        ("list_stack_instances", &listed, 1),
+        ("create_stack_instances", &create, 1),
+        ("describe_stack_set_operation (first)", &first, 1),
+        (
+            "list_stack_set_operation_results (first)",
+            &first_results,
+            1,
+        ),
+        ("update_stack_instances (retry)", &retry, 1),
+        ("describe_stack_set_operation (retry)", &second, 2),
+        ("list_stack_instances in the primary", &primary_instance, 1),
+        ("describe_stacks in the primary", &primary_stack, 1),
+        (
+            "list_stack_instances in the secondary",
+            &secondary_instance,
+            1,
+        ),
+        ("describe_stacks in the secondary", &secondary_stack, 1),
+    ]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_instances_call_on_unassumable_roles_is_sent_again() {
+    let existing = stack_set_in_place();
+    let listed = no_instances();
+    let refused = mock!(Cfn::create_stack_instances)
+        .match_requests(|r| r.operation_id() == Some("run1-storage-create"))
+        .sequence()
+        .http_status(
+            400,
+            Some(query_error(
+                "ValidationError",
+                "Role arn:aws:iam::123456789012:role/mraa-demo-stackset-admin cannot be assumed",
+            )),
+        )
+        .build();
+    // Nothing was started: the same create, under a new operation id.
+    let create = create_instances(create_operation(2));
+    let polls = operation_polls(create_operation(2), &[StackSetOperationStatus::Succeeded]);
+    let primary_instance = instance_in(PRIMARY, Some(PRIMARY_INSTANCE_ID));
+    let primary_stack = instance_stack_with_output(PRIMARY_INSTANCE_ID, "photos-primary");
+    let secondary_instance = instance_in(SECONDARY, Some(INSTANCE_STACK_ID));
+    let secondary_stack = instance_stack_with_output(INSTANCE_STACK_ID, "photos-secondary");
+    let ctx = ctx(
+        &[
+            &existing,
+            &listed,
+            &refused,
+            &create,
+            &polls,
+            &primary_instance,
+            &primary_stack,
+            &secondary_instance,
+        ],
+        &[&secondary_stack],
+    );
+
+    let wanted = params(&[("AppName", APP)]);
+    let regions = both_regions();
+    let outcome = stack_set::deploy(&ctx, &storage_spec(&wanted, &regions))
+        .await
+        .expect("the second call was accepted");
+
+    assert_eq!(outcome.change, Change::Updated);
+    assert_calls(&[
+        ("describe_stack_set", &existing, 1),
+        ("list_stack_instances", &listed, 1),
+        ("create_stack_instances (refused)", &refused, 1),
+        ("create_stack_instances (accepted)", &create, 1),
+        ("describe_stack_set_operation", &polls, 1),
+        ("list_stack_instances in the primary", &primary_instance, 1),
+        ("describe_stacks in the primary", &primary_stack, 1),
+        (
+            "list_stack_instances in the secondary",
+            &secondary_instance,
+            1,
+        ),
+        ("describe_stacks in the secondary", &secondary_stack, 1),
+    ]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stack_set_failure_for_another_reason_is_reported_at_once() {
+    use StackSetOperationResultStatus as R;
+    const DENIED: &str = "Resource handler returned message: AccessDenied";
+    let existing = stack_set_in_place();
+    let listed = no_instances();
+    let create = create_instances(create_operation(1));
+    let polls = operation_polls(create_operation(1), &[StackSetOperationStatus::Failed]);
+    let results = operation_results(
+        create_operation(1),
+        &[(PRIMARY, R::Succeeded, ""), (SECONDARY, R::Failed, DENIED)],
+    );
+    // Explaining the failure: the failed region's instance stack and events.
+    let instance = instance_in(SECONDARY, Some(INSTANCE_STACK_ID));
+    let mut failed_stack = stack_in(StackStatus::RollbackComplete, &[("AppName", APP)]);
+    failed_stack.stack_id = Some(INSTANCE_STACK_ID.to_string());
+    let secondary_stack = describe_stacks(INSTANCE_STACK_ID, vec![Poll::Stack(failed_stack)]);
+    let secondary_events = stack_events(
+        INSTANCE_STACK_ID,
+        vec![
+            event(3, STACK, STACK_TYPE, "ROLLBACK_COMPLETE", None),
+            event(
+                2,
+                "PhotosBucket",
+                BUCKET_TYPE,
+                "CREATE_FAILED",
+                Some("Resource handler returned message: AccessDenied"),
+            ),
+            event(
+                1,
+                STACK,
+                STACK_TYPE,
+                "CREATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
+        ],
+    );
+    let ctx = ctx(
+        &[&existing, &listed, &create, &polls, &results, &instance],
+        &[&secondary_stack, &secondary_events],
+    );
+
+    let wanted = params(&[("AppName", APP)]);
+    let regions = both_regions();
+    let err = stack_set::deploy(&ctx, &storage_spec(&wanted, &regions))
+        .await
+        .expect_err("the operation failed");
+
+    let MraaError::Aws(aws) = &err else {
+        panic!("expected an AWS error, got {err:?}");
+    };
+    assert_eq!(aws.unit, SET_UNIT);
+    assert_eq!(aws.region, PRIMARY);
+    assert_eq!(
+        aws.resource,
+        format!("{SET} operation {}", create_operation(1))
+    );
+    assert_eq!(
+        aws.cause,
+        format!(
+            "{SECONDARY} FAILED: {DENIED} — PhotosBucket (AWS::S3::Bucket): \
+             Resource handler returned message: AccessDenied"
+        )
+    );
+    // No retry: one instance operation, and no word of IAM propagation.
+    assert!(!aws.cause.contains("propagat"), "{}", aws.cause);
+    assert_calls(&[
+        ("describe_stack_set", &existing, 1),
+        ("list_stack_instances", &listed, 1),
+        ("create_stack_instances", &create, 1),
+        ("describe_stack_set_operation", &polls, 1),
+        ("list_stack_set_operation_results", &results, 1),
+        ("list_stack_instances in the failed region", &instance, 1),
+        ("describe_stacks in the failed region", &secondary_stack, 1),
+        (
+            "describe_stack_events in the failed region",
+            &secondary_events,
+            1,
+        ),
+    ]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn roles_iam_never_propagates_stop_after_the_bounded_attempts_with_a_hint() {
+    use StackSetOperationResultStatus as R;
+    const ATTEMPTS: u32 = 4;
+    let trust_failed = [
+        (PRIMARY, R::Failed, TRUST_REASON),
+        (SECONDARY, R::Failed, TRUST_REASON),
+    ];
+    let existing = stack_set_in_place();
+    let listed = no_instances();
+    let create = create_instances(create_operation(1));
+    let mut attempts = vec![(
+        operation_polls(create_operation(1), &[StackSetOperationStatus::Failed]),
+        operation_results(create_operation(1), &trust_failed),
+    )];
+    let mut retries = Vec::new();
+    for attempt in 2..=ATTEMPTS {
+        retries.push(update_instances(create_operation(attempt), both_regions()));
+        attempts.push((
+            operation_polls(
+                create_operation(attempt),
+                &[StackSetOperationStatus::Failed],
+            ),
+            operation_results(create_operation(attempt), &trust_failed),
+        ));
+    }
+    // Explaining the last failure: the instances never got a stack.
+    let primary_instance = instance_in(PRIMARY, None);
+    let primary_search = no_stacks_in_region();
+    let secondary_instance = instance_in(SECONDARY, None);
+    let secondary_search = no_stacks_in_region();
+
+    let mut script: Vec<&Rule> = vec![&existing, &listed, &create];
+    for (i, (polls, results)) in attempts.iter().enumerate() {
+        if i > 0 {
+            script.push(&retries[i - 1]);
+        }
+        script.push(polls);
+        script.push(results);
+    }
+    script.extend([&primary_instance, &primary_search, &secondary_instance]);
+    let ctx = ctx(&script, &[&secondary_search]);
+
+    let wanted = params(&[("AppName", APP)]);
+    let regions = both_regions();
+    let err = stack_set::deploy(&ctx, &storage_spec(&wanted, &regions))
+        .await
+        .expect_err("IAM never propagated the roles");
+
+    let MraaError::Aws(aws) = &err else {
+        panic!("expected an AWS error, got {err:?}");
+    };
+    assert_eq!(aws.unit, SET_UNIT);
+    assert_eq!(aws.region, PRIMARY);
+    assert_eq!(
+        aws.resource,
+        format!("{SET} operation {}", create_operation(ATTEMPTS))
+    );
+    // The explanation as for any failed operation, then the hint.
+    assert!(
+        aws.cause.starts_with(&format!(
+            "{PRIMARY} FAILED: {TRUST_REASON}; {SECONDARY} FAILED: {TRUST_REASON}; "
+        )),
+        "{}",
+        aws.cause
+    );
+    assert!(
+        aws.cause.contains("StackSet roles were just created")
+            && aws.cause.contains(&format!("after {ATTEMPTS} attempts"))
+            && aws.cause.contains("run `mraa deploy` again"),
+        "{}",
+        aws.cause
+    );
+    assert_calls(&[
+        ("describe_stack_set", &existing, 1),
+        ("list_stack_instances", &listed, 1),
+        ("create_stack_instances", &create, 1),
+        ("list_stack_instances in the primary", &primary_instance, 1),
+        ("describe_stacks search in the primary", &primary_search, 1),
+        (
+            "list_stack_instances in the secondary",
+            &secondary_instance,
+            1,
+        ),
+        (
+            "describe_stacks search in the secondary",
+            &secondary_search,
+            1,
+        ),
+    ]);
+    for retry in &retries {
+        assert_calls(&[("update_stack_instances (retry)", retry, 1)]);
+    }
+    for (polls, results) in &attempts {
+        assert_calls(&[
+            ("describe_stack_set_operation", polls, 1),
+            ("list_stack_set_operation_results", results, 1),
+        ]);
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ use std::time::Duration;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{
     Capability, PermissionModels, RegionConcurrencyType, StackInstanceStatus, StackSet,
-    StackSetOperationPreferences, StackSetOperationStatus, StackSetStatus, Tag,
+    StackSetOperationPreferences, StackSetOperationResultStatus, StackSetOperationResultSummary,
+    StackSetOperationStatus, StackSetStatus, Tag,
 };
 
 use crate::aws::{aws_error, is_not_found, sdk_message};
@@ -143,35 +144,167 @@ enum InstanceOp {
     Refresh,
 }
 
-/// Creates or refreshes the instances in `regions`, in one operation.
+impl InstanceOp {
+    fn verb(self) -> &'static str {
+        match self {
+            InstanceOp::Create => "creating",
+            InstanceOp::Refresh => "refreshing",
+        }
+    }
+}
+
+/// Creates or refreshes the instances in `regions`, in one operation. When
+/// the operation (or the call) fails only because IAM has not yet propagated
+/// the just-created StackSet roles, waits and runs it again for the regions
+/// that did not succeed, a bounded number of times.
 async fn instances_operation(
     ctx: &Ctx,
     spec: &StackSetSpec<'_>,
     what: InstanceOp,
     regions: Vec<String>,
 ) -> Result<()> {
+    let home = &ctx.aws.primary.region;
+    let id = match what {
+        InstanceOp::Create => "create",
+        InstanceOp::Refresh => "refresh",
+    };
+    let (mut what, mut regions) = (what, regions);
+    let mut backoff = None;
+    let mut attempt = 1;
+    loop {
+        ctx.report(
+            spec.unit,
+            home,
+            Status::Waiting,
+            &format!("{} instances in {}", what.verb(), regions.join(", ")),
+        );
+        // Operation ids are unique per StackSet: each attempt needs its own.
+        let operation = match attempt {
+            1 => ctx.operation_id(spec.unit, id),
+            n => ctx.operation_id(spec.unit, &format!("{id}-{n}")),
+        };
+        let Some(stalled) = attempt_instances(ctx, spec, what, &regions, &operation).await? else {
+            return Ok(());
+        };
+        // Bounded twice: by attempts, and by the deadline (measured from the
+        // first such failure).
+        let backoff = backoff.get_or_insert_with(|| iam_backoff(ctx.aws.custom_endpoint));
+        if attempt < IAM_ATTEMPTS {
+            ctx.report(
+                spec.unit,
+                home,
+                Status::Waiting,
+                &format!(
+                    "waiting for IAM to propagate the StackSet roles, then retrying \
+                     (attempt {} of {IAM_ATTEMPTS})",
+                    attempt + 1
+                ),
+            );
+            if backoff.wait().await {
+                (what, regions) = stalled.next(what, regions);
+                attempt += 1;
+                continue;
+            }
+        }
+        return Err(with_roles_hint(
+            stalled.into_error(ctx, spec).await,
+            attempt,
+        ));
+    }
+}
+
+/// How long, and how often, an instances operation is run while IAM
+/// propagates the StackSet roles the bootstrap stack just created.
+const IAM_PROPAGATION_LIMIT: Duration = Duration::from_secs(2 * 60);
+const IAM_ATTEMPTS: u32 = 4;
+
+fn iam_backoff(custom_endpoint: bool) -> Backoff {
+    if custom_endpoint {
+        Backoff::for_operation(true, IAM_PROPAGATION_LIMIT)
+    } else {
+        // 10 + 20 + 40 s between the 4 attempts.
+        Backoff::new(
+            Duration::from_secs(10),
+            Duration::from_secs(40),
+            IAM_PROPAGATION_LIMIT,
+        )
+    }
+}
+
+/// An instances operation that could not use the StackSet roles (yet).
+enum RolesNotReady {
+    /// The call itself was refused; nothing was started.
+    Refused(String),
+    /// The operation ran and failed; `retry` are the regions that did not
+    /// succeed.
+    Failed {
+        operation: String,
+        results: Option<Vec<StackSetOperationResultSummary>>,
+        retry: Vec<String>,
+    },
+}
+
+impl RolesNotReady {
+    /// The next attempt: the same call again after a refusal; after a failed
+    /// operation, an update of the regions that did not succeed, since the
+    /// failed operation left their instances in place (OUTDATED), as a re-run
+    /// of `mraa deploy` would.
+    fn next(self, what: InstanceOp, regions: Vec<String>) -> (InstanceOp, Vec<String>) {
+        match self {
+            RolesNotReady::Refused(_) => (what, regions),
+            RolesNotReady::Failed { retry, .. } => (InstanceOp::Refresh, retry),
+        }
+    }
+
+    /// The error reported today for the same failure.
+    async fn into_error(self, ctx: &Ctx, spec: &StackSetSpec<'_>) -> crate::error::MraaError {
+        match self {
+            RolesNotReady::Refused(cause) => {
+                aws_error(spec.unit, &ctx.aws.primary.region, spec.name, cause)
+            }
+            RolesNotReady::Failed {
+                operation, results, ..
+            } => explain_failure(ctx, spec, &operation, results).await,
+        }
+    }
+}
+
+/// Appends why the roles may not work yet, and how to resume.
+fn with_roles_hint(err: crate::error::MraaError, attempts: u32) -> crate::error::MraaError {
+    match err {
+        crate::error::MraaError::Aws(mut aws) => {
+            aws.cause.push_str(&format!(
+                "; the StackSet roles were just created and IAM had not propagated them after \
+                 {attempts} attempts: run `mraa deploy` again in a few minutes, it resumes \
+                 where it stopped"
+            ));
+            crate::error::MraaError::Aws(aws)
+        }
+        other => other,
+    }
+}
+
+/// Sends one instances operation and waits for it: `None` once it succeeded,
+/// `Some` when only the StackSet roles stood in its way, an error otherwise.
+async fn attempt_instances(
+    ctx: &Ctx,
+    spec: &StackSetSpec<'_>,
+    what: InstanceOp,
+    regions: &[String],
+    operation: &str,
+) -> Result<Option<RolesNotReady>> {
     let cfn = &ctx.aws.primary.cfn;
     let home = &ctx.aws.primary.region;
-    let (verb, id) = match what {
-        InstanceOp::Create => ("creating", "create"),
-        InstanceOp::Refresh => ("refreshing", "refresh"),
-    };
-    ctx.report(
-        spec.unit,
-        home,
-        Status::Waiting,
-        &format!("{verb} instances in {}", regions.join(", ")),
-    );
-    let operation = ctx.operation_id(spec.unit, id);
     ctx.claim("deploy").await?;
+    let regions = Some(regions.to_vec());
     let sent = match what {
         InstanceOp::Create => cfn
             .create_stack_instances()
             .stack_set_name(spec.name)
             .accounts(&ctx.account)
-            .set_regions(Some(regions))
+            .set_regions(regions)
             .operation_preferences(preferences())
-            .operation_id(&operation)
+            .operation_id(operation)
             .send()
             .await
             .map(|o| o.operation_id().map(str::to_string))
@@ -180,17 +313,84 @@ async fn instances_operation(
             .update_stack_instances()
             .stack_set_name(spec.name)
             .accounts(&ctx.account)
-            .set_regions(Some(regions))
+            .set_regions(regions)
             .operation_preferences(preferences())
-            .operation_id(&operation)
+            .operation_id(operation)
             .send()
             .await
             .map(|o| o.operation_id().map(str::to_string))
             .map_err(|e| sdk_message(&e)),
+    };
+    let sent = match sent {
+        // AWS echoes the id it was given; some endpoints make their own.
+        Ok(id) => id.unwrap_or_else(|| operation.to_string()),
+        Err(cause) if is_role_propagation(&cause) => {
+            return Ok(Some(RolesNotReady::Refused(cause)));
+        }
+        Err(cause) => return Err(aws_error(spec.unit, home, spec.name, cause)),
+    };
+    match await_operation(cfn, ctx.aws.custom_endpoint, spec.name, &sent).await {
+        Ok(()) => Ok(None),
+        Err(OperationEnd::Other(cause)) => Err(aws_error(spec.unit, home, spec.name, cause)),
+        Err(OperationEnd::Failed) => {
+            let results = operation_results(cfn, spec.name, &sent).await;
+            match results.as_deref().and_then(roles_not_ready) {
+                Some(retry) => Ok(Some(RolesNotReady::Failed {
+                    operation: sent,
+                    results,
+                    retry,
+                })),
+                None => Err(explain_failure(ctx, spec, &sent, results).await),
+            }
+        }
     }
-    .map_err(|e| aws_error(spec.unit, home, spec.name, e))?;
-    // AWS echoes the id it was given; some endpoints make their own.
-    wait_operation(ctx, spec, sent.as_deref().unwrap_or(&operation)).await
+}
+
+/// The regions to run again when every failed region failed on the StackSet
+/// roles (the rest were cancelled or not reached); `None` when any failed for
+/// another reason.
+fn roles_not_ready(results: &[StackSetOperationResultSummary]) -> Option<Vec<String>> {
+    let unfinished: Vec<_> = results
+        .iter()
+        .filter(|r| r.status() != Some(&StackSetOperationResultStatus::Succeeded))
+        .collect();
+    let failed: Vec<_> = unfinished
+        .iter()
+        .filter(|r| r.status() == Some(&StackSetOperationResultStatus::Failed))
+        .collect();
+    let all_roles = !failed.is_empty()
+        && failed
+            .iter()
+            .all(|r| r.status_reason().is_some_and(is_role_propagation));
+    if !all_roles {
+        return None;
+    }
+    unfinished
+        .iter()
+        .map(|r| r.region().map(str::to_string))
+        .collect()
+}
+
+/// Whether a StackSet failure says the administration role cannot (yet) use
+/// the execution role: "Account … should have '…' role with trust
+/// relationship to Role '…'", or a call refused because a role "cannot be
+/// assumed". Failures inside an instance's stack (a resource's own message,
+/// such as a Lambda function's role) never count.
+fn is_role_propagation(message: &str) -> bool {
+    const ASSUME: [&str; 6] = [
+        "cannot be assumed",
+        "can't be assumed",
+        "could not be assumed",
+        "cannot assume",
+        "could not assume",
+        "unable to assume",
+    ];
+    let m = message.to_ascii_lowercase();
+    if m.contains("resourcelogicalid") || m.contains("resource handler") {
+        return false;
+    }
+    m.contains("role")
+        && (m.contains("role with trust relationship") || ASSUME.iter().any(|p| m.contains(p)))
 }
 
 pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackSet>, String> {
@@ -222,7 +422,10 @@ async fn wait_operation(ctx: &Ctx, spec: &StackSetSpec<'_>, operation: &str) -> 
     let home = &ctx.aws.primary.region;
     match await_operation(cfn, ctx.aws.custom_endpoint, spec.name, operation).await {
         Ok(()) => Ok(()),
-        Err(OperationEnd::Failed) => Err(operation_failure(ctx, spec, operation).await),
+        Err(OperationEnd::Failed) => {
+            let results = operation_results(cfn, spec.name, operation).await;
+            Err(explain_failure(ctx, spec, operation, results).await)
+        }
         Err(OperationEnd::Other(cause)) => Err(aws_error(spec.unit, home, spec.name, cause)),
     }
 }
@@ -268,42 +471,50 @@ pub async fn await_operation(
     }
 }
 
-/// Each failed region's reason, with the root-cause event of its stack.
-async fn operation_failure(
-    ctx: &Ctx,
-    spec: &StackSetSpec<'_>,
+/// The per-region results of an operation; `None` when they cannot be read.
+async fn operation_results(
+    cfn: &Client,
+    set: &str,
     operation: &str,
-) -> crate::error::MraaError {
-    let cfn = &ctx.aws.primary.cfn;
-    let mut reasons = Vec::new();
-    if let Ok(results) = cfn
-        .list_stack_set_operation_results()
-        .stack_set_name(spec.name)
+) -> Option<Vec<StackSetOperationResultSummary>> {
+    cfn.list_stack_set_operation_results()
+        .stack_set_name(set)
         .operation_id(operation)
         .send()
         .await
-    {
-        for result in results.summaries() {
-            let region = result.region().unwrap_or("?");
-            let status = result.status().map(|s| s.as_str()).unwrap_or("?");
-            if status == "SUCCEEDED" {
-                continue;
-            }
-            let mut reason = format!(
-                "{region} {status}: {}",
-                result.status_reason().unwrap_or("no reason given")
-            );
-            if let Ok(Some(stack)) =
-                instance_stack(cfn, &ctx.aws.region(region).cfn, spec.name, region).await
-                && let Some(id) = stack.stack_id()
-            {
-                reason.push_str(&format!(
-                    " — {}",
-                    root_cause(&ctx.aws.region(region).cfn, id).await
-                ));
-            }
-            reasons.push(reason);
+        .ok()
+        .map(|out| out.summaries().to_vec())
+}
+
+/// Each failed region's reason, with the root-cause event of its stack.
+async fn explain_failure(
+    ctx: &Ctx,
+    spec: &StackSetSpec<'_>,
+    operation: &str,
+    results: Option<Vec<StackSetOperationResultSummary>>,
+) -> crate::error::MraaError {
+    let cfn = &ctx.aws.primary.cfn;
+    let mut reasons = Vec::new();
+    for result in results.unwrap_or_default() {
+        let region = result.region().unwrap_or("?");
+        let status = result.status().map(|s| s.as_str()).unwrap_or("?");
+        if status == "SUCCEEDED" {
+            continue;
         }
+        let mut reason = format!(
+            "{region} {status}: {}",
+            result.status_reason().unwrap_or("no reason given")
+        );
+        if let Ok(Some(stack)) =
+            instance_stack(cfn, &ctx.aws.region(region).cfn, spec.name, region).await
+            && let Some(id) = stack.stack_id()
+        {
+            reason.push_str(&format!(
+                " — {}",
+                root_cause(&ctx.aws.region(region).cfn, id).await
+            ));
+        }
+        reasons.push(reason);
     }
     if reasons.is_empty() {
         reasons.push("the operation failed without per-region results".into());
@@ -363,4 +574,81 @@ pub async fn stack_in_region(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(
+        region: &str,
+        status: StackSetOperationResultStatus,
+        reason: &str,
+    ) -> StackSetOperationResultSummary {
+        StackSetOperationResultSummary::builder()
+            .region(region)
+            .status(status)
+            .status_reason(reason)
+            .build()
+    }
+
+    const TRUST: &str = "Account 123456789012 should have 'mraa-demo-stackset-exec' role with \
+                         trust relationship to Role 'mraa-demo-stackset-admin'.";
+
+    #[test]
+    fn role_propagation_is_recognised_by_stack_sets_own_words_only() {
+        assert!(is_role_propagation(TRUST));
+        assert!(is_role_propagation(
+            "ValidationError: Role arn:aws:iam::123456789012:role/mraa-demo-stackset-admin \
+             cannot be assumed"
+        ));
+        assert!(!is_role_propagation(
+            "Resource handler returned message: AccessDenied"
+        ));
+        // A resource's role inside the instance stack is the template's business.
+        assert!(!is_role_propagation(
+            "ResourceLogicalId:Fn, ResourceType:AWS::Lambda::Function, ResourceStatusReason:\
+             Resource handler returned message: \"The role defined for the function cannot be \
+             assumed by Lambda.\""
+        ));
+    }
+
+    #[test]
+    fn only_failures_all_on_the_roles_are_retried_with_the_unfinished_regions() {
+        use StackSetOperationResultStatus as S;
+        assert_eq!(
+            roles_not_ready(&[
+                result("us-east-1", S::Failed, TRUST),
+                result(
+                    "ap-northeast-1",
+                    S::Cancelled,
+                    "Cancelled since failure tolerance has exceeded"
+                ),
+            ]),
+            Some(vec!["us-east-1".to_string(), "ap-northeast-1".to_string()])
+        );
+        assert_eq!(
+            roles_not_ready(&[
+                result("us-east-1", S::Succeeded, ""),
+                result("ap-northeast-1", S::Failed, TRUST),
+            ]),
+            Some(vec!["ap-northeast-1".to_string()])
+        );
+        assert_eq!(
+            roles_not_ready(&[
+                result("us-east-1", S::Failed, TRUST),
+                result(
+                    "ap-northeast-1",
+                    S::Failed,
+                    "Resource handler returned message: AccessDenied"
+                ),
+            ]),
+            None
+        );
+        // Stopped by someone: nothing failed, nothing to wait for.
+        assert_eq!(
+            roles_not_ready(&[result("us-east-1", S::Cancelled, "User initiated stop")]),
+            None
+        );
+    }
 }
