@@ -104,6 +104,15 @@ impl Aws {
         }
     }
 
+    /// CloudFormation in `region`: the deployment's own clients for its two
+    /// regions, a new one elsewhere (the site certificate's us-east-1).
+    pub fn cfn_in(&self, region: &str) -> aws_sdk_cloudformation::Client {
+        match self.regions().into_iter().find(|c| c.region == region) {
+            Some(clients) => clients.cfn.clone(),
+            None => aws_sdk_cloudformation::Client::new(&in_region(&self.base, region)),
+        }
+    }
+
     /// Route 53 is global; its control plane lives in us-east-1. Made on
     /// demand: only a deployment with a custom domain calls it.
     pub fn route53(&self) -> aws_sdk_route53::Client {

@@ -12,13 +12,18 @@ use crate::names;
 #[serde(rename_all = "kebab-case")]
 pub enum Unit {
     Bootstrap,
+    SiteCertificate,
     ObjectStore,
     KvStore,
     Routing,
     Edge,
     Frontend,
     Application,
+    ApiDomain,
 }
+
+/// CloudFront takes certificates from US East (N. Virginia) only.
+pub const CERTIFICATE_REGION: &str = "us-east-1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -56,32 +61,41 @@ pub enum RegionRole {
 
 impl Unit {
     /// In dependency order, which is also the order of the rendered summary.
-    pub const ALL: [Unit; 7] = [
+    pub const ALL: [Unit; 9] = [
         Unit::Bootstrap,
+        Unit::SiteCertificate,
         Unit::Edge,
         Unit::ObjectStore,
         Unit::KvStore,
         Unit::Routing,
         Unit::Frontend,
         Unit::Application,
+        Unit::ApiDomain,
     ];
+
+    /// Units deployed only with a custom domain (`--domain`).
+    pub fn needs_domain(self) -> bool {
+        matches!(self, Unit::SiteCertificate | Unit::ApiDomain)
+    }
 
     /// The unit's id: in stack names, template file names and output.
     pub fn id(self) -> &'static str {
         match self {
             Unit::Bootstrap => "bootstrap",
+            Unit::SiteCertificate => "site-certificate",
             Unit::ObjectStore => "object-store",
             Unit::KvStore => "kv-store",
             Unit::Routing => "routing",
             Unit::Edge => "edge",
             Unit::Frontend => "frontend",
             Unit::Application => "application",
+            Unit::ApiDomain => "api-domain",
         }
     }
 
     pub fn kind(self) -> Kind {
         match self {
-            Unit::Bootstrap | Unit::Edge => Kind::Stack,
+            Unit::Bootstrap | Unit::SiteCertificate | Unit::Edge => Kind::Stack,
             _ => Kind::StackSet,
         }
     }
@@ -93,10 +107,12 @@ impl Unit {
     /// What must be deployed before this unit starts, and why.
     pub fn depends_on(self) -> &'static [Unit] {
         match self {
+            Unit::Bootstrap | Unit::SiteCertificate => &[],
             // The edge only names the website buckets' domains, which are
             // deterministic; CloudFront does not need them to exist yet. Going
             // first lets the front end admit the distribution in one pass.
-            Unit::Bootstrap | Unit::Edge => &[],
+            // With a custom domain it serves the site certificate.
+            Unit::Edge => &[Unit::SiteCertificate],
             // StackSets run under the bootstrap's administration role.
             Unit::ObjectStore | Unit::KvStore | Unit::Routing => &[Unit::Bootstrap],
             // Website access logs go to the object store's log bucket; the
@@ -110,6 +126,8 @@ impl Unit {
                 Unit::ObjectStore,
                 Unit::Routing,
             ],
+            // Its base path mappings name both regions' APIs.
+            Unit::ApiDomain => &[Unit::Bootstrap, Unit::Routing, Unit::Application],
         }
     }
 
@@ -118,6 +136,8 @@ impl Unit {
         let value = |v: &str| ParamSource::Value(v.to_string());
         match self {
             Unit::Bootstrap => vec![("Mode", value("active-passive"))],
+            // Empty without a custom domain; `Plan::with_domain` fills them.
+            Unit::Edge => vec![("SiteDomain", value("")), ("SiteCertificateArn", value(""))],
             // The state API is read before sign-in, by a site whose origin is
             // the distribution; `*` keeps it reachable from a custom domain too.
             Unit::Routing => vec![("AllowedOrigin", value("*"))],
@@ -151,7 +171,34 @@ impl Unit {
                     },
                 ),
             ],
-            Unit::ObjectStore | Unit::KvStore | Unit::Edge => vec![],
+            Unit::ApiDomain => {
+                let api = |unit, output, region| ParamSource::FromOutput {
+                    unit,
+                    output,
+                    region,
+                    default: "",
+                };
+                vec![
+                    (
+                        "PrimaryStateApiId",
+                        api(Unit::Routing, "StateApiId", RegionRole::Primary),
+                    ),
+                    (
+                        "SecondaryStateApiId",
+                        api(Unit::Routing, "StateApiId", RegionRole::Secondary),
+                    ),
+                    (
+                        "PrimaryAppApiId",
+                        api(Unit::Application, "AppApiId", RegionRole::Primary),
+                    ),
+                    (
+                        "SecondaryAppApiId",
+                        api(Unit::Application, "AppApiId", RegionRole::Secondary),
+                    ),
+                ]
+            }
+            // Filled by `Plan::with_domain`, the only way these are planned.
+            Unit::SiteCertificate | Unit::ObjectStore | Unit::KvStore => vec![],
         }
     }
 }
@@ -231,52 +278,150 @@ pub struct Plan {
     pub app: String,
     pub primary: String,
     pub secondary: String,
+    /// The custom domain, when deployed with `--domain`.
+    pub domain: Option<PlanDomain>,
     pub units: Vec<PlannedUnit>,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanDomain {
+    pub name: String,
+    /// The Route 53 hosted zone id without `/hostedzone/`.
+    pub hosted_zone_id: String,
+}
+
 impl Plan {
+    /// The deployment without a custom domain.
     pub fn new(app: &str, primary: &str, secondary: &str) -> Plan {
-        let units = Unit::ALL
-            .iter()
-            .map(|&unit| {
-                let regions = match unit.kind() {
-                    Kind::Stack => vec![primary.to_string()],
-                    Kind::StackSet => vec![primary.to_string(), secondary.to_string()],
-                };
-                let mut parameters = BTreeMap::from([
-                    ("AppName".to_string(), ParamSource::Value(app.to_string())),
-                    (
-                        "PrimaryRegion".to_string(),
-                        ParamSource::Value(primary.to_string()),
-                    ),
-                    (
-                        "SecondaryRegion".to_string(),
-                        ParamSource::Value(secondary.to_string()),
-                    ),
-                ]);
-                parameters.extend(
-                    unit.extra_parameters()
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v)),
-                );
-                PlannedUnit {
-                    unit,
-                    kind: unit.kind(),
-                    name: names::stack_name(app, unit.id()),
-                    template: unit.template_file(),
-                    regions,
-                    wave: wave_of(unit),
-                    depends_on: unit.depends_on().to_vec(),
-                    parameters,
-                }
-            })
-            .collect();
-        Plan {
+        let mut plan = Plan {
             app: app.to_string(),
             primary: primary.to_string(),
             secondary: secondary.to_string(),
-            units,
+            domain: None,
+            units: Vec::new(),
+        };
+        plan.units = Unit::ALL
+            .iter()
+            .filter(|u| !u.needs_domain())
+            .map(|&unit| plan.planned(unit))
+            .collect();
+        plan.assign_waves();
+        plan
+    }
+
+    /// Adds the custom domain: the site certificate (us-east-1), the regional
+    /// API domains, and the edge's name and certificate.
+    pub fn with_domain(mut self, name: &str, hosted_zone_id: &str) -> Plan {
+        self.domain = Some(PlanDomain {
+            name: name.to_string(),
+            hosted_zone_id: hosted_zone_id.to_string(),
+        });
+        let mut units: Vec<PlannedUnit> = Unit::ALL
+            .iter()
+            .map(|&unit| match self.units.iter().find(|u| u.unit == unit) {
+                Some(planned) => planned.clone(),
+                None => self.planned(unit),
+            })
+            .collect();
+        let value = |v: &str| ParamSource::Value(v.to_string());
+        for planned in &mut units {
+            if planned.unit.needs_domain() {
+                planned.parameters.insert("SiteDomain".into(), value(name));
+                planned
+                    .parameters
+                    .insert("HostedZoneId".into(), value(hosted_zone_id));
+            }
+            if planned.unit == Unit::Edge {
+                planned.parameters.insert("SiteDomain".into(), value(name));
+                planned.parameters.insert(
+                    "SiteCertificateArn".into(),
+                    ParamSource::FromOutput {
+                        unit: Unit::SiteCertificate,
+                        output: "CertificateArn",
+                        region: RegionRole::Primary,
+                        default: "",
+                    },
+                );
+            }
         }
+        self.units = units;
+        self.assign_waves();
+        self
+    }
+
+    fn planned(&self, unit: Unit) -> PlannedUnit {
+        let (app, primary, secondary) = (&self.app, &self.primary, &self.secondary);
+        let regions = match (unit, unit.kind()) {
+            (Unit::SiteCertificate, _) => vec![CERTIFICATE_REGION.to_string()],
+            (_, Kind::Stack) => vec![primary.clone()],
+            (_, Kind::StackSet) => vec![primary.clone(), secondary.clone()],
+        };
+        let mut parameters = BTreeMap::from([
+            ("AppName".to_string(), ParamSource::Value(app.clone())),
+            (
+                "PrimaryRegion".to_string(),
+                ParamSource::Value(primary.clone()),
+            ),
+            (
+                "SecondaryRegion".to_string(),
+                ParamSource::Value(secondary.clone()),
+            ),
+        ]);
+        parameters.extend(
+            unit.extra_parameters()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
+        PlannedUnit {
+            unit,
+            kind: unit.kind(),
+            name: names::stack_name(app, unit.id()),
+            template: unit.template_file(),
+            regions,
+            wave: 0,
+            depends_on: Vec::new(),
+            parameters,
+        }
+    }
+
+    /// Dependencies on units this plan does not deploy are dropped; each
+    /// unit's wave is the longest chain of dependencies below it.
+    fn assign_waves(&mut self) {
+        let included: Vec<Unit> = self.units.iter().map(|u| u.unit).collect();
+        let deps = |unit: Unit| -> Vec<Unit> {
+            unit.depends_on()
+                .iter()
+                .copied()
+                .filter(|d| included.contains(d))
+                .collect()
+        };
+        fn wave(unit: Unit, deps: &dyn Fn(Unit) -> Vec<Unit>) -> usize {
+            deps(unit)
+                .into_iter()
+                .map(|d| wave(d, deps) + 1)
+                .max()
+                .unwrap_or(0)
+        }
+        for planned in &mut self.units {
+            planned.depends_on = deps(planned.unit);
+            planned.wave = wave(planned.unit, &deps);
+        }
+    }
+
+    /// Where a unit's output is read: a stack's one region, or the given
+    /// region of a StackSet.
+    pub fn output_region(&self, unit: Unit, role: RegionRole) -> &str {
+        match self.unit(unit) {
+            Some(planned) if planned.kind == Kind::Stack => planned
+                .regions
+                .first()
+                .map_or(self.region_of(role), String::as_str),
+            _ => self.region_of(role),
+        }
+    }
+
+    pub fn includes(&self, unit: Unit) -> bool {
+        self.unit(unit).is_some()
     }
 
     /// Units grouped by wave: every unit of a wave can deploy concurrently.
@@ -309,15 +454,6 @@ impl Plan {
     }
 }
 
-/// The longest chain of dependencies below `unit`.
-fn wave_of(unit: Unit) -> usize {
-    unit.depends_on()
-        .iter()
-        .map(|&dep| wave_of(dep) + 1)
-        .max()
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +484,58 @@ mod tests {
                 vec![Unit::Frontend],
                 vec![Unit::Application],
             ]
+        );
+    }
+
+    #[test]
+    fn a_custom_domain_adds_its_units_in_the_waves_they_need() {
+        let plan =
+            Plan::new("demo", "eu-west-1", "ap-northeast-1").with_domain("app.example.com", "Z123");
+        let waves: Vec<Vec<Unit>> = plan
+            .waves()
+            .iter()
+            .map(|w| w.iter().map(|u| u.unit).collect())
+            .collect();
+        assert_eq!(
+            waves,
+            vec![
+                vec![Unit::Bootstrap, Unit::SiteCertificate],
+                vec![Unit::Edge, Unit::ObjectStore, Unit::KvStore, Unit::Routing],
+                vec![Unit::Frontend],
+                vec![Unit::Application],
+                vec![Unit::ApiDomain],
+            ]
+        );
+        let certificate = plan.unit(Unit::SiteCertificate).expect("planned");
+        assert_eq!(certificate.regions, [CERTIFICATE_REGION]);
+        assert_eq!(
+            plan.output_region(Unit::SiteCertificate, RegionRole::Primary),
+            CERTIFICATE_REGION
+        );
+        let edge = plan.unit(Unit::Edge).expect("planned");
+        assert_eq!(
+            edge.parameters.get("SiteDomain"),
+            Some(&ParamSource::Value("app.example.com".into()))
+        );
+        assert_eq!(edge.depends_on, [Unit::SiteCertificate]);
+        let api = plan.unit(Unit::ApiDomain).expect("planned");
+        assert_eq!(api.regions, ["eu-west-1", "ap-northeast-1"]);
+        assert_eq!(
+            api.parameters.get("HostedZoneId"),
+            Some(&ParamSource::Value("Z123".into()))
+        );
+    }
+
+    #[test]
+    fn without_a_domain_nothing_of_it_is_planned() {
+        let plan = Plan::new("demo", "eu-west-1", "ap-northeast-1");
+        assert!(!plan.includes(Unit::SiteCertificate));
+        assert!(!plan.includes(Unit::ApiDomain));
+        let edge = plan.unit(Unit::Edge).expect("planned");
+        assert!(edge.depends_on.is_empty());
+        assert_eq!(
+            edge.parameters.get("SiteDomain"),
+            Some(&ParamSource::Value(String::new()))
         );
     }
 

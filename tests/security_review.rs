@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use mraa::plan::Plan;
+use mraa::plan::{Plan, Unit};
 use mraa::render::{Rendered, render_all};
 use serde_json::Value as Json;
 use serde_yaml::Value;
@@ -35,9 +35,11 @@ fn repo_root() -> PathBuf {
 }
 
 fn rendered() -> Vec<Rendered> {
-    let plan = Plan::new("review", PRIMARY, SECONDARY);
+    // With a custom domain: every unit there is.
+    let plan = Plan::new("review", PRIMARY, SECONDARY)
+        .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ");
     let rendered = render_all(&plan).expect("every template renders");
-    assert_eq!(rendered.len(), 7, "seven units");
+    assert_eq!(rendered.len(), Unit::ALL.len(), "every unit");
     rendered
 }
 
@@ -238,7 +240,12 @@ fn source_templates() -> Vec<(String, Value)> {
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 7, "seven templates in {}", dir.display());
+    assert_eq!(
+        files.len(),
+        Unit::ALL.len(),
+        "one template per unit in {}",
+        dir.display()
+    );
     files
         .iter()
         .map(|path| (file_name(path), parse(path)))

@@ -6,15 +6,17 @@ mod support;
 
 use std::process::Command;
 
-use mraa::plan::Plan;
+use mraa::plan::{Plan, Unit};
 use mraa::render::render_all;
 use support::repo_root;
 
 fn lint(primary: &str, secondary: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let plan = Plan::new("lint", primary, secondary);
+    // With a custom domain: every unit there is.
+    let plan = Plan::new("lint", primary, secondary)
+        .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ");
     let rendered = render_all(&plan).expect("every template renders");
-    assert_eq!(rendered.len(), 7, "seven units");
+    assert_eq!(rendered.len(), Unit::ALL.len(), "every unit");
     let mut files = Vec::new();
     for template in &rendered {
         let path = dir.path().join(&template.file);

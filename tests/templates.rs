@@ -1014,7 +1014,8 @@ fn templates_are_the_same_for_every_region_pair() {
         ("us-west-2", "us-east-2"),
         ("ap-southeast-2", "ap-northeast-1"),
     ] {
-        let other = render_all(&Plan::new(APP, primary, secondary)).expect("renders");
+        let other = render_all(&Plan::new(APP, primary, secondary).with_domain(DOMAIN, ZONE))
+            .expect("renders");
         assert_eq!(other.len(), reference.len());
         for (a, b) in reference.iter().zip(&other) {
             assert_eq!(a.file, b.file);
@@ -1057,9 +1058,13 @@ fn templates_are_the_same_for_every_region_pair() {
 // Helpers: rendering
 // ===========================================================================
 
+/// Every unit, the custom domain's too.
 fn plan() -> Plan {
-    Plan::new(APP, PRIMARY, SECONDARY)
+    Plan::new(APP, PRIMARY, SECONDARY).with_domain(DOMAIN, ZONE)
 }
+
+const DOMAIN: &str = "app.example.test";
+const ZONE: &str = "Z0123456789ABCDEFGHIJ";
 
 /// One rendered template, parsed.
 struct Template {

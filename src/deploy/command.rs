@@ -108,8 +108,16 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         })?
         .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?;
     let secondary = settings.require_secondary()?.to_string();
-    let plan = Plan::new(&settings.app, &settings.primary, &secondary)
+    let mut plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
+    // The zone id is known once Route 53 is asked; templates do not depend
+    // on it, so everything renders now.
+    if let Some(domain) = &settings.domain {
+        plan = plan.with_domain(
+            domain,
+            settings.hosted_zone_id.as_deref().unwrap_or_default(),
+        );
+    }
     let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
     if let Some(path) = &args.outputs_file
         && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
@@ -129,6 +137,19 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         "deploying app {} to {} (primary) and {} as {} (account {})",
         settings.app, settings.primary, secondary, caller.arn, caller.account
     ));
+    // A custom domain whose zone is missing or whose names someone else
+    // holds is refused before the first change of the run.
+    let mut hosted_zone_id = settings.hosted_zone_id.clone();
+    if let Some(domain) = &settings.domain {
+        let request = wire::route53::DomainRequest {
+            domain: domain.clone(),
+            hosted_zone_id: hosted_zone_id.clone(),
+            distribution_domain: None,
+        };
+        let zone = wire::route53::preflight(&aws, &settings.app, &request).await?;
+        plan = plan.with_domain(domain, &zone);
+        hosted_zone_id = Some(zone);
+    }
     let ctx = Arc::new(Ctx {
         aws,
         account: caller.account,
@@ -141,16 +162,6 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     });
     refuse_if_busy(&ctx).await?;
     refuse_if_kept_data_in_the_way(&ctx).await?;
-    // A custom domain whose zone is missing or whose names someone else
-    // holds is refused before the first change of the run.
-    if let Some(domain) = &settings.domain {
-        let request = wire::route53::DomainRequest {
-            domain: domain.clone(),
-            hosted_zone_id: settings.hosted_zone_id.clone(),
-            distribution_domain: None,
-        };
-        wire::route53::preflight(&ctx.aws, &ctx.app, &request).await?;
-    }
 
     let (mut results, outputs, site_domain, mut failure) = schedule(&ctx, &rendered).await;
     if failure.is_none() && settings.admin.email.is_some() {
@@ -178,7 +189,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     {
         let request = wire::route53::DomainRequest {
             domain: domain.clone(),
-            hosted_zone_id: settings.hosted_zone_id.clone(),
+            hosted_zone_id: hosted_zone_id.clone(),
             distribution_domain: site_domain.clone(),
         };
         match wire::route53::wire(&ctx, &outputs, &request).await {
@@ -236,9 +247,11 @@ async fn schedule(
     ctx: &Arc<Ctx>,
     rendered: &[Rendered],
 ) -> (Vec<StepResult>, Outputs, Option<String>, Option<MraaError>) {
-    let mut pending: Vec<Node> = Unit::ALL
+    let mut pending: Vec<Node> = ctx
+        .plan
+        .units
         .iter()
-        .map(|&u| Node::Unit(u))
+        .map(|u| Node::Unit(u.unit))
         .chain(WiringStep::ALL.iter().map(|&w| Node::Wire(w)))
         .collect();
     let mut done: HashSet<Node> = HashSet::new();
@@ -253,7 +266,13 @@ async fn schedule(
             let ready: Vec<Node> = pending
                 .iter()
                 .copied()
-                .filter(|n| n.needs().iter().all(|d| done.contains(d)))
+                .filter(|n| {
+                    n.needs().iter().all(|d| match d {
+                        // A unit this deployment does not have needs no wait.
+                        Node::Unit(u) => done.contains(d) || !ctx.plan.includes(*u),
+                        Node::Wire(_) => done.contains(d),
+                    })
+                })
                 .collect();
             for node in ready {
                 pending.retain(|n| *n != node);
@@ -332,7 +351,8 @@ async fn run_node(
                         body: &body,
                         parameters: &parameters,
                     };
-                    stack::deploy(ctx, &ctx.aws.primary.cfn, &spec).await?
+                    let region = planned.regions.first().unwrap_or(&ctx.plan.primary);
+                    stack::deploy(ctx, &ctx.aws.cfn_in(region), &spec).await?
                 }
                 Kind::StackSet => {
                     let spec = StackSetSpec {

@@ -128,7 +128,7 @@ pub fn resolve_parameters(
                     region,
                     default,
                 } => outputs
-                    .get(*unit, plan.region_of(*region), output)
+                    .get(*unit, plan.output_region(*unit, *region), output)
                     .unwrap_or(default)
                     .to_string(),
             };

@@ -29,7 +29,10 @@ pub struct StackSpec<'a> {
 }
 
 pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<UnitOutcome> {
-    let region = ctx.aws.primary.region.clone();
+    let region = cfn
+        .config()
+        .region()
+        .map_or_else(|| ctx.aws.primary.region.clone(), |r| r.to_string());
     let fail = |resource: &str, cause: String| aws_error(spec.unit, &region, resource, cause);
 
     let mut existing = describe(cfn, spec.name)

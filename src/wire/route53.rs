@@ -1,7 +1,7 @@
 //! The custom domain (`mraa deploy --domain NAME`): a Route 53 health check
 //! per region on that region's state endpoint, PRIMARY/SECONDARY failover
 //! records for `api.NAME` carrying those checks, and the site record `NAME`
-//! (an alias to the CloudFront distribution, when one exists).
+//! (aliases to the CloudFront distribution, when one exists).
 //!
 //! Ownership is explicit, because a hosted zone is shared with whatever else
 //! the user keeps there: the health checks carry the tags `mraa:app`,
@@ -16,19 +16,20 @@
 //! answers with the SECONDARY record), `mraa activate` restores normal
 //! evaluation, `mraa fence` leaves DNS alone.
 //!
-//! The API records are CNAMEs to each region's execute-api host: DNS failover
-//! works with them, but a browser calling `https://api.NAME` gets the
-//! execute-api certificate until regional custom domains with ACM
-//! certificates exist, which this version does not create. That is reported
-//! as unverified on every run, never as ok.
+//! The API records are aliases to each region's API Gateway regional custom
+//! domain for `api.NAME` (the api-domain unit: an ACM certificate and the
+//! domain with its base path mappings, per region), so HTTPS clients get a
+//! certificate for the name they asked for from whichever region answers.
+//! The site record is an alias to the CloudFront distribution, which serves
+//! `NAME` with the site-certificate unit's certificate (us-east-1).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_route53 as r53;
 use r53::types::{
     AliasTarget, Change as RecordChange, ChangeAction, ChangeBatch, HealthCheck, HealthCheckConfig,
-    HealthCheckRegion, HealthCheckType, ResourceRecord, ResourceRecordSet,
-    ResourceRecordSetFailover, RrType, Tag, TagResourceType,
+    HealthCheckRegion, HealthCheckType, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag,
+    TagResourceType,
 };
 
 use crate::aws::{Aws, aws_error, sdk_message};
@@ -45,8 +46,6 @@ pub const DOMAIN_TAG: &str = "mraa:domain";
 pub const ZONE_TAG: &str = "mraa:zone";
 /// The hosted zone of every CloudFront distribution, for alias records.
 const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
-/// Short enough that resolvers follow a failover within about a minute.
-const TTL: i64 = 60;
 /// Standard interval: the fast (10 s) one costs extra and the failover
 /// decision is bounded by the threshold anyway (3 × 30 s = 90 s).
 const REQUEST_INTERVAL: i32 = 30;
@@ -424,26 +423,37 @@ fn foreign(app: &str, records: &[ResourceRecordSet], api: bool) -> Vec<String> {
         .collect()
 }
 
+/// Where one region's API is served under the custom domain: its API
+/// Gateway regional custom domain (from the api-domain unit's outputs).
+#[derive(Debug, Clone)]
+struct ApiTarget {
+    dns_name: String,
+    hosted_zone_id: String,
+}
+
 fn api_record(
     app: &str,
     domain: &str,
     role: RegionRole,
-    target: &str,
+    target: &ApiTarget,
     check: &str,
 ) -> std::result::Result<ResourceRecordSet, String> {
     ResourceRecordSet::builder()
         .name(api_name(domain))
-        .r#type(RrType::Cname)
+        .r#type(RrType::A)
         .set_identifier(set_identifier(app, role))
         .failover(match role {
             RegionRole::Primary => ResourceRecordSetFailover::Primary,
             RegionRole::Secondary => ResourceRecordSetFailover::Secondary,
         })
-        .ttl(TTL)
         .health_check_id(check)
-        .resource_records(
-            ResourceRecord::builder()
-                .value(target)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(&target.hosted_zone_id)
+                .dns_name(&target.dns_name)
+                // The health check decides; the target's own health is not
+                // evaluated (API Gateway reports none).
+                .evaluate_target_health(false)
                 .build()
                 .map_err(|e| e.to_string())?,
         )
@@ -451,29 +461,34 @@ fn api_record(
         .map_err(|e| e.to_string())
 }
 
-/// The site name as a weighted alias (weight 100, the only one): a plain
-/// alias cannot carry a set identifier, and the identifier is what marks the
-/// record as mraa's.
-fn site_record(
+/// The site name as weighted aliases (weight 100, the only ones), A and
+/// AAAA (the distribution serves IPv6): a plain alias cannot carry a set
+/// identifier, and the identifier is what marks the record as mraa's.
+fn site_alias_records(
     app: &str,
     domain: &str,
     distribution: &str,
-) -> std::result::Result<ResourceRecordSet, String> {
-    ResourceRecordSet::builder()
-        .name(domain)
-        .r#type(RrType::A)
-        .set_identifier(site_identifier(app))
-        .weight(100)
-        .alias_target(
-            AliasTarget::builder()
-                .hosted_zone_id(CLOUDFRONT_ZONE)
-                .dns_name(distribution)
-                .evaluate_target_health(false)
+) -> std::result::Result<Vec<ResourceRecordSet>, String> {
+    [RrType::A, RrType::Aaaa]
+        .into_iter()
+        .map(|kind| {
+            ResourceRecordSet::builder()
+                .name(domain)
+                .r#type(kind)
+                .set_identifier(site_identifier(app))
+                .weight(100)
+                .alias_target(
+                    AliasTarget::builder()
+                        .hosted_zone_id(CLOUDFRONT_ZONE)
+                        .dns_name(distribution)
+                        .evaluate_target_health(false)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
                 .build()
-                .map_err(|e| e.to_string())?,
-        )
-        .build()
-        .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
 /// Two record sets say the same (names and values compared as DNS does).
@@ -507,7 +522,10 @@ fn same_record(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
         && alias(a) == alias(b)
 }
 
-fn checks_wanted(ctx: &Ctx, outputs: &Outputs) -> Result<Vec<(RegionRole, DesiredCheck, String)>> {
+fn checks_wanted(
+    ctx: &Ctx,
+    outputs: &Outputs,
+) -> Result<Vec<(RegionRole, DesiredCheck, ApiTarget)>> {
     let regions = checker_regions(&ctx.aws.primary.region, &ctx.aws.secondary.region);
     [RegionRole::Primary, RegionRole::Secondary]
         .into_iter()
@@ -525,10 +543,18 @@ fn checks_wanted(ctx: &Ctx, outputs: &Outputs) -> Result<Vec<(RegionRole, Desire
                 .get(Unit::Routing, &region, "StateApiUrl")
                 .and_then(split_url)
                 .ok_or_else(|| missing("routing StateApiUrl"))?;
-            let (api_host, _) = outputs
-                .get(Unit::Application, &region, "AppApiUrl")
-                .and_then(split_url)
-                .ok_or_else(|| missing("application AppApiUrl"))?;
+            let output = |key: &str| {
+                outputs
+                    .get(Unit::ApiDomain, &region, key)
+                    .map(str::to_string)
+                    .ok_or_else(|| missing(&format!("api-domain {key}")))
+            };
+            let target = ApiTarget {
+                dns_name: output("RegionalDomainName")?,
+                hosted_zone_id: output("RegionalHostedZoneId")?,
+            };
+            // The check goes to the region's own state API, not to the
+            // custom name: it must see that region whatever DNS answers.
             Ok((
                 role,
                 DesiredCheck {
@@ -537,7 +563,7 @@ fn checks_wanted(ctx: &Ctx, outputs: &Outputs) -> Result<Vec<(RegionRole, Desire
                     path: format!("{base}{}", ctx.app),
                     regions: regions.clone(),
                 },
-                api_host,
+                target,
             ))
         })
         .collect()
@@ -606,12 +632,13 @@ async fn refusals(
 
 /// Before `mraa deploy` changes anything: the zone exists (one), and no
 /// name mraa would write is taken by someone else. Read only.
-pub async fn preflight(aws: &Aws, app: &str, request: &DomainRequest) -> Result<()> {
+/// Returns the zone's id.
+pub async fn preflight(aws: &Aws, app: &str, request: &DomainRequest) -> Result<String> {
     let client = aws.route53();
     let (zone, zone_name) =
         find_zone(&client, &request.domain, request.hosted_zone_id.as_deref()).await?;
     refusals(&client, app, &request.domain, (&zone, &zone_name), true).await?;
-    Ok(())
+    Ok(zone)
 }
 
 /// The deploy step. Makes no mutating call when everything matches.
@@ -635,29 +662,44 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
 
     let mut outcome = WireOutcome::new(Change::Unchanged);
     let mut desired_records = Vec::new();
-    for (role, desired, api_host) in &wanted {
+    for (role, desired, target) in &wanted {
         let existing = owned.iter().find(|c| c.region == desired.region);
         let check =
             ensure_check(ctx, &client, &zone, domain, desired, existing, &mut outcome).await?;
         desired_records
-            .push(api_record(app, domain, *role, api_host, &check).map_err(|e| fail(&api, e))?);
+            .push(api_record(app, domain, *role, target, &check).map_err(|e| fail(&api, e))?);
     }
 
     // The records: UPSERT only those that differ.
     if let Some(distribution) = &request.distribution_domain {
-        desired_records.push(site_record(app, domain, distribution).map_err(|e| fail(domain, e))?);
+        desired_records
+            .extend(site_alias_records(app, domain, distribution).map_err(|e| fail(domain, e))?);
     }
     let existing: Vec<&ResourceRecordSet> = api_records.iter().chain(site_records.iter()).collect();
+    let change = |action: ChangeAction, record: &ResourceRecordSet| {
+        RecordChange::builder()
+            .action(action)
+            .resource_record_set(record.clone())
+            .build()
+            .map_err(|e| fail(&api, e.to_string()))
+    };
     let mut changes = Vec::new();
+    // One of mraa's records under the same identifier but of another type
+    // (an earlier version's CNAME) goes in the same atomic batch.
+    for old in existing.iter().filter(|e| {
+        is_ours(app, e.set_identifier())
+            && desired_records.iter().any(|d| {
+                same_name(d.name(), e.name())
+                    && d.set_identifier() == e.set_identifier()
+                    && d.r#type() != e.r#type()
+                    && !desired_records.iter().any(|o| same_record(o, e))
+            })
+    }) {
+        changes.push(change(ChangeAction::Delete, old)?);
+    }
     for record in &desired_records {
         if !existing.iter().any(|e| same_record(e, record)) {
-            changes.push(
-                RecordChange::builder()
-                    .action(ChangeAction::Upsert)
-                    .resource_record_set(record.clone())
-                    .build()
-                    .map_err(|e| fail(&api, e.to_string()))?,
-            );
+            changes.push(change(ChangeAction::Upsert, record)?);
         }
     }
     if !changes.is_empty() {
@@ -702,30 +744,14 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
         }
     }
     outcome.check(GLOBAL, Verdict::Ok);
-    outcome.check(
-        GLOBAL,
-        Verdict::Unverified(format!(
-            "{api} is a CNAME to each region's execute-api host (failover records verified); \
-             HTTPS clients see the execute-api certificate until regional custom domains with ACM \
-             certificates exist, which this version does not create"
-        )),
-    );
-    match &request.distribution_domain {
-        Some(distribution) => outcome.check(
-            GLOBAL,
-            Verdict::Unverified(format!(
-                "site record {domain} is an alias to {distribution} (verified); the distribution \
-                 serves {domain} only once it lists it as an alternate domain with an ACM \
-                 certificate, which this version does not create"
-            )),
-        ),
-        None => outcome.check(
+    if request.distribution_domain.is_none() {
+        outcome.check(
             GLOBAL,
             Verdict::Unverified(format!(
                 "site record {domain} not written: no CloudFront distribution is known (the \
                  endpoint did not create one)"
             )),
-        ),
+        );
     }
     Ok(outcome)
 }
@@ -1022,30 +1048,41 @@ pub async fn status_checks(aws: &Aws, app: &str) -> Vec<crate::status::Check> {
     let records = records_named(&client, &zone, &api)
         .await
         .unwrap_or_default();
+    // Route 53 answers an alias with the target's addresses: resolve each
+    // region's target here to tell which region the answer is.
+    let mut addresses: Vec<(String, Vec<String>)> = Vec::new();
+    for r in &records {
+        let region = if r.set_identifier()
+            == Some(set_identifier(app, RegionRole::Primary).as_str())
+        {
+            aws.primary.region.clone()
+        } else if r.set_identifier() == Some(set_identifier(app, RegionRole::Secondary).as_str()) {
+            aws.secondary.region.clone()
+        } else {
+            continue;
+        };
+        let mut values: Vec<String> = r
+            .resource_records()
+            .iter()
+            .map(|rr| rr.value().trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        if let Some(alias) = r.alias_target() {
+            values.extend(resolve(alias.dns_name()).await);
+        }
+        addresses.push((region, values));
+    }
     let region_of = |value: &str| {
-        records.iter().find_map(|r| {
-            let matches = r
-                .resource_records()
-                .iter()
-                .any(|rr| same_name(rr.value(), value));
-            let role =
-                if r.set_identifier() == Some(set_identifier(app, RegionRole::Primary).as_str()) {
-                    Some(aws.primary.region.clone())
-                } else if r.set_identifier()
-                    == Some(set_identifier(app, RegionRole::Secondary).as_str())
-                {
-                    Some(aws.secondary.region.clone())
-                } else {
-                    None
-                };
-            role.filter(|_| matches)
-        })
+        let value = value.trim_end_matches('.').to_ascii_lowercase();
+        addresses
+            .iter()
+            .find(|(_, values)| values.contains(&value))
+            .map(|(region, _)| region.clone())
     };
     let answer = client
         .test_dns_answer()
         .hosted_zone_id(&zone)
         .record_name(&api)
-        .record_type(RrType::Cname)
+        .record_type(RrType::A)
         .send()
         .await;
     let check = match answer {
@@ -1207,6 +1244,21 @@ pub async fn delete(
         ));
     }
     Ok(deleted)
+}
+
+/// The addresses a name resolves to now (none when it does not resolve
+/// within a few seconds).
+async fn resolve(name: &str) -> Vec<String> {
+    let host = name.trim_end_matches('.').to_string();
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        tokio::net::lookup_host((host, 443)),
+    )
+    .await
+    {
+        Ok(Ok(found)) => found.map(|a| a.ip().to_string()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A failure of this step as the error type commands return.
