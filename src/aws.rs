@@ -113,6 +113,14 @@ impl Aws {
         }
     }
 
+    /// Every client in `region`, made the same way (clients make no call).
+    pub fn clients_in(&self, region: &str) -> RegionClients {
+        match self.regions().into_iter().find(|c| c.region == region) {
+            Some(clients) => clients.clone(),
+            None => RegionClients::new(&self.base, region, self.custom_endpoint),
+        }
+    }
+
     /// Route 53 is global; its control plane lives in us-east-1. Made on
     /// demand: only a deployment with a custom domain calls it.
     pub fn route53(&self) -> aws_sdk_route53::Client {

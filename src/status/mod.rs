@@ -80,6 +80,9 @@ pub struct StateView {
 #[derive(Debug, Default, Serialize)]
 pub struct Endpoints {
     pub site_url: Option<String>,
+    /// With `--domain`: the site's and the APIs' custom names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_domain: Option<crate::wire::site::CustomDomain>,
     pub regions: BTreeMap<String, RegionEndpoints>,
 }
 
@@ -145,7 +148,20 @@ type Down = BTreeMap<String, String>;
 
 pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
     let app = &deployment.app;
-    let plan = Plan::new(app, &deployment.primary, &deployment.secondary);
+    // The custom domain, if any, is known from the app's health checks: one
+    // listing serves both the plan and the DNS checks below.
+    let owned = crate::wire::route53::owned_checks(&aws.route53_probe(), app).await;
+    let domain = owned.as_ref().ok().and_then(|checks| {
+        checks
+            .iter()
+            .find_map(|c| Some((c.domain.clone()?, c.zone.clone()?)))
+    });
+    let plan = match &domain {
+        Some((name, zone)) => {
+            Plan::new(app, &deployment.primary, &deployment.secondary).with_domain(name, zone)
+        }
+        None => Plan::new(app, &deployment.primary, &deployment.secondary),
+    };
     // Each region is probed once; one that does not answer is marked
     // unreachable everywhere instead of being waited on check after check.
     let probes = futures::future::join_all(aws.regions().map(reachable)).await;
@@ -201,7 +217,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
         .cloned();
     checks.push(replication);
     checks.extend(replicas);
-    let domain = match &primary_down {
+    let site_domain = match &primary_down {
         None => {
             let (distribution, domain) =
                 links::distribution(aws, app, &account, distribution_id.as_deref()).await;
@@ -238,10 +254,14 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.
-    checks.extend(crate::wire::route53::status_checks(aws, app).await);
+    checks.extend(crate::wire::route53::status_checks(aws, app, owned).await);
 
     let mut endpoints = Endpoints {
-        site_url: domain.map(|d| format!("https://{d}")),
+        site_url: site_domain.map(|d| format!("https://{d}")),
+        custom_domain: plan
+            .domain
+            .as_ref()
+            .map(|d| crate::wire::site::CustomDomain::new(app, &d.name)),
         regions: BTreeMap::new(),
     };
     for clients in aws.regions() {
@@ -307,7 +327,7 @@ async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOu
         let name = planned.unit.id();
         match planned.kind {
             Kind::Stack => {
-                let region = &aws.primary.region;
+                let region = planned.regions.first().unwrap_or(&aws.primary.region);
                 if let Some(cause) = down.get(region) {
                     checks.push(unit_check(
                         name,
@@ -318,7 +338,8 @@ async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOu
                     ));
                     return (checks, outputs);
                 }
-                let (check, stack) = stack_check(&aws.primary, name, &planned.name).await;
+                let (check, stack) =
+                    stack_check(&aws.clients_in(region), name, &planned.name).await;
                 if let Some(stack) = stack {
                     outputs.insert(
                         (planned.unit, region.clone()),

@@ -86,6 +86,14 @@ pub fn write(
     if let Some(site) = &report.endpoints.site_url {
         writeln!(out, "{}", fit(&format!("site  {site}"), WIDTH))?;
     }
+    if let Some(custom) = &report.endpoints.custom_domain {
+        writeln!(out, "{}", fit(&format!("site  {}", custom.site_url), WIDTH))?;
+        writeln!(
+            out,
+            "{}",
+            fit(&format!("api   failover {}", custom.api_url), WIDTH)
+        )?;
+    }
     for (region, endpoints) in &report.endpoints.regions {
         if let Some(api) = &endpoints.api_url {
             writeln!(out, "{}", fit(&format!("api   {region} {api}"), WIDTH))?;

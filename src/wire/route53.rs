@@ -953,10 +953,15 @@ pub async fn point_dns(
 
 /// `mraa status`: each health check's status, and which region the API
 /// name answers with. No checks at all when the app has no custom domain.
-pub async fn status_checks(aws: &Aws, app: &str) -> Vec<crate::status::Check> {
+/// `owned`: the app's health checks as `owned_checks` listed them.
+pub async fn status_checks(
+    aws: &Aws,
+    app: &str,
+    owned: std::result::Result<Vec<OwnedCheck>, String>,
+) -> Vec<crate::status::Check> {
     use crate::status::{Check, Health};
     let client = aws.route53_probe();
-    let owned = match owned_checks(&client, app).await {
+    let owned = match owned {
         Ok(owned) => owned,
         Err(e) => {
             let lower = e.to_ascii_lowercase();

@@ -28,6 +28,29 @@ pub struct SiteConfig {
     pub primary_region: String,
     pub secondary_region: String,
     pub regions: BTreeMap<String, RegionEndpoints>,
+    /// Absent without `--domain`, so such a deployment's file is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_domain: Option<CustomDomain>,
+}
+
+/// The custom names: the site, and the APIs behind the Route 53 failover
+/// name (base paths as in the api-domain template).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomDomain {
+    pub site_url: String,
+    pub api_url: String,
+    pub state_url: String,
+}
+
+impl CustomDomain {
+    pub fn new(app: &str, domain: &str) -> CustomDomain {
+        CustomDomain {
+            site_url: format!("https://{domain}"),
+            api_url: format!("https://api.{domain}/app/"),
+            state_url: format!("https://api.{domain}/routing/state/{app}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +74,11 @@ pub fn site_config(ctx: &Ctx, outputs: &Outputs) -> SiteConfig {
         primary_region: ctx.aws.primary.region.clone(),
         secondary_region: ctx.aws.secondary.region.clone(),
         regions,
+        custom_domain: ctx
+            .plan
+            .domain
+            .as_ref()
+            .map(|d| CustomDomain::new(&ctx.app, &d.name)),
     }
 }
 
