@@ -35,7 +35,7 @@ lint:
 
 test: venv lint
 	$(CARGO) test
-	$(VENV)/bin/python -m pytest -q layers/tests
+	$(VENV)/bin/python -m pytest -q layers/tests scripts/tests
 	bash layers/tests/browser/run.sh
 
 demo: venv build

@@ -4,6 +4,7 @@
 Prints `port N` on stdout once it serves, then runs until its standard input
 closes: the process that started it holds the other end of that pipe, so the
 emulator stops when its owner exits, however it exits (no stray servers).
+CloudFormation types that moto lacks are added by emulator_cfn.py beside it.
 
 usage: emulator.py [--port N] [--log FILE]
 """
@@ -41,6 +42,10 @@ def main() -> int:
         create_backend_app,
     )
     from werkzeug.serving import make_server
+
+    # CloudFormation types moto lacks (ACM certificates, API Gateway custom domains): they must
+    # be defined before the first stack operation, when moto caches its list of models.
+    import emulator_cfn  # noqa: F401  (scripts/ is on sys.path: this file runs as a script)
 
     app = DomainDispatcherApplication(create_backend_app)
     # Connections are served on threads, but requests are handled one at a
