@@ -1,5 +1,6 @@
-//! `mraa deploy --domain` against the emulator: the Route 53
-//! health checks and failover records, the state commands driving them,
+//! `mraa deploy --domain` against the emulator: the certificates and
+//! regional custom domains, the Route 53 health checks and failover records,
+//! the state commands driving them,
 //! refusal of names mraa does not own, and a teardown that leaves the zone
 //! exactly as the test made it. Every effect is checked through the SDK.
 
@@ -16,9 +17,10 @@ use aws_sdk_route53::types::{
     ResourceRecordSetFailover, RrType, TagResourceType,
 };
 use serde_json::Value;
-use support::{Emulator, mraa, stderr_of, stdout_of};
+use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
 
-const PRIMARY: &str = "us-east-1";
+// Not us-east-1: the site certificate then goes to a third region.
+const PRIMARY: &str = "eu-west-1";
 const SECONDARY: &str = "ap-northeast-1";
 const APP: &str = "mraa";
 const DOMAIN: &str = "app.example.test";
@@ -116,7 +118,7 @@ async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
         .iter()
         .map(|r| {
             format!(
-                "{} {} {:?} {:?} {:?} {:?}",
+                "{} {} {:?} {:?} {:?} {:?} {:?}",
                 r.name(),
                 r.r#type().as_str(),
                 r.set_identifier(),
@@ -125,7 +127,8 @@ async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
                 r.resource_records()
                     .iter()
                     .map(|v| v.value().to_string())
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>(),
+                r.alias_target().map(|a| a.dns_name().to_string())
             )
         })
         .collect();
@@ -223,6 +226,99 @@ async fn create_secondary_replica(emulator: &Emulator) {
         .expect("replicate the state item");
 }
 
+async fn certificate_named(
+    acm: &aws_sdk_acm::Client,
+    name: &str,
+) -> Option<aws_sdk_acm::types::CertificateDetail> {
+    let list = acm
+        .list_certificates()
+        .send()
+        .await
+        .expect("list certificates");
+    let arn = list
+        .certificate_summary_list()
+        .iter()
+        .find(|c| c.domain_name() == Some(name))?
+        .certificate_arn()?
+        .to_string();
+    acm.describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .expect("describe certificate")
+        .certificate()
+        .cloned()
+}
+
+async fn stack_parameters(
+    emulator: &Emulator,
+    region: &str,
+    stack: &str,
+) -> BTreeMap<String, String> {
+    let out = emulator
+        .cloudformation(region)
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .expect("describe stack");
+    out.stacks()
+        .first()
+        .map(|s| {
+            s.parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The outputs of StackSet `set`'s instance stack in `region`.
+async fn instance_outputs(
+    emulator: &Emulator,
+    region: &str,
+    set: &str,
+) -> BTreeMap<String, String> {
+    let cfn = emulator.cloudformation(region);
+    let stacks = cfn.describe_stacks().send().await.expect("describe stacks");
+    let stack = stacks
+        .stacks()
+        .iter()
+        .find(|s| {
+            s.stack_name().is_some_and(|n| {
+                n == format!("StackSet:{set}") || n.starts_with(&format!("StackSet-{set}-"))
+            })
+        })
+        .unwrap_or_else(|| panic!("an instance stack of {set} in {region}"));
+    stack
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+        .collect()
+}
+
+async fn website_config(emulator: &Emulator, region: &str) -> Value {
+    let body = emulator
+        .s3(region)
+        .get_object()
+        .bucket(format!("mraa-{APP}-website-{ACCOUNT}-{region}"))
+        .key("config.json")
+        .send()
+        .await
+        .expect("config.json in the website bucket")
+        .body
+        .collect()
+        .await
+        .expect("read config.json")
+        .into_bytes();
+    serde_json::from_slice(&body).expect("config.json is JSON")
+}
+
 fn json_lines(output: &std::process::Output) -> Vec<Value> {
     stdout_of(output)
         .lines()
@@ -289,9 +385,57 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             .any(|r| r.contains("site record") && r.contains("no CloudFront distribution")),
         "{unverified:?}"
     );
-    assert!(
-        unverified.iter().any(|r| r.contains("ACM")),
-        "{unverified:?}"
+    assert_eq!(unverified.len(), 1, "only the site record: {unverified:?}");
+
+    // The certificates, read from ACM: the site's in us-east-1 whatever the
+    // regions, one for the API name in each region; issued, and validated
+    // through a record in the test's zone.
+    let zone_now = zone_records(&emulator, &zone).await;
+    let mut site_certificate = String::new();
+    for (region, name) in [("us-east-1", DOMAIN), (PRIMARY, API), (SECONDARY, API)] {
+        let acm = aws_sdk_acm::Client::new(&emulator.sdk_config(region));
+        let certificate = certificate_named(&acm, name)
+            .await
+            .unwrap_or_else(|| panic!("a certificate for {name} in {region}"));
+        assert_eq!(
+            certificate.status(),
+            Some(&aws_sdk_acm::types::CertificateStatus::Issued),
+            "{region} {name}"
+        );
+        let validation = certificate
+            .domain_validation_options()
+            .first()
+            .and_then(|o| o.resource_record())
+            .unwrap_or_else(|| panic!("{name}: a DNS validation record"));
+        assert!(
+            zone_now.iter().any(|r| r.starts_with(validation.name())),
+            "{} in the zone: {zone_now:#?}",
+            validation.name()
+        );
+        if region == "us-east-1" {
+            site_certificate = certificate
+                .certificate_arn()
+                .unwrap_or_default()
+                .to_string();
+        }
+    }
+    // The edge serves the site certificate under the domain.
+    let edge = stack_parameters(&emulator, PRIMARY, "mraa-mraa-edge").await;
+    assert_eq!(edge.get("SiteDomain").map(String::as_str), Some(DOMAIN));
+    assert_eq!(
+        edge.get("SiteCertificateArn"),
+        Some(&site_certificate),
+        "{edge:?}"
+    );
+    // The site's config.json names the custom domain.
+    let config = website_config(&emulator, PRIMARY).await;
+    assert_eq!(
+        config["customDomain"]["siteUrl"],
+        format!("https://{DOMAIN}")
+    );
+    assert_eq!(
+        config["customDomain"]["stateUrl"],
+        format!("https://{API}/routing/state/{APP}")
     );
 
     let checks = app_checks(&emulator).await;
@@ -340,12 +484,24 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-{role}")))
             .unwrap_or_else(|| panic!("a {role} record: {records:?}"));
         assert_eq!(record.failover(), Some(&failover));
-        assert_eq!(record.r#type(), &RrType::Cname);
+        assert_eq!(record.r#type(), &RrType::A);
         assert_eq!(record.health_check_id(), Some(checks[region].id()));
-        let value = record.resource_records()[0].value();
+        // An alias to the region's API Gateway custom domain, as its
+        // CloudFormation stack reports it.
+        let outputs = instance_outputs(&emulator, region, "mraa-mraa-api-domain").await;
+        let alias = record.alias_target().expect("an alias record");
+        let target = alias.dns_name().trim_end_matches('.');
+        assert_eq!(
+            Some(target),
+            outputs.get("RegionalDomainName").map(String::as_str)
+        );
         assert!(
-            value.ends_with(&format!(".execute-api.{region}.amazonaws.com")),
-            "{value}"
+            target.ends_with(&format!(".execute-api.{region}.amazonaws.com")),
+            "{target}"
+        );
+        assert_eq!(
+            Some(alias.hosted_zone_id()),
+            outputs.get("RegionalHostedZoneId").map(String::as_str)
         );
     }
 
@@ -442,6 +598,15 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
     assert_eq!(zone_records(&emulator, &zone).await, before);
     assert!(app_checks(&emulator).await.is_empty());
+    for region in ["us-east-1", PRIMARY, SECONDARY] {
+        let acm = aws_sdk_acm::Client::new(&emulator.sdk_config(region));
+        for name in [DOMAIN, API] {
+            assert!(
+                certificate_named(&acm, name).await.is_none(),
+                "{name} certificate left in {region}"
+            );
+        }
+    }
     let left = route53(&emulator)
         .list_health_checks()
         .send()
