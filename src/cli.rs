@@ -117,6 +117,14 @@ pub struct RenderArgs {
     /// Write the rendered templates and manifest.json into this directory
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Include the custom domain's units (as `mraa deploy --domain NAME`)
+    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
+    pub domain: Option<String>,
+
+    /// Route 53 hosted zone for --domain [default: looked up at deploy]
+    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
+    pub hosted_zone_id: Option<String>,
 }
 
 /// The administrator user the original solution creates in the primary

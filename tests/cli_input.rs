@@ -249,3 +249,67 @@ fn deploy_with_admin_phone_flag_not_e164() {
         "invalid admin phone",
     );
 }
+
+#[test]
+fn malformed_domain_for_render() {
+    refused(
+        &["--secondary", "eu-west-1", "--domain", "bad_domain"],
+        &env_with_region(),
+        None,
+        "invalid domain `bad_domain`",
+    );
+}
+
+/// `render --domain` shows the custom domain's units offline: the site
+/// certificate in us-east-1 whatever the regions, the API domain last.
+#[test]
+fn render_with_a_domain_adds_its_units() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let out_arg = out.display().to_string();
+    let output = mraa(
+        &[
+            "render",
+            "--primary",
+            "eu-west-1",
+            "--secondary",
+            "eu-central-1",
+            "--domain",
+            "App.Example.com.",
+            "--out",
+            &out_arg,
+        ],
+        &clean_env(),
+        Some(dir.path()),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    for file in ["site-certificate.yaml", "api-domain.yaml", "edge.yaml"] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("manifest JSON");
+    let units = manifest["units"].as_array().expect("units");
+    let unit = |id: &str| {
+        units
+            .iter()
+            .find(|u| u["unit"] == id)
+            .unwrap_or_else(|| panic!("{id} in {manifest:#}"))
+    };
+    assert_eq!(
+        unit("site-certificate")["regions"],
+        serde_json::json!(["us-east-1"])
+    );
+    assert_eq!(
+        unit("api-domain")["regions"],
+        serde_json::json!(["eu-west-1", "eu-central-1"])
+    );
+    let last_wave = units.iter().filter_map(|u| u["wave"].as_u64()).max();
+    assert_eq!(unit("api-domain")["wave"].as_u64(), last_wave);
+    assert_eq!(
+        unit("edge")["parameters"]["SiteDomain"]["value"],
+        "app.example.com",
+        "{manifest:#}"
+    );
+}

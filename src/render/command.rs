@@ -12,9 +12,20 @@ use super::manifest::Manifest;
 use super::{Rendered, render_all};
 
 pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Result<u8> {
+    let settings = &settings
+        .clone()
+        .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?;
     let secondary = settings.require_secondary()?;
-    let plan = Plan::new(&settings.app, &settings.primary, secondary)
+    let mut plan = Plan::new(&settings.app, &settings.primary, secondary)
         .with_allowed_origin(&settings.allowed_origin);
+    if let Some(domain) = &settings.domain {
+        // Offline: the zone is found by name only when deploying.
+        let zone = settings
+            .hosted_zone_id
+            .as_deref()
+            .unwrap_or("(looked up at deploy)");
+        plan = plan.with_domain(domain, zone);
+    }
     let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
     let manifest = Manifest::new(&plan);
     let manifest_json = serde_json::to_string_pretty(&manifest)
@@ -64,7 +75,7 @@ fn write_summary(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "{:<5} {:<13} {:<10} {:<30} regions",
+        "{:<5} {:<17} {:<10} {:<30} regions",
         "wave", "unit", "kind", "name"
     )?;
     for wave in plan.waves() {
@@ -75,7 +86,7 @@ fn write_summary(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
             };
             writeln!(
                 out,
-                "{:<5} {:<13} {:<10} {:<30} {}",
+                "{:<5} {:<17} {:<10} {:<30} {}",
                 unit.wave,
                 unit.unit.id(),
                 kind,
@@ -88,6 +99,13 @@ fn write_summary(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
         out,
         "then: S3 replication, DynamoDB replicas, app state, site upload"
     )?;
+    if let Some(domain) = &plan.domain {
+        writeln!(
+            out,
+            "and DNS: health checks, failover records api.{0} and site records {0} (zone {1})",
+            domain.name, domain.hosted_zone_id
+        )?;
+    }
     writeln!(out, "(--out DIR writes the templates and manifest.json)")
 }
 
