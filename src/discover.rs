@@ -112,3 +112,44 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
     };
     Ok(Some((deployment, aws)))
 }
+
+/// The custom domain a deployment already serves, read from its stacks:
+/// the edge stack's `SiteDomain` parameter (primary region) and the site
+/// certificate stack's `HostedZoneId` (us-east-1). `Ok(None)` when the edge
+/// serves no custom domain (or does not exist). Two CloudFormation reads at
+/// most; no Route 53 call.
+pub async fn deployed_domain(aws: &Aws, app: &str) -> Result<Option<(String, String)>> {
+    let parameter = |stack: &aws_sdk_cloudformation::types::Stack, key: &str| {
+        stack::parameter_map(stack.parameters())
+            .remove(key)
+            .filter(|v| !v.is_empty())
+    };
+    let edge_name = names::stack_name(app, "edge");
+    let edge = stack::describe(&aws.primary.cfn, &edge_name)
+        .await
+        .map_err(|e| aws_error("edge", &aws.primary.region, &edge_name, e))?;
+    let Some(domain) = edge.as_ref().and_then(|s| parameter(s, "SiteDomain")) else {
+        return Ok(None);
+    };
+    let region = crate::plan::CERTIFICATE_REGION;
+    let certificate_name = names::stack_name(app, "site-certificate");
+    let certificate = stack::describe(&aws.cfn_in(region), &certificate_name)
+        .await
+        .map_err(|e| aws_error("site-certificate", region, &certificate_name, e))?;
+    match certificate
+        .as_ref()
+        .and_then(|s| parameter(s, "HostedZoneId"))
+    {
+        Some(zone) => Ok(Some((domain, zone))),
+        None => Err(aws_error(
+            "site-certificate",
+            region,
+            &certificate_name,
+            format!(
+                "the edge serves the custom domain {domain} but this stack, which holds its \
+                 certificate and hosted zone, is missing; run `mraa deploy --domain {domain}` to \
+                 restore it"
+            ),
+        )),
+    }
+}

@@ -519,6 +519,22 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         "the re-run read Route 53"
     );
 
+    // Without --domain, the deployed domain is kept as it is, not dropped.
+    emulator.start_recording();
+    let output = run_ok(&emulator, &["deploy", "--secondary", SECONDARY]);
+    let calls = emulator.recorded_calls();
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(
+        mutating.is_empty(),
+        "a deploy without --domain changed: {mutating:#?}"
+    );
+    assert!(
+        format!("{}{}", stdout_of(&output), stderr_of(&output))
+            .contains(&format!("keeping the custom domain {DOMAIN}")),
+        "{}",
+        show(&output)
+    );
+
     // Status: the checks and the answer, unverified where moto cannot say.
     let output = run_ok(&emulator, &["status", "--output", "json"]);
     let report: Value = serde_json::from_str(&stdout_of(&output)).expect("status JSON");

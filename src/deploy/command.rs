@@ -118,7 +118,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
             settings.hosted_zone_id.as_deref().unwrap_or_default(),
         );
     }
-    let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+    let mut rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
     if let Some(path) = &args.outputs_file
         && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
@@ -140,7 +140,22 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     // A custom domain whose zone is missing or whose names someone else
     // holds is refused before the first change of the run.
     let mut hosted_zone_id = settings.hosted_zone_id.clone();
-    if let Some(domain) = &settings.domain {
+    let mut domain = settings.domain.clone();
+    // A deployment that serves a custom domain keeps it when --domain is not
+    // given: dropping it would take the name off the distribution while the
+    // records still point there. Only `mraa teardown` removes it.
+    if domain.is_none()
+        && let Some((kept, zone)) = crate::discover::deployed_domain(&aws, &settings.app).await?
+    {
+        reporter.note(&format!(
+            "keeping the custom domain {kept} (deployed earlier; `mraa teardown` removes it)"
+        ));
+        plan = plan.with_domain(&kept, &zone);
+        rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+        domain = Some(kept);
+        hosted_zone_id = Some(zone);
+    }
+    if let Some(domain) = &domain {
         let request = wire::route53::DomainRequest {
             domain: domain.clone(),
             hosted_zone_id: hosted_zone_id.clone(),
@@ -185,7 +200,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     // The custom domain only when asked for: without it, not one Route 53
     // call is made.
     if failure.is_none()
-        && let Some(domain) = &settings.domain
+        && let Some(domain) = &domain
     {
         let request = wire::route53::DomainRequest {
             domain: domain.clone(),
