@@ -121,6 +121,12 @@ impl Aws {
         }
     }
 
+    /// ACM in `region`: a certificate lives in the region that serves it
+    /// (the site's in us-east-1). Made on demand, like Route 53.
+    pub fn acm_in(&self, region: &str) -> aws_sdk_acm::Client {
+        aws_sdk_acm::Client::new(&in_region(&self.base, region))
+    }
+
     /// Route 53 is global; its control plane lives in us-east-1. Made on
     /// demand: only a deployment with a custom domain calls it.
     pub fn route53(&self) -> aws_sdk_route53::Client {

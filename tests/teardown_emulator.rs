@@ -610,3 +610,266 @@ async fn same_named_stores_without_the_app_tag_are_refused_not_deleted() {
     let object = s3.get_object().bucket(&name).key("theirs.txt").send().await;
     assert!(object.is_ok(), "their object is untouched");
 }
+
+// ---------------------------------------------------------------------------
+// The custom domain's certificate and its ACM validation record
+// ---------------------------------------------------------------------------
+
+/// Not us-east-1: the site certificate's stack is then in a third region.
+const DOMAIN_PRIMARY: &str = "eu-west-1";
+const DOMAIN: &str = "app.example.test";
+const CERTIFICATE_STACK: &str = "mraa-mraa-site-certificate";
+
+fn domain_env(endpoint: &str, emulator: &Emulator) -> Vec<(String, String)> {
+    env(endpoint, emulator)
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "AWS_REGION" => (k, DOMAIN_PRIMARY.to_string()),
+            _ => (k, v),
+        })
+        .collect()
+}
+
+fn route53(emulator: &Emulator) -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(&emulator.sdk_config("us-east-1"))
+}
+
+fn acm(emulator: &Emulator, region: &str) -> aws_sdk_acm::Client {
+    aws_sdk_acm::Client::new(&emulator.sdk_config(region))
+}
+
+/// Every record set of the zone, as comparable text.
+async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
+    let out = route53(emulator)
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("list the zone's records");
+    let mut records: Vec<String> = out
+        .resource_record_sets()
+        .iter()
+        .map(|r| {
+            let values: Vec<&str> = r.resource_records().iter().map(|v| v.value()).collect();
+            format!("{} {} {values:?}", r.name(), r.r#type().as_str())
+        })
+        .collect();
+    records.sort();
+    records
+}
+
+/// The certificates for `name` in `region`.
+async fn certificates_for(emulator: &Emulator, region: &str, name: &str) -> Vec<String> {
+    let listed = acm(emulator, region)
+        .list_certificates()
+        .send()
+        .await
+        .expect("list certificates");
+    listed
+        .certificate_summary_list()
+        .iter()
+        .filter(|c| c.domain_name() == Some(name))
+        .filter_map(|c| c.certificate_arn().map(str::to_string))
+        .collect()
+}
+
+/// The site-certificate stack as deploy makes it: CloudFormation (the
+/// emulator's model of it) requests the certificate and writes its
+/// validation record into the zone.
+async fn certificate_stack(emulator: &Emulator, zone: &str) {
+    use aws_sdk_cloudformation::types::{Parameter, Tag};
+    let template =
+        std::fs::read_to_string(support::repo_root().join("templates/site-certificate.yaml"))
+            .expect("the site-certificate template");
+    let parameter = |k: &str, v: &str| {
+        Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
+    emulator
+        .cloudformation("us-east-1")
+        .create_stack()
+        .stack_name(CERTIFICATE_STACK)
+        .template_body(template)
+        .parameters(parameter("AppName", APP))
+        .parameters(parameter("PrimaryRegion", DOMAIN_PRIMARY))
+        .parameters(parameter("SecondaryRegion", SECONDARY))
+        .parameters(parameter("SiteDomain", DOMAIN))
+        .parameters(parameter("HostedZoneId", zone))
+        .tags(Tag::builder().key("mraa:app").value(APP).build())
+        .send()
+        .await
+        .expect("create the site-certificate stack");
+}
+
+async fn certificate_stack_status(emulator: &Emulator) -> Option<String> {
+    let out = emulator
+        .cloudformation("us-east-1")
+        .describe_stacks()
+        .stack_name(CERTIFICATE_STACK)
+        .send()
+        .await
+        .ok()?;
+    out.stacks()
+        .first()
+        .and_then(|s| s.stack_status())
+        .map(|s| s.as_str().to_string())
+        .filter(|s| s != "DELETE_COMPLETE")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_validation_record_goes_with_the_certificate_unless_another_needs_it() {
+    let emulator = Emulator::start("teardown_certificates");
+    let r53 = route53(&emulator);
+    let zone = r53
+        .create_hosted_zone()
+        .name(DOMAIN)
+        .caller_reference("teardown-certificates")
+        .send()
+        .await
+        .expect("create the hosted zone")
+        .hosted_zone()
+        .expect("a zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string();
+    let before = zone_records(&emulator, &zone).await;
+
+    // Someone else's certificate, in the deployment's secondary region: a
+    // wildcard validates through its base name's record, the one mraa's
+    // certificate asks for.
+    let theirs = acm(&emulator, SECONDARY)
+        .request_certificate()
+        .domain_name(format!("*.{DOMAIN}"))
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .expect("request their certificate")
+        .certificate_arn()
+        .expect("an ARN")
+        .to_string();
+    certificate_stack(&emulator, &zone).await;
+    let with_record = zone_records(&emulator, &zone).await;
+    assert_eq!(with_record.len(), before.len() + 1, "{with_record:?}");
+    let record = with_record
+        .iter()
+        .find(|r| !before.contains(r))
+        .and_then(|r| r.split(' ').next())
+        .expect("the validation record")
+        .trim_end_matches('.')
+        .to_string();
+
+    let run_teardown = |endpoint: &str| {
+        mraa(
+            &[
+                "teardown",
+                "--secondary",
+                SECONDARY,
+                "--yes",
+                "--output",
+                "json",
+            ],
+            &domain_env(endpoint, &emulator),
+            None,
+        )
+    };
+    let output = run_teardown(&emulator.endpoint);
+    expect_code(&output, 0, "teardown with a shared validation record");
+    let summary = json_lines(&output).pop().expect("a summary");
+    assert!(
+        names_of(&summary["deleted"]).contains(&CERTIFICATE_STACK.to_string()),
+        "{summary}"
+    );
+    let kept = summary["kept"]
+        .as_array()
+        .expect("kept")
+        .iter()
+        .find(|i| i["kind"] == "validation-record")
+        .unwrap_or_else(|| panic!("the shared record is listed as kept: {summary}"));
+    assert_eq!(kept["name"], record.as_str(), "{kept}");
+    assert!(
+        kept["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&theirs) && d.contains("renew")),
+        "{kept}"
+    );
+    assert_eq!(certificate_stack_status(&emulator).await, None);
+    assert!(
+        certificates_for(&emulator, "us-east-1", DOMAIN)
+            .await
+            .is_empty()
+    );
+    assert_eq!(zone_records(&emulator, &zone).await, with_record);
+    assert_eq!(
+        certificates_for(&emulator, SECONDARY, &format!("*.{DOMAIN}")).await,
+        std::slice::from_ref(&theirs)
+    );
+
+    // Theirs is gone; mraa's certificate is made again. A teardown stopped
+    // before the certificate's stack has already deleted the record (while
+    // the certificate still names it), and the same command finishes.
+    acm(&emulator, SECONDARY)
+        .delete_certificate()
+        .certificate_arn(&theirs)
+        .send()
+        .await
+        .expect("delete their certificate");
+    certificate_stack(&emulator, &zone).await;
+    assert_eq!(zone_records(&emulator, &zone).await, with_record);
+    let proxy = Proxy::start(emulator.port);
+    proxy.set_hook(|request| {
+        let body = String::from_utf8_lossy(&request.body);
+        if request.operation() == "DeleteStack" && body.contains(CERTIFICATE_STACK) {
+            Action::Respond {
+                status: 403,
+                headers: vec![("Content-Type".into(), "text/xml".into())],
+                body: "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                       <Message>not now</Message></Error></ErrorResponse>"
+                    .into(),
+            }
+        } else {
+            Action::Forward
+        }
+    });
+    let stopped = run_teardown(&proxy.endpoint);
+    expect_code(
+        &stopped,
+        1,
+        "teardown refused the certificate stack's deletion",
+    );
+    let summary = json_lines(&stopped).pop().expect("a summary");
+    assert!(
+        summary["deleted"]
+            .as_array()
+            .expect("deleted")
+            .iter()
+            .any(|i| i["kind"] == "validation-record" && i["name"] == record.as_str()),
+        "{summary}"
+    );
+    assert_eq!(zone_records(&emulator, &zone).await, before);
+    assert!(certificate_stack_status(&emulator).await.is_some());
+
+    proxy.clear_hook();
+    let rerun = run_teardown(&proxy.endpoint);
+    expect_code(&rerun, 0, "re-run");
+    assert_eq!(certificate_stack_status(&emulator).await, None);
+    assert!(
+        certificates_for(&emulator, "us-east-1", DOMAIN)
+            .await
+            .is_empty()
+    );
+    assert_eq!(zone_records(&emulator, &zone).await, before);
+
+    let clean = mraa(
+        &["teardown", "--secondary", SECONDARY, "--yes"],
+        &domain_env(&emulator.endpoint, &emulator),
+        None,
+    );
+    expect_code(&clean, 0, "teardown with nothing left");
+    assert!(
+        stdout_of(&clean).contains(&format!("nothing to tear down for app {APP}")),
+        "{}",
+        stdout_of(&clean)
+    );
+}

@@ -1,8 +1,9 @@
 //! What of an app exists, read from AWS alone and without a single mutating
-//! call: the bootstrap and edge stacks, the StackSets with their instances
-//! and the resources of those instances, the buckets and tables by their
-//! deterministic names, and for each one whether it provably belongs to this
-//! app (its `mraa:app` tag, or a stack of this app that manages it).
+//! call: the bootstrap, edge and site-certificate stacks, the StackSets with
+//! their instances and the resources of those instances, the buckets and
+//! tables by their deterministic names, the custom domain's certificates and
+//! their DNS validation records, and for each one whether it provably belongs
+//! to this app (its `mraa:app` tag, or a stack of this app that manages it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,11 +16,12 @@ use crate::aws::{Aws, RegionClients, is_not_found, sdk_message};
 use crate::deploy::{stack, stack_set};
 use crate::error::Result;
 use crate::names::{self, APP_TAG};
-use crate::plan::{Kind, Unit};
+use crate::plan::{CERTIFICATE_REGION, Kind, Unit};
 use crate::regions;
+use crate::wire::acm;
 use crate::wire::dynamodb::REPLICA_TAG;
 
-use super::{fail, pools};
+use super::{fail, pools, refail};
 
 /// Whether a resource of this app's name is provably this app's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,24 @@ pub struct StackRef {
     pub status: String,
     pub owner: Owner,
     pub outputs: BTreeMap<String, String>,
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// The custom domain, as the domain units' parameters name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRef {
+    pub name: String,
+    pub zone: String,
+}
+
+impl DomainRef {
+    fn from_parameters(parameters: &BTreeMap<String, String>) -> Option<DomainRef> {
+        let value = |key: &str| parameters.get(key).filter(|v| !v.is_empty()).cloned();
+        Some(DomainRef {
+            name: value("SiteDomain")?,
+            zone: value("HostedZoneId")?,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +153,8 @@ pub struct Inventory {
     pub secondary_source: String,
     pub bootstrap: Option<StackRef>,
     pub edge: Option<StackRef>,
+    /// The site-certificate stack (us-east-1, only with a custom domain).
+    pub certificate: Option<StackRef>,
     pub sets: Vec<SetRef>,
     /// Stacks named as instances of this app's StackSets that no StackSet
     /// lists (a create that failed half-way, or instances deleted with
@@ -149,6 +171,12 @@ pub struct Inventory {
     pub state: Option<String>,
     /// Another command at work on the app's stacks or StackSets.
     pub busy: Vec<String>,
+    /// The custom domain, when a domain unit names it.
+    pub domain: Option<DomainRef>,
+    /// The ACM certificates of this app's domain units that teardown deletes.
+    pub certificates: Vec<acm::OwnCertificate>,
+    /// Their DNS validation records, and what teardown does with each.
+    pub validation: Vec<acm::ValidationRecord>,
 }
 
 impl Inventory {
@@ -167,6 +195,54 @@ impl Inventory {
     pub fn set(&self, unit: Unit) -> Option<&SetRef> {
         self.sets.iter().find(|s| s.unit == unit)
     }
+
+    /// The site-certificate stack when teardown deletes it: this app's, and
+    /// no edge stack of someone else's may still serve its certificate.
+    pub fn site_certificate(&self) -> Option<&StackRef> {
+        self.certificate
+            .as_ref()
+            .filter(|c| c.owner.is_ours())
+            .filter(|_| self.edge.as_ref().is_none_or(|e| e.owner.is_ours()))
+    }
+
+    /// (zone id, domain) of the custom domain, when known, for finding its
+    /// records whatever is left of its health checks.
+    pub fn dns_places(&self) -> Vec<(String, String)> {
+        self.domain
+            .iter()
+            .map(|d| (d.zone.clone(), d.name.clone()))
+            .collect()
+    }
+}
+
+/// The certificate a domain unit's stack manages: its `CertificateArn`
+/// output, or (a stack that never finished) its certificate resource.
+fn certificate_of(
+    stack: &str,
+    region: &str,
+    outputs: &BTreeMap<String, String>,
+    parameters: &BTreeMap<String, String>,
+    resources: &[Resource],
+) -> Option<acm::OwnCertificate> {
+    let arn = outputs
+        .get("CertificateArn")
+        .filter(|a| !a.is_empty())
+        .cloned()
+        .or_else(|| {
+            resources
+                .iter()
+                .find(|r| r.region == region && r.kind == "AWS::CertificateManager::Certificate")
+                .map(|r| r.physical.clone())
+        })?;
+    Some(acm::OwnCertificate {
+        arn,
+        region: region.to_string(),
+        zone: parameters
+            .get("HostedZoneId")
+            .filter(|z| !z.is_empty())
+            .cloned(),
+        stack: stack.to_string(),
+    })
 }
 
 /// Reads everything. `secondary` is the secondary region when known.
@@ -192,17 +268,31 @@ pub async fn gather(
     let regions = inventory.regions();
     let clients: Vec<&RegionClients> = regions.iter().map(|r| aws.region(r)).collect();
 
-    // Stacks and StackSets, all read in parallel.
-    let bootstrap = read_stack(&aws.primary, app, "bootstrap");
-    let edge = read_stack(&aws.primary, app, "edge");
+    // Stacks and StackSets, all read in parallel. The site certificate is
+    // read whatever else exists (its stack is in us-east-1 and outlives the
+    // DNS records when a teardown was interrupted).
+    let bootstrap = read_stack(&aws.primary.cfn, &primary, app, "bootstrap");
+    let edge = read_stack(&aws.primary.cfn, &primary, app, "edge");
+    let certificate_cfn = aws.cfn_in(CERTIFICATE_REGION);
+    let certificate = read_stack(
+        &certificate_cfn,
+        CERTIFICATE_REGION,
+        app,
+        Unit::SiteCertificate.id(),
+    );
     let sets = futures::future::try_join_all(
         Unit::ALL
             .iter()
             .filter(|u| u.kind() == Kind::StackSet)
             .map(|&unit| read_set(aws, app, unit)),
     );
-    let (bootstrap, edge, sets) = futures::future::try_join3(bootstrap, edge, sets).await?;
-    for stack in bootstrap.iter().chain(edge.iter()) {
+    let (bootstrap, edge, certificate, sets) =
+        futures::future::try_join4(bootstrap, edge, certificate, sets).await?;
+    for stack in bootstrap
+        .iter()
+        .chain(edge.iter())
+        .chain(certificate.iter())
+    {
         if stack.status.ends_with("_IN_PROGRESS") && stack.status != "DELETE_IN_PROGRESS" {
             inventory
                 .busy
@@ -211,6 +301,29 @@ pub async fn gather(
     }
     inventory.bootstrap = bootstrap;
     inventory.edge = edge;
+    inventory.certificate = certificate;
+    inventory.domain = inventory
+        .certificate
+        .as_ref()
+        .filter(|c| c.owner.is_ours())
+        .and_then(|c| DomainRef::from_parameters(&c.parameters));
+    if let Some(stack) = inventory.site_certificate().cloned() {
+        let resources = match stack.outputs.get("CertificateArn") {
+            Some(_) => Vec::new(),
+            None => {
+                let id = stack.id.as_deref().unwrap_or(&stack.name);
+                stack_resources(&certificate_cfn, CERTIFICATE_REGION, id).await?
+            }
+        };
+        let found = certificate_of(
+            &stack.name,
+            CERTIFICATE_REGION,
+            &stack.outputs,
+            &stack.parameters,
+            &resources,
+        );
+        inventory.certificates.extend(found);
+    }
 
     // What the instance stacks manage: buckets and tables (proof of
     // ownership while no tag says so), user pools, retained roles.
@@ -239,6 +352,25 @@ pub async fn gather(
                 .busy
                 .push(format!("StackSet {} has {operation}", set.name));
         }
+        if set.unit == Unit::ApiDomain {
+            for instance in &set.instances {
+                let Some(found) = &instance.stack else {
+                    continue;
+                };
+                let parameters = stack::parameter_map(found.parameters());
+                if inventory.domain.is_none() {
+                    inventory.domain = DomainRef::from_parameters(&parameters);
+                }
+                let certificate = certificate_of(
+                    found.stack_name().unwrap_or(&set.name),
+                    &instance.region,
+                    &stack::outputs_of(found),
+                    &parameters,
+                    &resources,
+                );
+                inventory.certificates.extend(certificate);
+            }
+        }
         inventory.sets.push(set);
     }
 
@@ -255,6 +387,7 @@ pub async fn gather(
         .filter_map(|i| i.stack.as_ref().and_then(|s| s.stack_id()))
         .map(str::to_string)
         .collect();
+    let api_domain = names::stack_name(app, Unit::ApiDomain.id());
     for clients in &clients {
         for (set_name, found) in orphan_stacks(clients, app, &listed).await? {
             let set_is_ours = inventory
@@ -271,14 +404,32 @@ pub async fn gather(
                 // A half-made stack may not list its resources (some
                 // emulators fail the call); its tables and buckets then need
                 // their tag to be recognised.
-                let resources = stack_resources(clients, &found).await.unwrap_or_default();
-                for resource in resources {
+                let resources = stack_resources(&clients.cfn, &clients.region, stack_id(&found))
+                    .await
+                    .unwrap_or_default();
+                for resource in &resources {
                     if matches!(
                         resource.kind.as_str(),
                         "AWS::S3::Bucket" | "AWS::DynamoDB::Table" | "AWS::Cognito::UserPool"
                     ) {
                         managed.insert(resource.physical.clone(), set_name.clone());
                     }
+                }
+                // An API domain instance its set no longer lists still has
+                // its certificate and validation record.
+                if set_name == api_domain {
+                    let parameters = stack::parameter_map(found.parameters());
+                    if inventory.domain.is_none() {
+                        inventory.domain = DomainRef::from_parameters(&parameters);
+                    }
+                    let certificate = certificate_of(
+                        found.stack_name().unwrap_or(&set_name),
+                        &clients.region,
+                        &stack::outputs_of(&found),
+                        &parameters,
+                        &resources,
+                    );
+                    inventory.certificates.extend(certificate);
                 }
             }
             inventory.orphans.push((
@@ -293,9 +444,46 @@ pub async fn gather(
                         .unwrap_or_default(),
                     owner,
                     outputs: stack::outputs_of(&found),
+                    parameters: stack::parameter_map(found.parameters()),
                 },
             ));
         }
+    }
+    // Orphans of sets that are gone are deleted in this order too: the API
+    // domain (whose mappings name the APIs) before the layers it maps.
+    let position = |set_name: &str| {
+        Unit::ALL
+            .iter()
+            .position(|u| names::stack_name(app, u.id()) == set_name)
+    };
+    inventory
+        .orphans
+        .sort_by_key(|(name, _)| std::cmp::Reverse(position(name)));
+
+    // The certificates' validation records, and whether another certificate
+    // still needs each one.
+    if !inventory.certificates.is_empty() {
+        let mut regions = vec![CERTIFICATE_REGION.to_string()];
+        regions.extend(inventory.regions());
+        regions.sort();
+        regions.dedup();
+        let mut acm_clients = BTreeMap::new();
+        for region in regions
+            .iter()
+            .chain(inventory.certificates.iter().map(|c| &c.region))
+        {
+            acm_clients
+                .entry(region.clone())
+                .or_insert_with(|| aws.acm_in(region));
+        }
+        inventory.validation = acm::read(
+            &aws.route53(),
+            &acm_clients,
+            &inventory.certificates,
+            &regions,
+        )
+        .await
+        .map_err(refail)?;
     }
 
     // Buckets, by name, in each region.
@@ -363,11 +551,16 @@ pub async fn gather(
     Ok(inventory)
 }
 
-async fn read_stack(clients: &RegionClients, app: &str, unit: &str) -> Result<Option<StackRef>> {
+async fn read_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    region: &str,
+    app: &str,
+    unit: &str,
+) -> Result<Option<StackRef>> {
     let name = names::stack_name(app, unit);
-    let found = stack::describe(&clients.cfn, &name)
+    let found = stack::describe(cfn, &name)
         .await
-        .map_err(|e| fail(unit, &clients.region, &name, e))?;
+        .map_err(|e| fail(unit, region, &name, e))?;
     Ok(found.map(|s| StackRef {
         owner: Owner::from_tag(
             s.tags()
@@ -382,9 +575,10 @@ async fn read_stack(clients: &RegionClients, app: &str, unit: &str) -> Result<Op
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
         outputs: stack::outputs_of(&s),
+        parameters: stack::parameter_map(s.parameters()),
         id: s.stack_id().map(str::to_string),
         name,
-        region: clients.region.clone(),
+        region: region.to_string(),
     }))
 }
 
@@ -441,7 +635,9 @@ async fn read_set(
             None
         };
         if let Some(stack) = &stack {
-            resources.extend(stack_resources(aws.region(&region), stack).await?);
+            let clients = aws.region(&region);
+            resources
+                .extend(stack_resources(&clients.cfn, &clients.region, stack_id(stack)).await?);
         }
         instances.push(InstanceRef { region, stack });
     }
@@ -535,28 +731,31 @@ fn is_uuid(text: &str) -> bool {
         && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
 
-async fn stack_resources(clients: &RegionClients, stack: &Stack) -> Result<Vec<Resource>> {
-    let id = stack
-        .stack_id()
-        .or(stack.stack_name())
-        .unwrap_or_default()
-        .to_string();
-    let mut pages = clients
-        .cfn
+/// How a stack is addressed: by id (this very stack), else by name.
+fn stack_id(stack: &Stack) -> &str {
+    stack.stack_id().or(stack.stack_name()).unwrap_or_default()
+}
+
+async fn stack_resources(
+    cfn: &aws_sdk_cloudformation::Client,
+    region: &str,
+    id: &str,
+) -> Result<Vec<Resource>> {
+    let mut pages = cfn
         .list_stack_resources()
-        .stack_name(&id)
+        .stack_name(id)
         .into_paginator()
         .send();
     let mut resources = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| fail("stack", &clients.region, &id, sdk_message(&e)))?;
+        let page = page.map_err(|e| fail("stack", region, id, sdk_message(&e)))?;
         for r in page.stack_resource_summaries() {
             let physical = r.physical_resource_id().unwrap_or_default();
             if physical.is_empty() {
                 continue;
             }
             resources.push(Resource {
-                region: clients.region.clone(),
+                region: region.to_string(),
                 logical: r.logical_resource_id().unwrap_or_default().to_string(),
                 physical: physical.to_string(),
                 kind: r.resource_type().unwrap_or_default().to_string(),

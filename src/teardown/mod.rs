@@ -8,24 +8,33 @@
 //! without one unless `--yes`, then works in this order, each step idempotent
 //! and checked through the service's own API:
 //!
-//! 1. claim: resources a stack of this app manages that outlive it (retained
+//! 1. the custom domain's failover and site records (by set identifier),
+//!    then its health checks (by tag);
+//! 2. claim: resources a stack of this app manages that outlive it (retained
 //!    buckets, tables, user pools; replicas made by wiring) get the `mraa:app`
 //!    tag, so that a later run can still prove they are this app's;
-//! 2. the edge stack (its CloudFront distribution disabled and deployed
-//!    first);
-//! 3. with `--delete-data`, the tables' replicas;
-//! 4. the S3 replication configuration of the primary object bucket (its role
+//! 3. the ACM validation records of the app's certificates that no other
+//!    certificate uses (CloudFormation never deletes them), before the
+//!    certificates' stacks, so that a re-run can still find them;
+//! 4. the edge stack (its CloudFront distribution disabled and deployed
+//!    first), then the site-certificate stack (us-east-1) it served;
+//! 5. with `--delete-data`, the tables' replicas;
+//! 6. the S3 replication configuration of the primary object bucket (its role
 //!    goes with the object-store stack; kept buckets keep their contents);
-//! 5. the site objects in the website buckets (CloudFormation cannot delete a
+//! 7. the site objects in the website buckets (CloudFormation cannot delete a
 //!    bucket that is not empty);
-//! 6. the StackSet instances, all regions in one operation, layers in reverse
-//!    dependency order, then the StackSets; website buckets left behind are
-//!    emptied and deleted;
-//! 7. with `--delete-data`, the object-store and log buckets (every version,
+//! 8. the StackSet instances, all regions in one operation, layers in reverse
+//!    dependency order (the API domain, whose mappings name the APIs,
+//!    first), then the StackSets; website buckets left behind are emptied and
+//!    deleted;
+//! 9. with `--delete-data`, the object-store and log buckets (every version,
 //!    every delete marker, every multipart upload), the tables and the
 //!    Cognito user pools (deletion protection off first);
-//! 8. the bootstrap stack, last: its roles run the StackSets, and it is the
-//!    record a re-run starts from.
+//! 10. the bootstrap stack, last: its roles run the StackSets, and it is the
+//!     record a re-run starts from.
+//!
+//! Certificates and domains are not data: they go with or without
+//! `--delete-data`.
 //!
 //! Only resources with this app's names that carry its `mraa:app` tag (or
 //! that a stack of this app manages) are touched; a same-named resource
@@ -52,7 +61,7 @@ use crate::config::Settings;
 use crate::deploy::Ctx;
 use crate::discover;
 use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, MraaError, Result};
-use crate::plan::Plan;
+use crate::plan::{Plan, Unit};
 use crate::ui::progress::{Reporter, Status};
 
 use inventory::Inventory;
@@ -224,6 +233,14 @@ pub(crate) fn fail(
     aws_error(step, region, resource, cause)
 }
 
+/// The same for an error already made elsewhere (a `wire` module).
+pub(crate) fn refail(err: MraaError) -> MraaError {
+    match err {
+        MraaError::Aws(a) => fail(&a.unit, &a.region, a.resource, a.cause),
+        other => other,
+    }
+}
+
 /// How a cause says that its region did not answer (exit code 4).
 const NO_ANSWER: &str = "does not answer";
 
@@ -274,7 +291,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
     let mut planned = plan::plan(&inventory, args.delete_data);
     // The custom domain's records and health checks (by set identifier and
     // tag; nothing else in the zone), read before anything is changed.
-    let dns = crate::wire::route53::inventory(&aws, &inventory.app)
+    let dns = crate::wire::route53::inventory(&aws, &inventory.app, &inventory.dns_places())
         .await
         .map_err(crate::wire::route53::error)?;
     let dns_items = dns_items(&dns);
@@ -283,13 +300,23 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
         .secondary
         .clone()
         .unwrap_or_else(|| inventory.primary.clone());
+    // The domain units in the plan: their StackSet is deleted in its wave.
+    let mut deployment = Plan::new(&inventory.app, &inventory.primary, &secondary);
+    if inventory.domain.is_some() || inventory.set(Unit::ApiDomain).is_some() {
+        let (name, zone) = inventory
+            .domain
+            .as_ref()
+            .map(|d| (d.name.as_str(), d.zone.as_str()))
+            .unwrap_or_default();
+        deployment = deployment.with_domain(name, zone);
+    }
     let run = Run {
         ctx: Ctx {
             aws,
             account: inventory.account.clone(),
             caller_arn,
             app: inventory.app.clone(),
-            plan: Plan::new(&inventory.app, &inventory.primary, &secondary),
+            plan: deployment,
             run_id: run_id(),
             reporter: reporter.clone(),
             lock: Default::default(),
@@ -444,8 +471,7 @@ async fn find(settings: &Settings) -> Result<(Inventory, Aws, String)> {
             (aws, secondary)
         }
         // A cause that shows the region did not answer, said plainly.
-        Err(MraaError::Aws(a)) => return Err(fail(&a.unit, &a.region, a.resource, a.cause)),
-        Err(err) => return Err(err),
+        Err(err) => return Err(refail(err)),
     };
     let inventory = inventory::gather(&aws, app, &caller.account, secondary).await?;
     Ok((inventory, aws, caller.arn))

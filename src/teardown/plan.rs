@@ -2,8 +2,31 @@
 //! keeps (and why), and what it refuses to touch because it is not provably
 //! this app's.
 
+use crate::wire::acm::{Decision, ValidationRecord};
+
 use super::inventory::{Inventory, Owner};
 use super::{Item, Planned};
+
+/// A validation record as a plan or ledger item.
+pub fn validation_item(record: &ValidationRecord) -> Item {
+    let zone = record.zone.as_deref().unwrap_or("(unknown)");
+    let what = format!(
+        "{} in hosted zone {zone}: ACM validation of {} ({} certificate{} of this app)",
+        record.kind,
+        record.domains.join(", "),
+        record.certificates.len(),
+        if record.certificates.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    let detail = match &record.decision {
+        Decision::Delete => what,
+        Decision::Keep(reason) => format!("{what}; {reason}"),
+    };
+    Item::new("validation-record", record.name.trim_end_matches('.'), None).detail(detail)
+}
 
 /// What will be deleted, kept and refused.
 pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
@@ -22,6 +45,14 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
     let mut delete = Vec::new();
     let mut keep = Vec::new();
 
+    // Before the certificates' stacks: a re-run finds them through those.
+    for record in &inv.validation {
+        match record.decision {
+            Decision::Delete if record.found.is_some() => delete.push(validation_item(record)),
+            Decision::Delete => {}
+            Decision::Keep(_) => keep.push(validation_item(record)),
+        }
+    }
     if let Some(edge) = &inv.edge
         && !refuse(Item::new("stack", &edge.name, primary), &edge.owner)
     {
@@ -30,6 +61,26 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
             None => "edge".to_string(),
         };
         delete.push(Item::new("stack", &edge.name, primary).detail(detail));
+    }
+    if let Some(certificate) = &inv.certificate {
+        let item = Item::new("stack", &certificate.name, Some(&certificate.region));
+        let owner = match inv.site_certificate() {
+            None if certificate.owner.is_ours() => Owner::Foreign(
+                "the edge stack is not this app's, and its distribution may serve this certificate"
+                    .into(),
+            ),
+            _ => certificate.owner.clone(),
+        };
+        if !refuse(item.clone(), &owner) {
+            let domain = certificate
+                .parameters
+                .get("SiteDomain")
+                .map(|d| format!(" for {d}"))
+                .unwrap_or_default();
+            delete.push(item.detail(format!(
+                "site-certificate: the ACM certificate{domain}, after the edge (its distribution serves it)"
+            )));
+        }
     }
     for bucket in inv.buckets.iter().filter(|b| !b.is_data()) {
         if !refuse(
@@ -179,6 +230,7 @@ mod tests {
             status: "CREATE_COMPLETE".into(),
             owner: Owner::Tagged,
             outputs: BTreeMap::new(),
+            parameters: BTreeMap::new(),
         }
     }
 
@@ -307,5 +359,93 @@ mod tests {
         let planned = plan(&inv, false);
         assert_eq!(names(&planned.refuse, "stack"), ["mraa-demo-edge"]);
         assert!(!names(&planned.delete, "stack").contains(&"mraa-demo-edge".to_string()));
+    }
+
+    fn record(name: &str, decision: Decision, found: bool) -> ValidationRecord {
+        let set = aws_sdk_route53::types::ResourceRecordSet::builder()
+            .name(name)
+            .r#type(aws_sdk_route53::types::RrType::Cname)
+            .build()
+            .expect("a record set");
+        ValidationRecord {
+            zone: Some("Z123".into()),
+            name: name.into(),
+            kind: "CNAME".into(),
+            value: "_v.acm-validations.aws.".into(),
+            domains: vec![name.trim_start_matches("_a.").trim_end_matches('.').into()],
+            certificates: vec!["arn:aws:acm:us-east-1:123456789012:certificate/1".into()],
+            decision,
+            found: found.then_some(set),
+        }
+    }
+
+    fn with_domain() -> Inventory {
+        let mut inv = inventory();
+        let mut certificate = stack("mraa-demo-site-certificate");
+        certificate
+            .parameters
+            .insert("SiteDomain".into(), "app.example.com".into());
+        inv.certificate = Some(certificate);
+        inv.validation = vec![
+            record("_a.app.example.com.", Decision::Delete, true),
+            record(
+                "_a.api.app.example.com.",
+                Decision::Keep("kept: shared with certificate arn:theirs".into()),
+                true,
+            ),
+            // Deleted by an earlier run: nothing to do.
+            record("_a.gone.app.example.com.", Decision::Delete, false),
+        ];
+        inv
+    }
+
+    #[test]
+    fn validation_records_go_first_and_the_certificate_stack_after_the_edge() {
+        let planned = plan(&with_domain(), false);
+        let order: Vec<&str> = planned.delete.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            &order[..3],
+            [
+                "_a.app.example.com",
+                "mraa-demo-edge",
+                "mraa-demo-site-certificate"
+            ],
+            "{order:?}"
+        );
+        assert_eq!(
+            names(&planned.keep, "validation-record"),
+            ["_a.api.app.example.com"]
+        );
+        let kept = planned
+            .keep
+            .iter()
+            .find(|i| i.kind == "validation-record")
+            .and_then(|i| i.detail.as_deref())
+            .unwrap_or_default();
+        assert!(
+            kept.contains("shared with certificate arn:theirs"),
+            "{kept}"
+        );
+        assert!(!order.contains(&"_a.gone.app.example.com"));
+        // Not data: the same without --delete-data and with it.
+        assert_eq!(
+            names(&plan(&with_domain(), true).delete, "validation-record"),
+            ["_a.app.example.com"]
+        );
+    }
+
+    #[test]
+    fn the_certificate_stays_while_a_foreign_edge_may_serve_it() {
+        let mut inv = with_domain();
+        if let Some(edge) = &mut inv.edge {
+            edge.owner = Owner::Foreign("its mraa:app tag is `other`".into());
+        }
+        let planned = plan(&inv, false);
+        assert!(
+            names(&planned.refuse, "stack").contains(&"mraa-demo-site-certificate".to_string())
+        );
+        assert!(
+            !names(&planned.delete, "stack").contains(&"mraa-demo-site-certificate".to_string())
+        );
     }
 }

@@ -106,7 +106,9 @@ pub async fn distribution_gone(run: &Run, id: &str) -> std::result::Result<bool,
 /// Deletes a single stack and waits until it is gone; a stack that fails to
 /// delete is reported with the resource that failed and why.
 pub async fn delete_stack(run: &Run, step: &str, target: &StackRef) -> Result<()> {
-    let cfn = &run.ctx.aws.region(&target.region).cfn;
+    // Any region: the site certificate's us-east-1 may be neither of the
+    // deployment's.
+    let cfn = &run.ctx.aws.cfn_in(&target.region);
     let err = |cause: String| fail(step, &target.region, &target.name, cause);
     run.ctx.report(
         step,

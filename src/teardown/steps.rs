@@ -1,18 +1,24 @@
 //! The teardown's steps, in order, each idempotent and checked through the
 //! service's own API; the first failure stops the steps after it.
 
+use std::time::Duration;
+
+use crate::deploy::wait::Backoff;
 use crate::error::Result;
 use crate::names;
 use crate::plan::Kind;
 use crate::ui::progress::Status;
 
 use super::inventory::Owner;
-use super::{Item, Run, buckets, fail, pools, stacks, tables};
+use super::plan::validation_item;
+use super::{Item, Run, buckets, fail, pools, refail, stacks, tables};
 
 /// The steps, in order; the first failure stops the steps after it.
 pub async fn execute(run: &Run) -> Result<()> {
     claim(run).await?;
+    validation_records(run).await?;
     edge(run).await?;
+    site_certificate(run).await?;
     if run.delete_data {
         replicas(run).await?;
     }
@@ -105,6 +111,9 @@ async fn claim(run: &Run) -> Result<()> {
     Ok(())
 }
 
+/// How long ACM may take to see that a deleted distribution is gone.
+const RELEASE_LIMIT: Duration = Duration::from_secs(20 * 60);
+
 const NO_DISTRIBUTION: &str = "the edge stack has no DistributionId output: the endpoint's CloudFormation made no distribution";
 
 async fn edge(run: &Run) -> Result<()> {
@@ -144,6 +153,114 @@ async fn edge(run: &Run) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The certificates' validation records that no other certificate uses,
+/// while the certificates still exist: a run stopped after this finds the
+/// records again through them.
+async fn validation_records(run: &Run) -> Result<()> {
+    let records = &run.inventory.validation;
+    if !records.iter().any(|r| r.deletable()) {
+        return Ok(());
+    }
+    let step = crate::wire::acm::STEP;
+    let gone = crate::wire::acm::delete(&run.ctx.aws.route53(), &run.ctx.app, records)
+        .await
+        .map_err(refail)?;
+    for record in &gone {
+        run.deleted(step, validation_item(record));
+    }
+    Ok(())
+}
+
+/// The site certificate's stack (us-east-1), once the distribution that
+/// served its certificate is gone with the edge.
+async fn site_certificate(run: &Run) -> Result<()> {
+    let Some(certificate) = run.inventory.site_certificate() else {
+        return Ok(());
+    };
+    let step = crate::plan::Unit::SiteCertificate.id();
+    released(run, step, certificate).await?;
+    stacks::delete_stack(run, step, certificate).await?;
+    run.deleted(
+        step,
+        Item::new("stack", &certificate.name, Some(&certificate.region)),
+    );
+    Ok(())
+}
+
+/// ACM lets go of a certificate some time after the distribution that served
+/// it is deleted; until then CloudFormation cannot delete it. Waits for that.
+async fn released(run: &Run, step: &str, stack: &super::inventory::StackRef) -> Result<()> {
+    let Some(certificate) = run
+        .inventory
+        .certificates
+        .iter()
+        .find(|c| c.stack == stack.name)
+    else {
+        return Ok(());
+    };
+    let region = certificate.region.as_str();
+    let client = run.ctx.aws.acm_in(region);
+    let mut backoff = Backoff::for_operation(run.custom_endpoint(), RELEASE_LIMIT);
+    loop {
+        let users = crate::wire::acm::in_use_by(&client, region, &certificate.arn)
+            .await
+            .map_err(refail)?
+            .unwrap_or_default();
+        if users.is_empty() {
+            return Ok(());
+        }
+        // A deleted distribution is ACM's lag, worth waiting for; anything
+        // else holds the certificate for good.
+        let mut holding = Vec::new();
+        for user in &users {
+            let deleted = match user.split_once(":distribution/") {
+                Some((service, id)) if service.contains(":cloudfront:") => {
+                    stacks::distribution_gone(run, id)
+                        .await
+                        .map_err(|e| fail(step, region, user, e))?
+                }
+                _ => false,
+            };
+            if !deleted {
+                holding.push(user.as_str());
+            }
+        }
+        if !holding.is_empty() {
+            return Err(fail(
+                step,
+                region,
+                &certificate.arn,
+                format!(
+                    "kept: in use by {}, so it cannot be deleted; detach it there, then run teardown again",
+                    holding.join(", ")
+                ),
+            ));
+        }
+        run.ctx.report(
+            step,
+            region,
+            Status::Waiting,
+            &format!(
+                "certificate {} is still in use by {}",
+                certificate.arn,
+                users.join(", ")
+            ),
+        );
+        if !backoff.wait().await {
+            return Err(fail(
+                step,
+                region,
+                &certificate.arn,
+                format!(
+                    "still in use by {} after {} minutes",
+                    users.join(", "),
+                    RELEASE_LIMIT.as_secs() / 60
+                ),
+            ));
+        }
+    }
 }
 
 /// `--delete-data`: each table's replicas, removed through the primary table.

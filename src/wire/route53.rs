@@ -1138,6 +1138,8 @@ pub struct DnsInventory {
     pub checks: Vec<OwnedCheck>,
     /// (zone id, record set), only sets with mraa's set identifiers.
     pub records: Vec<(String, ResourceRecordSet)>,
+    /// (zone id, domain) searched: the checks' tags and the places given.
+    pub places: Vec<(String, String)>,
 }
 
 impl DnsInventory {
@@ -1146,18 +1148,25 @@ impl DnsInventory {
     }
 }
 
-/// Read only.
-pub async fn inventory(aws: &Aws, app: &str) -> std::result::Result<DnsInventory, String> {
+/// Read only. `known` are (zone id, domain) pairs known otherwise (the
+/// domain units' parameters): their records are found even when the health
+/// checks whose tags name the place are gone.
+pub async fn inventory(
+    aws: &Aws,
+    app: &str,
+    known: &[(String, String)],
+) -> std::result::Result<DnsInventory, String> {
     let client = aws.route53();
     let checks = owned_checks(&client, app).await?;
     let mut places: Vec<(String, String)> = checks
         .iter()
         .filter_map(|c| Some((c.zone.clone()?, c.domain.clone()?)))
+        .chain(known.iter().cloned())
         .collect();
     places.sort();
     places.dedup();
     let mut records = Vec::new();
-    for (zone, domain) in places {
+    for (zone, domain) in places.clone() {
         for name in [api_name(&domain), domain.clone()] {
             for record in records_named(&client, &zone, &name).await? {
                 if is_ours(app, record.set_identifier()) {
@@ -1166,7 +1175,11 @@ pub async fn inventory(aws: &Aws, app: &str) -> std::result::Result<DnsInventory
             }
         }
     }
-    Ok(DnsInventory { checks, records })
+    Ok(DnsInventory {
+        checks,
+        records,
+        places,
+    })
 }
 
 /// Deletes the records (exactly as read), then the health checks, and
@@ -1240,7 +1253,7 @@ pub async fn delete(
         }
         deleted.push(format!("health check {} ({})", check.id, check.region));
     }
-    let left = inventory(aws, app).await?;
+    let left = inventory(aws, app, &found.places).await?;
     if !left.is_empty() {
         return Err(format!(
             "still present after deletion: {} health check(s), {} record(s)",
