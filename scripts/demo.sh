@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the whole life of a deployment, against a local AWS emulator
-# (moto server) on loopback: deploy, redeploy, status, failover and back,
-# teardown. Nothing touches a real AWS account.
+# (moto server) on loopback: deploy, redeploy, a custom domain, status,
+# failover and back, teardown. Nothing touches a real AWS account.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +47,17 @@ run "$MRAA" deploy --secondary "$SECONDARY"
 step "Deploy again: nothing has changed, so nothing is touched"
 run "$MRAA" deploy --secondary "$SECONDARY"
 
+step "Add a custom domain: certificates, regional API domains, Route 53 failover records"
+echo "(the demo makes the hosted zone example.test in the emulator first)"
+"$PYTHON" - "$AWS_ENDPOINT_URL" <<'PY'
+import sys, time, boto3
+r53 = boto3.client("route53", region_name="us-east-1", endpoint_url=sys.argv[1],
+                   aws_access_key_id="demo", aws_secret_access_key="demo")
+zone = r53.create_hosted_zone(Name="example.test", CallerReference=str(time.time()))
+print(f"  hosted zone example.test: {zone['HostedZone']['Id']}")
+PY
+run "$MRAA" deploy --secondary "$SECONDARY" --domain app.example.test
+
 step "What is deployed, and is it healthy? (unverified = the emulator cannot show it)"
 run "$MRAA" status
 
@@ -78,8 +89,8 @@ step "The primary region is in trouble: fail over to $SECONDARY (written through
 run "$MRAA" failover --reason "demo: primary region outage drill"
 replicate "$SECONDARY" "$PRIMARY"
 
-step "Status during failover"
-run "$MRAA" status | sed -n '1,3p'
+step "Status during failover: the state, and Route 53's health checks"
+run "$MRAA" status | grep -E '^(app|state|health-check|dns-answer)' || true
 
 step "Back to normal: activate the primary again"
 echo "(--yes: the emulator cannot show replication health, so mraa would ask first)"

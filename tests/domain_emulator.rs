@@ -386,6 +386,11 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         "{unverified:?}"
     );
     assert_eq!(unverified.len(), 1, "only the site record: {unverified:?}");
+    assert_eq!(
+        summary["endpoints"]["customDomain"]["apiUrl"],
+        format!("https://{API}/app/"),
+        "{summary}"
+    );
 
     // The certificates, read from ACM: the site's in us-east-1 whatever the
     // regions, one for the API name in each region; issued, and validated
@@ -538,6 +543,19 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     // Status: the checks and the answer, unverified where moto cannot say.
     let output = run_ok(&emulator, &["status", "--output", "json"]);
     let report: Value = serde_json::from_str(&stdout_of(&output)).expect("status JSON");
+    assert_eq!(
+        report["endpoints"]["custom_domain"]["site_url"],
+        format!("https://{DOMAIN}"),
+        "{report:#}"
+    );
+    for unit in ["site-certificate", "api-domain"] {
+        assert!(
+            report["checks"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["name"] == unit && c["status"] == "ok")),
+            "{unit} in status: {report:#}"
+        );
+    }
     let status_checks = report["checks"].as_array().expect("checks");
     for region in [PRIMARY, SECONDARY] {
         let check = status_checks

@@ -697,6 +697,9 @@ struct Unverified {
 #[serde(rename_all = "camelCase")]
 pub struct Endpoints {
     site_url: Option<String>,
+    /// With a custom domain: the site's and the APIs' custom names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_domain: Option<wire::site::CustomDomain>,
     regions: BTreeMap<String, RegionOutputs>,
 }
 
@@ -780,6 +783,11 @@ impl Summary {
             unverified,
             endpoints: Endpoints {
                 site_url: site_domain.map(|d| format!("https://{d}")),
+                custom_domain: ctx
+                    .plan
+                    .domain
+                    .as_ref()
+                    .map(|d| wire::site::CustomDomain::new(&ctx.app, &d.name)),
                 regions,
             },
             error: failure.map(|e| e.to_string()),
@@ -827,6 +835,14 @@ impl Summary {
         match &self.endpoints.site_url {
             Some(url) => writeln!(out, "  site       {url}")?,
             None => writeln!(out, "  site       (no CloudFront distribution to show)")?,
+        }
+        if let Some(custom) = &self.endpoints.custom_domain {
+            writeln!(out, "  site       {} (custom domain)", custom.site_url)?;
+            writeln!(
+                out,
+                "  api        {} (Route 53 failover between the regions)",
+                custom.api_url
+            )?;
         }
         for (region, endpoints) in &self.endpoints.regions {
             if let Some(api) = &endpoints.endpoints.api_url {

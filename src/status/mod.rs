@@ -82,7 +82,7 @@ pub struct Endpoints {
     pub site_url: Option<String>,
     /// With `--domain`: the site's and the APIs' custom names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_domain: Option<crate::wire::site::CustomDomain>,
+    pub custom_domain: Option<crate::wire::site::DomainUrls>,
     pub regions: BTreeMap<String, RegionEndpoints>,
 }
 
@@ -261,7 +261,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
         custom_domain: plan
             .domain
             .as_ref()
-            .map(|d| crate::wire::site::CustomDomain::new(app, &d.name)),
+            .map(|d| crate::wire::site::CustomDomain::new(app, &d.name).for_report()),
         regions: BTreeMap::new(),
     };
     for clients in aws.regions() {

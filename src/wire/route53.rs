@@ -983,8 +983,9 @@ pub async fn status_checks(
     let mut checks = Vec::new();
     let mut healthy_by_region = BTreeMap::new();
     for check in &owned {
+        // First, so that a narrow terminal still shows it.
         let inverted = if check.inverted() {
-            "; inverted by `mraa failover`: Route 53 treats it as unhealthy"
+            "inverted by `mraa failover` (Route 53 treats it as unhealthy); "
         } else {
             ""
         };
@@ -1005,9 +1006,9 @@ pub async fn status_checks(
                     })
                     .count();
                 let text = format!(
-                    "health check {}: {ok} of {} checkers report success{inverted}",
+                    "{inverted}{ok} of {} checkers report success (health check {})",
+                    observations.len(),
                     check.id,
-                    observations.len()
                 );
                 // Route 53 calls an endpoint healthy above 18% of checkers.
                 let up = !observations.is_empty() && ok * 100 > observations.len() * 18;

@@ -51,6 +51,23 @@ impl CustomDomain {
             state_url: format!("https://api.{domain}/routing/state/{app}"),
         }
     }
+
+    /// The same URLs in the snake_case of the status report.
+    pub fn for_report(&self) -> DomainUrls {
+        DomainUrls {
+            site_url: self.site_url.clone(),
+            api_url: self.api_url.clone(),
+            state_url: self.state_url.clone(),
+        }
+    }
+}
+
+/// `custom_domain` in the status report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainUrls {
+    pub site_url: String,
+    pub api_url: String,
+    pub state_url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
