@@ -60,6 +60,7 @@ pub struct RegionClients {
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
 }
 
 /// Clients for the deployment's two regions and the global services.
@@ -217,6 +218,7 @@ impl RegionClients {
             s3: aws_sdk_s3::Client::from_conf(s3),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
+            apigateway: aws_sdk_apigateway::Client::new(&config),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::collections::BTreeMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
@@ -328,30 +330,52 @@ async fn redeploy_without_changes_makes_no_mutating_call() {
 async fn a_changed_setting_redeploys_only_the_units_it_affects() {
     let emulator = Emulator::start("deploy_change");
     deploy(&emulator, &[]);
+    let before = served_deployments(&emulator).await;
     emulator.start_recording();
     deploy(
         &emulator,
         &["--allowed-origin", "https://photos.example.com"],
     );
     let calls = emulator.recorded_calls();
-    let mutating: Vec<String> = calls
+    let mut mutating: Vec<String> = calls
         .iter()
         .filter(|c| c.is_mutating())
-        .map(|c| c.operation.clone())
+        .map(|c| match c.operation.as_str() {
+            "" => format!("{} {} {}", c.service, c.method, path_of(&c.url)),
+            operation => operation.to_string(),
+        })
         .collect();
+    mutating.sort();
     // The CORS origin is a parameter of routing and application only; the
     // run takes the app's lock (a stack) before its first change and
-    // releases it at the end.
+    // releases it at the end. Each updated API is deployed to its stage
+    // again, in both regions: API Gateway serves snapshots.
     assert_eq!(
         mutating,
         [
             "CreateStack",
+            "DeleteStack",
             "UpdateStackSet",
             "UpdateStackSet",
-            "DeleteStack"
+            "apigateway POST /restapis/*/deployments",
+            "apigateway POST /restapis/*/deployments",
+            "apigateway POST /restapis/*/deployments",
+            "apigateway POST /restapis/*/deployments",
         ],
         "{calls:#?}"
     );
+    // Read through API Gateway: every stage now serves a new deployment
+    // that says which run made it.
+    let after = served_deployments(&emulator).await;
+    assert_eq!(after.len(), 4, "{after:?}");
+    for (api, (id, description)) in &after {
+        let (old_id, _) = &before[api];
+        assert_ne!(id, old_id, "{api} still serves {old_id}");
+        assert!(
+            description.starts_with(&format!("mraa {APP}: ")),
+            "{api}: {description}"
+        );
+    }
     let cfn = emulator.cloudformation(PRIMARY);
     for (unit, expected) in [
         ("routing", "https://photos.example.com"),
@@ -402,4 +426,53 @@ async fn deploy_over_data_kept_by_a_teardown_refuses_before_any_change() {
     );
     let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
     assert!(mutating.is_empty(), "{mutating:#?}");
+}
+
+/// Every REST API in both regions → the deployment its `prod` stage serves
+/// (id, description), read through API Gateway.
+async fn served_deployments(emulator: &Emulator) -> BTreeMap<String, (String, String)> {
+    let mut served = BTreeMap::new();
+    for region in [PRIMARY, SECONDARY] {
+        let client = aws_sdk_apigateway::Client::new(&emulator.sdk_config(region));
+        let apis = client.get_rest_apis().send().await.expect("list REST APIs");
+        for api in apis.items() {
+            let id = api.id().unwrap_or_default();
+            let stage = client
+                .get_stage()
+                .rest_api_id(id)
+                .stage_name("prod")
+                .send()
+                .await
+                .expect("stage prod");
+            let deployment = stage.deployment_id().unwrap_or_default().to_string();
+            let description = client
+                .get_deployment()
+                .rest_api_id(id)
+                .deployment_id(&deployment)
+                .send()
+                .await
+                .expect("the stage's deployment")
+                .description()
+                .unwrap_or_default()
+                .to_string();
+            served.insert(format!("{region}/{id}"), (deployment, description));
+        }
+    }
+    served
+}
+
+/// A REST call's path with ids as `*` (`/restapis/abc/deployments` →
+/// `/restapis/*/deployments`).
+fn path_of(url: &str) -> String {
+    let path = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    path.split('/')
+        .enumerate()
+        .map(|(i, part)| if i > 0 && i % 2 == 0 { "*" } else { part })
+        .collect::<Vec<_>>()
+        .join("/")
 }

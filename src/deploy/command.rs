@@ -377,7 +377,11 @@ async fn run_node(
                         parameters: &parameters,
                         regions: &planned.regions,
                     };
-                    stack_set::deploy(ctx, &spec).await?
+                    let outcome = stack_set::deploy(ctx, &spec).await?;
+                    if outcome.change == Change::Updated {
+                        crate::deploy::api_stage::redeploy(ctx, unit, &outcome).await?;
+                    }
+                    outcome
                 }
             };
             let mut outcome = outcome;

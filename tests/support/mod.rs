@@ -222,7 +222,8 @@ impl Call {
         {
             return false;
         }
-        if self.service == "s3" || self.service == "cloudfront" || self.service == "route53" {
+        // REST services: the method says it (the recorder names no operation).
+        if ["s3", "cloudfront", "route53", "apigateway"].contains(&self.service.as_str()) {
             return !matches!(self.method.as_str(), "GET" | "HEAD");
         }
         let reads = [
