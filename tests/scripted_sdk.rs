@@ -125,6 +125,7 @@ fn region_clients(region: &str, cfn_rules: &[&Rule]) -> RegionClients {
         s3: scripted!(aws_sdk_s3, region, &[]),
         dynamodb: scripted!(ddb, region, &[]),
         cognito: scripted!(aws_sdk_cognitoidentityprovider, region, &[]),
+        apigateway: scripted!(aws_sdk_apigateway, region, &[]),
     }
 }
 

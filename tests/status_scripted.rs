@@ -72,6 +72,7 @@ fn aws(scripts: Scripts<'_>) -> Aws {
         s3: scripted!(s3, region, s3_rules),
         dynamodb: scripted!(ddb, region, dynamodb),
         cognito: scripted!(aws_sdk_cognitoidentityprovider, region, &[]),
+        apigateway: scripted!(aws_sdk_apigateway, region, &[]),
     };
     Aws {
         primary: clients(PRIMARY, scripts.primary_dynamodb, scripts.primary_s3),
