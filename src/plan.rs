@@ -135,7 +135,11 @@ impl Unit {
     fn extra_parameters(self) -> Vec<(&'static str, ParamSource)> {
         let value = |v: &str| ParamSource::Value(v.to_string());
         match self {
-            Unit::Bootstrap => vec![("Mode", value("active-passive"))],
+            Unit::Bootstrap => vec![
+                ("Mode", value("active-passive")),
+                // Decided at deploy from the account settings (`with_api_logging`).
+                ("ApiGatewayLogging", value("create-role")),
+            ],
             // Empty without a custom domain; `Plan::with_domain` fills them.
             Unit::Edge => vec![("SiteDomain", value("")), ("SiteCertificateArn", value(""))],
             // The state API is read before sign-in, by a site whose origin is
@@ -437,6 +441,24 @@ impl Plan {
         for unit in &mut self.units {
             if let Some(value) = unit.parameters.get_mut("AllowedOrigin") {
                 *value = ParamSource::Value(origin.to_string());
+            }
+        }
+        self
+    }
+
+    /// Whether the bootstrap stack creates the API Gateway logging role
+    /// (see `deploy::api_account`).
+    pub fn with_api_logging(mut self, creates_role: bool) -> Plan {
+        for unit in &mut self.units {
+            if let Some(value) = unit.parameters.get_mut("ApiGatewayLogging") {
+                *value = ParamSource::Value(
+                    if creates_role {
+                        "create-role"
+                    } else {
+                        "account-role"
+                    }
+                    .to_string(),
+                );
             }
         }
         self

@@ -68,6 +68,26 @@ async fn fresh_deploy_builds_and_wires_both_regions() {
     check_tables_and_state(&emulator).await;
     check_site(&emulator).await;
     check_unverified(summary);
+    // No region's account settings named a CloudWatch Logs role: the
+    // bootstrap stack made one and mraa named it in both.
+    let ours = format!("arn:aws:iam::{ACCOUNT}:role/mraa-{APP}-apigw-logs");
+    assert_eq!(
+        logging_roles(&emulator).await,
+        [Some(ours.clone()), Some(ours)]
+    );
+    let role = emulator
+        .cloudformation(PRIMARY)
+        .describe_stack_resource()
+        .stack_name(format!("mraa-{APP}-bootstrap"))
+        .logical_resource_id("ApiGatewayLogsRole")
+        .send()
+        .await
+        .expect("the bootstrap stack holds the logging role");
+    assert_eq!(
+        role.stack_resource_detail()
+            .and_then(|d| d.physical_resource_id()),
+        Some(format!("mraa-{APP}-apigw-logs").as_str())
+    );
 
     // --outputs-file holds the endpoints.
     let endpoints: Value =
@@ -475,4 +495,90 @@ fn path_of(url: &str) -> String {
         .map(|(i, part)| if i > 0 && i % 2 == 0 { "*" } else { part })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// What API Gateway's account settings name as the CloudWatch Logs role,
+/// primary then secondary.
+async fn logging_roles(emulator: &Emulator) -> Vec<Option<String>> {
+    let mut roles = Vec::new();
+    for region in [PRIMARY, SECONDARY] {
+        let account = aws_sdk_apigateway::Client::new(&emulator.sdk_config(region))
+            .get_account()
+            .send()
+            .await
+            .expect("API Gateway account settings");
+        roles.push(account.cloudwatch_role_arn().map(str::to_string));
+    }
+    roles
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_logging_role_set_by_someone_else_is_used_not_replaced() {
+    let emulator = Emulator::start("deploy_account_role");
+    let theirs = format!("arn:aws:iam::{ACCOUNT}:role/their-apigw-logs");
+    for region in [PRIMARY, SECONDARY] {
+        aws_sdk_apigateway::Client::new(&emulator.sdk_config(region))
+            .update_account()
+            .patch_operations(
+                aws_sdk_apigateway::types::PatchOperation::builder()
+                    .op(aws_sdk_apigateway::types::Op::Replace)
+                    .path("/cloudwatchRoleArn")
+                    .value(&theirs)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("set the account's own role");
+    }
+    deploy(&emulator, &[]);
+    assert_eq!(
+        logging_roles(&emulator).await,
+        [Some(theirs.clone()), Some(theirs)]
+    );
+    let bootstrap = emulator
+        .cloudformation(PRIMARY)
+        .describe_stacks()
+        .stack_name(format!("mraa-{APP}-bootstrap"))
+        .send()
+        .await
+        .expect("bootstrap stack");
+    let logging = bootstrap
+        .stacks()
+        .first()
+        .map(|s| s.parameters())
+        .unwrap_or_default()
+        .iter()
+        .find(|p| p.parameter_key() == Some("ApiGatewayLogging"))
+        .and_then(|p| p.parameter_value())
+        .map(str::to_string);
+    assert_eq!(
+        logging.as_deref(),
+        Some("account-role"),
+        "no role of mraa's"
+    );
+}
+
+/// A full teardown keeps the logging role (the account settings still name
+/// it); the next deployment uses it instead of failing to create it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_after_a_full_teardown_uses_the_retained_logging_role() {
+    let emulator = Emulator::start("deploy_after_teardown");
+    deploy(&emulator, &[]);
+    let teardown = mraa(
+        &["teardown", "--delete-data", "--yes"],
+        &env(&emulator),
+        None,
+    );
+    assert_eq!(teardown.status.code(), Some(0), "{}", stderr_of(&teardown));
+    assert!(
+        stdout_of(&teardown).contains(&format!("mraa-{APP}-apigw-logs")),
+        "the kept role is named: {}",
+        stdout_of(&teardown)
+    );
+    deploy(&emulator, &[]);
+    let ours = format!("arn:aws:iam::{ACCOUNT}:role/mraa-{APP}-apigw-logs");
+    assert_eq!(
+        logging_roles(&emulator).await,
+        [Some(ours.clone()), Some(ours)]
+    );
 }

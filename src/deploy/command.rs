@@ -165,6 +165,23 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         plan = plan.with_domain(domain, &zone);
         hosted_zone_id = Some(zone);
     }
+    // API Gateway's logging role: made by the bootstrap stack only where an
+    // account setting names none (see `api_account`).
+    let logging = crate::deploy::api_account::settings(&aws).await?;
+    let bootstrap_name = crate::names::stack_name(&settings.app, Unit::Bootstrap.id());
+    let bootstrap_makes_role = stack::describe(&aws.primary.cfn, &bootstrap_name)
+        .await
+        .map_err(|e| aws_error("bootstrap", &aws.primary.region, &bootstrap_name, e))?
+        .is_some_and(|s| {
+            stack::parameter_map(s.parameters())
+                .get("ApiGatewayLogging")
+                .is_some_and(|v| v == "create-role")
+        });
+    plan = plan.with_api_logging(crate::deploy::api_account::creates_role(
+        bootstrap_makes_role,
+        &logging,
+        &crate::deploy::api_account::role_arn(&caller.arn, &caller.account, &settings.app),
+    ));
     let ctx = Arc::new(Ctx {
         aws,
         account: caller.account,
@@ -401,6 +418,9 @@ async fn run_node(
             merged.insert(unit, outcome.outputs.clone());
             done.outputs = Some(outcome.outputs);
             match unit {
+                Unit::Bootstrap => {
+                    done.result.checks = crate::deploy::api_account::ensure(ctx).await?;
+                }
                 Unit::Edge => {
                     let (domain, verdict) =
                         wire::cloudfront::verify_distribution(ctx, &merged).await?;

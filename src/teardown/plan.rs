@@ -199,6 +199,24 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
         ));
     }
     if let Some(bootstrap) = &inv.bootstrap
+        && bootstrap.owner.is_ours()
+        && bootstrap
+            .parameters
+            .get("ApiGatewayLogging")
+            .is_some_and(|v| v == "create-role")
+    {
+        keep.push(
+            Item::new(
+                "iam-role",
+                crate::deploy::api_account::role_name(&inv.app),
+                Some("global"),
+            )
+            .detail(
+                "API Gateway's CloudWatch Logs role, named in the account settings of the regions that named none (retained: such a setting cannot be cleared, and the next deployment uses it again)",
+            ),
+        );
+    }
+    if let Some(bootstrap) = &inv.bootstrap
         && !refuse(
             Item::new("stack", &bootstrap.name, primary),
             &bootstrap.owner,
