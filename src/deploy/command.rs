@@ -198,19 +198,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     let (mut results, outputs, site_domain, mut failure) = schedule(&ctx, &rendered).await;
     if failure.is_none() && settings.admin.email.is_some() {
         match wire::admin::wire(&ctx, &outputs, &settings.admin).await {
-            Ok(outcome) => {
-                let result = StepResult {
-                    step: wire::admin::STEP.into(),
-                    change: outcome.change,
-                    checks: outcome
-                        .checks
-                        .into_iter()
-                        .map(|(region, verdict)| Check { region, verdict })
-                        .collect(),
-                };
-                report_result(&ctx, &result);
-                results.push(result);
-            }
+            Ok(outcome) => results.push(finish_step(&ctx, wire::admin::STEP, outcome)),
             Err(err) => failure = Some(err),
         }
     }
@@ -225,19 +213,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
             distribution_domain: site_domain.clone(),
         };
         match wire::route53::wire(&ctx, &outputs, &request).await {
-            Ok(outcome) => {
-                let result = StepResult {
-                    step: wire::route53::STEP.into(),
-                    change: outcome.change,
-                    checks: outcome
-                        .checks
-                        .into_iter()
-                        .map(|(region, verdict)| Check { region, verdict })
-                        .collect(),
-                };
-                report_result(&ctx, &result);
-                results.push(result);
-            }
+            Ok(outcome) => results.push(finish_step(&ctx, wire::route53::STEP, outcome)),
             Err(err) => failure = Some(err),
         }
     }
@@ -518,6 +494,21 @@ async fn certificate_from_resources(
         });
     }
     Ok(notes)
+}
+
+/// A step run after the graph (admin user, DNS): its result, reported.
+fn finish_step(ctx: &Ctx, step: &str, outcome: wire::WireOutcome) -> StepResult {
+    let result = StepResult {
+        step: step.into(),
+        change: outcome.change,
+        checks: outcome
+            .checks
+            .into_iter()
+            .map(|(region, verdict)| Check { region, verdict })
+            .collect(),
+    };
+    report_result(ctx, &result);
+    result
 }
 
 fn report_result(ctx: &Ctx, result: &StepResult) {

@@ -494,8 +494,35 @@ async fn explain_failure(
     results: Option<Vec<StackSetOperationResultSummary>>,
 ) -> crate::error::MraaError {
     let cfn = &ctx.aws.primary.cfn;
+    let reasons = failed_regions(&results.unwrap_or_default(), |region| async move {
+        let regional = &ctx.aws.region(&region).cfn;
+        match instance_stack(cfn, regional, spec.name, &region).await {
+            Ok(Some(stack)) => match stack.stack_id() {
+                Some(id) => Some(root_cause(regional, id).await),
+                None => None,
+            },
+            _ => None,
+        }
+    })
+    .await;
+    aws_error(
+        spec.unit,
+        ctx.aws.primary.region.clone(),
+        format!("{} operation {operation}", spec.name),
+        reasons,
+    )
+}
+
+/// The regions of an operation that did not succeed, as `<region> <status>:
+/// <reason>`, each followed by what `cause` finds for that region (its
+/// stack's root-cause event), joined by `; `. Shared by deploy and teardown.
+pub async fn failed_regions<F, Fut>(results: &[StackSetOperationResultSummary], cause: F) -> String
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Option<String>>,
+{
     let mut reasons = Vec::new();
-    for result in results.unwrap_or_default() {
+    for result in results {
         let region = result.region().unwrap_or("?");
         let status = result.status().map(|s| s.as_str()).unwrap_or("?");
         if status == "SUCCEEDED" {
@@ -505,26 +532,15 @@ async fn explain_failure(
             "{region} {status}: {}",
             result.status_reason().unwrap_or("no reason given")
         );
-        if let Ok(Some(stack)) =
-            instance_stack(cfn, &ctx.aws.region(region).cfn, spec.name, region).await
-            && let Some(id) = stack.stack_id()
-        {
-            reason.push_str(&format!(
-                " — {}",
-                root_cause(&ctx.aws.region(region).cfn, id).await
-            ));
+        if let Some(found) = cause(region.to_string()).await {
+            reason.push_str(&format!(" — {found}"));
         }
         reasons.push(reason);
     }
     if reasons.is_empty() {
         reasons.push("the operation failed without per-region results".into());
     }
-    aws_error(
-        spec.unit,
-        ctx.aws.primary.region.clone(),
-        format!("{} operation {operation}", spec.name),
-        reasons.join("; "),
-    )
+    reasons.join("; ")
 }
 
 /// The stack behind a StackSet instance, read in its own region. Found by the

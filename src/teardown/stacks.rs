@@ -233,42 +233,29 @@ async fn wait_operation(run: &Run, set: &SetRef, operation: &str) -> Result<()> 
 }
 
 async fn operation_failure(run: &Run, set: &SetRef, operation: &str) -> String {
-    let cfn = &run.ctx.aws.primary.cfn;
-    let mut reasons = Vec::new();
-    if let Ok(results) = cfn
+    let results = run
+        .ctx
+        .aws
+        .primary
+        .cfn
         .list_stack_set_operation_results()
         .stack_set_name(&set.name)
         .operation_id(operation)
         .send()
         .await
-    {
-        for result in results.summaries() {
-            let region = result.region().unwrap_or("?");
-            let status = result.status().map(|s| s.as_str()).unwrap_or("?");
-            if status == "SUCCEEDED" {
-                continue;
-            }
-            let mut reason = format!(
-                "{region} {status}: {}",
-                result.status_reason().unwrap_or("no reason given")
-            );
-            let stack = set
-                .instances
-                .iter()
-                .find(|i| i.region == region)
-                .and_then(|i| i.stack.as_ref())
-                .and_then(|s| s.stack_id());
-            if let Some(id) = stack {
-                let regional = &run.ctx.aws.region(region).cfn;
-                reason.push_str(&format!(" — {}", delete_cause(regional, id).await));
-            }
-            reasons.push(reason);
-        }
-    }
-    if reasons.is_empty() {
-        reasons.push("the operation failed without per-region results".into());
-    }
-    format!("delete operation {operation}: {}", reasons.join("; "))
+        .map(|out| out.summaries().to_vec())
+        .unwrap_or_default();
+    let reasons = stack_set::failed_regions(&results, |region| async move {
+        let id = set
+            .instances
+            .iter()
+            .find(|i| i.region == region)
+            .and_then(|i| i.stack.as_ref())
+            .and_then(|s| s.stack_id())?;
+        Some(delete_cause(&run.ctx.aws.region(&region).cfn, id).await)
+    })
+    .await;
+    format!("delete operation {operation}: {reasons}")
 }
 
 /// Deletes the set's instances in every region they exist (one operation,
