@@ -8,10 +8,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HealthCheck, ResourceRecord, ResourceRecordSet,
     ResourceRecordSetFailover, RrType, TagResourceType,
@@ -179,51 +175,6 @@ async fn inverted(emulator: &Emulator, id: &str) -> bool {
         .and_then(|c| c.health_check_config())
         .and_then(|c| c.inverted())
         .unwrap_or(false)
-}
-
-/// The secondary's replica of the app-config table, as AWS would have made
-/// it (the emulator does not), holding the primary's state item.
-async fn create_secondary_replica(emulator: &Emulator) {
-    let primary = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(PRIMARY));
-    let secondary = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(SECONDARY));
-    secondary
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("appId")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("appId")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create the secondary's table");
-    let item = primary
-        .get_item()
-        .table_name(TABLE)
-        .key("appId", AttributeValue::S(APP.into()))
-        .send()
-        .await
-        .expect("read the state item")
-        .item()
-        .cloned()
-        .expect("a state item");
-    secondary
-        .put_item()
-        .table_name(TABLE)
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("replicate the state item");
 }
 
 async fn certificate_named(
@@ -577,7 +528,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
 
     // Done means 2: failover inverts the primary's check, fence leaves
     // Route 53 alone, activate restores it.
-    create_secondary_replica(&emulator).await;
+    emulator.stand_in_replica(APP, PRIMARY, SECONDARY).await;
     let output = run_ok(&emulator, &["failover", "--output", "json"]);
     let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("failover JSON");
     assert_eq!(outcome["dns"]["answers"], SECONDARY, "{outcome}");

@@ -13,10 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use support::proxy::Proxy;
 use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
@@ -125,33 +122,6 @@ async fn replicate(emulator: &Emulator, from: &str, to: &str) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("put_item in {to}: {e:?}"));
-}
-
-/// The secondary's replica of the app-config table, as AWS would have
-/// created it (the emulator does not), holding the primary's item.
-async fn create_secondary_replica(emulator: &Emulator) {
-    dynamodb(emulator, SECONDARY)
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("appId")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("appId")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key schema"),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create the secondary's app-config table");
-    replicate(emulator, PRIMARY, SECONDARY).await;
 }
 
 /// Every line fits 100 columns and carries no terminal escape.
@@ -384,7 +354,7 @@ async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_
 async fn failover_fence_and_activate_round_trip() {
     let emulator = Emulator::start("status_round_trip");
     deploy(&emulator);
-    create_secondary_replica(&emulator).await;
+    emulator.stand_in_replica(APP, PRIMARY, SECONDARY).await;
     let env = env(&emulator);
 
     // failover writes through the secondary.
@@ -537,7 +507,7 @@ async fn activate_when_already_active_needs_no_confirmation() {
 async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
     let emulator = Emulator::start("status_primary_down");
     deploy(&emulator);
-    create_secondary_replica(&emulator).await;
+    emulator.stand_in_replica(APP, PRIMARY, SECONDARY).await;
     let proxy = Proxy::start(emulator.port);
     let env = proxied_env(&emulator, &proxy);
 
