@@ -5,7 +5,10 @@
 //!     MRAA_E2E_PROFILE=sandbox cargo test --test e2e_aws -- --nocapture
 //!
 //! Optional: `MRAA_E2E_PRIMARY` (default us-east-1), `MRAA_E2E_SECONDARY`
-//! (default us-west-2), `MRAA_E2E_APP` (default `e2e` + a random suffix).
+//! (default us-west-2), `MRAA_E2E_APP` (default `e2e` + a random suffix),
+//! `MRAA_E2E_DOMAIN` (a name under a public hosted zone of the account: the
+//! run then deploys with `--domain`, reads the state through
+//! `https://api.<domain>` with curl, and checks that failover moves DNS).
 
 mod support;
 
@@ -20,6 +23,7 @@ struct Account {
     primary: String,
     secondary: String,
     app: String,
+    domain: Option<String>,
 }
 
 fn account() -> Option<Account> {
@@ -32,6 +36,9 @@ fn account() -> Option<Account> {
         primary: std::env::var("MRAA_E2E_PRIMARY").unwrap_or_else(|_| "us-east-1".into()),
         secondary: std::env::var("MRAA_E2E_SECONDARY").unwrap_or_else(|_| "us-west-2".into()),
         app: std::env::var("MRAA_E2E_APP").unwrap_or_else(|_| format!("e2e{suffix}")),
+        domain: std::env::var("MRAA_E2E_DOMAIN")
+            .ok()
+            .filter(|d| !d.is_empty()),
     })
 }
 
@@ -78,8 +85,21 @@ async fn deploy_replicate_fail_over_and_tear_down_on_aws() {
         eprintln!("skipped: set MRAA_E2E_PROFILE to an AWS profile to run the real-AWS suite");
         return;
     };
-    let deployed = account.run(&["deploy"]);
+    let deployed = match &account.domain {
+        Some(domain) => account.run(&["deploy", "--domain", domain]),
+        None => account.run(&["deploy"]),
+    };
     assert_eq!(deployed.status.code(), Some(0), "deploy");
+    if let Some(domain) = &account.domain {
+        // The failover name serves the state over HTTPS with its own
+        // certificate (curl verifies it), once DNS has the records.
+        let url = format!("https://api.{domain}/routing/state/{}", account.app);
+        wait_until(Duration::from_secs(10 * 60), || async {
+            curl(&url).is_some_and(|body| body.contains("\"active\""))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{url} answers the state: {e}"));
+    }
 
     let status = account.run(&["status", "--output", "json"]);
     assert_eq!(status.status.code(), Some(0), "status is all ok on AWS");
@@ -146,6 +166,15 @@ async fn deploy_replicate_fail_over_and_tear_down_on_aws() {
         account.run(&["failover", "--reason", "e2e"]).status.code(),
         Some(0)
     );
+    if account.domain.is_some() {
+        // Route 53 answers the API name with the secondary once it treats
+        // the primary's inverted check as unhealthy.
+        wait_until(Duration::from_secs(5 * 60), || async {
+            dns_answer(&account).is_some_and(|detail| detail.contains(&account.secondary))
+        })
+        .await
+        .expect("DNS answers with the secondary after failover");
+    }
     assert_eq!(
         account
             .run(&["activate", "--yes", "--reason", "e2e"])
@@ -175,4 +204,27 @@ where
         pause = (pause * 2).min(Duration::from_secs(60));
     }
     Err(format!("not within {} s", limit.as_secs()))
+}
+
+/// The body of a successful HTTPS GET (certificate verified), by curl.
+fn curl(url: &str) -> Option<String> {
+    let out = std::process::Command::new("curl")
+        .args(["--silent", "--fail", "--max-time", "10", url])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `mraa status`'s dns-answer detail: which region the API name answers.
+fn dns_answer(account: &Account) -> Option<String> {
+    let output = account.run(&["status", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&output)).ok()?;
+    report["checks"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "dns-answer")
+        .and_then(|c| c["detail"].as_str())
+        .map(str::to_string)
 }
