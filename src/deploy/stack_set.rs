@@ -72,7 +72,7 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
                 .administration_role_arn(ctx.admin_role_arn())
                 .execution_role_name(ctx.execution_role_name())
                 .tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
-                .operation_preferences(preferences())
+                .operation_preferences(preferences(spec.unit))
                 .operation_id(&operation)
                 .send()
                 .await
@@ -303,7 +303,7 @@ async fn attempt_instances(
             .stack_set_name(spec.name)
             .accounts(&ctx.account)
             .set_regions(regions)
-            .operation_preferences(preferences())
+            .operation_preferences(preferences(spec.unit))
             .operation_id(operation)
             .send()
             .await
@@ -314,7 +314,7 @@ async fn attempt_instances(
             .stack_set_name(spec.name)
             .accounts(&ctx.account)
             .set_regions(regions)
-            .operation_preferences(preferences())
+            .operation_preferences(preferences(spec.unit))
             .operation_id(operation)
             .send()
             .await
@@ -408,10 +408,18 @@ fn matches_spec(set: &StackSet, spec: &StackSetSpec<'_>) -> bool {
     set.template_body() == Some(spec.body) && &parameter_map(set.parameters()) == spec.parameters
 }
 
-/// Both regions at once; any failure stops the operation.
-fn preferences() -> StackSetOperationPreferences {
+/// Both regions at once; any failure stops the operation. The API domain's
+/// regions go one after the other: their certificates for the one name share
+/// a DNS validation record that CloudFormation writes into the zone, and the
+/// second region then finds it in place instead of racing the first for it.
+fn preferences(unit: &str) -> StackSetOperationPreferences {
+    let concurrency = if unit == crate::plan::Unit::ApiDomain.id() {
+        RegionConcurrencyType::Sequential
+    } else {
+        RegionConcurrencyType::Parallel
+    };
     StackSetOperationPreferences::builder()
-        .region_concurrency_type(RegionConcurrencyType::Parallel)
+        .region_concurrency_type(concurrency)
         .failure_tolerance_count(0)
         .max_concurrent_percentage(100)
         .build()
@@ -595,6 +603,18 @@ pub async fn stack_in_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_api_domain_rolls_out_region_by_region() {
+        assert_eq!(
+            preferences("api-domain").region_concurrency_type(),
+            Some(&RegionConcurrencyType::Sequential)
+        );
+        assert_eq!(
+            preferences("routing").region_concurrency_type(),
+            Some(&RegionConcurrencyType::Parallel)
+        );
+    }
 
     fn result(
         region: &str,
