@@ -28,6 +28,16 @@ fn fault(request: &Request, n: u64) -> Action {
     };
     match (n % 4, service.as_str(), json) {
         (0, _, _) => Action::Drop,
+        // API Gateway speaks REST-JSON: throttling is a 429 whose error type
+        // is in a header.
+        (1 | 2, "apigateway", _) => Action::Respond {
+            status: 429,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("x-amzn-ErrorType".into(), "TooManyRequestsException".into()),
+            ],
+            body: r#"{"message":"Too Many Requests"}"#.into(),
+        },
         (1, "s3", _) => respond(
             503,
             "application/xml",
