@@ -475,6 +475,27 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         "the re-run read Route 53"
     );
 
+    // Another domain for the same app is refused before any change.
+    emulator.start_recording();
+    let other = format!("www2.{DOMAIN}");
+    let output = mraa(
+        &["deploy", "--secondary", SECONDARY, "--domain", &other],
+        &env(&emulator),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
+    assert!(
+        stderr_of(&output).contains(&format!("already has the custom domain {DOMAIN}")),
+        "{}",
+        show(&output)
+    );
+    let mutating: Vec<_> = emulator
+        .recorded_calls()
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
+    assert!(mutating.is_empty(), "refused, yet changed: {mutating:#?}");
+
     // Without --domain, the deployed domain is kept as it is, not dropped.
     emulator.start_recording();
     let output = run_ok(&emulator, &["deploy", "--secondary", SECONDARY]);
