@@ -516,14 +516,7 @@ async fn a_failed_update_names_unit_region_stack_and_root_cause() {
         &[],
     );
 
-    let wanted = params(&[("AppName", APP), ("Env", "prod")]);
-    let spec = StackSpec {
-        unit: UNIT,
-        name: STACK,
-        body: TEMPLATE,
-        parameters: &wanted,
-    };
-    let err = stack::deploy(&ctx, &ctx.aws.primary.cfn, &spec)
+    let err = deploy_test_stack(&ctx, &[("AppName", APP), ("Env", "prod")])
         .await
         .expect_err("the update rolled back");
 
@@ -605,14 +598,7 @@ async fn a_rolled_back_first_create_is_deleted_then_created_again() {
         &[],
     );
 
-    let wanted = params(&deployed);
-    let spec = StackSpec {
-        unit: UNIT,
-        name: STACK,
-        body: TEMPLATE,
-        parameters: &wanted,
-    };
-    let outcome = stack::deploy(&ctx, &ctx.aws.primary.cfn, &spec)
+    let outcome = deploy_test_stack(&ctx, &deployed)
         .await
         .expect("re-created");
 
@@ -693,14 +679,7 @@ async fn a_failed_rollback_is_continued_then_the_update_proceeds() {
         &[],
     );
 
-    let wanted = params(&deployed);
-    let spec = StackSpec {
-        unit: UNIT,
-        name: STACK,
-        body: TEMPLATE,
-        parameters: &wanted,
-    };
-    let outcome = stack::deploy(&ctx, &ctx.aws.primary.cfn, &spec)
+    let outcome = deploy_test_stack(&ctx, &deployed)
         .await
         .expect("updated after the rollback");
 
@@ -768,14 +747,7 @@ async fn a_rollback_that_fails_again_stops_with_its_cause() {
     // No change set: the script ends after the events.
     let ctx = ctx(&[&existing, &resume, &rollback, &events], &[]);
 
-    let wanted = params(&deployed);
-    let spec = StackSpec {
-        unit: UNIT,
-        name: STACK,
-        body: TEMPLATE,
-        parameters: &wanted,
-    };
-    let err = stack::deploy(&ctx, &ctx.aws.primary.cfn, &spec)
+    let err = deploy_test_stack(&ctx, &deployed)
         .await
         .expect_err("the rollback failed again")
         .to_string();
@@ -1836,4 +1808,19 @@ async fn dynamodb_throttling_is_retried_until_the_answer_comes() {
     assert_eq!(result, Ok((false, Verdict::Ok)));
     // Two throttled attempts and the answer, then the status poll.
     assert_calls(&[("describe_table in the primary", &primary_table, 4)]);
+}
+
+/// Deploys the scripted test stack with these parameters.
+async fn deploy_test_stack(
+    ctx: &Ctx,
+    parameters: &[(&str, &str)],
+) -> Result<mraa::deploy::UnitOutcome, mraa::error::MraaError> {
+    let wanted = params(parameters);
+    let spec = StackSpec {
+        unit: UNIT,
+        name: STACK,
+        body: TEMPLATE,
+        parameters: &wanted,
+    };
+    stack::deploy(ctx, &ctx.aws.primary.cfn, &spec).await
 }
