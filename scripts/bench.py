@@ -40,7 +40,8 @@ def classify(entry):
         operation = target.rsplit(".", 1)[-1]
     else:
         operation = next((kv[7:] for kv in body.split("&") if kv.startswith("Action=")), "")
-    if service in ("s3", "cloudfront", "route53"):
+    # REST services: the method says it (they name no operation in the request).
+    if service in ("s3", "cloudfront", "route53", "apigateway"):
         mutating = entry.get("method") not in ("GET", "HEAD")
     else:
         mutating = not operation.startswith(READS)
