@@ -114,21 +114,21 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
 }
 
 /// The custom domain a deployment already serves, read from its stacks:
-/// the edge stack's `SiteDomain` parameter (primary region) and the site
-/// certificate stack's `HostedZoneId` (us-east-1). `Ok(None)` when the edge
-/// serves no custom domain (or does not exist). Two CloudFormation reads at
-/// most; no Route 53 call.
-pub async fn deployed_domain(aws: &Aws, app: &str) -> Result<Option<(String, String)>> {
+/// the edge stack's `SiteDomain` parameter (`edge`, already read by the
+/// caller) and the site certificate stack's `HostedZoneId` (us-east-1, read
+/// here and returned too). `Ok(None)` when the edge serves no custom domain
+/// (or does not exist). No Route 53 call.
+pub async fn deployed_domain(
+    aws: &Aws,
+    app: &str,
+    edge: Option<&aws_sdk_cloudformation::types::Stack>,
+) -> Result<Option<(String, String, aws_sdk_cloudformation::types::Stack)>> {
     let parameter = |stack: &aws_sdk_cloudformation::types::Stack, key: &str| {
         stack::parameter_map(stack.parameters())
             .remove(key)
             .filter(|v| !v.is_empty())
     };
-    let edge_name = names::stack_name(app, "edge");
-    let edge = stack::describe(&aws.primary.cfn, &edge_name)
-        .await
-        .map_err(|e| aws_error("edge", &aws.primary.region, &edge_name, e))?;
-    let Some(domain) = edge.as_ref().and_then(|s| parameter(s, "SiteDomain")) else {
+    let Some(domain) = edge.and_then(|s| parameter(s, "SiteDomain")) else {
         return Ok(None);
     };
     let region = crate::plan::CERTIFICATE_REGION;
@@ -136,20 +136,24 @@ pub async fn deployed_domain(aws: &Aws, app: &str) -> Result<Option<(String, Str
     let certificate = stack::describe(&aws.cfn_in(region), &certificate_name)
         .await
         .map_err(|e| aws_error("site-certificate", region, &certificate_name, e))?;
-    match certificate
-        .as_ref()
-        .and_then(|s| parameter(s, "HostedZoneId"))
-    {
-        Some(zone) => Ok(Some((domain, zone))),
-        None => Err(aws_error(
-            "site-certificate",
-            region,
-            &certificate_name,
-            format!(
-                "the edge serves the custom domain {domain} but this stack, which holds its \
-                 certificate and hosted zone, is missing; run `mraa deploy --domain {domain}` to \
-                 restore it"
-            ),
-        )),
+    match certificate {
+        Some(found) => match parameter(&found, "HostedZoneId") {
+            Some(zone) => Ok(Some((domain, zone, found))),
+            None => Err(missing_certificate(&domain, region, &certificate_name)),
+        },
+        None => Err(missing_certificate(&domain, region, &certificate_name)),
     }
+}
+
+fn missing_certificate(domain: &str, region: &str, name: &str) -> MraaError {
+    aws_error(
+        "site-certificate",
+        region,
+        name,
+        format!(
+            "the edge serves the custom domain {domain} but this stack, which holds its \
+             certificate and hosted zone, is missing; run `mraa deploy --domain {domain}` to \
+             restore it"
+        ),
+    )
 }

@@ -148,6 +148,7 @@ fn ctx(primary_cfn: &[&Rule], secondary_cfn: &[&Rule]) -> Ctx {
         run_id: RUN_ID.to_string(),
         reporter: Arc::new(Reporter::silent()),
         lock: mraa::lock::LockSlot::not_needed(),
+        prefetched: Default::default(),
     }
 }
 

@@ -74,7 +74,7 @@ pub fn creates_role(
 pub async fn ensure(ctx: &Ctx) -> Result<Vec<Check>> {
     let ours = role_arn(&ctx.caller_arn, &ctx.account, &ctx.app);
     let mut checks = Vec::new();
-    for (region, role) in settings(&ctx.aws).await? {
+    for (region, role) in ctx.prefetched.api_logging.clone() {
         let fail = |cause: String| aws_error(STEP, &region, "API Gateway account settings", cause);
         if role.is_none() {
             ctx.report(

@@ -141,12 +141,30 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     // holds is refused before the first change of the run.
     let mut hosted_zone_id = settings.hosted_zone_id.clone();
     let mut domain = settings.domain.clone();
+    let prefetched = crate::deploy::Prefetched {
+        api_logging: crate::deploy::api_account::settings(&aws).await?,
+        ..Default::default()
+    };
+    // The stacks that decide this run's plan; their deploy steps reuse them.
+    let primary = aws.primary.region.clone();
+    let name_of = |unit: Unit| (unit, crate::names::stack_name(&settings.app, unit.id()));
+    let (bootstrap_stack, edge_stack) = futures::future::try_join(
+        read_stack(&aws, &primary, name_of(Unit::Bootstrap)),
+        read_stack(&aws, &primary, name_of(Unit::Edge)),
+    )
+    .await?;
     // A deployment that serves a custom domain keeps it when --domain is not
     // given: dropping it would take the name off the distribution while the
     // records still point there. Only `mraa teardown` removes it.
     if domain.is_none()
-        && let Some((kept, zone)) = crate::discover::deployed_domain(&aws, &settings.app).await?
+        && let Some((kept, zone, certificate)) =
+            crate::discover::deployed_domain(&aws, &settings.app, edge_stack.as_ref()).await?
     {
+        prefetched.put_stack(
+            crate::plan::CERTIFICATE_REGION,
+            &crate::names::stack_name(&settings.app, Unit::SiteCertificate.id()),
+            Some(certificate),
+        );
         reporter.note(&format!(
             "keeping the custom domain {kept} (deployed earlier; `mraa teardown` removes it)"
         ));
@@ -167,21 +185,23 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     }
     // API Gateway's logging role: made by the bootstrap stack only where an
     // account setting names none (see `api_account`).
-    let logging = crate::deploy::api_account::settings(&aws).await?;
-    let bootstrap_name = crate::names::stack_name(&settings.app, Unit::Bootstrap.id());
-    let bootstrap_makes_role = stack::describe(&aws.primary.cfn, &bootstrap_name)
-        .await
-        .map_err(|e| aws_error("bootstrap", &aws.primary.region, &bootstrap_name, e))?
-        .is_some_and(|s| {
-            stack::parameter_map(s.parameters())
-                .get("ApiGatewayLogging")
-                .is_some_and(|v| v == "create-role")
-        });
+    let bootstrap_makes_role = bootstrap_stack.as_ref().is_some_and(|s| {
+        stack::parameter_map(s.parameters())
+            .get("ApiGatewayLogging")
+            .is_some_and(|v| v == "create-role")
+    });
     plan = plan.with_api_logging(crate::deploy::api_account::creates_role(
         bootstrap_makes_role,
-        &logging,
+        &prefetched.api_logging,
         &crate::deploy::api_account::role_arn(&caller.arn, &caller.account, &settings.app),
     ));
+    for (unit, stack) in [(Unit::Bootstrap, bootstrap_stack), (Unit::Edge, edge_stack)] {
+        prefetched.put_stack(
+            &primary,
+            &crate::names::stack_name(&settings.app, unit.id()),
+            stack,
+        );
+    }
     let ctx = Arc::new(Ctx {
         aws,
         account: caller.account,
@@ -191,6 +211,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         run_id: run_id(),
         reporter: reporter.clone(),
         lock: Default::default(),
+        prefetched,
     });
     refuse_if_busy(&ctx).await?;
     refuse_if_kept_data_in_the_way(&ctx).await?;
@@ -494,6 +515,17 @@ async fn certificate_from_resources(
         });
     }
     Ok(notes)
+}
+
+/// One of the app's stacks in `region`, read before the run.
+async fn read_stack(
+    aws: &Aws,
+    region: &str,
+    (unit, name): (Unit, String),
+) -> Result<Option<aws_sdk_cloudformation::types::Stack>> {
+    stack::describe(&aws.cfn_in(region), &name)
+        .await
+        .map_err(|e| aws_error(unit.id(), region, &name, e))
 }
 
 /// A step run after the graph (admin user, DNS): its result, reported.

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use aws_sdk_cloudformation::types::Stack;
+
 use crate::aws::Aws;
 use crate::plan::{ParamSource, Plan, PlannedUnit, Unit};
 use crate::ui::progress::{Reporter, Status};
@@ -47,6 +49,32 @@ pub struct Ctx {
     pub reporter: Arc<Reporter>,
     /// Claimed before the run's first change; see [`crate::lock`].
     pub lock: crate::lock::LockSlot,
+    /// What the run read before it started, so that no step reads it again.
+    pub prefetched: Prefetched,
+}
+
+/// Read before the run: stacks (by region and name; each taken once, by the
+/// step that deploys it) and API Gateway's account settings by region.
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    stacks: std::sync::Mutex<BTreeMap<(String, String), Option<Stack>>>,
+    pub api_logging: BTreeMap<String, Option<String>>,
+}
+
+impl Prefetched {
+    pub fn put_stack(&self, region: &str, name: &str, stack: Option<Stack>) {
+        if let Ok(mut stacks) = self.stacks.lock() {
+            stacks.insert((region.to_string(), name.to_string()), stack);
+        }
+    }
+
+    /// `None`: not read before the run.
+    pub fn take_stack(&self, region: &str, name: &str) -> Option<Option<Stack>> {
+        self.stacks
+            .lock()
+            .ok()?
+            .remove(&(region.to_string(), name.to_string()))
+    }
 }
 
 impl Ctx {

@@ -35,9 +35,12 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
         .map_or_else(|| ctx.aws.primary.region.clone(), |r| r.to_string());
     let fail = |resource: &str, cause: String| aws_error(spec.unit, &region, resource, cause);
 
-    let mut existing = describe(cfn, spec.name)
-        .await
-        .map_err(|e| fail(spec.name, e))?;
+    let mut existing = match ctx.prefetched.take_stack(&region, spec.name) {
+        Some(found) => found,
+        None => describe(cfn, spec.name)
+            .await
+            .map_err(|e| fail(spec.name, e))?,
+    };
 
     // A stack whose first change set was never executed holds nothing yet:
     // it takes a CREATE change set again.

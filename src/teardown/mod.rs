@@ -320,6 +320,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
             run_id: run_id(),
             reporter: reporter.clone(),
             lock: Default::default(),
+            prefetched: Default::default(),
         },
         inventory,
         delete_data: args.delete_data,
