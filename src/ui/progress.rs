@@ -178,7 +178,10 @@ impl Reporter {
         let bar = bars.entry(key).or_insert_with(|| {
             let bar = multi.add(ProgressBar::new_spinner());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix:<38} {msg} {elapsed:>4}")
+                // `wide_msg` takes the rest of the line and is cut to the
+                // terminal's width: a long detail never wraps and breaks the
+                // redraw of the lines below.
+                ProgressStyle::with_template("{spinner} {prefix:<38} {elapsed:>4} {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_prefix(format!(
