@@ -136,24 +136,20 @@ pub async fn deployed_domain(
     let certificate = stack::describe(&aws.cfn_in(region), &certificate_name)
         .await
         .map_err(|e| aws_error("site-certificate", region, &certificate_name, e))?;
-    match certificate {
-        Some(found) => match parameter(&found, "HostedZoneId") {
-            Some(zone) => Ok(Some((domain, zone, found))),
-            None => Err(missing_certificate(&domain, region, &certificate_name)),
-        },
-        None => Err(missing_certificate(&domain, region, &certificate_name)),
+    let zone = certificate
+        .as_ref()
+        .and_then(|found| parameter(found, "HostedZoneId"));
+    match (zone, certificate) {
+        (Some(zone), Some(found)) => Ok(Some((domain, zone, found))),
+        _ => Err(aws_error(
+            "site-certificate",
+            region,
+            &certificate_name,
+            format!(
+                "the edge serves the custom domain {domain} but this stack, which holds its \
+                 certificate and hosted zone, is missing; run `mraa deploy --domain {domain}` to \
+                 restore it"
+            ),
+        )),
     }
-}
-
-fn missing_certificate(domain: &str, region: &str, name: &str) -> MraaError {
-    aws_error(
-        "site-certificate",
-        region,
-        name,
-        format!(
-            "the edge serves the custom domain {domain} but this stack, which holds its \
-             certificate and hosted zone, is missing; run `mraa deploy --domain {domain}` to \
-             restore it"
-        ),
-    )
 }

@@ -138,7 +138,10 @@ impl Unit {
             Unit::Bootstrap => vec![
                 ("Mode", value("active-passive")),
                 // Decided at deploy from the account settings (`with_api_logging`).
-                ("ApiGatewayLogging", value("create-role")),
+                (
+                    crate::deploy::api_account::PARAMETER,
+                    value(crate::deploy::api_account::parameter_value(true)),
+                ),
             ],
             // Empty without a custom domain; `Plan::with_domain` fills them.
             Unit::Edge => vec![("SiteDomain", value("")), ("SiteCertificateArn", value(""))],
@@ -450,14 +453,12 @@ impl Plan {
     /// (see `deploy::api_account`).
     pub fn with_api_logging(mut self, creates_role: bool) -> Plan {
         for unit in &mut self.units {
-            if let Some(value) = unit.parameters.get_mut("ApiGatewayLogging") {
+            if let Some(value) = unit
+                .parameters
+                .get_mut(crate::deploy::api_account::PARAMETER)
+            {
                 *value = ParamSource::Value(
-                    if creates_role {
-                        "create-role"
-                    } else {
-                        "account-role"
-                    }
-                    .to_string(),
+                    crate::deploy::api_account::parameter_value(creates_role).to_string(),
                 );
             }
         }

@@ -34,25 +34,46 @@ pub fn role_arn(caller_arn: &str, account: &str, app: &str) -> String {
     format!("arn:{partition}:iam::{account}:role/{}", role_name(app))
 }
 
+/// The bootstrap parameter that says whether its stack holds the role, and
+/// its two values.
+pub const PARAMETER: &str = "ApiGatewayLogging";
+const CREATES: &str = "create-role";
+const USES_ACCOUNTS: &str = "account-role";
+
+pub fn parameter_value(creates_role: bool) -> &'static str {
+    if creates_role { CREATES } else { USES_ACCOUNTS }
+}
+
+/// Whether a bootstrap stack with these parameters holds the role.
+pub fn bootstrap_holds_role(parameters: &BTreeMap<String, String>) -> bool {
+    parameters.get(PARAMETER).is_some_and(|v| v == CREATES)
+}
+
 /// Each region's setting: the role it names, if any. Read only.
 pub async fn settings(aws: &Aws) -> Result<BTreeMap<String, Option<String>>> {
     let mut found = BTreeMap::new();
     for clients in aws.regions() {
-        let account = clients.apigateway.get_account().send().await.map_err(|e| {
-            aws_error(
-                STEP,
-                &clients.region,
-                "API Gateway account settings",
-                sdk_message(&e),
-            )
-        })?;
-        let role = account
-            .cloudwatch_role_arn()
-            .filter(|r| !r.is_empty())
-            .map(str::to_string);
+        let role = role_named(&clients.apigateway)
+            .await
+            .map_err(|e| aws_error(STEP, &clients.region, "API Gateway account settings", e))?;
         found.insert(clients.region.clone(), role);
     }
     Ok(found)
+}
+
+/// The role one region's account settings name, if any.
+async fn role_named(
+    client: &aws_sdk_apigateway::Client,
+) -> std::result::Result<Option<String>, String> {
+    let account = client
+        .get_account()
+        .send()
+        .await
+        .map_err(|e| sdk_message(&e))?;
+    Ok(account
+        .cloudwatch_role_arn()
+        .filter(|r| !r.is_empty())
+        .map(str::to_string))
 }
 
 /// Whether the bootstrap stack must hold the role: it already does (a
@@ -89,7 +110,11 @@ pub async fn ensure(ctx: &Ctx) -> Result<Vec<Check>> {
             ctx.claim("deploy").await?;
             set_role(ctx, &region, &ours).await.map_err(fail)?;
         }
-        if settings_in(ctx, &region).await.map_err(fail)?.is_none() {
+        if role_named(&ctx.aws.region(&region).apigateway)
+            .await
+            .map_err(fail)?
+            .is_none()
+        {
             return Err(fail(format!(
                 "{ours} was set as the CloudWatch Logs role but the setting reads back empty"
             )));
@@ -100,21 +125,6 @@ pub async fn ensure(ctx: &Ctx) -> Result<Vec<Check>> {
         });
     }
     Ok(checks)
-}
-
-async fn settings_in(ctx: &Ctx, region: &str) -> std::result::Result<Option<String>, String> {
-    let account = ctx
-        .aws
-        .region(region)
-        .apigateway
-        .get_account()
-        .send()
-        .await
-        .map_err(|e| sdk_message(&e))?;
-    Ok(account
-        .cloudwatch_role_arn()
-        .filter(|r| !r.is_empty())
-        .map(str::to_string))
 }
 
 /// API Gateway checks that it may assume the role; a role the bootstrap

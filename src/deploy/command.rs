@@ -186,9 +186,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     // API Gateway's logging role: made by the bootstrap stack only where an
     // account setting names none (see `api_account`).
     let bootstrap_makes_role = bootstrap_stack.as_ref().is_some_and(|s| {
-        stack::parameter_map(s.parameters())
-            .get("ApiGatewayLogging")
-            .is_some_and(|v| v == "create-role")
+        crate::deploy::api_account::bootstrap_holds_role(&stack::parameter_map(s.parameters()))
     });
     plan = plan.with_api_logging(crate::deploy::api_account::creates_role(
         bootstrap_makes_role,
@@ -451,12 +449,16 @@ async fn run_node(
         Node::Wire(WiringStep::SiteUpload) => wire::site::wire(ctx, outputs).await?,
     };
     done.result.change = outcome.change;
-    done.result.checks = outcome
+    done.result.checks = checks_of(outcome);
+    Ok(done)
+}
+
+fn checks_of(outcome: wire::WireOutcome) -> Vec<Check> {
+    outcome
         .checks
         .into_iter()
         .map(|(region, verdict)| Check { region, verdict })
-        .collect();
-    Ok(done)
+        .collect()
 }
 
 /// The site certificate's ARN, which the edge needs. An endpoint that
@@ -533,11 +535,7 @@ fn finish_step(ctx: &Ctx, step: &str, outcome: wire::WireOutcome) -> StepResult 
     let result = StepResult {
         step: step.into(),
         change: outcome.change,
-        checks: outcome
-            .checks
-            .into_iter()
-            .map(|(region, verdict)| Check { region, verdict })
-            .collect(),
+        checks: checks_of(outcome),
     };
     report_result(ctx, &result);
     result

@@ -200,10 +200,7 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
     }
     if let Some(bootstrap) = &inv.bootstrap
         && bootstrap.owner.is_ours()
-        && bootstrap
-            .parameters
-            .get("ApiGatewayLogging")
-            .is_some_and(|v| v == "create-role")
+        && crate::deploy::api_account::bootstrap_holds_role(&bootstrap.parameters)
     {
         keep.push(
             Item::new(
