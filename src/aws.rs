@@ -114,14 +114,6 @@ impl Aws {
         }
     }
 
-    /// Every client in `region`, made the same way (clients make no call).
-    pub fn clients_in(&self, region: &str) -> RegionClients {
-        match self.regions().into_iter().find(|c| c.region == region) {
-            Some(clients) => clients.clone(),
-            None => RegionClients::new(&self.base, region, self.custom_endpoint),
-        }
-    }
-
     /// ACM in `region`: a certificate lives in the region that serves it
     /// (the site's in us-east-1). Made on demand, like Route 53.
     pub fn acm_in(&self, region: &str) -> aws_sdk_acm::Client {

@@ -38,7 +38,7 @@ pub async fn redeploy(ctx: &Ctx, unit: Unit, outcome: &UnitOutcome) -> Result<()
                 "the stack output is missing, so its API cannot be redeployed".into(),
             ));
         };
-        let client = ctx.aws.clients_in(region).apigateway;
+        let client = &ctx.aws.region(region).apigateway;
         ctx.report(
             unit.id(),
             region,

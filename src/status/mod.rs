@@ -339,7 +339,7 @@ async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOu
                     return (checks, outputs);
                 }
                 let (check, stack) =
-                    stack_check(&aws.clients_in(region), name, &planned.name).await;
+                    stack_check(&aws.cfn_in(region), region, name, &planned.name).await;
                 if let Some(stack) = stack {
                     outputs.insert(
                         (planned.unit, region.clone()),
@@ -500,63 +500,37 @@ fn listed_ok(down: &Down, aws: &Aws) -> bool {
 }
 
 async fn stack_check(
-    clients: &RegionClients,
+    cfn: &aws_sdk_cloudformation::Client,
+    region: &str,
     unit: &str,
     stack_name: &str,
 ) -> (Check, Option<Stack>) {
-    match clients
-        .cfn
-        .describe_stacks()
-        .stack_name(stack_name)
-        .send()
-        .await
-    {
+    let missing = || {
+        unit_check(
+            unit,
+            region,
+            Health::Missing,
+            format!("no stack {stack_name}"),
+            None,
+        )
+    };
+    match cfn.describe_stacks().stack_name(stack_name).send().await {
         Ok(out) => match out.stacks().first() {
-            Some(stack) => (
-                stack_health(unit, &clients.region, stack),
-                Some(stack.clone()),
-            ),
-            None => (
-                unit_check(
-                    unit,
-                    &clients.region,
-                    Health::Missing,
-                    format!("no stack {stack_name}"),
-                    None,
-                ),
-                None,
-            ),
+            Some(stack) => (stack_health(unit, region, stack), Some(stack.clone())),
+            None => (missing(), None),
         },
-        Err(e) if is_unreachable(&e) => (
-            unit_check(
-                unit,
-                &clients.region,
-                Health::Unreachable,
-                sdk_message(&e),
+        Err(e) if is_not_found(&e) => (missing(), None),
+        Err(e) => {
+            let health = if is_unreachable(&e) {
+                Health::Unreachable
+            } else {
+                Health::Degraded
+            };
+            (
+                unit_check(unit, region, health, sdk_message(&e), None),
                 None,
-            ),
-            None,
-        ),
-        Err(e) if is_not_found(&e) => (
-            unit_check(
-                unit,
-                &clients.region,
-                Health::Missing,
-                format!("no stack {stack_name}"),
-                None,
-            ),
-            None,
-        ),
-        Err(e) => (
-            unit_check(
-                unit,
-                &clients.region,
-                Health::Degraded,
-                sdk_message(&e),
-                None,
-            ),
-            None,
-        ),
+            )
+        }
     }
 }
 
