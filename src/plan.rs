@@ -481,6 +481,13 @@ impl Plan {
 mod tests {
     use super::*;
 
+    fn wave_units(plan: &Plan) -> Vec<Vec<Unit>> {
+        plan.waves()
+            .iter()
+            .map(|w| w.iter().map(|u| u.unit).collect())
+            .collect()
+    }
+
     #[test]
     fn every_unit_deploys_after_what_it_needs() {
         let plan = Plan::new("demo", "us-east-1", "ap-northeast-1");
@@ -494,11 +501,7 @@ mod tests {
                 );
             }
         }
-        let waves: Vec<Vec<Unit>> = plan
-            .waves()
-            .iter()
-            .map(|w| w.iter().map(|u| u.unit).collect())
-            .collect();
+        let waves = wave_units(&plan);
         assert_eq!(
             waves,
             vec![
@@ -514,11 +517,7 @@ mod tests {
     fn a_custom_domain_adds_its_units_in_the_waves_they_need() {
         let plan =
             Plan::new("demo", "eu-west-1", "ap-northeast-1").with_domain("app.example.com", "Z123");
-        let waves: Vec<Vec<Unit>> = plan
-            .waves()
-            .iter()
-            .map(|w| w.iter().map(|u| u.unit).collect())
-            .collect();
+        let waves = wave_units(&plan);
         assert_eq!(
             waves,
             vec![

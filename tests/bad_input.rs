@@ -278,11 +278,7 @@ fn every_bad_input_is_refused_cleanly_without_changing_anything() {
             ));
         }
     }
-    let mutating: Vec<_> = emulator
-        .recorded_calls()
-        .into_iter()
-        .filter(|c| c.is_mutating())
-        .collect();
+    let mutating = emulator.mutating_calls();
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
     assert!(mutating.is_empty(), "mutating calls: {mutating:#?}");
 }

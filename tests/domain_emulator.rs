@@ -489,11 +489,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         "{}",
         show(&output)
     );
-    let mutating: Vec<_> = emulator
-        .recorded_calls()
-        .into_iter()
-        .filter(|c| c.is_mutating())
-        .collect();
+    let mutating = emulator.mutating_calls();
     assert!(mutating.is_empty(), "refused, yet changed: {mutating:#?}");
 
     // Without --domain, the deployed domain is kept as it is, not dropped.
@@ -642,11 +638,7 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
         "{}",
         show(&output)
     );
-    let mutating: Vec<_> = emulator
-        .recorded_calls()
-        .into_iter()
-        .filter(|c| c.is_mutating())
-        .collect();
+    let mutating = emulator.mutating_calls();
     assert!(mutating.is_empty(), "{mutating:#?}");
 
     // Two zones of the same name: which one is for the user to say.
@@ -697,11 +689,7 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
         "{}",
         show(&output)
     );
-    let mutating: Vec<_> = emulator
-        .recorded_calls()
-        .into_iter()
-        .filter(|c| c.is_mutating())
-        .collect();
+    let mutating = emulator.mutating_calls();
     assert!(mutating.is_empty(), "refused, yet changed: {mutating:#?}");
     assert_eq!(zone_records(&emulator, &zone).await, before);
     assert!(app_checks(&emulator).await.is_empty());

@@ -242,6 +242,14 @@ impl Emulator {
     }
 
     /// Stops recording and returns the calls made since `start_recording`.
+    /// The recorded calls that change something.
+    pub fn mutating_calls(&self) -> Vec<Call> {
+        self.recorded_calls()
+            .into_iter()
+            .filter(|c| c.is_mutating())
+            .collect()
+    }
+
     pub fn recorded_calls(&self) -> Vec<Call> {
         self.control("POST", "/moto-api/recorder/stop-recording", "");
         let text = self.control("GET", "/moto-api/recorder/download-recording", "");
