@@ -77,12 +77,15 @@ pub fn site_identifier(app: &str) -> String {
     format!("mraa-{app}-site")
 }
 
+/// Which region's failover record a set identifier marks, if any.
+fn role_of(app: &str, identifier: Option<&str>) -> Option<RegionRole> {
+    [RegionRole::Primary, RegionRole::Secondary]
+        .into_iter()
+        .find(|&role| identifier == Some(set_identifier(app, role).as_str()))
+}
+
 fn is_ours(app: &str, identifier: Option<&str>) -> bool {
-    identifier.is_some_and(|id| {
-        id == set_identifier(app, RegionRole::Primary)
-            || id == set_identifier(app, RegionRole::Secondary)
-            || id == site_identifier(app)
-    })
+    role_of(app, identifier).is_some() || identifier == Some(site_identifier(app).as_str())
 }
 
 /// Names as Route 53 returns them end with a dot and may differ in case.
@@ -926,7 +929,7 @@ pub async fn point_dns(
             .await
             .map_err(DnsError::Failed)?;
         let carries = records.iter().any(|r| {
-            r.set_identifier() == Some(set_identifier(app, RegionRole::Primary).as_str())
+            role_of(app, r.set_identifier()) == Some(RegionRole::Primary)
                 && r.health_check_id() == Some(primary.id.as_str())
         });
         if !carries {
@@ -1058,14 +1061,10 @@ pub async fn status_checks(
     // region's target here to tell which region the answer is.
     let mut addresses: Vec<(String, Vec<String>)> = Vec::new();
     for r in &records {
-        let region = if r.set_identifier()
-            == Some(set_identifier(app, RegionRole::Primary).as_str())
-        {
-            aws.primary.region.clone()
-        } else if r.set_identifier() == Some(set_identifier(app, RegionRole::Secondary).as_str()) {
-            aws.secondary.region.clone()
-        } else {
-            continue;
+        let region = match role_of(app, r.set_identifier()) {
+            Some(RegionRole::Primary) => aws.primary.region.clone(),
+            Some(RegionRole::Secondary) => aws.secondary.region.clone(),
+            None => continue,
         };
         let mut values: Vec<String> = r
             .resource_records()
