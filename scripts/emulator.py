@@ -46,6 +46,9 @@ def main() -> int:
     # CloudFormation types moto lacks (ACM certificates, API Gateway custom domains): they must
     # be defined before the first stack operation, when moto caches its list of models.
     import emulator_cfn  # noqa: F401  (scripts/ is on sys.path: this file runs as a script)
+    import emulator_cfn_cloudfront  # noqa: F401
+    import emulator_cfn_cognito  # noqa: F401
+    import emulator_cfn_s3  # noqa: F401
 
     app = DomainDispatcherApplication(create_backend_app)
     # Connections are served on threads, but requests are handled one at a

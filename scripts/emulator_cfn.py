@@ -30,7 +30,11 @@ from moto.apigateway.exceptions import (
     ConflictException,
     DomainNameNotFound,
 )
-from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.cloudformation.exceptions import (
+    CloudFormationError,
+    UnformattedGetAttTemplateException,
+    ValidationError,
+)
 from moto.core.common_models import CloudFormationModel
 from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.route53.models import route53_backends
@@ -95,6 +99,40 @@ def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
 
 def _without(props: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k not in keys}
+
+
+class IdModel:
+    """A resource whose Ref is its id and whose GetAtt attributes are properties of the model.
+    A mixin: moto finds models among CloudFormationModel's direct subclasses only, so each
+    resource type names both (`class X(IdModel, CloudFormationModel)`)."""
+
+    __module__ = MODULE
+    TYPE = ""
+    ATTRIBUTES: dict[str, str] = {}
+
+    def __init__(self, account_id: str, region: str, resource_id: str, props: dict[str, Any]):
+        self.account_id, self.region, self.id, self.props = account_id, region, resource_id, props
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.ATTRIBUTES:
+            raise UnformattedGetAttTemplateException()
+        return getattr(self, self.ATTRIBUTES[attribute_name])
 
 
 class Certificate(CloudFormationModel):
@@ -245,8 +283,6 @@ class DomainName(CloudFormationModel):
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         if attribute_name not in self.ATTRIBUTES:
-            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
             raise UnformattedGetAttTemplateException()
         value = getattr(self._backend().get_domain_name(self.name), self.ATTRIBUTES[attribute_name])
         if value is None:

@@ -5,52 +5,14 @@ Run from the repository root: .venv/bin/python -m pytest -q scripts/tests
 """
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-REPO = Path(__file__).resolve().parents[2]
 ZONE_NAME = "example.test"
 API = f"api.{ZONE_NAME}"
 # The published API Gateway regional hosted zones of the project's two default regions.
 REGIONAL_ZONES = {"us-east-1": "Z1UJRXOUMOOFQ8", "ap-northeast-1": "Z1YSHQZHG15GKL"}
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    """The emulator as the project starts it: `port N` on stdout, stops when stdin closes."""
-    python = REPO / ".venv/bin/python"
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    proc = subprocess.Popen(
-        [str(python if python.exists() else sys.executable), str(REPO / "scripts/emulator.py"),
-         "--log", str(log)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-    )
-    line = proc.stdout.readline()
-    assert line.startswith("port "), f"emulator said {line!r}; log:\n{log.read_text()}"
-    yield f"http://127.0.0.1:{line.split()[1]}"
-    proc.stdin.close()
-    proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def client(endpoint):
-    def make(service, region="us-east-1"):
-        return boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
-        ).client(service, endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))
-    return make
 
 
 @pytest.fixture(scope="module")
