@@ -6,7 +6,7 @@ closes: the process that started it holds the other end of that pipe, so the
 emulator stops when its owner exits, however it exits (no stray servers).
 CloudFormation types that moto lacks are added by emulator_cfn.py beside it.
 
-usage: emulator.py [--port N] [--log FILE]
+usage: emulator.py [--port N] [--log FILE] [--time-scale N]
 """
 import argparse
 import json
@@ -19,8 +19,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--log", help="where the server's request log and tracebacks go")
+    parser.add_argument(
+        "--time-scale", type=float,
+        help="AWS's operation durations divided by this (emulator_time.py); "
+        "default: $MRAA_EMULATOR_TIME_SCALE, or 0 (operations complete at once)")
     args = parser.parse_args()
 
+    if args.time_scale is not None:
+        os.environ["MRAA_EMULATOR_TIME_SCALE"] = str(args.time_scale)
     real_stdout = sys.stdout
     if args.log:
         log = open(args.log, "a", buffering=1)
@@ -49,6 +55,11 @@ def main() -> int:
     import emulator_cfn_cloudfront  # noqa: F401
     import emulator_cfn_cognito  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
+    import emulator_replication
+    import emulator_time
+
+    emulator_replication.install()
+    emulator_time.install()
 
     app = DomainDispatcherApplication(create_backend_app)
     # Connections are served on threads, but requests are handled one at a

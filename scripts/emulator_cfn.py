@@ -40,6 +40,8 @@ from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.route53.models import route53_backends
 from moto.utilities.utils import get_partition
 
+import emulator_time
+
 # Route 53 hosted zones of API Gateway's regional endpoints, from the table "Amazon API Gateway
 # endpoints and quotas" of the AWS General Reference (docs.aws.amazon.com/general/latest/gr/
 # apigateway.html). Only the regions whose ids agree across every copy of that table we could
@@ -209,6 +211,7 @@ class Certificate(CloudFormationModel):
         # ACM issues once every name's record is in place; until then the stack waits.
         if all(o["DomainName"] in zones for o in options):
             bundle.status = "ISSUED"
+            emulator_time.start(("certificate", self.arn), emulator_time.CERTIFICATE_VALIDATION)
 
     @classmethod
     @_reported

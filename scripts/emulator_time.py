@@ -1,0 +1,221 @@
+"""AWS's clock, scaled down (opt-in): `MRAA_EMULATOR_TIME_SCALE=60` (or emulator.py
+--time-scale 60) makes each long AWS operation report its in-progress status for its AWS
+duration divided by the scale. Off (0, the default), every operation completes at once.
+
+moto does an operation's work inside the request; what lags here is the *reported* status, and
+the reads that depend on it (a stack's outputs appear with CREATE_COMPLETE), so that a client's
+waiters and backoff meet AWS's timing. Durations (seconds, before scaling), with their sources:
+"""
+import os
+import threading
+import time
+from typing import Any, Hashable
+
+# A stack: a fixed part, plus each resource's provisioning and stabilization. AWS's CloudFormation
+# team describes both phases and their cost per resource in "How we sped up AWS CloudFormation
+# deployments with optimistic stabilization" (aws.amazon.com/blogs/devops/how-we-sped-up-aws-
+# cloudformation-deployments-with-optimistic-stabilization/); a small stack takes under a minute.
+STACK_BASE = 30
+STACK_PER_RESOURCE = 3
+# A StackSet operation: each region's stack instance is a stack run by the StackSet service, about
+# 1–2 minutes per region with its own overhead ("StackSets concepts", docs.aws.amazon.com/
+# AWSCloudFormation/latest/UserGuide/stacksets-concepts.html: regions run one at a time unless
+# RegionConcurrencyType is PARALLEL; aws-solutions/aws-control-tower-customizations issue #12
+# reports the per-region cost). The instance's own stack time comes on top of this overhead.
+STACK_SET_PER_REGION = 60
+# A CloudFront distribution stays InProgress while its configuration propagates, "reliably ...
+# within 5 minutes" ("Slashing CloudFront change propagation times in 2020", aws.amazon.com/blogs/
+# networking-and-content-delivery/slashing-cloudfront-change-propagation-times-in-2020-recent-
+# changes-and-looking-forward/), for a creation, an update and a disable alike.
+DISTRIBUTION_DEPLOY = 270
+# A global-table replica is CREATING while DynamoDB copies the table to the new region; for a
+# small table, minutes ("Adding a new Region to a global table", docs.aws.amazon.com/
+# amazondynamodb/latest/developerguide/V2globaltables.tutorial.html; hashicorp/terraform-
+# provider-aws issue #40531 waits on it).
+REPLICA_CREATE = 300
+# A DNS-validated ACM certificate stays PENDING_VALIDATION until ACM sees the CNAME, usually a
+# minute or two once the record exists ("DNS validation", docs.aws.amazon.com/acm/latest/
+# userguide/dns-validation.html; aws/aws-cdk issue #2914 measured waits of a few minutes).
+CERTIFICATE_VALIDATION = 90
+# S3 replicates most objects within seconds and 99.99% within 15 minutes with Replication Time
+# Control ("Meeting compliance requirements with S3 RTC", docs.aws.amazon.com/AmazonS3/latest/
+# userguide/replication-time-control.html); the source reads PENDING until then.
+OBJECT_REPLICATION = 15
+# CloudFormation's own waits on the resources that take the longest (it waits for a distribution
+# to deploy and a certificate to be issued before the resource is CREATE_COMPLETE).
+SLOW_RESOURCES = {
+    "AWS::CloudFront::Distribution": DISTRIBUTION_DEPLOY,
+    "AWS::CertificateManager::Certificate": CERTIFICATE_VALIDATION,
+}
+
+
+def _scale() -> float:
+    try:
+        return max(float(os.environ.get("MRAA_EMULATOR_TIME_SCALE") or 0), 0.0)
+    except ValueError:
+        return 0.0
+
+
+SCALE = _scale()
+_deadlines: dict[Hashable, float] = {}
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return SCALE > 0
+
+
+def start(key: Hashable, aws_seconds: float) -> None:
+    """The operation named `key` takes `aws_seconds` of AWS time from now."""
+    if enabled():
+        with _lock:
+            _deadlines[key] = time.monotonic() + aws_seconds / SCALE
+
+
+def pending(key: Hashable) -> bool:
+    with _lock:
+        deadline = _deadlines.get(key)
+    return deadline is not None and time.monotonic() < deadline
+
+
+def stack_seconds(resource_types: list[str]) -> float:
+    """A stack operation: fixed part, per resource, plus its slowest resource's own wait."""
+    slowest = max((SLOW_RESOURCES.get(t, 0) for t in resource_types), default=0)
+    return STACK_BASE + STACK_PER_RESOURCE * len(resource_types) + slowest
+
+
+def stack_set_seconds(regions: int, parallel: bool) -> float:
+    return STACK_SET_PER_REGION * (1 if parallel else max(regions, 1))
+
+
+def install() -> None:
+    """Makes moto's statuses follow the clock. Called once, before the server starts."""
+    if not enabled():
+        return
+    _stacks()
+    _stack_sets()
+    _distributions()
+    _certificates()
+
+
+IN_PROGRESS = {"CREATE_COMPLETE": "CREATE_IN_PROGRESS", "UPDATE_COMPLETE": "UPDATE_IN_PROGRESS",
+               "DELETE_COMPLETE": "DELETE_IN_PROGRESS"}
+
+
+def _stacks() -> None:
+    from moto.cloudformation import models as cfn
+
+    def get_status(stack: Any) -> str:
+        status = stack.__dict__.get("_status")
+        if status in IN_PROGRESS and pending(("stack", stack.stack_id)):
+            return IN_PROGRESS[status]
+        return status
+
+    def set_status(stack: Any, status: str) -> None:
+        if status in IN_PROGRESS:
+            types = [r.get("Type", "") for r in
+                     (getattr(stack, "template_dict", {}) or {}).get("Resources", {}).values()]
+            start(("stack", stack.stack_id), stack_seconds(types))
+        stack.__dict__["_status"] = status
+
+    cfn.Stack.status = property(get_status, set_status)
+
+    moto_outputs = cfn.Stack.outputs
+
+    def lagging_outputs(stack: Any) -> Any:
+        # Outputs exist once the stack is CREATE_COMPLETE (DescribeStacks, Outputs).
+        if stack.status == "CREATE_IN_PROGRESS":
+            return []
+        return moto_outputs.fget(stack)
+
+    cfn.Stack.outputs = property(lagging_outputs)
+
+    moto_describe = cfn.CloudFormationBackend.describe_stacks
+
+    def describe_stacks(backend: Any, name_or_stack_id: str) -> Any:
+        try:
+            return moto_describe(backend, name_or_stack_id)
+        except Exception:
+            # A stack being deleted is still found by its name until DELETE_COMPLETE.
+            for stack in backend.deleted_stacks.values():
+                if stack.name == name_or_stack_id and stack.status == "DELETE_IN_PROGRESS":
+                    return [stack]
+            raise
+
+    cfn.CloudFormationBackend.describe_stacks = describe_stacks
+
+
+_preferences = threading.local()
+
+
+def _stack_sets() -> None:
+    from moto.cloudformation import models as cfn
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    for name in ("create_stack_instances", "update_stack_instances", "delete_stack_instances",
+                 "update_stack_set"):
+        moto_handler = getattr(CloudFormationResponse, name)
+
+        def handler(response: Any, _moto: Any = moto_handler) -> Any:
+            _preferences.parallel = response._get_param(
+                "OperationPreferences.RegionConcurrencyType") == "PARALLEL"
+            return _moto(response)
+
+        setattr(CloudFormationResponse, name, handler)
+
+    moto_create = cfn.StackSet._create_operation
+
+    def create_operation(stack_set: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        operation = moto_create(stack_set, *args, **kwargs)
+        regions = len(kwargs.get("regions") or [])
+        start(("stack-set-operation", operation["OperationId"]),
+              stack_set_seconds(regions, getattr(_preferences, "parallel", False)))
+        return operation
+
+    cfn.StackSet._create_operation = create_operation
+
+    def lagging(operation: dict[str, Any]) -> dict[str, Any]:
+        if pending(("stack-set-operation", operation["OperationId"])):
+            operation = {k: v for k, v in operation.items() if k != "EndTimestamp"}
+            operation["Status"] = "RUNNING"
+        return operation
+
+    moto_describe = cfn.CloudFormationBackend.describe_stack_set_operation
+    moto_list = cfn.CloudFormationBackend.list_stack_set_operations
+    cfn.CloudFormationBackend.describe_stack_set_operation = (
+        lambda backend, *a, **k: lagging(moto_describe(backend, *a, **k)))
+    cfn.CloudFormationBackend.list_stack_set_operations = (
+        lambda backend, *a, **k: [lagging(o) for o in moto_list(backend, *a, **k)])
+
+
+def _distributions() -> None:
+    from moto.cloudfront import models as cf
+
+    def status(dist: Any) -> str:
+        return "InProgress" if pending(("distribution", dist.id)) else "Deployed"
+
+    cf.Distribution.status = property(status, lambda dist, value: None)
+
+    for name in ("create_distribution_with_tags", "update_distribution"):
+        moto_method = getattr(cf.CloudFrontBackend, name)
+
+        def deploying(backend: Any, *args: Any, _moto: Any = moto_method, **kwargs: Any) -> Any:
+            result = _moto(backend, *args, **kwargs)
+            start(("distribution", result[0].id), DISTRIBUTION_DEPLOY)
+            return result
+
+        setattr(cf.CloudFrontBackend, name, deploying)
+
+
+def _certificates() -> None:
+    from moto.acm import models as acm
+
+    moto_describe = acm.CertBundle.describe
+
+    def describe(bundle: Any) -> dict[str, Any]:
+        result = moto_describe(bundle)
+        if pending(("certificate", bundle.arn)):
+            result["Certificate"]["Status"] = "PENDING_VALIDATION"
+        return result
+
+    acm.CertBundle.describe = describe
