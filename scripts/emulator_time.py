@@ -182,8 +182,11 @@ def _stack_sets() -> None:
 
     moto_describe = cfn.CloudFormationBackend.describe_stack_set_operation
     moto_list = cfn.CloudFormationBackend.list_stack_set_operations
-    cfn.CloudFormationBackend.describe_stack_set_operation = (
-        lambda backend, *a, **k: lagging(moto_describe(backend, *a, **k)))
+    def describe(backend: Any, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        stack_set, operation = moto_describe(backend, *args, **kwargs)
+        return stack_set, lagging(operation)
+
+    cfn.CloudFormationBackend.describe_stack_set_operation = describe
     cfn.CloudFormationBackend.list_stack_set_operations = (
         lambda backend, *a, **k: [lagging(o) for o in moto_list(backend, *a, **k)])
 

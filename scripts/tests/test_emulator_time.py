@@ -1,0 +1,91 @@
+"""The emulator's scaled AWS clock (scripts/emulator_time.py): with MRAA_EMULATOR_TIME_SCALE set,
+statuses stay in progress for the AWS duration divided by the scale, then complete."""
+import json
+import time
+
+import pytest
+
+from conftest import clients, start_emulator, stop_emulator
+from test_emulator_cfn_edge import edge_template
+from test_emulator_replication import make_table
+
+SCALE = 100  # a distribution's 270 s read as 2.7 s
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    proc, url = start_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log",
+                               MRAA_EMULATOR_TIME_SCALE=str(SCALE))
+    yield clients(url)
+    stop_emulator(proc)
+
+
+def until(read, done, limit):
+    """Polls `read` until `done(value)`; returns (first value, seconds it took)."""
+    begun, first = time.monotonic(), read()
+    value = first
+    while not done(value):
+        assert time.monotonic() - begun < limit, f"still {value!r} after {limit} s"
+        time.sleep(0.1)
+        value = read()
+    return first, time.monotonic() - begun
+
+
+def test_a_stack_with_a_distribution_completes_on_the_scaled_clock(client):
+    cfn, cloudfront = client("cloudformation"), client("cloudfront")
+    cfn.create_stack(StackName="edge", TemplateBody=edge_template())
+    (stack,) = cfn.describe_stacks(StackName="edge")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_IN_PROGRESS" and not stack.get("Outputs")
+    first, took = until(lambda: cfn.describe_stacks(StackName="edge")["Stacks"][0],
+                        lambda s: s["StackStatus"] == "CREATE_COMPLETE", 10)
+    # 30 s + 3 per resource + the distribution's 270 s, scaled: about 3.1 s.
+    assert 2.5 < took < 5, took
+    (stack,) = cfn.describe_stacks(StackName="edge")["Stacks"]
+    dist_id = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Id"]
+    assert cloudfront.get_distribution(Id=dist_id)["Distribution"]["Status"] == "Deployed"
+
+    config = cloudfront.get_distribution_config(Id=dist_id)
+    config["DistributionConfig"]["Enabled"] = False  # a disable deploys like any update
+    cloudfront.update_distribution(Id=dist_id, IfMatch=config["ETag"],
+                                   DistributionConfig=config["DistributionConfig"])
+    first, took = until(lambda: cloudfront.get_distribution(Id=dist_id)["Distribution"]["Status"],
+                        lambda s: s == "Deployed", 10)
+    assert first == "InProgress" and 2 < took < 4, (first, took)
+
+    cfn.delete_stack(StackName="edge")
+    first, took = until(lambda: [s["StackStatus"] for s in cfn.list_stacks()["StackSummaries"]
+                                 if s["StackName"] == "edge"][0],
+                        lambda s: s == "DELETE_COMPLETE", 10)
+    assert first == "DELETE_IN_PROGRESS", first
+
+
+def test_a_replica_is_creating_for_five_scaled_minutes(client):
+    east, tokyo = client("dynamodb"), client("dynamodb", "ap-northeast-1")
+    make_table(east, "clocked")
+    east.update_table(TableName="clocked", ReplicaUpdates=[
+        {"Create": {"RegionName": "ap-northeast-1"}}])
+    # A second replica update while the first runs is refused.
+    with pytest.raises(Exception, match="ResourceInUseException"):
+        east.update_table(TableName="clocked", ReplicaUpdates=[
+            {"Create": {"RegionName": "eu-west-1"}}])
+    assert tokyo.describe_table(TableName="clocked")["Table"]["TableStatus"] == "CREATING"
+    first, took = until(
+        lambda: east.describe_table(TableName="clocked")["Table"]["Replicas"][0]["ReplicaStatus"],
+        lambda s: s == "ACTIVE", 10)
+    assert first == "CREATING" and 2 < took < 4, (first, took)
+
+
+def test_a_stack_set_operation_runs_a_scaled_minute_per_region(client):
+    cfn = client("cloudformation")
+    cfn.create_stack_set(StackSetName="clocked", TemplateBody=json.dumps({"Resources": {
+        "P": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": "clocked", "Type": "String", "Value": "v"}}}}))
+    operation = cfn.create_stack_instances(
+        StackSetName="clocked", Accounts=["123456789012"],
+        Regions=["us-east-1", "ap-northeast-1"],
+        OperationPreferences={"RegionConcurrencyType": "SEQUENTIAL"})["OperationId"]
+    first, took = until(lambda: cfn.describe_stack_set_operation(
+        StackSetName="clocked", OperationId=operation)["StackSetOperation"]["Status"],
+        lambda s: s == "SUCCEEDED", 10)
+    # Two regions one after the other: 2 × 60 s, scaled.
+    assert first == "RUNNING" and 0.9 < took < 2, (first, took)
