@@ -1,14 +1,7 @@
-"""mraa application API (Lambda proxy): photo list, presigned uploads and new comments.
-
-Writes are the application's, not the page's, to refuse: a new comment or an upload ticket is
-given only in the primary region while the state is `active`. The comment's write carries the
-state check itself (a transaction whose condition reads the app-config item), so a state change
-that lands between two requests can never let a write through.
-"""
+"""mraa photos API (Lambda proxy): photo list and presigned uploads."""
 import json
 import os
 import re
-import time
 import uuid
 
 import boto3
@@ -49,17 +42,13 @@ def extension(body):
     return next((ext for ext, t in TYPES.items() if t == ctype), None)
 
 
-def write_allowed(what, state, region, primary):
-    """Writes only while the application is active, and only in the primary region."""
-    if state != "active":
-        return False, f"{what} are disabled while the application is {state or 'unknown'}"
-    if region != primary:
-        return False, f"{what} go to the primary region {primary}"
-    return True, ""
-
-
 def upload_allowed(state, region, primary):
-    return write_allowed("uploads", state, region, primary)
+    """Uploads only while the application is active, and only in the primary region."""
+    if state != "active":
+        return False, f"uploads are disabled while the application is {state or 'unknown'}"
+    if region != primary:
+        return False, f"uploads go to the primary region {primary}"
+    return True, ""
 
 
 def app_state():
@@ -100,54 +89,6 @@ def new_upload(body):
     return response(201, {"key": key, "uploadUrl": url, "contentType": TYPES[ext], "expiresIn": ttl()})
 
 
-def author(event):
-    """The signed-in user, from the claims API Gateway's Cognito authorizer verified."""
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
-    return claims.get("email") or claims.get("cognito:username") or ""
-
-
-def new_comment(event, body):
-    photo = ((event.get("pathParameters") or {}).get("photoId")) or ""
-    text = body.get("text")
-    if not photo or not isinstance(text, str) or not 1 <= len(text.strip()) <= 2000:
-        return response(400, {"message": "a comment needs a text of 1 to 2000 characters"})
-    who = author(event)
-    if not who:
-        return response(401, {"message": "sign in to comment"})
-    region, primary = os.environ.get("AWS_REGION"), os.environ["PRIMARY_REGION"]
-    if region != primary:
-        return response(409, {"message": write_allowed("comments", "active", region, primary)[1]})
-    context = event.get("requestContext") or {}
-    comment_id = context.get("requestId") or str(uuid.uuid4())
-    created = str(context.get("requestTimeEpoch") or int(time.time() * 1000))
-    table, key = os.environ["APP_CONFIG_TABLE"], {"appId": {"S": os.environ["APP_ID"]}}
-    try:
-        # One transaction: the comment is written only if the state item says active at that
-        # moment (DynamoDB transactions: "ConditionCheck ... checks the existence and condition
-        # of an item", docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html).
-        client("dynamodb").transact_write_items(TransactItems=[
-            {"ConditionCheck": {
-                "TableName": table, "Key": key,
-                "ConditionExpression": "#s = :active",
-                "ExpressionAttributeNames": {"#s": "state"},
-                "ExpressionAttributeValues": {":active": {"S": "active"}},
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-            {"Put": {
-                "TableName": os.environ["COMMENTS_TABLE"],
-                "Item": {"commentId": {"S": comment_id}, "photoId": {"S": photo}, "author": {"S": who},
-                         "text": {"S": text.strip()}, "createdAt": {"S": created}},
-                "ConditionExpression": "attribute_not_exists(commentId)"}},
-        ])
-    except client("dynamodb").exceptions.TransactionCanceledException as err:
-        reasons = err.response.get("CancellationReasons") or []
-        first = reasons[0] if reasons else {}
-        if first.get("Code") != "ConditionalCheckFailed":
-            raise
-        state = (first.get("Item") or {}).get("state", {}).get("S", "")
-        return response(409, {"message": write_allowed("comments", state, region, primary)[1]})
-    return response(201, {"commentId": comment_id, "photoId": photo, "createdAt": created})
-
-
 def handler(event, context):
     method = (event.get("httpMethod") or "").upper()
     if method == "OPTIONS":
@@ -161,7 +102,5 @@ def handler(event, context):
             body = None
         if not isinstance(body, dict):
             return response(400, {"message": "body must be a JSON object"})
-        if (event.get("resource") or "").startswith("/comments"):
-            return new_comment(event, body)
         return new_upload(body)
     return response(405, {"message": f"method {method} not allowed"})

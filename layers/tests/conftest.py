@@ -66,7 +66,7 @@ def aws_env(monkeypatch):
     for key, value in FAKE_ENV.items():
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "APP_CONFIG_TABLE", "APP_ID", "BUCKET_NAME",
-                "PRIMARY_REGION", "ALLOWED_ORIGIN", "URL_TTL", "USERS_TABLE", "USER_POOL_ID",
+                "PRIMARY_REGION", "ALLOWED_ORIGIN", "URL_TTL", "USERS_TABLE", "USER_POOL_ID", "COMMENTS_TABLE",
                 "MAX_ATTEMPTS"):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch

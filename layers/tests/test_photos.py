@@ -1,5 +1,4 @@
-"""application/photos.py: photo list with presigned GETs; presigned PUTs and new comments only while
-active in the primary."""
+"""application/photos.py: photo list with presigned GETs, presigned PUTs only while active in the primary."""
 import json
 import re
 import time
@@ -12,7 +11,6 @@ import requests
 from conftest import PRIMARY, SECONDARY, load_source
 
 APP_TABLE = "mraa-demo-app-config"
-COMMENTS_TABLE = "mraa-demo-comments"
 KEY_RE = re.compile(r"^photos/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.(jpg|jpeg|png|gif|webp)$")
 
 
@@ -32,14 +30,10 @@ def deploy(aws, aws_env, in_region):
         ddb.create_table(TableName=APP_TABLE, BillingMode="PAY_PER_REQUEST",
                          AttributeDefinitions=[{"AttributeName": "appId", "AttributeType": "S"}],
                          KeySchema=[{"AttributeName": "appId", "KeyType": "HASH"}])
-        ddb.create_table(TableName=COMMENTS_TABLE, BillingMode="PAY_PER_REQUEST",
-                         AttributeDefinitions=[{"AttributeName": "commentId", "AttributeType": "S"}],
-                         KeySchema=[{"AttributeName": "commentId", "KeyType": "HASH"}])
         if state is not None:
             ddb.put_item(TableName=APP_TABLE, Item={"appId": {"S": "demo"}, "state": {"S": state}})
         for key, value in {"BUCKET_NAME": bucket_name(region), "APP_CONFIG_TABLE": APP_TABLE, "APP_ID": "demo",
-                           "COMMENTS_TABLE": COMMENTS_TABLE, "PRIMARY_REGION": PRIMARY,
-                           "URL_TTL": "900"}.items():
+                           "PRIMARY_REGION": PRIMARY, "URL_TTL": "900"}.items():
             aws_env.setenv(key, value)
         return load_source("application/photos.py"), s3, ddb
     return make
@@ -211,88 +205,3 @@ def test_unreadable_state_fails_the_upload_request(deploy, aws_env):
     aws_env.setenv("APP_CONFIG_TABLE", "mraa-demo-missing")
     with pytest.raises(Exception, match="ResourceNotFoundException"):
         call(fn, "POST", {"filename": "a.png"})  # API Gateway answers 502: no upload without a known state
-
-
-def comment_event(body, photo="photos/a.png", claims=None, request_id="req-1"):
-    """POST /comments/{photoId} as API Gateway's proxy integration passes it on."""
-    raw = body if isinstance(body, str) else json.dumps(body)
-    context = {"stage": "prod", "requestId": request_id, "requestTimeEpoch": 1764370000000}
-    if claims is not False:
-        context["authorizer"] = {"claims": claims or {"cognito:username": "alice", "email": "alice@example.com"}}
-    return {"resource": "/comments/{photoId}", "path": f"/comments/{photo}", "httpMethod": "POST",
-            "pathParameters": {"photoId": photo}, "headers": {}, "body": raw, "isBase64Encoded": False,
-            "requestContext": context}
-
-
-def post_comment(fn, body, **kw):
-    out = fn.handler(comment_event(body, **kw), None)
-    return out["statusCode"], json.loads(out["body"]) if out["body"] else None
-
-
-def comments(ddb):
-    return ddb.scan(TableName=COMMENTS_TABLE)["Items"]
-
-
-def test_comment_is_written_while_active_in_the_primary(deploy):
-    fn, _, ddb = deploy()
-    status, body = post_comment(fn, {"text": "  Lovely light.  "})
-    assert (status, body) == (201, {"commentId": "req-1", "photoId": "photos/a.png", "createdAt": "1764370000000"})
-    assert comments(ddb) == [{"commentId": {"S": "req-1"}, "photoId": {"S": "photos/a.png"},
-                              "author": {"S": "alice@example.com"}, "text": {"S": "Lovely light."},
-                              "createdAt": {"S": "1764370000000"}}]
-
-
-def test_comment_author_falls_back_to_the_user_name(deploy):
-    fn, _, ddb = deploy()
-    assert post_comment(fn, {"text": "hi"}, claims={"cognito:username": "bob"})[0] == 201
-    assert comments(ddb)[0]["author"] == {"S": "bob"}
-
-
-# Every state in both regions: only (active, primary) writes; the page is not trusted to ask.
-@pytest.mark.parametrize("region, state, expected", [
-    (PRIMARY, "active", None),
-    (PRIMARY, "fenced", "comments are disabled while the application is fenced"),
-    (PRIMARY, "failover", "comments are disabled while the application is failover"),
-    (PRIMARY, None, "comments are disabled while the application is unknown"),
-    (SECONDARY, "active", f"comments go to the primary region {PRIMARY}"),
-    (SECONDARY, "fenced", f"comments go to the primary region {PRIMARY}"),
-    (SECONDARY, "failover", f"comments go to the primary region {PRIMARY}"),
-])
-def test_comment_writes_follow_the_state_and_region(deploy, region, state, expected):
-    fn, _, ddb = deploy(region, state=state)
-    status, body = post_comment(fn, {"text": "hello"})
-    if expected is None:
-        assert status == 201 and len(comments(ddb)) == 1
-    else:
-        assert (status, body) == (409, {"message": expected})
-        assert comments(ddb) == []
-
-
-def test_state_changed_after_the_page_looked_still_refuses(deploy):
-    # The page saw active; the state item moved to fenced before the write: the write's own
-    # condition refuses it, not an earlier read.
-    fn, _, ddb = deploy()
-    ddb.put_item(TableName=APP_TABLE, Item={"appId": {"S": "demo"}, "state": {"S": "fenced"}})
-    assert post_comment(fn, {"text": "late"})[0] == 409
-    assert comments(ddb) == []
-
-
-def test_a_replayed_request_id_does_not_overwrite_a_comment(deploy):
-    fn, _, ddb = deploy()
-    assert post_comment(fn, {"text": "first"})[0] == 201
-    with pytest.raises(Exception, match="TransactionCanceled"):
-        post_comment(fn, {"text": "second"})  # same requestId: API Gateway answers 502
-    assert [c["text"]["S"] for c in comments(ddb)] == ["first"]
-
-
-@pytest.mark.parametrize("body", [{}, {"text": ""}, {"text": "   "}, {"text": 42}, {"text": "x" * 2001}])
-def test_comment_text_is_checked(deploy, body):
-    fn, _, ddb = deploy()
-    assert post_comment(fn, body)[0] == 400
-    assert comments(ddb) == []
-
-
-def test_comment_needs_a_signed_in_user(deploy):
-    fn, _, ddb = deploy()
-    assert post_comment(fn, {"text": "hi"}, claims=False)[0] == 401
-    assert comments(ddb) == []

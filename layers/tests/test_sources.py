@@ -11,7 +11,7 @@ ALLOWED = set(sys.stdlib_module_names) | {"boto3", "botocore"}
 
 
 def test_the_sources_are_found():
-    assert {"routing/state_updater.py", "application/photos.py", "frontend/post_auth.py",
+    assert {"routing/state_updater.py", "application/photos.py", "application/comments.py", "frontend/post_auth.py",
             "frontend/pre_auth.py", "frontend/user_import.py"} <= set(SOURCES)
 
 
