@@ -55,9 +55,11 @@ def main() -> int:
     import emulator_cfn_cloudfront  # noqa: F401
     import emulator_cfn_cognito  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
+    import emulator_drift
     import emulator_replication
     import emulator_time
 
+    emulator_drift.install()
     emulator_replication.install()
     emulator_time.install()
 
