@@ -52,15 +52,18 @@ def main() -> int:
     # CloudFormation types moto lacks (ACM certificates, API Gateway custom domains): they must
     # be defined before the first stack operation, when moto caches its list of models.
     import emulator_cfn  # noqa: F401  (scripts/ is on sys.path: this file runs as a script)
+    import emulator_cfn_apigateway  # noqa: F401
     import emulator_cfn_cloudfront  # noqa: F401
     import emulator_cfn_cognito  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
     import emulator_drift
     import emulator_replication
+    import emulator_route53
     import emulator_time
 
     emulator_drift.install()
     emulator_replication.install()
+    emulator_route53.install()
     emulator_time.install()
 
     app = DomainDispatcherApplication(create_backend_app)

@@ -73,7 +73,7 @@ use ddb::types::{
 use mraa::aws::{Aws, RegionClients};
 use mraa::deploy::stack::{self, StackSpec};
 use mraa::deploy::stack_set::{self, StackSetSpec};
-use mraa::deploy::{Change, Ctx};
+use mraa::context::{Change, Ctx};
 use mraa::error::MraaError;
 use mraa::plan::Plan;
 use mraa::ui::progress::Reporter;
@@ -1815,7 +1815,7 @@ async fn dynamodb_throttling_is_retried_until_the_answer_comes() {
 async fn deploy_test_stack(
     ctx: &Ctx,
     parameters: &[(&str, &str)],
-) -> Result<mraa::deploy::UnitOutcome, mraa::error::MraaError> {
+) -> Result<mraa::context::UnitOutcome, mraa::error::MraaError> {
     let wanted = params(parameters);
     let spec = StackSpec {
         unit: UNIT,

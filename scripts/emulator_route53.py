@@ -1,0 +1,312 @@
+"""Route 53 health checks that probe the emulator's own REST APIs (moto reports every check
+healthy). A check of type HTTP(S) or HTTP(S)_STR_MATCH on an API Gateway invoke name
+(`<rest-api-id>.execute-api.<region>.amazonaws.com`) is answered by running that API's stage and
+method as API Gateway would, on moto's API Gateway and DynamoDB backends; other checks keep
+moto's answer.
+
+Route 53's rules ("How Amazon Route 53 determines whether a health check is healthy", Route 53
+Developer Guide, docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-
+health-of-endpoints.html, and HealthCheckConfig in the API Reference): healthy on a status of 200
+or more and below 400, and for the _STR_MATCH types when SearchString appears (case counts) in the
+first 5,120 bytes of the body; an Inverted check is unhealthy when it would be healthy and the
+reverse; a Disabled check is considered healthy. Each checker region reports the status Route 53
+acts on.
+
+API Gateway's rules followed for the invocation ("Set up data transformations for REST APIs" and
+"API Gateway mapping template and access logging variable reference", API Gateway Developer
+Guide, docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-
+reference.html): the first path segment names the stage; `{name}` path parts bind path
+parameters; with no Content-Type the application/json request template applies; an AWS
+integration's response is chosen by matching each SelectionPattern against the backend's status
+code, the one without a pattern by default; `$context.responseOverride.status` overrides the
+status. Templates run on airspeed, a Python implementation of Apache Velocity (API Gateway's
+engine). moto keeps no snapshot per deployment: the stage runs the API's current methods.
+"""
+import datetime
+import json
+import re
+import uuid
+from typing import Any
+
+import airspeed
+from moto.apigateway.exceptions import RestAPINotFound
+from moto.apigateway.models import apigateway_backends
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult
+from moto.dynamodb.responses import DynamoHandler
+from moto.route53.responses import Route53
+from moto.moto_server.werkzeug_app import BackendRequest
+from werkzeug.test import EnvironBuilder
+
+# Route 53's default checker regions (HealthCheckConfig.Regions: "If you don't specify any
+# regions, Route 53 health checkers in all of the regions check the endpoint"; the enum of
+# HealthCheckRegion lists them).
+CHECKER_REGIONS = ["us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
+                   "ap-southeast-2", "ap-northeast-1", "sa-east-1"]
+SEARCHED_BYTES = 5120
+INVOKE_NAME = re.compile(r"^([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\.?$")
+PROBED_TYPES = {"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH"}
+# An AWS service integration's Uri: arn:<partition>:apigateway:<region>:<service>:action/<Action>
+ACTION_URI = re.compile(r"^arn:[a-z-]+:apigateway:([a-z0-9-]+):([a-z0-9-]+):action/(\w+)$")
+
+
+class NotEmulated(ServiceException):
+    code = "NotImplemented"
+
+
+# ---- Velocity as API Gateway runs it ---------------------------------------------------------
+
+# Velocity 1.7 takes string literals as written, backslashes included: API Gateway's own idiom
+# `$util.escapeJavaScript($x).replaceAll("\\'", "'")` (documented under $util.escapeJavaScript)
+# relies on the regex receiving `\\'`. airspeed would unescape it; keep literals as written.
+airspeed.StringLiteral.ESCAPED_CHAR = re.compile(r"(?!)")
+airspeed.InterpolatedStringLiteral.ESCAPED_CHAR = re.compile(r"(?!)")
+
+
+class JavaString(str):
+    """A string with the java.lang.String methods templates call on values."""
+
+    def replaceAll(self, regex: str, replacement: str) -> "JavaString":  # noqa: N802
+        python = re.sub(r"\$(\d)", r"\\\1", replacement)  # Java's $1 is Python's \1
+        return JavaString(re.sub(regex, python, self))
+
+    def length(self) -> int:
+        return len(self)
+
+    def toLowerCase(self) -> "JavaString":  # noqa: N802
+        return JavaString(self.lower())
+
+    def toUpperCase(self) -> "JavaString":  # noqa: N802
+        return JavaString(self.upper())
+
+
+def _java(value: Any) -> Any:
+    if isinstance(value, str):
+        return JavaString(value)
+    if isinstance(value, dict):
+        return {k: _java(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_java(v) for v in value]
+    return value
+
+
+def escape_javascript(text: Any) -> JavaString:
+    """Java's StringEscapeUtils.escapeJavaScript, which $util.escapeJavaScript is: quotes,
+    backslash and slash escaped, control and non-ASCII characters as \\uXXXX."""
+    named = {'"': '\\"', "'": "\\'", "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f",
+             "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    out = []
+    for ch in str(text):
+        if ch in named:
+            out.append(named[ch])
+        elif ord(ch) < 32 or ord(ch) > 127:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return JavaString("".join(out))
+
+
+class Util:
+    def escapeJavaScript(self, text: Any) -> JavaString:  # noqa: N802
+        return escape_javascript(text)
+
+    def parseJson(self, text: str) -> Any:  # noqa: N802
+        return _java(json.loads(text))
+
+
+def json_path(document: Any, path: str) -> Any:
+    """The JSONPath subset templates use: $, $.a.b, $.a[0], $['a']."""
+    if not path.startswith("$"):
+        raise NotEmulated(f"emulator: JSONPath {path!r}")
+    value = document
+    for name, index, quoted in re.findall(r"\.(\w+)|\[(\d+)\]|\['([^']*)'\]", path[1:]):
+        key: Any = int(index) if index else (name or quoted)
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+class Input:
+    def __init__(self, body: str, params: dict[str, dict[str, str]]):
+        self._body, self._params = body, params
+
+    @property
+    def body(self) -> JavaString:
+        return JavaString(self._body)
+
+    def _document(self) -> Any:
+        try:
+            return json.loads(self._body) if self._body else {}
+        except ValueError:
+            return {}
+
+    def path(self, path: str) -> Any:
+        return _java(json_path(self._document(), path))
+
+    def json(self, path: str) -> JavaString:
+        return JavaString(json.dumps(json_path(self._document(), path)))
+
+    def params(self, name: str | None = None) -> Any:
+        # Without a name, every parameter by kind; with one, the path, then the query string,
+        # then the headers ("$input.params(x)" in the reference).
+        if name is None:
+            return _java(self._params)
+        for kind in ("path", "querystring", "header"):
+            if name in self._params[kind]:
+                return JavaString(self._params[kind][name])
+        return JavaString("")
+
+
+def render(template: str, body: str, params: dict[str, dict[str, str]],
+           context: dict[str, Any]) -> str:
+    return airspeed.Template(template).merge({
+        "input": Input(body, params), "util": Util(), "context": context,
+        "stageVariables": context.get("stageVariables", {})})
+
+
+# ---- invoking a REST API ---------------------------------------------------------------------
+
+def _dynamodb(account: str, region: str, action: str, body: str) -> tuple[int, str]:
+    """The action through moto's DynamoDB handler, as the integration's request would reach it."""
+    environ = EnvironBuilder(method="POST", path="/", data=body.encode(), headers={
+        "X-Amz-Target": f"DynamoDB_20120810.{action}",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=apigateway/20200101/{region}/dynamodb/"
+                         "aws4_request, SignedHeaders=host, Signature=0",
+        "x-moto-account-id": account,
+    }).get_environ()
+    request = BackendRequest(environ)
+    status, _, response = DynamoHandler.dispatch(
+        request, f"https://dynamodb.{region}.amazonaws.com/", request.headers)
+    return int(status), response.decode() if isinstance(response, bytes) else response
+
+
+def _match(api: Any, path: str) -> tuple[Any, dict[str, str]] | None:
+    wanted = [p for p in path.split("/") if p]
+    for resource in api.resources.values():
+        parts = [p for p in resource.get_path().split("/") if p]
+        if len(parts) != len(wanted):
+            continue
+        bound = {}
+        for part, value in zip(parts, wanted):
+            if part.startswith("{") and part.endswith("}"):
+                bound[part[1:-1]] = value
+            elif part != value:
+                break
+        else:
+            return resource, bound
+    return None
+
+
+def invoke(account: str, region: str, api_id: str, method: str, path_and_query: str,
+           headers: dict[str, str]) -> tuple[int, str]:
+    """(status, body) of a request to https://<api_id>.execute-api.<region>.amazonaws.com."""
+    forbidden = (403, json.dumps({"message": "Missing Authentication Token"}))
+    try:
+        api = apigateway_backends[account][region].get_rest_api(api_id)
+    except RestAPINotFound:
+        return forbidden  # the name does not resolve to an API: nothing answers for it
+    path, _, query = path_and_query.partition("?")
+    stage_name, _, rest = path.lstrip("/").partition("/")
+    stage = api.stages.get(stage_name)
+    found = _match(api, "/" + rest) if stage else None
+    target = found and found[0].resource_methods.get(method)
+    if target is None:
+        return forbidden
+    resource, path_params = found
+    integration = target.method_integration
+    if target.authorization_type not in (None, "NONE"):
+        return 401, json.dumps({"message": "Unauthorized"})
+    params = {
+        "path": path_params,
+        "querystring": dict(p.split("=", 1) for p in query.split("&") if "=" in p),
+        "header": headers,
+    }
+    context: dict[str, Any] = {
+        "accountId": account, "apiId": api_id, "httpMethod": method, "stage": stage_name,
+        "resourceId": resource.id, "resourcePath": resource.get_path(),
+        "path": path, "domainName": f"{api_id}.execute-api.{region}.amazonaws.com",
+        "requestId": str(uuid.uuid4()), "extendedRequestId": str(uuid.uuid4()),
+        "requestTime": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(datetime.datetime.now().timestamp() * 1000),
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
+        "responseOverride": {"status": None, "header": {}},
+        "stageVariables": dict(stage.variables or {}),
+    }
+    uri = ACTION_URI.match(integration.uri or "") if integration else None
+    if integration is None or integration.integration_type != "AWS" or uri is None or (
+            uri.group(2) != "dynamodb"):
+        raise NotEmulated(
+            f"emulator: invoking {method} {resource.get_path()} of API {api_id}: only AWS "
+            "integrations with DynamoDB actions are emulated")
+    templates = integration.request_templates or {}
+    template = templates.get("application/json")
+    if template is None and integration.passthrough_behaviour == "NEVER":
+        return 415, json.dumps({"message": "Unsupported Media Type"})
+    request_body = render(template, "", params, context) if template is not None else ""
+    backend_status, backend_body = _dynamodb(account, uri.group(1), uri.group(3), request_body)
+    responses = integration.integration_responses or {}
+    chosen = next((r for r in responses.values() if r.selection_pattern and re.fullmatch(
+        r.selection_pattern, str(backend_status))), None) or next(
+        (r for r in responses.values() if not r.selection_pattern), None)
+    if chosen is None:
+        # No integration response for this status: API Gateway answers 500.
+        return 500, json.dumps({"message": "Internal server error"})
+    response_template = (chosen.response_templates or {}).get("application/json")
+    body = backend_body if response_template is None else render(
+        response_template, backend_body, params, context)
+    status = context["responseOverride"]["status"] or chosen.status_code
+    return int(status), body
+
+
+# ---- the health check ------------------------------------------------------------------------
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def probe(account: str, check: Any) -> tuple[bool, str] | None:
+    """(healthy, checker's report) for a check on an invoke name, else None."""
+    target = INVOKE_NAME.match(check.fqdn or "")
+    if check.type_ not in PROBED_TYPES or target is None:
+        return None
+    if _flag(check.disabled):
+        return True, "Success: health check disabled; Route 53 considers it healthy"
+    api_id, region = target.groups()
+    status, body = invoke(account, region, api_id, "GET", check.resource_path or "/",
+                          {"Host": check.fqdn, "User-Agent": "Amazon-Route53-Health-Check-Service"})
+    healthy = 200 <= status < 400
+    report = f"HTTP Status Code {status}"
+    if healthy and check.type_.endswith("_STR_MATCH"):
+        head = body.encode()[:SEARCHED_BYTES]
+        if (check.search_string or "").encode() not in head:
+            healthy = False
+            report += (". The endpoint did not return the required response string "
+                       f"{check.search_string!r} in the first {SEARCHED_BYTES} bytes")
+    if _flag(check.inverted):
+        healthy = not healthy
+        report += "; the health check is inverted"
+    return healthy, ("Success: " if healthy else "Failure: ") + report
+
+
+_moto_status = Route53.get_health_check_status
+
+
+def _get_health_check_status(self: Route53) -> Any:
+    check = self.backend.get_health_check(self._get_param("HealthCheckId"))
+    result = probe(self.current_account, check)
+    if result is None:
+        return _moto_status(self)
+    _, report = result
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return ActionResult({"HealthCheckObservations": [
+        {"Region": region, "IPAddress": "127.0.0.1",
+         "StatusReport": {"Status": report, "CheckedTime": now}}
+        for region in (check.regions or CHECKER_REGIONS)]})
+
+
+def install() -> None:
+    Route53.get_health_check_status = _get_health_check_status
