@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod deploy;
 pub mod discover;
 pub mod error;

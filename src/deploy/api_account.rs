@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::ui::progress::Status;
 use crate::wire::Verdict;
 
-use super::Ctx;
+use crate::context::Ctx;
 use super::command::Check;
 use super::wait::Backoff;
 

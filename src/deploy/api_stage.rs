@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::plan::Unit;
 use crate::ui::progress::Status;
 
-use super::{Ctx, UnitOutcome};
+use crate::context::{Ctx, UnitOutcome};
 
 /// The stage every mraa API serves (the templates' `StageName`).
 const STAGE: &str = "prod";

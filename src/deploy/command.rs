@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use serde::Serialize;
@@ -22,7 +21,8 @@ use crate::wire::{self, Verdict};
 
 use super::stack::{self, StackSpec};
 use super::stack_set::{self, StackSetSpec};
-use super::{Change, Ctx, Outputs, resolve_parameters};
+use super::resolve_parameters;
+use crate::context::{Change, Ctx, Outputs, Prefetched};
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct DeployArgs {
@@ -141,10 +141,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     // holds is refused before the first change of the run.
     let mut hosted_zone_id = settings.hosted_zone_id.clone();
     let mut domain = settings.domain.clone();
-    let prefetched = crate::deploy::Prefetched {
-        api_logging: crate::deploy::api_account::settings(&aws).await?,
-        ..Default::default()
-    };
+    let prefetched = Prefetched::new(super::api_account::settings(&aws).await?);
     // The stacks that decide this run's plan; their deploy steps reuse them.
     let primary = aws.primary.region.clone();
     let name_of = |unit: Unit| (unit, crate::names::stack_name(&settings.app, unit.id()));
@@ -206,7 +203,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
         caller_arn: caller.arn,
         app: settings.app.clone(),
         plan,
-        run_id: run_id(),
+        run_id: crate::context::run_id("mraa"),
         reporter: reporter.clone(),
         lock: Default::default(),
         prefetched,
@@ -468,7 +465,7 @@ fn checks_of(outcome: wire::WireOutcome) -> Vec<Check> {
 async fn certificate_from_resources(
     ctx: &Ctx,
     planned: &crate::plan::PlannedUnit,
-    outcome: &mut crate::deploy::UnitOutcome,
+    outcome: &mut crate::context::UnitOutcome,
 ) -> Result<Vec<Check>> {
     let mut notes = Vec::new();
     for (region, outputs) in outcome.outputs.iter_mut() {
@@ -700,13 +697,6 @@ async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
         ctx.aws.secondary.region,
         app = ctx.app,
     )))
-}
-
-fn run_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("mraa-{}-{:04}", now.as_secs(), now.subsec_micros() % 10_000)
 }
 
 /// The final account of a deploy: printed for people, or one JSON object.

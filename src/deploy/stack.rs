@@ -16,7 +16,7 @@ use crate::names::APP_TAG;
 use crate::ui::progress::Status;
 
 use super::wait::Backoff;
-use super::{Change, Ctx, UnitOutcome};
+use crate::context::{Change, Ctx, UnitOutcome};
 
 /// CloudFront distributions take the longest: up to ~15 minutes on AWS.
 const STACK_LIMIT: Duration = Duration::from_secs(45 * 60);
@@ -67,7 +67,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
                     .send()
                     .await
                     .map_err(|e| fail(spec.name, sdk_message(&e)))?;
-                wait_for(ctx, cfn, spec.name)
+                wait_for(cfn, ctx.aws.custom_endpoint, spec.name)
                     .await
                     .map_err(|e| fail(spec.name, e))?;
                 existing = None;
@@ -86,7 +86,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
                     .send()
                     .await
                     .map_err(|e| fail(spec.name, sdk_message(&e)))?;
-                let status = wait_for(ctx, cfn, spec.name)
+                let status = wait_for(cfn, ctx.aws.custom_endpoint, spec.name)
                     .await
                     .map_err(|e| fail(spec.name, e))?;
                 if status != Some(StackStatus::UpdateRollbackComplete) {
@@ -167,7 +167,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
         .await
         .map_err(|e| fail(spec.name, sdk_message(&e)))?;
     ctx.report(spec.unit, &region, Status::Waiting, "executing change set");
-    let status = wait_for(ctx, cfn, spec.name)
+    let status = wait_for(cfn, ctx.aws.custom_endpoint, spec.name)
         .await
         .map_err(|e| fail(spec.name, e))?;
     let wanted = if kind == ChangeSetType::Create {
@@ -290,8 +290,12 @@ async fn change_set_ready(
 }
 
 /// Polls until the stack is no longer in progress; `None` once it is gone.
-pub async fn wait_for(ctx: &Ctx, cfn: &Client, name: &str) -> Result<Option<StackStatus>, String> {
-    let mut backoff = Backoff::for_operation(ctx.aws.custom_endpoint, STACK_LIMIT);
+pub async fn wait_for(
+    cfn: &Client,
+    custom_endpoint: bool,
+    name: &str,
+) -> Result<Option<StackStatus>, String> {
+    let mut backoff = Backoff::for_operation(custom_endpoint, STACK_LIMIT);
     loop {
         let stack = describe(cfn, name).await?;
         let status = stack.and_then(|s| s.stack_status().cloned());

@@ -20,7 +20,7 @@ use crate::ui::progress::Status;
 
 use super::stack::{outputs_of, parameter_map, parameters, root_cause};
 use super::wait::Backoff;
-use super::{Change, Ctx, UnitOutcome};
+use crate::context::{Change, Ctx, UnitOutcome};
 
 const OPERATION_LIMIT: Duration = Duration::from_secs(30 * 60);
 

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
 use crate::aws::{aws_error, sdk_message};
-use crate::deploy::{Change, Ctx};
+use crate::context::{Change, Ctx};
 use crate::error::Result;
 use crate::names;
 use crate::wire::{Verdict, WireOutcome};

@@ -96,7 +96,7 @@ pub async fn empty(run: &Run, step: &str, s3: &Client, bucket: &BucketRef) -> Re
         for chunk in batch.chunks(BATCH) {
             deleted += delete_batch(s3, &bucket.name, chunk.to_vec()).await?;
         }
-        run.ctx.report(
+        run.report(
             step,
             &bucket.region,
             Status::Waiting,
@@ -191,7 +191,7 @@ pub async fn remove(run: &Run, step: &str, s3: &Client, bucket: &BucketRef) -> R
         }
     }
     // Deletion shows through S3's own answer, which can lag a moment.
-    let mut backoff = Backoff::for_operation(run.ctx.aws.custom_endpoint, GONE_LIMIT);
+    let mut backoff = Backoff::for_operation(run.aws.custom_endpoint, GONE_LIMIT);
     while exists(s3, &bucket.name).await? {
         if !backoff.wait().await {
             return Err("S3 still lists the bucket after deleting it".into());

@@ -51,15 +51,15 @@ mod tables;
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use serde::Serialize;
 
 use crate::aws::{Aws, aws_error};
 use crate::config::Settings;
-use crate::deploy::Ctx;
+use crate::context::run_id;
 use crate::discover;
+use crate::lock::{Claim, LockSlot};
 use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, MraaError, Result};
 use crate::plan::{Plan, Unit};
 use crate::ui::progress::{Reporter, Status};
@@ -135,18 +135,48 @@ pub struct Ledger {
     pub unverified: Vec<Item>,
 }
 
-/// A teardown in progress: the deploy context (clients, account, reporter),
-/// what was found, and what has been done so far.
+/// A teardown in progress: the clients, the reporter and the lock, what was
+/// found, and what has been done so far.
 pub struct Run {
-    pub ctx: Ctx,
+    pub aws: Aws,
+    pub caller_arn: String,
+    /// The deployment as found: its StackSets are deleted wave by wave.
+    pub plan: Plan,
+    /// Unique per run: StackSet operation ids.
+    pub run_id: String,
+    pub reporter: Arc<Reporter>,
+    /// Claimed before the first deletion; see [`crate::lock`].
+    pub lock: LockSlot,
     pub inventory: Inventory,
     pub delete_data: bool,
     ledger: Mutex<Ledger>,
 }
 
 impl Run {
+    pub fn report(&self, step: &str, region: &str, status: Status, detail: &str) {
+        let detail = (!detail.is_empty()).then(|| detail.to_string());
+        self.reporter.event(step, Some(region), status, detail);
+    }
+
+    pub fn operation_id(&self, unit: &str, what: &str) -> String {
+        format!("{}-{unit}-{what}", self.run_id)
+    }
+
+    /// Takes the app's lock before the first change.
+    async fn claim(&self) -> Result<()> {
+        self.lock
+            .claim(Claim {
+                cfn: &self.aws.primary.cfn,
+                region: &self.aws.primary.region,
+                app: &self.inventory.app,
+                operation: "teardown",
+                caller_arn: &self.caller_arn,
+            })
+            .await
+    }
+
     fn deleted(&self, step: &str, item: Item) {
-        self.ctx.reporter.event(
+        self.reporter.event(
             step,
             item.region.as_deref(),
             Status::Ok,
@@ -166,7 +196,7 @@ impl Run {
     }
 
     fn unverified(&self, step: &str, item: Item) {
-        self.ctx.reporter.event(
+        self.reporter.event(
             step,
             item.region.as_deref(),
             Status::Unverified,
@@ -184,7 +214,7 @@ impl Run {
             }
             other => Item::new("teardown", "", None).detail(other.to_string()),
         };
-        self.ctx.reporter.event(
+        self.reporter.event(
             &item.kind,
             item.region.as_deref(),
             Status::Failed,
@@ -196,7 +226,7 @@ impl Run {
     }
 
     fn refused(&self, item: Item) {
-        self.ctx.reporter.event(
+        self.reporter.event(
             &item.kind,
             item.region.as_deref(),
             Status::Failed,
@@ -212,7 +242,7 @@ impl Run {
     }
 
     fn custom_endpoint(&self) -> bool {
-        self.ctx.aws.custom_endpoint
+        self.aws.custom_endpoint
     }
 }
 
@@ -311,17 +341,12 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
         deployment = deployment.with_domain(name, zone);
     }
     let run = Run {
-        ctx: Ctx {
-            aws,
-            account: inventory.account.clone(),
-            caller_arn,
-            app: inventory.app.clone(),
-            plan: deployment,
-            run_id: run_id(),
-            reporter: reporter.clone(),
-            lock: Default::default(),
-            prefetched: Default::default(),
-        },
+        aws,
+        caller_arn,
+        plan: deployment,
+        run_id: run_id("mraa-teardown"),
+        reporter: reporter.clone(),
+        lock: LockSlot::default(),
         inventory,
         delete_data: args.delete_data,
         ledger: Mutex::new(Ledger::default()),
@@ -364,12 +389,12 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
         run.refused(item.clone());
     }
     // One changing command at a time per app (see crate::lock).
-    run.ctx.claim("teardown").await?;
+    run.claim().await?;
     let failure = match delete_dns(&run, &dns, &dns_items).await {
         Ok(()) => steps::execute(&run).await.err(),
         Err(err) => Some(err),
     };
-    run.ctx.lock.release().await;
+    run.lock.release().await;
     if let Some(err) = &failure {
         run.failed(err);
     }
@@ -406,7 +431,7 @@ async fn delete_dns(
     if dns.is_empty() {
         return Ok(());
     }
-    crate::wire::route53::delete(&run.ctx.aws, &run.ctx.app, dns)
+    crate::wire::route53::delete(&run.aws, &run.inventory.app, dns)
         .await
         .map_err(crate::wire::route53::error)?;
     for item in items {
@@ -533,17 +558,6 @@ async fn confirm(settings: &Settings, run: &Run, planned: &Planned) -> Confirmat
     } else {
         Confirmation::Declined
     }
-}
-
-fn run_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format!(
-        "mraa-teardown-{}-{:04}",
-        now.as_secs(),
-        now.subsec_micros() % 10_000
-    )
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ const OPERATION_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// `Deployed`, so that CloudFormation can delete it. `Ok(false)`: no such
 /// distribution.
 pub async fn disable_distribution(run: &Run, step: &str, id: &str) -> Result<bool> {
-    let cf = &run.ctx.aws.cloudfront;
+    let cf = &run.aws.cloudfront;
     let region = &run.inventory.primary;
     let err = |cause: String| fail(step, region, format!("distribution {id}"), cause);
     let current = match cf.get_distribution_config().id(id).send().await {
@@ -40,7 +40,7 @@ pub async fn disable_distribution(run: &Run, step: &str, id: &str) -> Result<boo
         return Err(err("CloudFront returned no configuration".into()));
     };
     if config.enabled {
-        run.ctx.report(
+        run.report(
             step,
             region,
             Status::Waiting,
@@ -56,7 +56,7 @@ pub async fn disable_distribution(run: &Run, step: &str, id: &str) -> Result<boo
             .await
             .map_err(|e| err(sdk_message(&e)))?;
     }
-    let mut backoff = Backoff::for_operation(run.ctx.aws.custom_endpoint, DISTRIBUTION_LIMIT);
+    let mut backoff = Backoff::for_operation(run.aws.custom_endpoint, DISTRIBUTION_LIMIT);
     loop {
         let out = cf
             .get_distribution()
@@ -71,7 +71,7 @@ pub async fn disable_distribution(run: &Run, step: &str, id: &str) -> Result<boo
         if status == "Deployed" {
             return Ok(true);
         }
-        run.ctx.report(
+        run.report(
             step,
             region,
             Status::Waiting,
@@ -89,7 +89,6 @@ pub async fn disable_distribution(run: &Run, step: &str, id: &str) -> Result<boo
 /// True once CloudFront no longer knows the distribution.
 pub async fn distribution_gone(run: &Run, id: &str) -> std::result::Result<bool, String> {
     match run
-        .ctx
         .aws
         .cloudfront
         .get_distribution()
@@ -108,9 +107,9 @@ pub async fn distribution_gone(run: &Run, id: &str) -> std::result::Result<bool,
 pub async fn delete_stack(run: &Run, step: &str, target: &StackRef) -> Result<()> {
     // Any region: the site certificate's us-east-1 may be neither of the
     // deployment's.
-    let cfn = &run.ctx.aws.cfn_in(&target.region);
+    let cfn = &run.aws.cfn_in(&target.region);
     let err = |cause: String| fail(step, &target.region, &target.name, cause);
-    run.ctx.report(
+    run.report(
         step,
         &target.region,
         Status::Started,
@@ -125,7 +124,7 @@ pub async fn delete_stack(run: &Run, step: &str, target: &StackRef) -> Result<()
             .await
             .map_err(|e| err(sdk_message(&e)))?;
     }
-    let status = stack::wait_for(&run.ctx, cfn, id).await.map_err(err)?;
+    let status = stack::wait_for(cfn, run.aws.custom_endpoint, id).await.map_err(err)?;
     match status {
         None => Ok(()),
         Some(status) => {
@@ -179,7 +178,7 @@ fn preferences() -> StackSetOperationPreferences {
 /// Waits for an operation already running on the set (an earlier, interrupted
 /// teardown or deploy) before starting a new one.
 async fn wait_idle(run: &Run, set: &SetRef) -> Result<()> {
-    let cfn = &run.ctx.aws.primary.cfn;
+    let cfn = &run.aws.primary.cfn;
     let home = &run.inventory.primary;
     let out = match cfn
         .list_stack_set_operations()
@@ -207,7 +206,7 @@ async fn wait_idle(run: &Run, set: &SetRef) -> Result<()> {
         .filter_map(|o| o.operation_id().map(str::to_string))
         .collect();
     for operation in running {
-        run.ctx.report(
+        run.report(
             set.unit.id(),
             home,
             Status::Waiting,
@@ -220,10 +219,10 @@ async fn wait_idle(run: &Run, set: &SetRef) -> Result<()> {
 }
 
 async fn wait_operation(run: &Run, set: &SetRef, operation: &str) -> Result<()> {
-    let cfn = &run.ctx.aws.primary.cfn;
+    let cfn = &run.aws.primary.cfn;
     let home = &run.inventory.primary;
     let err = |cause: String| fail(set.unit.id(), home, &set.name, cause);
-    match stack_set::await_operation(cfn, run.ctx.aws.custom_endpoint, &set.name, operation).await {
+    match stack_set::await_operation(cfn, run.aws.custom_endpoint, &set.name, operation).await {
         Ok(()) => Ok(()),
         Err(stack_set::OperationEnd::Failed) => {
             Err(err(operation_failure(run, set, operation).await))
@@ -234,7 +233,6 @@ async fn wait_operation(run: &Run, set: &SetRef, operation: &str) -> Result<()> 
 
 async fn operation_failure(run: &Run, set: &SetRef, operation: &str) -> String {
     let results = run
-        .ctx
         .aws
         .primary
         .cfn
@@ -252,7 +250,7 @@ async fn operation_failure(run: &Run, set: &SetRef, operation: &str) -> String {
             .find(|i| i.region == region)
             .and_then(|i| i.stack.as_ref())
             .and_then(|s| s.stack_id())?;
-        Some(delete_cause(&run.ctx.aws.region(&region).cfn, id).await)
+        Some(delete_cause(&run.aws.region(&region).cfn, id).await)
     })
     .await;
     format!("delete operation {operation}: {reasons}")
@@ -262,14 +260,14 @@ async fn operation_failure(run: &Run, set: &SetRef, operation: &str) -> String {
 /// regions in parallel), then checks that no instance and no instance stack
 /// is left. Returns the regions deleted now.
 pub async fn delete_instances(run: &Run, set: &SetRef) -> Result<Vec<String>> {
-    let cfn = &run.ctx.aws.primary.cfn;
+    let cfn = &run.aws.primary.cfn;
     let home = &run.inventory.primary;
     let step = set.unit.id();
     let err = |cause: String| fail(step, home, &set.name, cause);
     wait_idle(run, set).await?;
     let present = instance_regions(run, set).await?;
     if !present.is_empty() {
-        run.ctx.report(
+        run.report(
             step,
             home,
             Status::Started,
@@ -279,7 +277,7 @@ pub async fn delete_instances(run: &Run, set: &SetRef) -> Result<Vec<String>> {
                 present.join(", ")
             ),
         );
-        let operation = run.ctx.operation_id(step, "delete");
+        let operation = run.operation_id(step, "delete");
         let sent = cfn
             .delete_stack_instances()
             .stack_set_name(&set.name)
@@ -307,7 +305,7 @@ pub async fn delete_instances(run: &Run, set: &SetRef) -> Result<Vec<String>> {
         let Some(id) = instance.stack.as_ref().and_then(|s| s.stack_id()) else {
             continue;
         };
-        let regional = &run.ctx.aws.region(&instance.region).cfn;
+        let regional = &run.aws.region(&instance.region).cfn;
         let found = stack::describe(regional, id)
             .await
             .map_err(|e| fail(step, &instance.region, &set.name, e))?;
@@ -331,7 +329,6 @@ pub async fn delete_instances(run: &Run, set: &SetRef) -> Result<Vec<String>> {
 
 async fn instance_regions(run: &Run, set: &SetRef) -> Result<Vec<String>> {
     let out = match run
-        .ctx
         .aws
         .primary
         .cfn
@@ -363,7 +360,7 @@ async fn instance_regions(run: &Run, set: &SetRef) -> Result<Vec<String>> {
 
 /// Deletes the (empty) StackSet and checks it is gone.
 pub async fn delete_set(run: &Run, set: &SetRef) -> Result<()> {
-    let cfn = &run.ctx.aws.primary.cfn;
+    let cfn = &run.aws.primary.cfn;
     let home = &run.inventory.primary;
     let err = |cause: String| fail(set.unit.id(), home, &set.name, cause);
     match cfn
@@ -376,7 +373,7 @@ pub async fn delete_set(run: &Run, set: &SetRef) -> Result<()> {
         Err(e) if is_not_found(&e) => {}
         Err(e) => return Err(err(sdk_message(&e))),
     }
-    let mut backoff = Backoff::for_operation(run.ctx.aws.custom_endpoint, OPERATION_LIMIT);
+    let mut backoff = Backoff::for_operation(run.aws.custom_endpoint, OPERATION_LIMIT);
     while stack_set::describe(cfn, &set.name)
         .await
         .map_err(err)?

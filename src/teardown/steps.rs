@@ -61,7 +61,7 @@ async fn claim(run: &Run) -> Result<()> {
         .iter()
         .filter(|b| matches!(b.owner, Owner::Stack(_)))
     {
-        buckets::claim(&run.ctx.aws.region(&bucket.region).s3, bucket, &inv.app)
+        buckets::claim(&run.aws.region(&bucket.region).s3, bucket, &inv.app)
             .await
             .map_err(|e| fail("claim", &bucket.region, &bucket.name, e))?;
         claimed.push(Item::new("bucket", &bucket.name, Some(&bucket.region)));
@@ -72,7 +72,7 @@ async fn claim(run: &Run) -> Result<()> {
             && (matches!(t.owner, Owner::Stack(_)) || t.replica_of.is_some())
     }) {
         let Some(arn) = &table.arn else { continue };
-        tables::claim(&run.ctx.aws.region(&table.region).dynamodb, arn, &inv.app)
+        tables::claim(&run.aws.region(&table.region).dynamodb, arn, &inv.app)
             .await
             .map_err(|e| fail("claim", &table.region, &table.name, e))?;
         claimed.push(Item::new("table", &table.name, Some(&table.region)));
@@ -83,7 +83,7 @@ async fn claim(run: &Run) -> Result<()> {
         .filter(|p| matches!(p.owner, Owner::Stack(_)))
     {
         let Some(arn) = &pool.arn else { continue };
-        pools::claim(&run.ctx.aws.region(&pool.region).cognito, arn, &inv.app)
+        pools::claim(&run.aws.region(&pool.region).cognito, arn, &inv.app)
             .await
             .map_err(|e| fail("claim", &pool.region, &pool.id, e))?;
         claimed.push(Item::new("user-pool", &pool.id, Some(&pool.region)));
@@ -95,7 +95,7 @@ async fn claim(run: &Run) -> Result<()> {
             .map(|i| i.name.as_str())
             .collect();
         if !here.is_empty() {
-            run.ctx.report(
+            run.report(
                 "claim",
                 &region,
                 Status::Ok,
@@ -164,7 +164,7 @@ async fn validation_records(run: &Run) -> Result<()> {
         return Ok(());
     }
     let step = crate::wire::acm::STEP;
-    let gone = crate::wire::acm::delete(&run.ctx.aws.route53(), &run.ctx.app, records)
+    let gone = crate::wire::acm::delete(&run.aws.route53(), &run.inventory.app, records)
         .await
         .map_err(refail)?;
     for record in &gone {
@@ -201,7 +201,7 @@ async fn released(run: &Run, step: &str, stack: &super::inventory::StackRef) -> 
         return Ok(());
     };
     let region = certificate.region.as_str();
-    let client = run.ctx.aws.acm_in(region);
+    let client = run.aws.acm_in(region);
     let mut backoff = Backoff::for_operation(run.custom_endpoint(), RELEASE_LIMIT);
     loop {
         let users = crate::wire::acm::in_use_by(&client, region, &certificate.arn)
@@ -238,7 +238,7 @@ async fn released(run: &Run, step: &str, stack: &super::inventory::StackRef) -> 
                 ),
             ));
         }
-        run.ctx.report(
+        run.report(
             step,
             region,
             Status::Waiting,
@@ -267,7 +267,7 @@ async fn released(run: &Run, step: &str, stack: &super::inventory::StackRef) -> 
 async fn replicas(run: &Run) -> Result<()> {
     let inv = &run.inventory;
     let step = "replicas";
-    let primary = &run.ctx.aws.primary.dynamodb;
+    let primary = &run.aws.primary.dynamodb;
     let mut work = Vec::new();
     for table in inv
         .tables
@@ -276,9 +276,9 @@ async fn replicas(run: &Run) -> Result<()> {
     {
         for region in &table.replicas {
             let known = inv.regions().contains(region);
-            let replica = known.then(|| &run.ctx.aws.region(region).dynamodb);
+            let replica = known.then(|| &run.aws.region(region).dynamodb);
             work.push(async move {
-                run.ctx.report(
+                run.report(
                     step,
                     region,
                     Status::Started,
@@ -324,7 +324,7 @@ async fn replication(run: &Run) -> Result<()> {
         return Ok(());
     };
     let step = crate::wire::s3::STEP;
-    let s3 = &run.ctx.aws.primary.s3;
+    let s3 = &run.aws.primary.s3;
     let err = |e: String| fail(step, &bucket.region, &bucket.name, e);
     s3.delete_bucket_replication()
         .bucket(&bucket.name)
@@ -357,7 +357,7 @@ async fn site(run: &Run) -> Result<()> {
         .iter()
         .filter(|b| !b.is_data() && b.owner.is_ours())
         .map(|bucket| async move {
-            let s3 = &run.ctx.aws.region(&bucket.region).s3;
+            let s3 = &run.aws.region(&bucket.region).s3;
             let count = buckets::empty(run, step, s3, bucket)
                 .await
                 .map_err(|e| fail(step, &bucket.region, &bucket.name, e))?;
@@ -376,7 +376,7 @@ async fn site(run: &Run) -> Result<()> {
 async fn instances(run: &Run) -> Result<()> {
     let inv = &run.inventory;
     let sets: Vec<_> = inv.sets.iter().filter(|s| s.owner.is_ours()).collect();
-    let mut waves = run.ctx.plan.waves();
+    let mut waves = run.plan.waves();
     waves.reverse();
     for wave in waves {
         let work = wave
@@ -444,7 +444,7 @@ async fn website_leftovers(run: &Run) -> Result<()> {
         .iter()
         .filter(|b| !b.is_data() && b.owner.is_ours())
         .map(|bucket| async move {
-            let s3 = &run.ctx.aws.region(&bucket.region).s3;
+            let s3 = &run.aws.region(&bucket.region).s3;
             let err = |e: String| fail(step, &bucket.region, &bucket.name, e);
             let detail = if buckets::exists(s3, &bucket.name).await.map_err(err)? {
                 buckets::remove(run, step, s3, bucket).await.map_err(err)?;
@@ -471,8 +471,8 @@ async fn data_buckets(run: &Run) -> Result<()> {
             .iter()
             .filter(|b| b.kind == kind && b.owner.is_ours())
             .map(|bucket| async move {
-                let s3 = &run.ctx.aws.region(&bucket.region).s3;
-                run.ctx.report(
+                let s3 = &run.aws.region(&bucket.region).s3;
+                run.report(
                     step,
                     &bucket.region,
                     Status::Started,
@@ -504,7 +504,7 @@ async fn data_tables(run: &Run) -> Result<()> {
             .iter()
             .filter(|t| t.owner.is_ours() && (t.region == inv.primary) == primary_side)
             .map(|table| async move {
-                let client = &run.ctx.aws.region(&table.region).dynamodb;
+                let client = &run.aws.region(&table.region).dynamodb;
                 tables::remove(client, &table.name, run.custom_endpoint())
                     .await
                     .map_err(|e| fail(step, &table.region, &table.name, e))?;
@@ -525,7 +525,7 @@ async fn user_pools(run: &Run) -> Result<()> {
         .iter()
         .filter(|p| p.owner.is_ours())
         .map(|pool| async move {
-            pools::remove(&run.ctx.aws.region(&pool.region).cognito, &pool.id)
+            pools::remove(&run.aws.region(&pool.region).cognito, &pool.id)
                 .await
                 .map_err(|e| fail(step, &pool.region, &pool.id, e))?;
             run.deleted(

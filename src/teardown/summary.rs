@@ -88,7 +88,7 @@ impl Summary {
             secondary_found_by: (!inv.secondary_source.is_empty())
                 .then(|| inv.secondary_source.clone()),
             delete_data: run.delete_data,
-            elapsed_s: (run.ctx.reporter.elapsed().as_millis() as f64) / 1000.0,
+            elapsed_s: (run.reporter.elapsed().as_millis() as f64) / 1000.0,
             planned: planned.clone(),
             deleted: ledger.deleted,
             kept,

@@ -7,7 +7,7 @@ use aws_sdk_cognitoidentityprovider::types::AttributeType;
 
 use crate::aws::{aws_error, sdk_message};
 use crate::config::Admin;
-use crate::deploy::{Change, Ctx, Outputs};
+use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
 use crate::plan::Unit;
 

@@ -4,7 +4,7 @@
 //! only that distribution.
 
 use crate::aws::{aws_error, sdk_message};
-use crate::deploy::{Ctx, Outputs};
+use crate::context::{Ctx, Outputs};
 use crate::error::Result;
 use crate::names;
 use crate::plan::Unit;

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 
 use crate::aws::{aws_error, is_not_found, sdk_message};
 use crate::deploy::wait::Backoff;
-use crate::deploy::{Change, Ctx};
+use crate::context::{Change, Ctx};
 use crate::error::Result;
 use crate::lock::Claimer;
 use crate::names;

@@ -12,7 +12,7 @@ pub mod site;
 
 use serde::Serialize;
 
-use crate::deploy::Change;
+use crate::context::Change;
 
 /// The result of checking one effect through the service's API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

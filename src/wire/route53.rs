@@ -33,7 +33,7 @@ use r53::types::{
 };
 
 use crate::aws::{Aws, aws_error, sdk_message};
-use crate::deploy::{Change, Ctx, Outputs};
+use crate::context::{Change, Ctx, Outputs};
 use crate::error::{MraaError, Result};
 use crate::names::APP_TAG;
 use crate::plan::{RegionRole, Unit};

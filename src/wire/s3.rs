@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
 };
 
 use crate::aws::{aws_error, is_not_found, sdk_message};
-use crate::deploy::{Change, Ctx, Outputs};
+use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
 use crate::names;
 use crate::plan::Unit;

@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 use serde::Serialize;
 
 use crate::aws::{RegionClients, aws_error, sdk_message};
-use crate::deploy::{Change, Ctx, Outputs};
+use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
 use crate::names;
 use crate::plan::Unit;
