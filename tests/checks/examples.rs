@@ -5,7 +5,7 @@ use std::path::Path;
 use mraa::cli::{GlobalArgs, OutputFormat};
 use mraa::config::{FileConfig, Settings};
 
-const EXAMPLE: &str = include_str!("../examples/mraa.yaml");
+const EXAMPLE: &str = include_str!("../../examples/mraa.yaml");
 
 #[test]
 fn example_config_loads_and_validates() {

@@ -1,9 +1,7 @@
 //! No secret ever reaches mraa's output: not the secret key, not the session
 //! token, not at the most verbose level, not in JSON output.
 
-mod support;
-
-use support::{Emulator, mraa, stderr_of, stdout_of};
+use crate::support::{Emulator, mraa, stderr_of, stdout_of};
 
 const SECRET: &str = "wJalrXUtnFEMI-mraa-test-secret-K7MDENG";
 const TOKEN: &str = "FwoGZXIvYXdzEmraa-test-session-token-Zq9";

@@ -27,12 +27,10 @@ use mraa::render::{Rendered, render_all};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
+use crate::support::repo_root;
+
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn rendered() -> Vec<Rendered> {
     // With a custom domain: every unit there is.

@@ -2,13 +2,11 @@
 //! several region pairs: zero errors and zero warnings. Rules ignored, if any,
 //! are in `.cfnlintrc.yaml` with a reason each.
 
-mod support;
-
 use std::process::Command;
 
+use crate::support::repo_root;
 use mraa::plan::{Plan, Unit};
 use mraa::render::render_all;
-use support::repo_root;
 
 fn lint(primary: &str, secondary: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
