@@ -9,9 +9,6 @@
 //! Route 53 holds it and read back gone. Every client answers in order
 //! (`RuleMode::Sequential`) and each rule is checked to have been asked.
 
-#[macro_use]
-mod scripted_support;
-
 use std::collections::BTreeMap;
 
 use aws_sdk_acm as acm;

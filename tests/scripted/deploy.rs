@@ -25,9 +25,6 @@
 //! - **throttling**: the SDK's standard retries absorb `Throttling` (query
 //!   protocol, CloudFormation) and `ThrottlingException` (JSON, DynamoDB).
 
-#[macro_use]
-mod scripted_support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,9 +68,9 @@ use ddb::types::{
 };
 
 use mraa::aws::{Aws, RegionClients};
+use mraa::context::{Change, Ctx};
 use mraa::deploy::stack::{self, StackSpec};
 use mraa::deploy::stack_set::{self, StackSetSpec};
-use mraa::context::{Change, Ctx};
 use mraa::error::MraaError;
 use mraa::plan::Plan;
 use mraa::ui::progress::Reporter;

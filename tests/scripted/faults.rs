@@ -2,13 +2,11 @@
 //! InternalFailure, dropped connections — on a fifth of all requests, deploy
 //! and teardown still converge to the same end state as without faults.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use support::proxy::{Action, Proxy, Request};
-use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
+use crate::support::proxy::{Action, Proxy, Request};
+use crate::support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -209,7 +207,8 @@ async fn deploy_and_teardown_converge_with_a_fifth_of_requests_faulted() {
         .collect();
     assert!(left.is_empty(), "buckets left: {left:?}");
     for region in [PRIMARY, SECONDARY] {
-        let tables = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(region))
+        let tables = emulator
+            .dynamodb(region)
             .list_tables()
             .send()
             .await

@@ -8,9 +8,6 @@
 //! reaches the mock HTTP client and fails. `custom_endpoint` is false: these
 //! are AWS's own answers, where nothing may be excused as unverified.
 
-#[macro_use]
-mod scripted_support;
-
 use aws_sdk_cloudfront as cloudfront;
 use aws_sdk_dynamodb as ddb;
 use aws_sdk_s3 as s3;
