@@ -1,12 +1,10 @@
 //! Two changing commands on the same app at once: the second is refused with
 //! a message naming what is in progress, and the first completes untouched.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::proxy::{Action, Proxy};
-use support::{Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
+use crate::support::proxy::{Action, Proxy};
+use crate::support::{Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";

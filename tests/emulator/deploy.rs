@@ -1,28 +1,20 @@
 //! `mraa deploy` against the emulator: the real binary, real SDK calls, and
 //! every effect checked through the services' own APIs afterwards.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
-use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
 const APP: &str = "mraa";
 
-fn env(emulator: &Emulator) -> Vec<(String, String)> {
-    let mut env = emulator.env();
-    env.push(("AWS_REGION".into(), PRIMARY.into()));
-    env
-}
-
 fn deploy(emulator: &Emulator, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["deploy", "--secondary", SECONDARY];
     args.extend_from_slice(extra);
-    let output = mraa(&args, &env(emulator), None);
+    let output = mraa(&args, &emulator.env_in(PRIMARY), None);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -187,7 +179,7 @@ async fn check_buckets_and_replication(emulator: &Emulator) {
 }
 
 async fn check_tables_and_state(emulator: &Emulator) {
-    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(PRIMARY));
+    let dynamodb = emulator.dynamodb(PRIMARY);
     for table in ["comments", "app-config", "users"] {
         let name = format!("mraa-{APP}-{table}");
         let described = dynamodb
@@ -422,7 +414,7 @@ async fn a_changed_setting_redeploys_only_the_units_it_affects() {
 async fn deploy_over_data_kept_by_a_teardown_refuses_before_any_change() {
     let emulator = Emulator::start("deploy_over_kept_data");
     deploy(&emulator, &[]);
-    let mut env = env(&emulator);
+    let mut env = emulator.env_in(PRIMARY);
     env.push(("NO_COLOR".into(), "1".into()));
     let teardown = mraa(&["teardown", "--yes"], &env, None);
     assert_eq!(teardown.status.code(), Some(0), "{}", stderr_of(&teardown));
@@ -566,7 +558,7 @@ async fn a_deploy_after_a_full_teardown_uses_the_retained_logging_role() {
     deploy(&emulator, &[]);
     let teardown = mraa(
         &["teardown", "--delete-data", "--yes"],
-        &env(&emulator),
+        &emulator.env_in(PRIMARY),
         None,
     );
     assert_eq!(teardown.status.code(), Some(0), "{}", stderr_of(&teardown));

@@ -4,16 +4,15 @@
 //! refusal of names mraa does not own, and a teardown that leaves the zone
 //! exactly as the test made it. Every effect is checked through the SDK.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{ACCOUNT, Emulator, json_lines, mraa, run_ok, show, stderr_of, stdout_of};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HealthCheck, ResourceRecord, ResourceRecordSet,
     ResourceRecordSetFailover, RrType, TagResourceType,
 };
+use mraa::deploy::stack::parameter_map;
 use serde_json::Value;
-use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
 
 // Not us-east-1: the site certificate then goes to a third region.
 const PRIMARY: &str = "eu-west-1";
@@ -23,38 +22,9 @@ const DOMAIN: &str = "app.example.test";
 const API: &str = "api.app.example.test";
 const TABLE: &str = "mraa-mraa-app-config";
 
-fn env(emulator: &Emulator) -> Vec<(String, String)> {
-    let mut env = emulator.env();
-    env.push(("AWS_REGION".into(), PRIMARY.into()));
-    env
-}
-
-fn show(output: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        stdout_of(output),
-        stderr_of(output)
-    )
-}
-
-fn run_ok(emulator: &Emulator, args: &[&str]) -> std::process::Output {
-    let output = mraa(args, &env(emulator), None);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "mraa {args:?}: {}",
-        show(&output)
-    );
-    output
-}
-
-fn route53(emulator: &Emulator) -> aws_sdk_route53::Client {
-    aws_sdk_route53::Client::new(&emulator.sdk_config(PRIMARY))
-}
-
 async fn create_zone(emulator: &Emulator, name: &str) -> String {
-    let out = route53(emulator)
+    let out = emulator
+        .route53()
         .create_hosted_zone()
         .name(name)
         .caller_reference(format!("test-{name}-{}", std::process::id()))
@@ -69,7 +39,8 @@ async fn create_zone(emulator: &Emulator, name: &str) -> String {
 }
 
 async fn upsert(emulator: &Emulator, zone: &str, record: ResourceRecordSet) {
-    route53(emulator)
+    emulator
+        .route53()
         .change_resource_record_sets()
         .hosted_zone_id(zone)
         .change_batch(
@@ -101,7 +72,8 @@ fn plain(name: &str, kind: RrType, value: &str) -> ResourceRecordSet {
 
 /// Every record set of the zone, as comparable text.
 async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
-    let out = route53(emulator)
+    let out = emulator
+        .route53()
         .list_resource_record_sets()
         .hosted_zone_id(zone)
         .max_items(300)
@@ -134,7 +106,7 @@ async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
 
 /// The health checks tagged as this app's, by their `mraa:region` tag.
 async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
-    let client = route53(emulator);
+    let client = emulator.route53();
     let listed = client
         .list_health_checks()
         .send()
@@ -165,7 +137,8 @@ async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
 }
 
 async fn inverted(emulator: &Emulator, id: &str) -> bool {
-    route53(emulator)
+    emulator
+        .route53()
         .get_health_check()
         .health_check_id(id)
         .send()
@@ -199,34 +172,6 @@ async fn certificate_named(
         .expect("describe certificate")
         .certificate()
         .cloned()
-}
-
-async fn stack_parameters(
-    emulator: &Emulator,
-    region: &str,
-    stack: &str,
-) -> BTreeMap<String, String> {
-    let out = emulator
-        .cloudformation(region)
-        .describe_stacks()
-        .stack_name(stack)
-        .send()
-        .await
-        .expect("describe stack");
-    out.stacks()
-        .first()
-        .map(|s| {
-            s.parameters()
-                .iter()
-                .filter_map(|p| {
-                    Some((
-                        p.parameter_key()?.to_string(),
-                        p.parameter_value()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The outputs of StackSet `set`'s instance stack in `region`.
@@ -270,13 +215,6 @@ async fn website_config(emulator: &Emulator, region: &str) -> Value {
     serde_json::from_slice(&body).expect("config.json is JSON")
 }
 
-fn json_lines(output: &std::process::Output) -> Vec<Value> {
-    stdout_of(output)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
 // ---------------------------------------------------------------------------
 // Done means 1, 2 and 4: deploy, failover/fence/activate, teardown
 // ---------------------------------------------------------------------------
@@ -302,7 +240,6 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
 
     // Done means 1: the deploy.
     let output = run_ok(
-        &emulator,
         &[
             "deploy",
             "--secondary",
@@ -312,6 +249,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             "--output",
             "json",
         ],
+        &emulator.env_in(PRIMARY),
     );
     let lines = json_lines(&output);
     let summary = lines.last().expect("a summary");
@@ -349,7 +287,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     let zone_now = zone_records(&emulator, &zone).await;
     let mut site_certificate = String::new();
     for (region, name) in [("us-east-1", DOMAIN), (PRIMARY, API), (SECONDARY, API)] {
-        let acm = aws_sdk_acm::Client::new(&emulator.sdk_config(region));
+        let acm = emulator.acm(region);
         let certificate = certificate_named(&acm, name)
             .await
             .unwrap_or_else(|| panic!("a certificate for {name} in {region}"));
@@ -376,7 +314,17 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         }
     }
     // The edge serves the site certificate under the domain.
-    let edge = stack_parameters(&emulator, PRIMARY, "mraa-mraa-edge").await;
+    let edge = emulator
+        .cloudformation(PRIMARY)
+        .describe_stacks()
+        .stack_name("mraa-mraa-edge")
+        .send()
+        .await
+        .expect("describe stack")
+        .stacks()
+        .first()
+        .map(|s| parameter_map(s.parameters()))
+        .unwrap_or_default();
     assert_eq!(edge.get("SiteDomain").map(String::as_str), Some(DOMAIN));
     assert_eq!(
         edge.get("SiteCertificateArn"),
@@ -419,7 +367,8 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         );
         assert!(!inverted(&emulator, check.id()).await);
     }
-    let records: Vec<ResourceRecordSet> = route53(&emulator)
+    let records: Vec<ResourceRecordSet> = emulator
+        .route53()
         .list_resource_record_sets()
         .hosted_zone_id(&zone)
         .send()
@@ -464,8 +413,8 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     // A re-run converges without a single mutating call.
     emulator.start_recording();
     run_ok(
-        &emulator,
         &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &emulator.env_in(PRIMARY),
     );
     let calls = emulator.recorded_calls();
     let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
@@ -480,7 +429,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     let other = format!("www2.{DOMAIN}");
     let output = mraa(
         &["deploy", "--secondary", SECONDARY, "--domain", &other],
-        &env(&emulator),
+        &emulator.env_in(PRIMARY),
         None,
     );
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
@@ -494,7 +443,10 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
 
     // Without --domain, the deployed domain is kept as it is, not dropped.
     emulator.start_recording();
-    let output = run_ok(&emulator, &["deploy", "--secondary", SECONDARY]);
+    let output = run_ok(
+        &["deploy", "--secondary", SECONDARY],
+        &emulator.env_in(PRIMARY),
+    );
     let calls = emulator.recorded_calls();
     let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
     assert!(
@@ -509,7 +461,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
 
     // Status: the checks and the answer, unverified where moto cannot say.
-    let output = run_ok(&emulator, &["status", "--output", "json"]);
+    let output = run_ok(&["status", "--output", "json"], &emulator.env_in(PRIMARY));
     let report: Value = serde_json::from_str(&stdout_of(&output)).expect("status JSON");
     assert_eq!(
         report["endpoints"]["custom_domain"]["site_url"],
@@ -546,7 +498,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     // Done means 2: failover inverts the primary's check, fence leaves
     // Route 53 alone, activate restores it.
     emulator.stand_in_replica(APP, PRIMARY, SECONDARY).await;
-    let output = run_ok(&emulator, &["failover", "--output", "json"]);
+    let output = run_ok(&["failover", "--output", "json"], &emulator.env_in(PRIMARY));
     let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("failover JSON");
     assert_eq!(outcome["dns"]["answers"], SECONDARY, "{outcome}");
     assert_eq!(outcome["dns"]["inverted"], true, "{outcome}");
@@ -563,7 +515,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
 
     emulator.start_recording();
-    run_ok(&emulator, &["fence"]);
+    run_ok(&["fence"], &emulator.env_in(PRIMARY));
     let calls = emulator.recorded_calls();
     let dns_changes: Vec<_> = calls
         .iter()
@@ -579,20 +531,24 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
     assert!(inverted(&emulator, checks[PRIMARY].id()).await);
 
-    let output = run_ok(&emulator, &["activate", "--yes", "--output", "json"]);
+    let output = run_ok(
+        &["activate", "--yes", "--output", "json"],
+        &emulator.env_in(PRIMARY),
+    );
     let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("activate JSON");
     assert_eq!(outcome["dns"]["answers"], PRIMARY, "{outcome}");
     assert!(!inverted(&emulator, checks[PRIMARY].id()).await);
     assert!(!inverted(&emulator, checks[SECONDARY].id()).await);
 
     // Done means 4: teardown removes exactly what mraa made.
-    aws_sdk_dynamodb::Client::new(&emulator.sdk_config(SECONDARY))
+    emulator
+        .dynamodb(SECONDARY)
         .delete_table()
         .table_name(TABLE)
         .send()
         .await
         .expect("remove the test's own replica table");
-    let output = run_ok(&emulator, &["teardown", "--yes"]);
+    let output = run_ok(&["teardown", "--yes"], &emulator.env_in(PRIMARY));
     assert!(
         stderr_of(&output).contains("health-check") || stdout_of(&output).contains("health"),
         "{}",
@@ -601,7 +557,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     assert_eq!(zone_records(&emulator, &zone).await, before);
     assert!(app_checks(&emulator).await.is_empty());
     for region in ["us-east-1", PRIMARY, SECONDARY] {
-        let acm = aws_sdk_acm::Client::new(&emulator.sdk_config(region));
+        let acm = emulator.acm(region);
         for name in [DOMAIN, API] {
             assert!(
                 certificate_named(&acm, name).await.is_none(),
@@ -609,7 +565,8 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             );
         }
     }
-    let left = route53(&emulator)
+    let left = emulator
+        .route53()
         .list_health_checks()
         .send()
         .await
@@ -629,7 +586,7 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
     emulator.start_recording();
     let output = mraa(
         &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
-        &env(&emulator),
+        &emulator.env_in(PRIMARY),
         None,
     );
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
@@ -646,7 +603,7 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
     create_zone(&emulator, "example.test").await;
     let output = mraa(
         &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
-        &env(&emulator),
+        &emulator.env_in(PRIMARY),
         None,
     );
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
@@ -677,7 +634,7 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
             "--hosted-zone-id",
             &zone,
         ],
-        &env(&emulator),
+        &emulator.env_in(PRIMARY),
         None,
     );
     assert_eq!(output.status.code(), Some(1), "{}", show(&output));
@@ -703,7 +660,7 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
             "--domain",
             "not a domain",
         ],
-        &env(&emulator),
+        &emulator.env_in(PRIMARY),
         None,
     );
     assert_eq!(output.status.code(), Some(2), "{}", show(&output));

@@ -2,16 +2,14 @@
 //! of the emulator, makes a stack and a bucket in each — checked through the
 //! CloudFormation and S3 APIs, not through mraa.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{ACCOUNT, Emulator};
 use aws_sdk_cloudformation::types::{
     Parameter, PermissionModels, StackSetOperationPreferences, StackSetOperationStatus,
 };
 use mraa::plan::{Plan, Unit};
 use mraa::render::render_unit;
-use support::{ACCOUNT, Emulator};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";

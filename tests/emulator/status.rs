@@ -7,16 +7,16 @@
 //! test needs the secondary's copy of the app-config table it makes it
 //! itself, and copies the item between regions as AWS would have.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use crate::support::proxy::Proxy;
+use crate::support::{
+    ACCOUNT, Emulator, STACK_SET_UNITS, mraa, run_ok, show, stderr_of, stdout_of, with_var,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
-use support::proxy::Proxy;
-use support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -29,32 +29,12 @@ const UNREACHABLE_BOUND: Duration = Duration::from_secs(90);
 // Helpers
 // ---------------------------------------------------------------------------
 
-fn env(emulator: &Emulator) -> Vec<(String, String)> {
-    let mut env = emulator.env();
-    env.push(("AWS_REGION".into(), PRIMARY.into()));
-    env
-}
-
 /// The same environment, with every call going through the proxy.
 fn proxied_env(emulator: &Emulator, proxy: &Proxy) -> Vec<(String, String)> {
-    env(emulator)
-        .into_iter()
-        .map(|(k, v)| {
-            if k == "AWS_ENDPOINT_URL" {
-                (k, proxy.endpoint.clone())
-            } else {
-                (k, v)
-            }
-        })
-        .collect()
-}
-
-fn show(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        stdout_of(output),
-        stderr_of(output)
+    with_var(
+        emulator.env_in(PRIMARY),
+        "AWS_ENDPOINT_URL",
+        &proxy.endpoint,
     )
 }
 
@@ -65,19 +45,11 @@ fn timed(args: &[&str], env: &[(String, String)]) -> (Output, Duration) {
     (output, started.elapsed())
 }
 
-fn run_ok(args: &[&str], env: &[(String, String)]) -> Output {
-    let output = mraa(args, env, None);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "mraa {args:?}: {}",
-        show(&output)
-    );
-    output
-}
-
 fn deploy(emulator: &Emulator) {
-    run_ok(&["deploy", "--secondary", SECONDARY], &env(emulator));
+    run_ok(
+        &["deploy", "--secondary", SECONDARY],
+        &emulator.env_in(PRIMARY),
+    );
 }
 
 fn json_of(output: &Output) -> Value {
@@ -85,13 +57,10 @@ fn json_of(output: &Output) -> Value {
         .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", show(output)))
 }
 
-fn dynamodb(emulator: &Emulator, region: &str) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&emulator.sdk_config(region))
-}
-
 /// The state item as `region`'s table holds it.
 async fn item_in(emulator: &Emulator, region: &str) -> HashMap<String, AttributeValue> {
-    dynamodb(emulator, region)
+    emulator
+        .dynamodb(region)
         .get_item()
         .table_name(TABLE)
         .key("appId", AttributeValue::S(APP.into()))
@@ -115,7 +84,8 @@ async fn state_in(emulator: &Emulator, region: &str) -> Option<String> {
 /// What global-table replication does on AWS: the item, as is, in `to`.
 async fn replicate(emulator: &Emulator, from: &str, to: &str) {
     let item = item_in(emulator, from).await;
-    dynamodb(emulator, to)
+    emulator
+        .dynamodb(to)
         .put_item()
         .table_name(TABLE)
         .set_item(Some(item))
@@ -207,7 +177,11 @@ async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_
     let emulator = Emulator::start("status_after_deploy");
     deploy(&emulator);
 
-    let output = mraa(&["status", "--output", "json"], &env(&emulator), None);
+    let output = mraa(
+        &["status", "--output", "json"],
+        &emulator.env_in(PRIMARY),
+        None,
+    );
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let report = json_of(&output);
     assert_eq!(report["schema_version"], 1, "{report}");
@@ -327,7 +301,8 @@ async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_
 
     // Text: a table within 100 columns; colour off without a terminal even
     // when NO_COLOR is not set.
-    let plain_env: Vec<_> = env(&emulator)
+    let plain_env: Vec<_> = emulator
+        .env_in(PRIMARY)
         .into_iter()
         .filter(|(k, _)| k != "NO_COLOR")
         .collect();
@@ -355,7 +330,7 @@ async fn failover_fence_and_activate_round_trip() {
     let emulator = Emulator::start("status_round_trip");
     deploy(&emulator);
     emulator.stand_in_replica(APP, PRIMARY, SECONDARY).await;
-    let env = env(&emulator);
+    let env = emulator.env_in(PRIMARY);
 
     // failover writes through the secondary.
     let output = run_ok(&["failover", "--reason", "drill", "--output", "json"], &env);
@@ -486,7 +461,7 @@ async fn failover_fence_and_activate_round_trip() {
 async fn activate_when_already_active_needs_no_confirmation() {
     let emulator = Emulator::start("status_already_active");
     deploy(&emulator);
-    let output = mraa(&["activate"], &env(&emulator), None);
+    let output = mraa(&["activate"], &emulator.env_in(PRIMARY), None);
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     assert!(
         stdout_of(&output).contains("already active"),
@@ -700,7 +675,7 @@ async fn status_text_with_the_primary_unreachable_fits_100_columns() {
 #[test]
 fn status_without_a_deployment_says_so_and_exits_3() {
     let emulator = Emulator::start("status_nothing");
-    let env = env(&emulator);
+    let env = emulator.env_in(PRIMARY);
     let output = mraa(&["status"], &env, None);
     assert_eq!(output.status.code(), Some(3), "{}", show(&output));
     let said = stderr_of(&output);

@@ -1,13 +1,11 @@
 //! `mraa teardown` against the emulator: the real binary after a real deploy,
 //! and what is left checked through the services' own APIs afterwards.
 
-mod support;
-
+use crate::support::proxy::{Action, Proxy};
+use crate::support::{ACCOUNT, Emulator, json_lines, mraa, stderr_of, stdout_of, with_var};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
-use support::proxy::{Action, Proxy};
-use support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -21,15 +19,10 @@ const STACK_SETS: [&str; 5] = [
 ];
 const TABLES: [&str; 3] = ["comments", "app-config", "users"];
 
+/// The emulator's environment, calls going to `endpoint` (the emulator or a
+/// proxy in front of it).
 fn env(endpoint: &str, emulator: &Emulator) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = emulator
-        .env()
-        .into_iter()
-        .filter(|(k, _)| k != "AWS_ENDPOINT_URL")
-        .collect();
-    env.push(("AWS_ENDPOINT_URL".into(), endpoint.into()));
-    env.push(("AWS_REGION".into(), PRIMARY.into()));
-    env
+    with_var(emulator.env_in(PRIMARY), "AWS_ENDPOINT_URL", endpoint)
 }
 
 fn run(emulator: &Emulator, args: &[&str]) -> std::process::Output {
@@ -170,7 +163,7 @@ async fn what_is_left(emulator: &Emulator) -> Left {
                     .push(format!("{} ({region})", pool.id().unwrap_or_default()));
             }
         }
-        let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(region));
+        let dynamodb = emulator.dynamodb(region);
         let tables = dynamodb.list_tables().send().await.expect("list tables");
         for table in tables.table_names() {
             if ours(table) {
@@ -220,13 +213,6 @@ async fn what_is_left(emulator: &Emulator) -> Left {
         .map(|d| d.id().to_string())
         .collect();
     left
-}
-
-fn json_lines(output: &std::process::Output) -> Vec<Value> {
-    stdout_of(output)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 fn names_of(items: &Value) -> Vec<String> {
@@ -384,7 +370,7 @@ async fn without_delete_data_exactly_the_data_stores_remain_intact() {
             "{region}"
         );
     }
-    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(PRIMARY));
+    let dynamodb = emulator.dynamodb(PRIMARY);
     let item = dynamodb
         .get_item()
         .table_name(format!("mraa-{APP}-app-config"))
@@ -563,7 +549,7 @@ async fn same_named_stores_without_the_app_tag_are_refused_not_deleted() {
         .send()
         .await
         .expect("put object");
-    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.sdk_config(PRIMARY));
+    let dynamodb = emulator.dynamodb(PRIMARY);
     let table = format!("mraa-{APP}-comments");
     dynamodb
         .create_table()
@@ -621,26 +607,13 @@ const DOMAIN: &str = "app.example.test";
 const CERTIFICATE_STACK: &str = "mraa-mraa-site-certificate";
 
 fn domain_env(endpoint: &str, emulator: &Emulator) -> Vec<(String, String)> {
-    env(endpoint, emulator)
-        .into_iter()
-        .map(|(k, v)| match k.as_str() {
-            "AWS_REGION" => (k, DOMAIN_PRIMARY.to_string()),
-            _ => (k, v),
-        })
-        .collect()
-}
-
-fn route53(emulator: &Emulator) -> aws_sdk_route53::Client {
-    aws_sdk_route53::Client::new(&emulator.sdk_config("us-east-1"))
-}
-
-fn acm(emulator: &Emulator, region: &str) -> aws_sdk_acm::Client {
-    aws_sdk_acm::Client::new(&emulator.sdk_config(region))
+    with_var(env(endpoint, emulator), "AWS_REGION", DOMAIN_PRIMARY)
 }
 
 /// Every record set of the zone, as comparable text.
 async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
-    let out = route53(emulator)
+    let out = emulator
+        .route53()
         .list_resource_record_sets()
         .hosted_zone_id(zone)
         .send()
@@ -660,7 +633,8 @@ async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
 
 /// The certificates for `name` in `region`.
 async fn certificates_for(emulator: &Emulator, region: &str, name: &str) -> Vec<String> {
-    let listed = acm(emulator, region)
+    let listed = emulator
+        .acm(region)
         .list_certificates()
         .send()
         .await
@@ -678,9 +652,10 @@ async fn certificates_for(emulator: &Emulator, region: &str, name: &str) -> Vec<
 /// validation record into the zone.
 async fn certificate_stack(emulator: &Emulator, zone: &str) {
     use aws_sdk_cloudformation::types::{Parameter, Tag};
-    let template =
-        std::fs::read_to_string(support::repo_root().join("templates/site-certificate.yaml"))
-            .expect("the site-certificate template");
+    let template = std::fs::read_to_string(
+        crate::support::repo_root().join("templates/site-certificate.yaml"),
+    )
+    .expect("the site-certificate template");
     let parameter = |k: &str, v: &str| {
         Parameter::builder()
             .parameter_key(k)
@@ -721,7 +696,7 @@ async fn certificate_stack_status(emulator: &Emulator) -> Option<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_certificate_validation_record_goes_with_the_certificate_unless_another_needs_it() {
     let emulator = Emulator::start("teardown_certificates");
-    let r53 = route53(&emulator);
+    let r53 = emulator.route53();
     let zone = r53
         .create_hosted_zone()
         .name(DOMAIN)
@@ -739,7 +714,8 @@ async fn a_certificate_validation_record_goes_with_the_certificate_unless_anothe
     // Someone else's certificate, in the deployment's secondary region: a
     // wildcard validates through its base name's record, the one mraa's
     // certificate asks for.
-    let theirs = acm(&emulator, SECONDARY)
+    let theirs = emulator
+        .acm(SECONDARY)
         .request_certificate()
         .domain_name(format!("*.{DOMAIN}"))
         .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
@@ -809,7 +785,8 @@ async fn a_certificate_validation_record_goes_with_the_certificate_unless_anothe
     // Theirs is gone; mraa's certificate is made again. A teardown stopped
     // before the certificate's stack has already deleted the record (while
     // the certificate still names it), and the same command finishes.
-    acm(&emulator, SECONDARY)
+    emulator
+        .acm(SECONDARY)
         .delete_certificate()
         .certificate_arn(&theirs)
         .send()

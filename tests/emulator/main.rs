@@ -1,0 +1,14 @@
+//! The real `mraa` binary against the local AWS emulator, a module per
+//! command, the outcome checked through the services' own APIs. Every test
+//! starts an emulator of its own, so tests run in parallel without sharing
+//! any state.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod concurrency;
+mod deploy;
+mod domain;
+mod smoke;
+mod status;
+mod teardown;
