@@ -2,10 +2,8 @@
 //! documented exit code, and none makes a mutating AWS call (checked with the
 //! emulator's request recorder over the whole table).
 
-mod support;
-
-use support::proxy::{Action, Proxy};
-use support::{Emulator, clean_env, mraa, stderr_of, stdout_of};
+use crate::support::proxy::{Action, Proxy};
+use crate::support::{Emulator, clean_env, mraa, stderr_of, stdout_of, with_var};
 
 struct Case {
     name: &'static str,
@@ -241,18 +239,10 @@ fn every_bad_input_is_refused_cleanly_without_changing_anything() {
                 env
             }
             Env::RejectedCredentials => {
-                let mut env = emulator.env();
-                env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-                env.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint.clone()));
-                env
+                with_var(emulator.env(), "AWS_ENDPOINT_URL", &proxy.endpoint)
             }
-            Env::Unreachable => {
-                let mut env = emulator.env();
-                env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-                // Nothing listens on port 9 (discard) of loopback.
-                env.push(("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()));
-                env
-            }
+            // Nothing listens on port 9 (discard) of loopback.
+            Env::Unreachable => with_var(emulator.env(), "AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         };
         env.push(("AWS_REGION".into(), "us-east-1".into()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

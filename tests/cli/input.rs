@@ -1,11 +1,9 @@
 //! Bad input is refused before any AWS call: a one-line error naming the
 //! problem, exit code 2, and nothing written.
 
-mod support;
-
 use std::path::Path;
 
-use support::{clean_env, mraa, stderr_of, stdout_of};
+use crate::support::{clean_env, mraa, stderr_of, stdout_of};
 
 const USAGE: i32 = 2;
 

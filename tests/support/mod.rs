@@ -1,6 +1,12 @@
 //! Test bed: the local AWS emulator (moto server) on a free loopback port,
 //! per-region SDK configuration pointing at it, and the built `mraa` binary.
-#![allow(dead_code)] // each test binary uses its own part of the helpers
+// Each test binary uses its own part of the helpers.
+#![allow(dead_code, unused_macros)]
+
+pub mod proxy;
+#[macro_use]
+pub mod scripted;
+pub mod template;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -106,6 +112,19 @@ impl Emulator {
         aws_sdk_cloudformation::Client::new(&self.sdk_config(region))
     }
 
+    pub fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk_config(region))
+    }
+
+    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        aws_sdk_acm::Client::new(&self.sdk_config(region))
+    }
+
+    /// Route 53 is a global service: one client, in us-east-1.
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&self.sdk_config("us-east-1"))
+    }
+
     /// Environment for running `mraa` against this emulator, with nothing of
     /// the developer's own AWS setup leaking in.
     pub fn env(&self) -> Vec<(String, String)> {
@@ -116,6 +135,11 @@ impl Emulator {
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
         ]);
         env
+    }
+
+    /// `env()` with `region` as the profile's region (`AWS_REGION`).
+    pub fn env_in(&self, region: &str) -> Vec<(String, String)> {
+        with_var(self.env(), "AWS_REGION", region)
     }
 
     /// A call to moto's control API (`/moto-api/...`); returns the body.
@@ -198,6 +222,43 @@ pub fn stderr_of(output: &Output) -> String {
 
 pub fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `env` with `key` set to `value`, in place of any value it had.
+pub fn with_var(mut env: Vec<(String, String)>, key: &str, value: &str) -> Vec<(String, String)> {
+    env.retain(|(k, _)| k != key);
+    env.push((key.to_string(), value.to_string()));
+    env
+}
+
+/// A run's exit code and both streams, for failure messages.
+pub fn show(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout_of(output),
+        stderr_of(output)
+    )
+}
+
+/// Runs `mraa` and requires exit code 0.
+pub fn run_ok(args: &[&str], env: &[(String, String)]) -> Output {
+    let output = mraa(args, env, None);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "mraa {args:?}: {}",
+        show(&output)
+    );
+    output
+}
+
+/// stdout of `--output json`, one JSON document a line.
+pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    stdout_of(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
 }
 
 /// One API call the emulator recorded.
@@ -421,4 +482,3 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     }
     Some(out)
 }
-pub mod proxy;
