@@ -3,8 +3,8 @@
 //! state file, so any machine or CI job finds the same deployment.
 
 use crate::aws::{Aws, aws_error, is_not_found, is_unreachable, sdk_message};
+use crate::cfn::stack;
 use crate::config::Settings;
-use crate::deploy::stack;
 use crate::error::{InputError, MraaError, Result};
 use crate::names;
 

@@ -1,6 +1,7 @@
 //! mraa: provision and operate the Multi-Region Application Architecture.
 
 pub mod aws;
+pub mod cfn;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -17,9 +17,9 @@ use crate::error::Result;
 use crate::ui::progress::Status;
 use crate::wire::Verdict;
 
-use crate::context::Ctx;
 use super::command::Check;
-use super::wait::Backoff;
+use crate::cfn::wait::Backoff;
+use crate::context::Ctx;
 
 const STEP: &str = "bootstrap";
 const SETTING: &str = "/cloudwatchRoleArn";

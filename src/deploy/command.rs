@@ -19,9 +19,11 @@ use crate::state;
 use crate::ui::progress::{Reporter, Status};
 use crate::wire::{self, Verdict};
 
+use super::resolve_parameters;
 use super::stack::{self, StackSpec};
 use super::stack_set::{self, StackSetSpec};
-use super::resolve_parameters;
+use crate::cfn;
+use crate::cfn::status::is_in_progress;
 use crate::context::{Change, Ctx, Outputs, Prefetched};
 
 #[derive(Debug, Clone, Default, Args)]
@@ -183,7 +185,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     // API Gateway's logging role: made by the bootstrap stack only where an
     // account setting names none (see `api_account`).
     let bootstrap_makes_role = bootstrap_stack.as_ref().is_some_and(|s| {
-        crate::deploy::api_account::bootstrap_holds_role(&stack::parameter_map(s.parameters()))
+        crate::deploy::api_account::bootstrap_holds_role(&cfn::stack::parameter_map(s.parameters()))
     });
     plan = plan.with_api_logging(crate::deploy::api_account::creates_role(
         bootstrap_makes_role,
@@ -522,7 +524,7 @@ async fn read_stack(
     region: &str,
     (unit, name): (Unit, String),
 ) -> Result<Option<aws_sdk_cloudformation::types::Stack>> {
-    stack::describe(&aws.cfn_in(region), &name)
+    cfn::stack::describe(&aws.cfn_in(region), &name)
         .await
         .map_err(|e| aws_error(unit.id(), region, &name, e))
 }
@@ -564,52 +566,30 @@ async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
         let region = &ctx.aws.primary.region;
         match planned.kind {
             Kind::Stack => {
-                let stack = stack::describe(cfn, &planned.name)
+                let stack = cfn::stack::describe(cfn, &planned.name)
                     .await
                     .map_err(|e| aws_error(planned.unit.id(), region, &planned.name, e))?;
                 let status = stack.and_then(|s| s.stack_status().cloned());
                 match status {
-                    Some(s) if s.as_str().ends_with("_IN_PROGRESS") => Ok(Some(format!(
+                    Some(s) if is_in_progress(s.as_str()) => Ok(Some(format!(
                         "stack {} is {} in {region}",
                         planned.name,
                         s.as_str()
                     ))),
-                    _ => Ok(None),
+                    _ => Ok::<_, MraaError>(None),
                 }
             }
             Kind::StackSet => {
-                let operations = cfn
-                    .list_stack_set_operations()
-                    .stack_set_name(&planned.name)
-                    .send()
-                    .await;
-                match operations {
-                    Ok(out) => Ok(out
-                        .summaries()
-                        .iter()
-                        .find(|o| {
-                            matches!(
-                                o.status().map(|s| s.as_str()),
-                                Some("RUNNING" | "QUEUED" | "STOPPING")
-                            )
-                        })
-                        .map(|o| {
-                            format!(
-                                "StackSet {} has operation {} ({}) {}",
-                                planned.name,
-                                o.operation_id().unwrap_or("?"),
-                                o.action().map(|a| a.as_str()).unwrap_or("?"),
-                                o.status().map(|s| s.as_str()).unwrap_or("?"),
-                            )
-                        })),
-                    Err(e) if crate::aws::is_not_found(&e) => Ok(None),
-                    Err(e) => Err(aws_error(
-                        planned.unit.id(),
-                        region,
-                        &planned.name,
-                        sdk_message(&e),
-                    )),
-                }
+                let busy = cfn::stack_set::busy_operations(cfn, &planned.name)
+                    .await
+                    .map_err(|e| aws_error(planned.unit.id(), region, &planned.name, e))?;
+                Ok(busy.first().map(|o| {
+                    format!(
+                        "StackSet {} has {}",
+                        planned.name,
+                        cfn::stack_set::describe_operation(o)
+                    )
+                }))
             }
         }
     });
@@ -641,7 +621,7 @@ async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
         (Unit::Frontend, &["users"][..]),
     ] {
         let set = crate::names::stack_name(&ctx.app, unit.id());
-        let exists = stack_set::describe(&primary.cfn, &set)
+        let exists = cfn::stack_set::describe(&primary.cfn, &set)
             .await
             .map_err(|e| aws_error(unit.id(), &primary.region, &set, e))?
             .is_some();
@@ -663,7 +643,7 @@ async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
         }
     }
     let object_set = crate::names::stack_name(&ctx.app, Unit::ObjectStore.id());
-    let objects_deployed = stack_set::describe(&primary.cfn, &object_set)
+    let objects_deployed = cfn::stack_set::describe(&primary.cfn, &object_set)
         .await
         .map_err(|e| aws_error(Unit::ObjectStore.id(), &primary.region, &object_set, e))?
         .is_some();

@@ -6,7 +6,6 @@ pub mod api_stage;
 mod command;
 pub mod stack;
 pub mod stack_set;
-pub mod wait;
 
 pub use command::{DeployArgs, run};
 

@@ -3,23 +3,17 @@
 //! recovered from the states a failed earlier run leaves behind.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Parameter, Stack, StackStatus, Tag,
-};
+use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
 
-use crate::aws::{aws_error, is_not_found, sdk_message};
+use crate::aws::{aws_error, sdk_message};
+use crate::cfn::change_set::{self, ChangeSetSpec};
+use crate::cfn::stack::{describe, outputs_of, parameter_map, root_cause, wait_for};
 use crate::error::Result;
-use crate::names::APP_TAG;
 use crate::ui::progress::Status;
 
-use super::wait::Backoff;
 use crate::context::{Change, Ctx, UnitOutcome};
-
-/// CloudFront distributions take the longest: up to ~15 minutes on AWS.
-const STACK_LIMIT: Duration = Duration::from_secs(45 * 60);
 
 pub struct StackSpec<'a> {
     pub unit: &'a str,
@@ -125,29 +119,27 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
         &format!("change set {change_set}"),
     );
     ctx.claim("deploy").await?;
-    cfn.create_change_set()
-        .stack_name(spec.name)
-        .change_set_name(&change_set)
-        .change_set_type(kind.clone())
-        .template_body(spec.body)
-        .set_parameters(Some(parameters(spec.parameters)))
-        .capabilities(Capability::CapabilityNamedIam)
-        .tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
-        .send()
-        .await
-        .map_err(|e| fail(spec.name, sdk_message(&e)))?;
+    let custom_endpoint = ctx.aws.custom_endpoint;
+    change_set::create(
+        cfn,
+        &ChangeSetSpec {
+            stack: spec.name,
+            name: &change_set,
+            kind: kind.clone(),
+            body: spec.body,
+            parameters: spec.parameters,
+            app: &ctx.app,
+        },
+    )
+    .await
+    .map_err(|e| fail(spec.name, e))?;
 
-    if !change_set_ready(ctx, cfn, spec.name, &change_set)
+    if !change_set::wait_ready(cfn, custom_endpoint, spec.name, &change_set)
         .await
         .map_err(|e| fail(spec.name, e))?
     {
         // Text differed but CloudFormation sees nothing to do (e.g. comments).
-        let _ = cfn
-            .delete_change_set()
-            .stack_name(spec.name)
-            .change_set_name(&change_set)
-            .send()
-            .await;
+        change_set::delete(cfn, spec.name, &change_set).await;
         let stack = describe(cfn, spec.name)
             .await
             .map_err(|e| fail(spec.name, e))?;
@@ -160,12 +152,9 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
         });
     }
 
-    cfn.execute_change_set()
-        .stack_name(spec.name)
-        .change_set_name(&change_set)
-        .send()
+    change_set::execute(cfn, spec.name, &change_set)
         .await
-        .map_err(|e| fail(spec.name, sdk_message(&e)))?;
+        .map_err(|e| fail(spec.name, e))?;
     ctx.report(spec.unit, &region, Status::Waiting, "executing change set");
     let status = wait_for(cfn, ctx.aws.custom_endpoint, spec.name)
         .await
@@ -195,47 +184,6 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
     })
 }
 
-pub async fn describe(cfn: &Client, name: &str) -> Result<Option<Stack>, String> {
-    match cfn.describe_stacks().stack_name(name).send().await {
-        Ok(out) => Ok(out.stacks().first().cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(sdk_message(&e)),
-    }
-}
-
-pub fn outputs_of(stack: &Stack) -> BTreeMap<String, String> {
-    stack
-        .outputs()
-        .iter()
-        .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
-        .collect()
-}
-
-pub fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
-    values
-        .iter()
-        .map(|(k, v)| {
-            Parameter::builder()
-                .parameter_key(k)
-                .parameter_value(v)
-                .build()
-        })
-        .collect()
-}
-
-/// Parameters as a key → value map (the form mraa compares and records).
-pub fn parameter_map(parameters: &[Parameter]) -> BTreeMap<String, String> {
-    parameters
-        .iter()
-        .filter_map(|p| {
-            Some((
-                p.parameter_key()?.to_string(),
-                p.parameter_value()?.to_string(),
-            ))
-        })
-        .collect()
-}
-
 /// Same template text and same parameter values as deployed: nothing to do.
 async fn unchanged(cfn: &Client, stack: &Stack, spec: &StackSpec<'_>) -> Result<bool, String> {
     if &parameter_map(stack.parameters()) != spec.parameters {
@@ -254,106 +202,4 @@ async fn unchanged(cfn: &Client, stack: &Stack, spec: &StackSpec<'_>) -> Result<
         .await
         .map_err(|e| sdk_message(&e))?;
     Ok(template.template_body() == Some(spec.body))
-}
-
-/// Waits for the change set to be computed. `Ok(false)`: it holds no change.
-async fn change_set_ready(
-    ctx: &Ctx,
-    cfn: &Client,
-    stack: &str,
-    name: &str,
-) -> Result<bool, String> {
-    let mut backoff = Backoff::for_operation(ctx.aws.custom_endpoint, Duration::from_secs(600));
-    loop {
-        let out = cfn
-            .describe_change_set()
-            .stack_name(stack)
-            .change_set_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_message(&e))?;
-        match out.status() {
-            Some(ChangeSetStatus::CreateComplete) => return Ok(true),
-            Some(ChangeSetStatus::Failed) => {
-                let reason = out.status_reason().unwrap_or_default();
-                if reason.contains("didn't contain changes") || reason.contains("No updates") {
-                    return Ok(false);
-                }
-                return Err(format!("change set {name} failed: {reason}"));
-            }
-            _ => {}
-        }
-        if !backoff.wait().await {
-            return Err(format!("change set {name} was not ready in time"));
-        }
-    }
-}
-
-/// Polls until the stack is no longer in progress; `None` once it is gone.
-pub async fn wait_for(
-    cfn: &Client,
-    custom_endpoint: bool,
-    name: &str,
-) -> Result<Option<StackStatus>, String> {
-    let mut backoff = Backoff::for_operation(custom_endpoint, STACK_LIMIT);
-    loop {
-        let stack = describe(cfn, name).await?;
-        let status = stack.and_then(|s| s.stack_status().cloned());
-        match &status {
-            None | Some(StackStatus::DeleteComplete) => return Ok(None),
-            Some(s) if !s.as_str().ends_with("_IN_PROGRESS") => return Ok(status),
-            _ => {}
-        }
-        if !backoff.wait().await {
-            return Err(format!(
-                "still {status:?} after {} minutes",
-                STACK_LIMIT.as_secs() / 60
-            ));
-        }
-    }
-}
-
-/// The first resource failure of the latest operation, with its reason: the
-/// event a user needs, not the cascade of cancellations after it.
-pub async fn root_cause(cfn: &Client, stack: &str) -> String {
-    let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else {
-        return "no stack events could be read".into();
-    };
-    first_failure(out.stack_events())
-}
-
-/// Events arrive newest first; the operation's own events run back to the
-/// stack's `*_IN_PROGRESS` event that started it.
-pub fn first_failure(events: &[aws_sdk_cloudformation::types::StackEvent]) -> String {
-    let mut operation: Vec<_> = Vec::new();
-    for event in events {
-        let is_stack = event.resource_type() == Some("AWS::CloudFormation::Stack");
-        let status = event
-            .resource_status()
-            .map(|s| s.as_str())
-            .unwrap_or_default();
-        operation.push(event);
-        if is_stack && (status == "CREATE_IN_PROGRESS" || status == "UPDATE_IN_PROGRESS") {
-            break;
-        }
-    }
-    operation
-        .iter()
-        .rev()
-        .find(|e| {
-            let status = e.resource_status().map(|s| s.as_str()).unwrap_or_default();
-            let reason = e.resource_status_reason().unwrap_or_default();
-            status.ends_with("_FAILED")
-                && !reason.contains("cancelled")
-                && e.resource_type() != Some("AWS::CloudFormation::Stack")
-        })
-        .map(|e| {
-            format!(
-                "{} ({}): {}",
-                e.logical_resource_id().unwrap_or("?"),
-                e.resource_type().unwrap_or("?"),
-                e.resource_status_reason().unwrap_or("no reason given")
-            )
-        })
-        .unwrap_or_else(|| "no failed resource event; see the stack's events".into())
 }

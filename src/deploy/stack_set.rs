@@ -6,23 +6,23 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{
     Capability, PermissionModels, RegionConcurrencyType, StackInstanceStatus, StackSet,
     StackSetOperationPreferences, StackSetOperationResultStatus, StackSetOperationResultSummary,
-    StackSetOperationStatus, StackSetStatus, Tag,
+    Tag,
 };
 
-use crate::aws::{aws_error, is_not_found, sdk_message};
+use crate::aws::{aws_error, sdk_message};
 use crate::error::Result;
 use crate::names::APP_TAG;
 use crate::ui::progress::Status;
 
-use super::stack::{outputs_of, parameter_map, parameters, root_cause};
-use super::wait::Backoff;
+use crate::cfn::stack::{outputs_of, parameter_map, parameters, root_cause};
+use crate::cfn::stack_set::{
+    OperationEnd, await_operation, describe, failed_regions, instance_stack, operation_results,
+};
+use crate::cfn::wait::Backoff;
 use crate::context::{Change, Ctx, UnitOutcome};
-
-const OPERATION_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 pub struct StackSetSpec<'a> {
     pub unit: &'a str,
@@ -393,17 +393,6 @@ fn is_role_propagation(message: &str) -> bool {
         && (m.contains("role with trust relationship") || ASSUME.iter().any(|p| m.contains(p)))
 }
 
-pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackSet>, String> {
-    match cfn.describe_stack_set().stack_set_name(name).send().await {
-        Ok(out) => Ok(out
-            .stack_set()
-            .filter(|s| s.status() != Some(&StackSetStatus::Deleted))
-            .cloned()),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(sdk_message(&e)),
-    }
-}
-
 fn matches_spec(set: &StackSet, spec: &StackSetSpec<'_>) -> bool {
     set.template_body() == Some(spec.body) && &parameter_map(set.parameters()) == spec.parameters
 }
@@ -438,62 +427,6 @@ async fn wait_operation(ctx: &Ctx, spec: &StackSetSpec<'_>, operation: &str) -> 
     }
 }
 
-/// How waiting for a StackSet operation ended, other than in success.
-pub enum OperationEnd {
-    /// FAILED or STOPPED: the per-region results say why.
-    Failed,
-    /// Not readable, or still running at the limit.
-    Other(String),
-}
-
-/// Polls a StackSet operation with backoff until it ends (or the limit).
-pub async fn await_operation(
-    cfn: &Client,
-    custom_endpoint: bool,
-    set: &str,
-    operation: &str,
-) -> Result<(), OperationEnd> {
-    let mut backoff = Backoff::for_operation(custom_endpoint, OPERATION_LIMIT);
-    loop {
-        let out = cfn
-            .describe_stack_set_operation()
-            .stack_set_name(set)
-            .operation_id(operation)
-            .send()
-            .await
-            .map_err(|e| OperationEnd::Other(sdk_message(&e)))?;
-        let status = out.stack_set_operation().and_then(|o| o.status().cloned());
-        match status {
-            Some(StackSetOperationStatus::Succeeded) => return Ok(()),
-            Some(StackSetOperationStatus::Failed | StackSetOperationStatus::Stopped) => {
-                return Err(OperationEnd::Failed);
-            }
-            _ => {}
-        }
-        if !backoff.wait().await {
-            return Err(OperationEnd::Other(format!(
-                "operation {operation} still {status:?} after {} minutes",
-                OPERATION_LIMIT.as_secs() / 60
-            )));
-        }
-    }
-}
-
-/// The per-region results of an operation; `None` when they cannot be read.
-async fn operation_results(
-    cfn: &Client,
-    set: &str,
-    operation: &str,
-) -> Option<Vec<StackSetOperationResultSummary>> {
-    cfn.list_stack_set_operation_results()
-        .stack_set_name(set)
-        .operation_id(operation)
-        .send()
-        .await
-        .ok()
-        .map(|out| out.summaries().to_vec())
-}
-
 /// Each failed region's reason, with the root-cause event of its stack.
 async fn explain_failure(
     ctx: &Ctx,
@@ -519,85 +452,6 @@ async fn explain_failure(
         format!("{} operation {operation}", spec.name),
         reasons,
     )
-}
-
-/// The regions of an operation that did not succeed, as `<region> <status>:
-/// <reason>`, each followed by what `cause` finds for that region (its
-/// stack's root-cause event), joined by `; `. Shared by deploy and teardown.
-pub async fn failed_regions<F, Fut>(results: &[StackSetOperationResultSummary], cause: F) -> String
-where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Option<String>>,
-{
-    let mut reasons = Vec::new();
-    for result in results {
-        let region = result.region().unwrap_or("?");
-        let status = result.status().map(|s| s.as_str()).unwrap_or("?");
-        if status == "SUCCEEDED" {
-            continue;
-        }
-        let mut reason = format!(
-            "{region} {status}: {}",
-            result.status_reason().unwrap_or("no reason given")
-        );
-        if let Some(found) = cause(region.to_string()).await {
-            reason.push_str(&format!(" — {found}"));
-        }
-        reasons.push(reason);
-    }
-    if reasons.is_empty() {
-        reasons.push("the operation failed without per-region results".into());
-    }
-    reasons.join("; ")
-}
-
-/// The stack behind a StackSet instance, read in its own region. Found by the
-/// instance's StackId; failing that, by the instance-stack naming
-/// (`StackSet-<set>-<id>` on AWS, `StackSet:<set>` on some emulators).
-pub async fn instance_stack(
-    home: &Client,
-    regional: &Client,
-    set: &str,
-    region: &str,
-) -> Result<Option<aws_sdk_cloudformation::types::Stack>, String> {
-    let instances = home
-        .list_stack_instances()
-        .stack_set_name(set)
-        .stack_instance_region(region)
-        .send()
-        .await
-        .map_err(|e| sdk_message(&e))?;
-    let stack_id = instances
-        .summaries()
-        .iter()
-        .find(|s| s.region() == Some(region))
-        .and_then(|s| s.stack_id());
-    stack_in_region(regional, set, stack_id).await
-}
-
-/// The instance stack of `set` in the region of `regional`, by id when known.
-pub async fn stack_in_region(
-    regional: &Client,
-    set: &str,
-    stack_id: Option<&str>,
-) -> Result<Option<aws_sdk_cloudformation::types::Stack>, String> {
-    if let Some(id) = stack_id
-        && let Some(stack) = super::stack::describe(regional, id).await?
-    {
-        return Ok(Some(stack));
-    }
-    let mut pages = regional.describe_stacks().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_message(&e))?;
-        if let Some(stack) = page.stacks().iter().find(|s| {
-            s.stack_name().is_some_and(|n| {
-                n.starts_with(&format!("StackSet-{set}-")) || n == format!("StackSet:{set}")
-            })
-        }) {
-            return Ok(Some(stack.clone()));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

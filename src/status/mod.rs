@@ -343,7 +343,7 @@ async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOu
                 if let Some(stack) = stack {
                     outputs.insert(
                         (planned.unit, region.clone()),
-                        crate::deploy::stack::outputs_of(&stack),
+                        crate::cfn::stack::outputs_of(&stack),
                     );
                 }
                 checks.push(check);
@@ -406,7 +406,7 @@ async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOu
                     }
                     let instance_status = instance.and_then(|i| i.status().cloned());
                     let stack_id = instance.and_then(|i| i.stack_id());
-                    let found = crate::deploy::stack_set::stack_in_region(
+                    let found = crate::cfn::stack_set::stack_in_region(
                         &clients.cfn,
                         &planned.name,
                         stack_id,
@@ -416,7 +416,7 @@ async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOu
                         Ok(Some(stack)) => {
                             outputs.insert(
                                 (planned.unit, region.clone()),
-                                crate::deploy::stack::outputs_of(&stack),
+                                crate::cfn::stack::outputs_of(&stack),
                             );
                             stack_health(name, region, &stack)
                         }

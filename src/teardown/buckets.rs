@@ -9,7 +9,7 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier, Tag, Tagging};
 use std::time::Duration;
 
 use crate::aws::{is_not_found, sdk_message};
-use crate::deploy::wait::Backoff;
+use crate::cfn::wait::Backoff;
 use crate::names::APP_TAG;
 use crate::ui::progress::Status;
 

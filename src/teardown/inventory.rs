@@ -7,13 +7,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_cloudformation::types::{
-    Stack, StackSetOperationAction, StackSetOperationStatus, StackStatus,
-};
+use aws_sdk_cloudformation::types::{Stack, StackSetOperationAction, StackStatus};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
 use crate::aws::{Aws, RegionClients, is_not_found, sdk_message};
-use crate::deploy::{stack, stack_set};
+use crate::cfn::status::is_in_progress;
+use crate::cfn::{stack, stack_set};
 use crate::error::Result;
 use crate::names::{self, APP_TAG};
 use crate::plan::{CERTIFICATE_REGION, Kind, Unit};
@@ -293,7 +292,7 @@ pub async fn gather(
         .chain(edge.iter())
         .chain(certificate.iter())
     {
-        if stack.status.ends_with("_IN_PROGRESS") && stack.status != "DELETE_IN_PROGRESS" {
+        if is_in_progress(&stack.status) && stack.status != "DELETE_IN_PROGRESS" {
             inventory
                 .busy
                 .push(format!("stack {} is {}", stack.name, stack.status));
@@ -641,37 +640,14 @@ async fn read_set(
         }
         instances.push(InstanceRef { region, stack });
     }
-    let operations = home
-        .cfn
-        .list_stack_set_operations()
-        .stack_set_name(&name)
-        .send()
+    let busy = stack_set::busy_operations(&home.cfn, &name)
         .await
-        .map_err(|e| err(sdk_message(&e)))?;
-    let busy = operations
-        .summaries()
+        .map_err(err)?
         .iter()
-        .find(|o| {
-            matches!(
-                o.status(),
-                Some(
-                    StackSetOperationStatus::Running
-                        | StackSetOperationStatus::Queued
-                        | StackSetOperationStatus::Stopping
-                )
-            )
-        })
         // A delete (an interrupted teardown) is waited for; anything else
         // is another command at work.
-        .filter(|o| o.action() != Some(&StackSetOperationAction::Delete))
-        .map(|o| {
-            format!(
-                "operation {} ({}) {}",
-                o.operation_id().unwrap_or("?"),
-                o.action().map(|a| a.as_str()).unwrap_or("?"),
-                o.status().map(|s| s.as_str()).unwrap_or("?")
-            )
-        });
+        .find(|o| o.action() != Some(&StackSetOperationAction::Delete))
+        .map(stack_set::describe_operation);
     Ok(Some((
         SetRef {
             unit,

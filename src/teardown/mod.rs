@@ -59,8 +59,8 @@ use crate::aws::{Aws, aws_error};
 use crate::config::Settings;
 use crate::context::run_id;
 use crate::discover;
-use crate::lock::{Claim, LockSlot};
 use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, MraaError, Result};
+use crate::lock::{Claim, LockSlot};
 use crate::plan::{Plan, Unit};
 use crate::ui::progress::{Reporter, Status};
 

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    RegionConcurrencyType, StackSetOperationPreferences, StackSetOperationStatus, StackStatus,
+    RegionConcurrencyType, StackSetOperationPreferences, StackStatus,
 };
 
 use crate::aws::{is_not_found, sdk_message};
-use crate::deploy::wait::Backoff;
-use crate::deploy::{stack, stack_set};
+use crate::cfn::wait::Backoff;
+use crate::cfn::{stack, stack_set};
 use crate::error::Result;
 use crate::ui::progress::Status;
 
@@ -88,14 +88,7 @@ pub async fn disable_distribution(run: &Run, step: &str, id: &str) -> Result<boo
 
 /// True once CloudFront no longer knows the distribution.
 pub async fn distribution_gone(run: &Run, id: &str) -> std::result::Result<bool, String> {
-    match run
-        .aws
-        .cloudfront
-        .get_distribution()
-        .id(id)
-        .send()
-        .await
-    {
+    match run.aws.cloudfront.get_distribution().id(id).send().await {
         Ok(_) => Ok(false),
         Err(e) if e.code() == Some("NoSuchDistribution") || is_not_found(&e) => Ok(true),
         Err(e) => Err(sdk_message(&e)),
@@ -124,47 +117,16 @@ pub async fn delete_stack(run: &Run, step: &str, target: &StackRef) -> Result<()
             .await
             .map_err(|e| err(sdk_message(&e)))?;
     }
-    let status = stack::wait_for(cfn, run.aws.custom_endpoint, id).await.map_err(err)?;
+    let status = stack::wait_for(cfn, run.aws.custom_endpoint, id)
+        .await
+        .map_err(err)?;
     match status {
         None => Ok(()),
         Some(status) => {
-            let cause = delete_cause(cfn, id).await;
+            let cause = stack::root_cause(cfn, id).await;
             Err(err(format!("stack ended {}: {cause}", status.as_str())))
         }
     }
-}
-
-/// The first resource that failed to delete in the latest delete, with its
-/// reason.
-async fn delete_cause(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> String {
-    let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else {
-        return "no stack events could be read".into();
-    };
-    let mut operation = Vec::new();
-    for event in out.stack_events() {
-        let status = event.resource_status().map(|s| s.as_str()).unwrap_or("");
-        let is_stack = event.resource_type() == Some("AWS::CloudFormation::Stack");
-        operation.push(event);
-        if is_stack && status == "DELETE_IN_PROGRESS" {
-            break;
-        }
-    }
-    operation
-        .iter()
-        .rev()
-        .find(|e| {
-            e.resource_status().map(|s| s.as_str()) == Some("DELETE_FAILED")
-                && e.resource_type() != Some("AWS::CloudFormation::Stack")
-        })
-        .map(|e| {
-            format!(
-                "{} ({}): {}",
-                e.logical_resource_id().unwrap_or("?"),
-                e.resource_type().unwrap_or("?"),
-                e.resource_status_reason().unwrap_or("no reason given")
-            )
-        })
-        .unwrap_or_else(|| "no failed resource event; see the stack's events".into())
 }
 
 fn preferences() -> StackSetOperationPreferences {
@@ -180,29 +142,10 @@ fn preferences() -> StackSetOperationPreferences {
 async fn wait_idle(run: &Run, set: &SetRef) -> Result<()> {
     let cfn = &run.aws.primary.cfn;
     let home = &run.inventory.primary;
-    let out = match cfn
-        .list_stack_set_operations()
-        .stack_set_name(&set.name)
-        .send()
+    let running: Vec<String> = stack_set::busy_operations(cfn, &set.name)
         .await
-    {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(()),
-        Err(e) => return Err(fail(set.unit.id(), home, &set.name, sdk_message(&e))),
-    };
-    let running: Vec<String> = out
-        .summaries()
+        .map_err(|e| fail(set.unit.id(), home, &set.name, e))?
         .iter()
-        .filter(|o| {
-            matches!(
-                o.status(),
-                Some(
-                    StackSetOperationStatus::Running
-                        | StackSetOperationStatus::Queued
-                        | StackSetOperationStatus::Stopping
-                )
-            )
-        })
         .filter_map(|o| o.operation_id().map(str::to_string))
         .collect();
     for operation in running {
@@ -250,7 +193,7 @@ async fn operation_failure(run: &Run, set: &SetRef, operation: &str) -> String {
             .find(|i| i.region == region)
             .and_then(|i| i.stack.as_ref())
             .and_then(|s| s.stack_id())?;
-        Some(delete_cause(&run.aws.region(&region).cfn, id).await)
+        Some(stack::root_cause(&run.aws.region(&region).cfn, id).await)
     })
     .await;
     format!("delete operation {operation}: {reasons}")

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::deploy::wait::Backoff;
+use crate::cfn::wait::Backoff;
 use crate::error::Result;
 use crate::names;
 use crate::plan::Kind;

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::aws::{is_not_found, sdk_message};
-use crate::deploy::wait::Backoff;
+use crate::cfn::wait::Backoff;
 use crate::names::APP_TAG;
 
 /// Removing a replica deletes a whole table copy: minutes on AWS.

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::aws::{aws_error, is_not_found, sdk_message};
-use crate::deploy::wait::Backoff;
+use crate::cfn::wait::Backoff;
 use crate::context::{Change, Ctx};
 use crate::error::Result;
 use crate::lock::Claimer;

@@ -11,7 +11,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HealthCheck, ResourceRecord, ResourceRecordSet,
     ResourceRecordSetFailover, RrType, TagResourceType,
 };
-use mraa::deploy::stack::parameter_map;
+use mraa::cfn::stack::parameter_map;
 use serde_json::Value;
 
 // Not us-east-1: the site certificate then goes to a third region.

@@ -68,6 +68,7 @@ use ddb::types::{
 };
 
 use mraa::aws::{Aws, RegionClients};
+use mraa::cfn::stack as cfn_stack;
 use mraa::context::{Change, Ctx};
 use mraa::deploy::stack::{self, StackSpec};
 use mraa::deploy::stack_set::{self, StackSetSpec};
@@ -449,7 +450,7 @@ fn stack_events(stack: &'static str, events: Vec<StackEvent>) -> Rule {
 
 #[test]
 fn first_failure_is_the_latest_operations_first_real_resource_failure() {
-    assert_eq!(stack::first_failure(&failed_update_events()), BUCKET_CAUSE);
+    assert_eq!(cfn_stack::first_failure(&failed_update_events()), BUCKET_CAUSE);
 }
 
 #[test]
@@ -486,7 +487,7 @@ fn first_failure_without_a_real_failure_says_so() {
             Some("User Initiated"),
         ),
     ];
-    let cause = stack::first_failure(&events);
+    let cause = cfn_stack::first_failure(&events);
     assert!(cause.starts_with("no failed resource event"), "{cause}");
 }
 
@@ -1741,7 +1742,7 @@ async fn cloudformation_throttling_is_retried_until_the_answer_comes() {
     )));
     let client: Cfn = scripted!(cfn, PRIMARY, &[&rule], quick_retries());
 
-    let found = stack::describe(&client, STACK)
+    let found = cfn_stack::describe(&client, STACK)
         .await
         .expect("retried past the throttling")
         .expect("the stack exists");
@@ -1756,7 +1757,7 @@ async fn cloudformation_throttling_past_the_attempts_is_reported_as_such() {
     let rule = cfn_throttled_then(None);
     let client: Cfn = scripted!(cfn, PRIMARY, &[&rule], quick_retries());
 
-    let err = stack::describe(&client, STACK)
+    let err = cfn_stack::describe(&client, STACK)
         .await
         .expect_err("every attempt was throttled");
 
