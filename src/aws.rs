@@ -197,6 +197,25 @@ pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
     )
 }
 
+/// The same rule for a cause already turned into text by [`sdk_message`]
+/// (whose error chain names the dispatch failure or timeout): the one place
+/// that says which words mean the region did not answer.
+pub fn says_unreachable(cause: &str) -> bool {
+    let cause = cause.to_ascii_lowercase();
+    [
+        "dispatch failure",
+        "timeout",
+        "timed out",
+        "connection refused",
+        "connection reset",
+        "connection closed",
+        "error trying to connect",
+        "dns error",
+    ]
+    .iter()
+    .any(|needle| cause.contains(needle))
+}
+
 impl RegionClients {
     fn new(base: &SdkConfig, region: &str, custom_endpoint: bool) -> RegionClients {
         let config = in_region(base, region);

@@ -55,7 +55,7 @@ use std::sync::{Arc, Mutex};
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::{Aws, aws_error};
+use crate::aws::{Aws, aws_error, says_unreachable};
 use crate::config::Settings;
 use crate::context::run_id;
 use crate::discover;
@@ -255,7 +255,7 @@ pub(crate) fn fail(
     cause: impl Into<String>,
 ) -> MraaError {
     let cause = cause.into();
-    let cause = if does_not_answer(&cause) {
+    let cause = if says_unreachable(&cause) {
         format!("{region} {NO_ANSWER} ({cause})")
     } else {
         cause
@@ -280,22 +280,6 @@ fn exit_code(err: &MraaError) -> u8 {
         MraaError::Aws(a) if a.cause.contains(NO_ANSWER) => EXIT_UNREACHABLE,
         other => other.exit_code(),
     }
-}
-
-fn does_not_answer(cause: &str) -> bool {
-    let cause = cause.to_ascii_lowercase();
-    [
-        "dispatch failure",
-        "timeout",
-        "timed out",
-        "connection refused",
-        "connection reset",
-        "connection closed",
-        "error trying to connect",
-        "dns error",
-    ]
-    .iter()
-    .any(|needle| cause.contains(needle))
 }
 
 pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) -> Result<u8> {
@@ -566,11 +550,11 @@ mod tests {
 
     #[test]
     fn causes_that_mean_no_answer_are_recognised() {
-        assert!(does_not_answer(
+        assert!(says_unreachable(
             "dispatch failure: io error: connection refused"
         ));
-        assert!(does_not_answer("request has timed out"));
-        assert!(!does_not_answer("AccessDenied: not allowed"));
+        assert!(says_unreachable("request has timed out"));
+        assert!(!says_unreachable("AccessDenied: not allowed"));
         let err = fail("site", "ap-northeast-1", "bucket", "dispatch failure: x");
         assert_eq!(exit_code(&err), EXIT_UNREACHABLE);
         assert!(err.to_string().contains("ap-northeast-1 does not answer"));

@@ -967,14 +967,10 @@ pub async fn status_checks(
     let owned = match owned {
         Ok(owned) => owned,
         Err(e) => {
-            let lower = e.to_ascii_lowercase();
-            let down = ["dispatch failure", "timeout", "timed out", "connection"]
-                .iter()
-                .any(|n| lower.contains(n));
             return vec![Check::link(
                 "dns",
                 GLOBAL,
-                if down {
+                if crate::aws::says_unreachable(&e) {
                     Health::Unreachable
                 } else {
                     Health::Degraded
