@@ -2,15 +2,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Args;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::aws::{Aws, aws_error, sdk_message};
-use crate::cli::OutputFormat;
+use crate::config::OutputFormat;
 use crate::config::Settings;
 use crate::error::{EXIT_FAILED, EXIT_OK, InputError, MraaError, Result};
 use crate::plan::{Kind, Plan, Unit, WiringStep};
@@ -19,33 +17,13 @@ use crate::state;
 use crate::ui::progress::{Reporter, Status};
 use crate::wire::{self, Verdict};
 
+use super::DeployArgs;
 use super::resolve_parameters;
 use super::stack::{self, StackSpec};
 use super::stack_set::{self, StackSetSpec};
 use crate::cfn;
 use crate::cfn::status::is_in_progress;
 use crate::context::{Change, Ctx, Outputs, Prefetched};
-
-#[derive(Debug, Clone, Default, Args)]
-pub struct DeployArgs {
-    /// Also write the endpoints (site URL, API URLs, buckets, tables, user
-    /// pools) to this file as JSON
-    #[arg(long, value_name = "PATH")]
-    pub outputs_file: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub admin: crate::cli::AdminArgs,
-
-    /// Custom domain: the site at NAME, the APIs at api.NAME with Route 53
-    /// health checks and failover records (see README, "Custom domain")
-    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
-    pub domain: Option<String>,
-
-    /// Route 53 hosted zone for --domain [default: the one zone whose name
-    /// is the domain or its closest parent]
-    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
-    pub hosted_zone_id: Option<String>,
-}
 
 /// A node of the deploy graph: a unit, or a wiring step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

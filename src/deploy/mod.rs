@@ -3,11 +3,13 @@
 
 pub mod api_account;
 pub mod api_stage;
+mod args;
 mod command;
 pub mod stack;
 pub mod stack_set;
 
-pub use command::{DeployArgs, run};
+pub use args::{AdminArgs, DeployArgs};
+pub use command::run;
 
 use std::collections::BTreeMap;
 

@@ -1,15 +1,31 @@
 //! `mraa render`: every template rendered and the manifest, offline.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{OutputFormat, RenderArgs};
+use crate::config::OutputFormat;
 use crate::config::Settings;
 use crate::error::{EXIT_OK, InputError, MraaError, Result};
 use crate::plan::{Kind, Plan};
 
 use super::manifest::Manifest;
 use super::{Rendered, render_all};
+
+/// `mraa render`'s own arguments.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RenderArgs {
+    /// Write the rendered templates and manifest.json into this directory
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Include the custom domain's units (as `mraa deploy --domain NAME`)
+    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
+    pub domain: Option<String>,
+
+    /// Route 53 hosted zone for --domain [default: looked up at deploy]
+    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
+    pub hosted_zone_id: Option<String>,
+}
 
 pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Result<u8> {
     let settings = &settings

@@ -5,7 +5,7 @@ pub mod assets;
 mod command;
 pub mod manifest;
 
-pub use command::run;
+pub use command::{RenderArgs, run};
 
 use thiserror::Error;
 

@@ -13,7 +13,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::aws::{Aws, is_unreachable, sdk_message};
-use crate::cli::OutputFormat;
+use crate::config::OutputFormat;
 use crate::config::Settings;
 use crate::discover;
 use crate::error::{EXIT_OK, EXIT_USAGE, MraaError, Result};

@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::OutputFormat;
+use crate::config::OutputFormat;
 use crate::config::Settings;
 
 use super::{Health, StatusReport};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
+use crate::config::OutputFormat;
 use crate::config::{Settings, Verbosity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

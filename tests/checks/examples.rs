@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use mraa::cli::{GlobalArgs, OutputFormat};
-use mraa::config::{FileConfig, Settings};
+use mraa::config::{FileConfig, GlobalArgs, OutputFormat, Settings};
 
 const EXAMPLE: &str = include_str!("../../examples/mraa.yaml");
 

@@ -1,0 +1,71 @@
+//! The global options every command takes, and the output format: the
+//! flags and `MRAA_*` variables that [`super::Settings`] layers over the
+//! configuration file. All `Option`s with no clap default, so that the
+//! layering is decided in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Application name: lower-case letters, digits and hyphens [default: mraa]
+    #[arg(long, global = true, env = "MRAA_APP", value_name = "NAME")]
+    pub app: Option<String>,
+
+    /// Primary region [default: the region of the AWS profile/environment]
+    #[arg(long, global = true, env = "MRAA_PRIMARY", value_name = "REGION")]
+    pub primary: Option<String>,
+
+    /// Secondary (failover) region
+    #[arg(long, global = true, env = "MRAA_SECONDARY", value_name = "REGION")]
+    pub secondary: Option<String>,
+
+    /// AWS shared-config profile to use
+    #[arg(long, global = true, env = "MRAA_PROFILE", value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL is honoured too
+    #[arg(long, global = true, env = "MRAA_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Origin the regional APIs admit (CORS), e.g. https://photos.example.com [default: *]
+    #[arg(
+        long,
+        global = true,
+        env = "MRAA_ALLOWED_ORIGIN",
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origin: Option<String>,
+
+    /// YAML configuration file (see examples/mraa.yaml)
+    #[arg(long, global = true, env = "MRAA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Result format on stdout [default: text]
+    #[arg(long, global = true, env = "MRAA_OUTPUT", value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// More detail on stderr (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Never colour the output (NO_COLOR is honoured too)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Answer yes to confirmations (required for destructive commands without a TTY)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Text,
+    Json,
+}

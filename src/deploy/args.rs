@@ -1,0 +1,43 @@
+//! `mraa deploy`'s own arguments (the global ones are `config::GlobalArgs`).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DeployArgs {
+    /// Also write the endpoints (site URL, API URLs, buckets, tables, user
+    /// pools) to this file as JSON
+    #[arg(long, value_name = "PATH")]
+    pub outputs_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub admin: AdminArgs,
+
+    /// Custom domain: the site at NAME, the APIs at api.NAME with Route 53
+    /// health checks and failover records (see README, "Custom domain")
+    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
+    pub domain: Option<String>,
+
+    /// Route 53 hosted zone for --domain [default: the one zone whose name
+    /// is the domain or its closest parent]
+    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
+    pub hosted_zone_id: Option<String>,
+}
+
+/// The administrator user the original solution creates in the primary
+/// user pool. All optional; validated before any AWS call.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AdminArgs {
+    /// Name of the admin user to create in the primary user pool
+    #[arg(long, env = "MRAA_ADMIN_NAME", value_name = "NAME")]
+    pub admin_name: Option<String>,
+
+    /// E-mail address of the admin user; Cognito sends it a temporary password
+    #[arg(long, env = "MRAA_ADMIN_EMAIL", value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// Phone number of the admin user, E.164 (+15555550100)
+    #[arg(long, env = "MRAA_ADMIN_PHONE", value_name = "PHONE")]
+    pub admin_phone: Option<String>,
+}
