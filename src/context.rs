@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use serde::Serialize;
 
 use aws_sdk_cloudformation::types::Stack;
@@ -139,6 +140,14 @@ impl Outputs {
     pub fn of(&self, unit: Unit) -> Option<&BTreeMap<String, BTreeMap<String, String>>> {
         self.0.get(&unit)
     }
+}
+
+/// The current time as AWS writes it (ISO 8601, UTC): state changes and
+/// the lock record it.
+pub fn now() -> String {
+    DateTime::from(std::time::SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_default()
 }
 
 /// Unique per run (to the microsecond): names change sets and StackSet

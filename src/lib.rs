@@ -1,5 +1,6 @@
 //! mraa: provision and operate the Multi-Region Application Architecture.
 
+pub mod app_state;
 pub mod aws;
 pub mod cfn;
 pub mod cli;
@@ -8,6 +9,7 @@ pub mod context;
 pub mod deploy;
 pub mod discover;
 pub mod error;
+pub mod health;
 pub mod lock;
 pub mod names;
 pub mod plan;
@@ -56,9 +58,9 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         }
         Command::Failover(args) | Command::Fence(args) | Command::Activate(args) => {
             let target = match &cli.command {
-                Command::Failover(_) => state::AppState::Failover,
-                Command::Fence(_) => state::AppState::Fenced,
-                _ => state::AppState::Active,
+                Command::Failover(_) => app_state::AppState::Failover,
+                Command::Fence(_) => app_state::AppState::Fenced,
+                _ => app_state::AppState::Active,
             };
             let settings = Settings::resolve(&cli.global).await?;
             state::run(&settings, target, args, out).await

@@ -110,7 +110,7 @@ async fn acquire(claim: &Claim<'_>) -> Result<Held, String> {
             .tags(tag(APP_TAG, claim.app))
             .tags(tag(OPERATION_TAG, claim.operation))
             .tags(tag(HOLDER_TAG, &holder))
-            .tags(tag(SINCE_TAG, &crate::state::now()))
+            .tags(tag(SINCE_TAG, &crate::context::now()))
             .tags(tag(BY_TAG, claim.caller_arn))
             .send()
             .await;

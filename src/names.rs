@@ -3,6 +3,11 @@
 //! defined once, here, and mirrored by the templates' `!Sub` expressions.
 
 /// The tag every mraa resource carries, with the app name as its value.
+/// API Gateway's CloudWatch Logs role, where the bootstrap stack makes it.
+pub fn api_logging_role(app: &str) -> String {
+    format!("mraa-{app}-apigw-logs")
+}
+
 pub const APP_TAG: &str = "mraa:app";
 
 /// Unit names as they appear in stack and StackSet names.

@@ -14,6 +14,8 @@ use aws_sdk_apigateway::types::{Op, PatchOperation};
 
 use crate::aws::{Aws, aws_error, sdk_message};
 use crate::error::Result;
+use crate::names::api_logging_role as role_name;
+pub use crate::plan::api_logging::{PARAMETER, bootstrap_holds_role, parameter_value};
 use crate::ui::progress::Status;
 use crate::wire::Verdict;
 
@@ -24,29 +26,10 @@ use crate::context::Ctx;
 const STEP: &str = "bootstrap";
 const SETTING: &str = "/cloudwatchRoleArn";
 
-pub fn role_name(app: &str) -> String {
-    format!("mraa-{app}-apigw-logs")
-}
-
 /// The role's ARN, in the caller's partition (`arn:aws:...`, `arn:aws-cn:...`).
 pub fn role_arn(caller_arn: &str, account: &str, app: &str) -> String {
     let partition = caller_arn.split(':').nth(1).unwrap_or("aws");
     format!("arn:{partition}:iam::{account}:role/{}", role_name(app))
-}
-
-/// The bootstrap parameter that says whether its stack holds the role, and
-/// its two values.
-pub const PARAMETER: &str = "ApiGatewayLogging";
-const CREATES: &str = "create-role";
-const USES_ACCOUNTS: &str = "account-role";
-
-pub fn parameter_value(creates_role: bool) -> &'static str {
-    if creates_role { CREATES } else { USES_ACCOUNTS }
-}
-
-/// Whether a bootstrap stack with these parameters holds the role.
-pub fn bootstrap_holds_role(parameters: &BTreeMap<String, String>) -> bool {
-    parameters.get(PARAMETER).is_some_and(|v| v == CREATES)
 }
 
 /// Each region's setting: the role it names, if any. Read only.

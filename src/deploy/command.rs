@@ -13,7 +13,6 @@ use crate::config::Settings;
 use crate::error::{EXIT_FAILED, EXIT_OK, InputError, MraaError, Result};
 use crate::plan::{Kind, Plan, Unit, WiringStep};
 use crate::render::{Rendered, render_all};
-use crate::state;
 use crate::ui::progress::{Reporter, Status};
 use crate::wire::{self, Verdict};
 
@@ -422,7 +421,7 @@ async fn run_node(
         }
         Node::Wire(WiringStep::S3Replication) => wire::s3::wire(ctx, outputs).await?,
         Node::Wire(WiringStep::DynamodbReplicas) => wire::dynamodb::wire(ctx).await?,
-        Node::Wire(WiringStep::AppState) => state::seed(ctx).await?,
+        Node::Wire(WiringStep::AppState) => crate::app_state::seed(ctx).await?,
         Node::Wire(WiringStep::SiteUpload) => wire::site::wire(ctx, outputs).await?,
     };
     done.result.change = outcome.change;

@@ -17,12 +17,13 @@ use crate::config::OutputFormat;
 use crate::config::Settings;
 use crate::discover;
 use crate::error::{EXIT_OK, EXIT_USAGE, MraaError, Result};
+use crate::health::links;
 use crate::names;
-use crate::status::links;
 
 use crate::wire::route53::DnsError;
 
-use super::{AppState, StateRecord, now, read};
+use crate::app_state::{AppState, StateRecord, read};
+use crate::context::now;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct StateArgs {

@@ -2,8 +2,10 @@
 //! read from both regions concurrently. Every check is `ok`, `degraded`,
 //! `missing`, `unverified` (the endpoint cannot show it) or `unreachable`.
 
-pub mod links;
 mod report;
+
+use crate::health::links;
+use crate::health::{Check, Health};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,62 +13,15 @@ use std::io::Write;
 use aws_sdk_cloudformation::types::{Stack, StackInstanceStatus};
 use serde::Serialize;
 
+use crate::app_state::{self, StateRecord};
 use crate::aws::{Aws, RegionClients, is_not_found, is_unreachable, sdk_message};
 use crate::config::Settings;
 use crate::discover::{self, Deployment};
 use crate::error::{EXIT_DEGRADED, EXIT_OK, EXIT_UNREACHABLE, MraaError, Result};
 use crate::plan::{Kind, Plan, Unit};
-use crate::state::{self, StateRecord};
 
 /// Bumped when a field changes meaning or disappears; additions keep it.
 pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Ok,
-    Unverified,
-    Degraded,
-    Missing,
-    Unreachable,
-}
-
-impl Health {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Ok => "ok",
-            Health::Unverified => "unverified",
-            Health::Degraded => "degraded",
-            Health::Missing => "missing",
-            Health::Unreachable => "unreachable",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    /// `unit`, `link` or `state`.
-    pub kind: &'static str,
-    pub name: String,
-    pub region: String,
-    pub status: Health,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated: Option<String>,
-}
-
-impl Check {
-    pub fn link(name: &str, region: &str, status: Health, detail: String) -> Check {
-        Check {
-            kind: "link",
-            name: name.to_string(),
-            region: region.to_string(),
-            status,
-            detail,
-            updated: None,
-        }
-    }
-}
 
 #[derive(Debug, Serialize)]
 pub struct StateView {
@@ -581,7 +536,7 @@ async fn state_checks(aws: &Aws, app: &str, down: &Down) -> (Option<StateView>, 
         async move {
             match cause {
                 Some(cause) => Err(format!("{UNREACHABLE}{cause}")),
-                None => state::read(&dynamodb, app).await,
+                None => app_state::read(&dynamodb, app).await,
             }
         }
     };

@@ -542,7 +542,7 @@ pub async fn gather(
         .iter()
         .any(|t| t.name == config && t.region == primary && t.owner.is_ours())
     {
-        let record = crate::state::read(&aws.primary.dynamodb, app)
+        let record = crate::app_state::read(&aws.primary.dynamodb, app)
             .await
             .map_err(|e| fail("app-state", &primary, &config, e))?;
         inventory.state = record.map(|r| r.raw_state.unwrap_or_else(|| "(no state)".into()));

@@ -200,12 +200,12 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
     }
     if let Some(bootstrap) = &inv.bootstrap
         && bootstrap.owner.is_ours()
-        && crate::deploy::api_account::bootstrap_holds_role(&bootstrap.parameters)
+        && crate::plan::api_logging::bootstrap_holds_role(&bootstrap.parameters)
     {
         keep.push(
             Item::new(
                 "iam-role",
-                crate::deploy::api_account::role_name(&inv.app),
+                crate::names::api_logging_role(&inv.app),
                 Some("global"),
             )
             .detail(

@@ -961,8 +961,8 @@ pub async fn status_checks(
     aws: &Aws,
     app: &str,
     owned: std::result::Result<Vec<OwnedCheck>, String>,
-) -> Vec<crate::status::Check> {
-    use crate::status::{Check, Health};
+) -> Vec<crate::health::Check> {
+    use crate::health::{Check, Health};
     let client = aws.route53_probe();
     let owned = match owned {
         Ok(owned) => owned,

@@ -29,8 +29,8 @@ use s3::types::{
 };
 
 use mraa::aws::{Aws, RegionClients};
-use mraa::status::links;
-use mraa::status::{Check, Health};
+use mraa::health::links;
+use mraa::health::{Check, Health};
 
 const APP: &str = "demo";
 const PRIMARY: &str = "us-east-1";

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::names;
 
+pub mod api_logging;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Unit {
@@ -139,8 +141,8 @@ impl Unit {
                 ("Mode", value("active-passive")),
                 // Decided at deploy from the account settings (`with_api_logging`).
                 (
-                    crate::deploy::api_account::PARAMETER,
-                    value(crate::deploy::api_account::parameter_value(true)),
+                    api_logging::PARAMETER,
+                    value(api_logging::parameter_value(true)),
                 ),
             ],
             // Empty without a custom domain; `Plan::with_domain` fills them.
@@ -453,13 +455,8 @@ impl Plan {
     /// (see `deploy::api_account`).
     pub fn with_api_logging(mut self, creates_role: bool) -> Plan {
         for unit in &mut self.units {
-            if let Some(value) = unit
-                .parameters
-                .get_mut(crate::deploy::api_account::PARAMETER)
-            {
-                *value = ParamSource::Value(
-                    crate::deploy::api_account::parameter_value(creates_role).to_string(),
-                );
+            if let Some(value) = unit.parameters.get_mut(api_logging::PARAMETER) {
+                *value = ParamSource::Value(api_logging::parameter_value(creates_role).to_string());
             }
         }
         self
