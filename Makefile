@@ -41,9 +41,11 @@ test: venv lint
 demo: venv build
 	scripts/demo.sh
 
-# Figures, not assertions: deploy wall times and API calls against the emulator.
+# Figures, not assertions: deploy wall times and API calls against the emulator on
+# AWS's clock (scaled), beside the plan's critical path and a sequential deployment.
+# Options go through BENCH_ARGS, e.g. make bench BENCH_ARGS="--time-scale 30 --runs 1".
 bench: venv build
-	$(VENV)/bin/python scripts/bench.py
+	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)
 
 fmt:
 	$(CARGO) fmt
