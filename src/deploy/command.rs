@@ -155,7 +155,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
             hosted_zone_id: hosted_zone_id.clone(),
             distribution_domain: None,
         };
-        let zone = wire::route53::preflight(&aws, &settings.app, &request).await?;
+        let zone = super::dns::preflight(&aws, &settings.app, &request).await?;
         plan = plan.with_domain(domain, &zone);
         hosted_zone_id = Some(zone);
     }
@@ -207,7 +207,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
             hosted_zone_id: hosted_zone_id.clone(),
             distribution_domain: site_domain.clone(),
         };
-        match wire::route53::wire(&ctx, &outputs, &request).await {
+        match super::dns::wire(&ctx, &outputs, &request).await {
             Ok(outcome) => results.push(finish_step(&ctx, wire::route53::STEP, outcome)),
             Err(err) => failure = Some(err),
         }

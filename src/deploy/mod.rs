@@ -5,6 +5,7 @@ pub mod api_account;
 pub mod api_stage;
 mod args;
 mod command;
+mod dns;
 pub mod stack;
 pub mod stack_set;
 

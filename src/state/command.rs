@@ -20,7 +20,7 @@ use crate::error::{EXIT_OK, EXIT_USAGE, MraaError, Result};
 use crate::health::links;
 use crate::names;
 
-use crate::wire::route53::DnsError;
+use super::dns::{self, DnsError};
 
 use crate::app_state::{AppState, StateRecord, read};
 use crate::context::now;
@@ -49,7 +49,7 @@ struct Outcome {
 #[derive(Debug, Serialize)]
 struct DnsView {
     #[serde(flatten)]
-    change: Option<crate::wire::route53::DnsChange>,
+    change: Option<dns::DnsChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -129,9 +129,7 @@ pub async fn run(
     let dns = match target {
         AppState::Fenced => None,
         AppState::Failover | AppState::Active => {
-            match crate::wire::route53::point_dns(&aws, &settings.app, target == AppState::Failover)
-                .await
-            {
+            match dns::point_dns(&aws, &settings.app, target == AppState::Failover).await {
                 Ok(None) => None,
                 Ok(Some(change)) => Some(DnsView {
                     change: Some(change),

@@ -2,5 +2,6 @@
 //! (see [`crate::app_state`]) switched, and the custom domain's DNS with it.
 
 mod command;
+mod dns;
 
 pub use command::{StateArgs, run};

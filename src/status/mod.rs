@@ -2,6 +2,7 @@
 //! read from both regions concurrently. Every check is `ok`, `degraded`,
 //! `missing`, `unverified` (the endpoint cannot show it) or `unreachable`.
 
+mod dns;
 mod report;
 
 use crate::health::links;
@@ -209,7 +210,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.
-    checks.extend(crate::wire::route53::status_checks(aws, app, owned).await);
+    checks.extend(dns::status_checks(aws, app, owned).await);
 
     let mut endpoints = Endpoints {
         site_url: site_domain.map(|d| format!("https://{d}")),

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_cloudformation::types::{Stack, StackSetOperationAction, StackStatus};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
+use super::acm;
 use crate::aws::{Aws, RegionClients, is_not_found, sdk_message};
 use crate::cfn::status::is_in_progress;
 use crate::cfn::{stack, stack_set};
@@ -17,7 +18,6 @@ use crate::error::Result;
 use crate::names::{self, APP_TAG};
 use crate::plan::{CERTIFICATE_REGION, Kind, Unit};
 use crate::regions;
-use crate::wire::acm;
 use crate::wire::dynamodb::REPLICA_TAG;
 
 use super::{fail, pools, refail};

@@ -40,7 +40,9 @@
 //! that a stack of this app manages) are touched; a same-named resource
 //! without them is refused and reported, never deleted.
 
+pub mod acm;
 mod buckets;
+mod dns;
 mod inventory;
 mod plan;
 mod pools;
@@ -305,7 +307,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
     let mut planned = plan::plan(&inventory, args.delete_data);
     // The custom domain's records and health checks (by set identifier and
     // tag; nothing else in the zone), read before anything is changed.
-    let dns = crate::wire::route53::inventory(&aws, &inventory.app, &inventory.dns_places())
+    let dns = dns::inventory(&aws, &inventory.app, &inventory.dns_places())
         .await
         .map_err(crate::wire::route53::error)?;
     let dns_items = dns_items(&dns);
@@ -391,7 +393,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
     finish(&reporter, &summary, failure.as_ref(), out)
 }
 
-fn dns_items(dns: &crate::wire::route53::DnsInventory) -> Vec<Item> {
+fn dns_items(dns: &dns::DnsInventory) -> Vec<Item> {
     let records = dns.records.iter().map(|(zone, record)| {
         Item::new("record", record.name().trim_end_matches('.'), None).detail(format!(
             "{} {} in hosted zone {zone}",
@@ -407,15 +409,11 @@ fn dns_items(dns: &crate::wire::route53::DnsInventory) -> Vec<Item> {
 }
 
 /// Records first (a health check in use cannot be deleted), then checks.
-async fn delete_dns(
-    run: &Run,
-    dns: &crate::wire::route53::DnsInventory,
-    items: &[Item],
-) -> Result<()> {
+async fn delete_dns(run: &Run, dns: &dns::DnsInventory, items: &[Item]) -> Result<()> {
     if dns.is_empty() {
         return Ok(());
     }
-    crate::wire::route53::delete(&run.aws, &run.inventory.app, dns)
+    dns::delete(&run.aws, &run.inventory.app, dns)
         .await
         .map_err(crate::wire::route53::error)?;
     for item in items {

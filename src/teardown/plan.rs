@@ -2,7 +2,7 @@
 //! keeps (and why), and what it refuses to touch because it is not provably
 //! this app's.
 
-use crate::wire::acm::{Decision, ValidationRecord};
+use super::acm::{Decision, ValidationRecord};
 
 use super::inventory::{Inventory, Owner};
 use super::{Item, Planned};

@@ -163,8 +163,8 @@ async fn validation_records(run: &Run) -> Result<()> {
     if !records.iter().any(|r| r.deletable()) {
         return Ok(());
     }
-    let step = crate::wire::acm::STEP;
-    let gone = crate::wire::acm::delete(&run.aws.route53(), &run.inventory.app, records)
+    let step = super::acm::STEP;
+    let gone = super::acm::delete(&run.aws.route53(), &run.inventory.app, records)
         .await
         .map_err(refail)?;
     for record in &gone {
@@ -204,7 +204,7 @@ async fn released(run: &Run, step: &str, stack: &super::inventory::StackRef) -> 
     let client = run.aws.acm_in(region);
     let mut backoff = Backoff::for_operation(run.custom_endpoint(), RELEASE_LIMIT);
     loop {
-        let users = crate::wire::acm::in_use_by(&client, region, &certificate.arn)
+        let users = super::acm::in_use_by(&client, region, &certificate.arn)
             .await
             .map_err(refail)?
             .unwrap_or_default();

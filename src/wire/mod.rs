@@ -2,7 +2,6 @@
 //! is idempotent, makes no mutating call when the world already matches, and
 //! is verified through the service's own API afterwards.
 
-pub mod acm;
 pub mod admin;
 pub mod cloudfront;
 pub mod dynamodb;

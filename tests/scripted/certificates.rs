@@ -27,7 +27,7 @@ use r53::types::{
     ChangeAction, ChangeInfo, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use mraa::wire::acm::{Decision, OwnCertificate, delete, read};
+use mraa::teardown::acm::{Decision, OwnCertificate, delete, read};
 
 const ZONE: &str = "Z0EXAMPLE";
 const DOMAIN: &str = "app.example.com";

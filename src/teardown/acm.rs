@@ -19,7 +19,7 @@ use r53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
 use crate::aws::{aws_error, is_not_found, sdk_message};
 use crate::error::Result;
 
-use super::route53::records_named;
+use crate::wire::route53::records_named;
 
 pub const STEP: &str = "validation-records";
 /// Where failures of Route 53 (which has no region) are reported.

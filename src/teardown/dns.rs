@@ -1,0 +1,140 @@
+//! What a teardown removes from Route 53, found by set identifier and tag
+//! (nothing else in the zone), and its deletion.
+
+use aws_sdk_route53 as r53;
+use r53::types::{Change as RecordChange, ChangeAction, ChangeBatch, ResourceRecordSet};
+
+use crate::aws::{Aws, sdk_message};
+use crate::wire::route53::{OwnedCheck, api_name, is_ours, owned_checks, records_named};
+
+/// What a teardown removes from Route 53: mraa's records, then its checks.
+#[derive(Debug, Clone, Default)]
+pub struct DnsInventory {
+    pub checks: Vec<OwnedCheck>,
+    /// (zone id, record set), only sets with mraa's set identifiers.
+    pub records: Vec<(String, ResourceRecordSet)>,
+    /// (zone id, domain) searched: the checks' tags and the places given.
+    pub places: Vec<(String, String)>,
+}
+
+impl DnsInventory {
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty() && self.records.is_empty()
+    }
+}
+
+/// Read only. `known` are (zone id, domain) pairs known otherwise (the
+/// domain units' parameters): their records are found even when the health
+/// checks whose tags name the place are gone.
+pub async fn inventory(
+    aws: &Aws,
+    app: &str,
+    known: &[(String, String)],
+) -> std::result::Result<DnsInventory, String> {
+    let client = aws.route53();
+    let checks = owned_checks(&client, app).await?;
+    let mut places: Vec<(String, String)> = checks
+        .iter()
+        .filter_map(|c| Some((c.zone.clone()?, c.domain.clone()?)))
+        .chain(known.iter().cloned())
+        .collect();
+    places.sort();
+    places.dedup();
+    let mut records = Vec::new();
+    for (zone, domain) in places.clone() {
+        for name in [api_name(&domain), domain.clone()] {
+            for record in records_named(&client, &zone, &name).await? {
+                if is_ours(app, record.set_identifier()) {
+                    records.push((zone.clone(), record));
+                }
+            }
+        }
+    }
+    Ok(DnsInventory {
+        checks,
+        records,
+        places,
+    })
+}
+
+/// Deletes the records (exactly as read), then the health checks, and
+/// verifies both are gone. Returns what was deleted, as text.
+pub async fn delete(
+    aws: &Aws,
+    app: &str,
+    found: &DnsInventory,
+) -> std::result::Result<Vec<String>, String> {
+    let client = aws.route53();
+    let mut deleted = Vec::new();
+    let mut zones: Vec<&str> = found.records.iter().map(|(z, _)| z.as_str()).collect();
+    zones.sort_unstable();
+    zones.dedup();
+    for zone in zones {
+        let sets: Vec<&ResourceRecordSet> = found
+            .records
+            .iter()
+            .filter(|(z, _)| z == zone)
+            .map(|(_, r)| r)
+            .collect();
+        let mut changes = Vec::new();
+        for set in &sets {
+            changes.push(
+                RecordChange::builder()
+                    .action(ChangeAction::Delete)
+                    .resource_record_set((*set).clone())
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        let result = client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(
+                ChangeBatch::builder()
+                    .comment(format!("mraa {app}: teardown"))
+                    .set_changes(Some(changes))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await;
+        if let Err(e) = result {
+            // Already gone (a re-run): the read-back below decides.
+            if !matches!(e.as_service_error(), Some(s) if s.is_invalid_change_batch()) {
+                return Err(format!("records in zone {zone}: {}", sdk_message(&e)));
+            }
+        }
+        for set in sets {
+            deleted.push(format!(
+                "record {} {} ({})",
+                set.name().trim_end_matches('.'),
+                set.r#type().as_str(),
+                set.set_identifier().unwrap_or_default()
+            ));
+        }
+    }
+    for check in &found.checks {
+        match client
+            .delete_health_check()
+            .health_check_id(&check.id)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_health_check()) => {}
+            Err(e) => return Err(format!("health check {}: {}", check.id, sdk_message(&e))),
+        }
+        deleted.push(format!("health check {} ({})", check.id, check.region));
+    }
+    let left = inventory(aws, app, &found.places).await?;
+    if !left.is_empty() {
+        return Err(format!(
+            "still present after deletion: {} health check(s), {} record(s)",
+            left.checks.len(),
+            left.records.len()
+        ));
+    }
+    Ok(deleted)
+}
