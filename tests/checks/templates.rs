@@ -765,9 +765,15 @@ fn administration_role_may_only_assume_the_execution_role() {
             "{admin}: assumes only the execution role"
         );
     }
+    // And the regional principal of each region disabled by default, as
+    // rendered for real regions in `opt_in_regions.rs`.
     assert_eq!(
         trusted_services(role),
-        ["cloudformation.amazonaws.com"],
+        [
+            "cloudformation.amazonaws.com",
+            "!If [PrimaryIsOptIn, !Sub cloudformation.${PrimaryRegion}.amazonaws.com, !Ref AWS::NoValue]",
+            "!If [SecondaryIsOptIn, !Sub cloudformation.${SecondaryRegion}.amazonaws.com, !Ref AWS::NoValue]",
+        ],
         "{admin}"
     );
 }

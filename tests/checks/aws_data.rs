@@ -1,0 +1,113 @@
+//! AWS's machine-readable data, as the pinned cfn-lint ships it in the
+//! project's virtual environment:
+//!
+//! - the CloudFormation registry schemas of each region
+//!   (`cfnlint/data/schemas/providers/<region>.json` names each type's schema
+//!   file in `cfnlint/data/schemas/resources/`), whose `handlers` block lists
+//!   the IAM permissions each create/read/update/delete handler calls;
+//! - IAM's list of actions per service, with the resource types each action
+//!   can be scoped to (`cfnlint/data/AdditionalSpecs/Policies.json`, from the
+//!   Service Authorization Reference).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value as Json;
+
+/// The handlers whose permissions CloudFormation needs to deploy, update and
+/// delete a stack (`list` serves only resource discovery).
+pub const HANDLERS: [&str; 4] = ["create", "read", "update", "delete"];
+
+/// `cfnlint/data` in the project's virtual environment. A missing venv is a
+/// failure with the way out, never a silent skip.
+pub fn data_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/lib");
+        let found = std::fs::read_dir(&lib).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("site-packages/cfnlint/data"))
+                .find(|p| p.join("AdditionalSpecs/Policies.json").is_file())
+        });
+        found.unwrap_or_else(|| {
+            panic!(
+                "AWS's registry schemas come with cfn-lint in {}/python3*/site-packages/cfnlint/data, \
+                 which is missing: run `make venv` first",
+                lib.display()
+            )
+        })
+    })
+}
+
+fn read_json(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The permissions of one handler of `type_name` as published for `region`.
+pub fn handler_permissions(region: &str, type_name: &str, handler: &str) -> Vec<String> {
+    static PROVIDERS: OnceLock<std::sync::Mutex<BTreeMap<String, Json>>> = OnceLock::new();
+    let providers = PROVIDERS.get_or_init(Default::default);
+    let schema_file = {
+        let mut cache = providers.lock().unwrap_or_else(|e| e.into_inner());
+        let index = cache.entry(region.to_string()).or_insert_with(|| {
+            read_json(&data_dir().join(format!("schemas/providers/{region}.json")))
+        });
+        index
+            .get(type_name)
+            .and_then(Json::as_str)
+            .unwrap_or_else(|| panic!("AWS publishes no schema of {type_name} for {region}"))
+            .to_string()
+    };
+    let schema = read_json(&data_dir().join(format!("schemas/resources/{schema_file}.json")));
+    schema["handlers"][handler]["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+fn policies() -> &'static Json {
+    static POLICIES: OnceLock<Json> = OnceLock::new();
+    POLICIES.get_or_init(|| read_json(&data_dir().join("AdditionalSpecs/Policies.json")))
+}
+
+/// What IAM knows of an action.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Not an IAM action: nothing can grant it (a schema's typo or an internal
+    /// name such as `s3:REST.PUT.OBJECT`).
+    Unknown,
+    /// The action cannot be scoped: only `Resource: "*"` grants it.
+    Unscoped,
+    /// The action is scoped to these resource types of its service.
+    Scoped(Vec<String>),
+}
+
+/// `service:Action`, with IAM's case-insensitive names.
+pub fn action(permission: &str) -> Action {
+    let Some((service, name)) = permission.split_once(':') else {
+        return Action::Unknown;
+    };
+    let Some(entry) = policies()
+        .get(service.to_ascii_lowercase())
+        .and_then(|s| s["Actions"].get(name.to_ascii_lowercase()))
+    else {
+        return Action::Unknown;
+    };
+    match entry.get("Resources").and_then(Json::as_array) {
+        Some(types) if !types.is_empty() => Action::Scoped(
+            types
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => Action::Unscoped,
+    }
+}
