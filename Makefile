@@ -4,13 +4,14 @@
 #               Lambda tests (pytest), browser tests (headless Chromium)
 #
 # Python tools (the emulator, cfn-lint) are pinned in tests/requirements.txt and
-# installed into .venv on first use.
+# installed into .venv on first use; system packages (Chromium, Node.js...) by
+# scripts/setup-system.sh, or it says in one line what to run.
 
 PYTHON ?= python3
 VENV   := .venv
 CARGO  ?= cargo
 
-.PHONY: all build test lint fmt venv demo bench clean
+.PHONY: all build test system lint fmt venv demo bench clean
 
 all: build
 
@@ -33,10 +34,16 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-test: venv lint
+# The system packages come first, so that a machine without them hears so
+# before anything is built.
+test: system
+	@$(MAKE) --no-print-directory venv lint
 	$(CARGO) test
 	$(VENV)/bin/python -m pytest -q layers/tests scripts/tests
 	bash layers/tests/browser/run.sh
+
+system:
+	@scripts/setup-system.sh
 
 demo: venv build
 	scripts/demo.sh

@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM" ]; then
-  echo "run.sh: no Chromium at $CHROMIUM; install it (apt-get install -y chromium) or set CHROMIUM=/path/to/chromium" >&2
+  echo "run.sh: no Chromium at $CHROMIUM; run scripts/setup-system.sh (it installs Debian's chromium) or set CHROMIUM=/path/to/chromium" >&2
   exit 1
 fi
 export CHROMIUM
