@@ -19,7 +19,7 @@ pub use crate::plan::api_logging::{PARAMETER, bootstrap_holds_role, parameter_va
 use crate::ui::progress::Status;
 use crate::wire::Verdict;
 
-use super::command::Check;
+use super::summary::Check;
 use crate::cfn::wait::Backoff;
 use crate::context::Ctx;
 

@@ -6,8 +6,13 @@ pub mod api_stage;
 mod args;
 mod command;
 mod dns;
+mod post_checks;
+mod preflight;
+mod schedule;
 pub mod stack;
 pub mod stack_set;
+mod summary;
+mod view;
 
 pub use args::{AdminArgs, DeployArgs};
 pub use command::run;

@@ -1,0 +1,144 @@
+//! Before the first change: what the run reads to plan itself, and the
+//! refusals (another operation at work, data kept by an earlier teardown in
+//! the way). A check that must stop a deploy before it changes anything
+//! belongs here: an opt-in region not enabled, a user pool kept from an
+//! earlier deployment.
+
+use crate::aws::{Aws, aws_error};
+use crate::error::{MraaError, Result};
+use crate::plan::{Kind, Unit};
+
+use crate::cfn;
+use crate::cfn::status::is_in_progress;
+use crate::context::Ctx;
+
+/// One of the app's stacks in `region`, read before the run.
+pub(super) async fn read_stack(
+    aws: &Aws,
+    region: &str,
+    (unit, name): (Unit, String),
+) -> Result<Option<aws_sdk_cloudformation::types::Stack>> {
+    cfn::stack::describe(&aws.cfn_in(region), &name)
+        .await
+        .map_err(|e| aws_error(unit.id(), region, &name, e))
+}
+
+/// Another operation on this app's stacks or StackSets: refuse to start.
+pub(super) async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
+    let cfn = &ctx.aws.primary.cfn;
+    let checks = ctx.plan.units.iter().map(|planned| async move {
+        let region = &ctx.aws.primary.region;
+        match planned.kind {
+            Kind::Stack => {
+                let stack = cfn::stack::describe(cfn, &planned.name)
+                    .await
+                    .map_err(|e| aws_error(planned.unit.id(), region, &planned.name, e))?;
+                let status = stack.and_then(|s| s.stack_status().cloned());
+                match status {
+                    Some(s) if is_in_progress(s.as_str()) => Ok(Some(format!(
+                        "stack {} is {} in {region}",
+                        planned.name,
+                        s.as_str()
+                    ))),
+                    _ => Ok::<_, MraaError>(None),
+                }
+            }
+            Kind::StackSet => {
+                let busy = cfn::stack_set::busy_operations(cfn, &planned.name)
+                    .await
+                    .map_err(|e| aws_error(planned.unit.id(), region, &planned.name, e))?;
+                Ok(busy.first().map(|o| {
+                    format!(
+                        "StackSet {} has {}",
+                        planned.name,
+                        cfn::stack_set::describe_operation(o)
+                    )
+                }))
+            }
+        }
+    });
+    let busy: Vec<String> = futures::future::try_join_all(checks)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    if busy.is_empty() {
+        Ok(())
+    } else {
+        Err(MraaError::Busy(format!(
+            "another operation on app {} is in progress: {}",
+            ctx.app,
+            busy.join("; ")
+        )))
+    }
+}
+
+/// Data stores kept by an earlier `teardown` (without `--delete-data`) hold
+/// the names the layers would create again; CloudFormation would fail on
+/// them half-way. Said up front instead, with the choices.
+pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
+    let primary = &ctx.aws.primary;
+    let mut kept = Vec::new();
+    for (unit, tables) in [
+        (Unit::KvStore, &["comments"][..]),
+        (Unit::Routing, &["app-config"][..]),
+        (Unit::Frontend, &["users"][..]),
+    ] {
+        let set = crate::names::stack_name(&ctx.app, unit.id());
+        let exists = cfn::stack_set::describe(&primary.cfn, &set)
+            .await
+            .map_err(|e| aws_error(unit.id(), &primary.region, &set, e))?
+            .is_some();
+        if exists {
+            continue;
+        }
+        for table in tables {
+            let name = crate::names::table_name(&ctx.app, table);
+            if primary
+                .dynamodb
+                .describe_table()
+                .table_name(&name)
+                .send()
+                .await
+                .is_ok()
+            {
+                kept.push(format!("table {name}"));
+            }
+        }
+    }
+    let object_set = crate::names::stack_name(&ctx.app, Unit::ObjectStore.id());
+    let objects_deployed = cfn::stack_set::describe(&primary.cfn, &object_set)
+        .await
+        .map_err(|e| aws_error(Unit::ObjectStore.id(), &primary.region, &object_set, e))?
+        .is_some();
+    if !objects_deployed {
+        for clients in ctx.aws.regions() {
+            for kind in ["objects", "logs"] {
+                let bucket =
+                    crate::names::bucket_name(&ctx.app, kind, &ctx.account, &clients.region);
+                if clients
+                    .s3
+                    .head_bucket()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .is_ok()
+                {
+                    kept.push(format!("bucket {bucket}"));
+                }
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Ok(());
+    }
+    Err(MraaError::Refused(format!(
+        "data kept by an earlier teardown of app {app} is in the way ({}): CloudFormation cannot create stores of the same names; \
+         deploy under another --app, or, once the data is backed up, remove it with \
+         `mraa teardown --delete-data --yes --app {app} --primary {} --secondary {}`; nothing was changed",
+        kept.join(", "),
+        ctx.aws.primary.region,
+        ctx.aws.secondary.region,
+        app = ctx.app,
+    )))
+}

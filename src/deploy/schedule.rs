@@ -1,0 +1,331 @@
+//! The deploy graph: units and wiring steps as nodes, each started as soon
+//! as what it needs is done (independent ones concurrently), and each
+//! result reported as it lands.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use crate::aws::{aws_error, sdk_message};
+use crate::error::{MraaError, Result};
+use crate::plan::{Kind, Unit, WiringStep};
+use crate::render::Rendered;
+use crate::ui::progress::Status;
+use crate::wire::{self, Verdict};
+
+use super::resolve_parameters;
+use super::stack::{self, StackSpec};
+use super::stack_set::{self, StackSetSpec};
+use super::summary::{Check, StepResult, checks_of};
+use crate::context::{Change, Ctx, Outputs};
+
+/// A node of the deploy graph: a unit, or a wiring step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Node {
+    Unit(Unit),
+    Wire(WiringStep),
+}
+
+impl Node {
+    fn name(self) -> String {
+        match self {
+            Node::Unit(u) => u.id().to_string(),
+            Node::Wire(w) => w.id().to_string(),
+        }
+    }
+
+    fn needs(self) -> Vec<Node> {
+        match self {
+            Node::Unit(u) => u.depends_on().iter().map(|&d| Node::Unit(d)).collect(),
+            Node::Wire(w) => {
+                let mut needs: Vec<Node> = w.after().iter().map(|&d| Node::Unit(d)).collect();
+                // The state item is written once its table is global, so the
+                // secondary's copy exists from the start where AWS shows it.
+                if w == WiringStep::AppState {
+                    needs.push(Node::Wire(WiringStep::DynamodbReplicas));
+                }
+                needs
+            }
+        }
+    }
+}
+
+pub(super) struct NodeDone {
+    result: StepResult,
+    outputs: Option<BTreeMap<String, BTreeMap<String, String>>>,
+    site_domain: Option<String>,
+}
+
+/// Runs every node as soon as what it needs is done; independent nodes run
+/// concurrently. After a failure nothing new starts, running nodes finish.
+pub(super) async fn schedule(
+    ctx: &Arc<Ctx>,
+    rendered: &[Rendered],
+) -> (Vec<StepResult>, Outputs, Option<String>, Option<MraaError>) {
+    let mut pending: Vec<Node> = ctx
+        .plan
+        .units
+        .iter()
+        .map(|u| Node::Unit(u.unit))
+        .chain(WiringStep::ALL.iter().map(|&w| Node::Wire(w)))
+        .collect();
+    let mut done: HashSet<Node> = HashSet::new();
+    let mut outputs = Outputs::default();
+    let mut results = Vec::new();
+    let mut site_domain = None;
+    let mut failure = None;
+    let mut running: JoinSet<(Node, Result<NodeDone>)> = JoinSet::new();
+
+    loop {
+        if failure.is_none() {
+            let ready: Vec<Node> = pending
+                .iter()
+                .copied()
+                .filter(|n| {
+                    n.needs().iter().all(|d| match d {
+                        // A unit this deployment does not have needs no wait.
+                        Node::Unit(u) => done.contains(d) || !ctx.plan.includes(*u),
+                        Node::Wire(_) => done.contains(d),
+                    })
+                })
+                .collect();
+            for node in ready {
+                pending.retain(|n| *n != node);
+                let ctx = ctx.clone();
+                let snapshot = outputs.clone();
+                let body = match node {
+                    Node::Unit(u) => rendered
+                        .iter()
+                        .find(|r| r.file == u.template_file())
+                        .map(|r| r.body.clone()),
+                    Node::Wire(_) => None,
+                };
+                running.spawn(async move {
+                    let result = run_node(&ctx, node, body, &snapshot).await;
+                    (node, result)
+                });
+            }
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        match joined {
+            Ok((node, Ok(finished))) => {
+                report_result(ctx, &finished.result);
+                if let (Node::Unit(unit), Some(unit_outputs)) = (node, finished.outputs) {
+                    outputs.insert(unit, unit_outputs);
+                }
+                if finished.site_domain.is_some() {
+                    site_domain = finished.site_domain;
+                }
+                results.push(finished.result);
+                done.insert(node);
+            }
+            Ok((node, Err(err))) => {
+                ctx.reporter
+                    .event(&node.name(), None, Status::Failed, Some(err.to_string()));
+                failure.get_or_insert(err);
+            }
+            Err(join_error) => {
+                failure.get_or_insert(MraaError::Io(format!("a deploy task failed: {join_error}")));
+            }
+        }
+    }
+    (results, outputs, site_domain, failure)
+}
+
+pub(super) async fn run_node(
+    ctx: &Ctx,
+    node: Node,
+    body: Option<String>,
+    outputs: &Outputs,
+) -> Result<NodeDone> {
+    let name = node.name();
+    let mut done = NodeDone {
+        result: StepResult {
+            step: name.clone(),
+            change: Change::Unchanged,
+            checks: Vec::new(),
+        },
+        outputs: None,
+        site_domain: None,
+    };
+    let outcome = match node {
+        Node::Unit(unit) => {
+            let planned = ctx
+                .plan
+                .unit(unit)
+                .ok_or_else(|| MraaError::Io(format!("{unit} is not planned")))?;
+            let body = body.ok_or_else(|| MraaError::Io(format!("{unit} was not rendered")))?;
+            let parameters = resolve_parameters(&ctx.plan, planned, outputs);
+            let outcome = match planned.kind {
+                Kind::Stack => {
+                    let spec = StackSpec {
+                        unit: &name,
+                        name: &planned.name,
+                        body: &body,
+                        parameters: &parameters,
+                    };
+                    let region = planned.regions.first().unwrap_or(&ctx.plan.primary);
+                    stack::deploy(ctx, &ctx.aws.cfn_in(region), &spec).await?
+                }
+                Kind::StackSet => {
+                    let spec = StackSetSpec {
+                        unit: &name,
+                        name: &planned.name,
+                        body: &body,
+                        parameters: &parameters,
+                        regions: &planned.regions,
+                    };
+                    let outcome = stack_set::deploy(ctx, &spec).await?;
+                    if outcome.change == Change::Updated {
+                        crate::deploy::api_stage::redeploy(ctx, unit, &outcome).await?;
+                    }
+                    outcome
+                }
+            };
+            let mut outcome = outcome;
+            let mut notes = Vec::new();
+            if unit == Unit::SiteCertificate {
+                notes = certificate_from_resources(ctx, planned, &mut outcome).await?;
+            }
+            done.result.change = outcome.change;
+            for region in outcome.outputs.keys() {
+                done.result.checks.push(Check {
+                    region: region.clone(),
+                    verdict: Verdict::Ok,
+                });
+            }
+            done.result.checks.extend(notes);
+            let mut merged = outputs.clone();
+            merged.insert(unit, outcome.outputs.clone());
+            done.outputs = Some(outcome.outputs);
+            match unit {
+                Unit::Bootstrap => {
+                    done.result.checks = crate::deploy::api_account::ensure(ctx).await?;
+                }
+                Unit::Edge => {
+                    let (domain, verdict) =
+                        wire::cloudfront::verify_distribution(ctx, &merged).await?;
+                    done.site_domain = domain;
+                    done.result.checks = vec![Check {
+                        region: ctx.aws.primary.region.clone(),
+                        verdict,
+                    }];
+                }
+                Unit::Frontend => {
+                    for (region, verdict) in
+                        wire::cloudfront::verify_website_policies(ctx, &merged).await?
+                    {
+                        if let Verdict::Unverified(reason) = verdict {
+                            done.result.checks.push(Check {
+                                region,
+                                verdict: Verdict::Unverified(format!(
+                                    "website bucket policy: {reason}"
+                                )),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return Ok(done);
+        }
+        Node::Wire(WiringStep::S3Replication) => wire::s3::wire(ctx, outputs).await?,
+        Node::Wire(WiringStep::DynamodbReplicas) => wire::dynamodb::wire(ctx).await?,
+        Node::Wire(WiringStep::AppState) => crate::app_state::seed(ctx).await?,
+        Node::Wire(WiringStep::SiteUpload) => wire::site::wire(ctx, outputs).await?,
+    };
+    done.result.change = outcome.change;
+    done.result.checks = checks_of(outcome);
+    Ok(done)
+}
+
+/// The site certificate's ARN, which the edge needs. An endpoint that
+/// reports no outputs for stacks made by change set (the emulator) still
+/// lists the stack's resources: the certificate's physical id is its ARN.
+/// Said as unverified, because the output itself was not seen.
+pub(super) async fn certificate_from_resources(
+    ctx: &Ctx,
+    planned: &crate::plan::PlannedUnit,
+    outcome: &mut crate::context::UnitOutcome,
+) -> Result<Vec<Check>> {
+    let mut notes = Vec::new();
+    for (region, outputs) in outcome.outputs.iter_mut() {
+        if outputs.contains_key("CertificateArn") {
+            continue;
+        }
+        let found = ctx
+            .aws
+            .cfn_in(region)
+            .describe_stack_resource()
+            .stack_name(&planned.name)
+            .logical_resource_id("SiteCertificate")
+            .send()
+            .await
+            .map_err(|e| {
+                aws_error(
+                    planned.unit.id(),
+                    region,
+                    &planned.name,
+                    format!(
+                        "the stack has no CertificateArn output and its certificate cannot be read: {}",
+                        sdk_message(&e)
+                    ),
+                )
+            })?;
+        let arn = found
+            .stack_resource_detail()
+            .and_then(|d| d.physical_resource_id())
+            .filter(|id| id.starts_with("arn:"))
+            .ok_or_else(|| {
+                aws_error(
+                    planned.unit.id(),
+                    region,
+                    &planned.name,
+                    "the stack has no CertificateArn output and no certificate resource",
+                )
+            })?;
+        outputs.insert("CertificateArn".into(), arn.to_string());
+        notes.push(Check {
+            region: region.clone(),
+            verdict: Verdict::Unverified(
+                "the endpoint reports no stack outputs; the certificate ARN was read from the \
+                 stack's resources"
+                    .into(),
+            ),
+        });
+    }
+    Ok(notes)
+}
+
+/// A step run after the graph (admin user, DNS): its result, reported.
+pub(super) fn finish_step(ctx: &Ctx, step: &str, outcome: wire::WireOutcome) -> StepResult {
+    let result = StepResult {
+        step: step.into(),
+        change: outcome.change,
+        checks: checks_of(outcome),
+    };
+    report_result(ctx, &result);
+    result
+}
+
+pub(super) fn report_result(ctx: &Ctx, result: &StepResult) {
+    let status = match result.change {
+        Change::Created => Status::Created,
+        Change::Updated => Status::Updated,
+        Change::Unchanged => Status::Unchanged,
+    };
+    for check in &result.checks {
+        match &check.verdict {
+            Verdict::Ok => ctx.report(&result.step, &check.region, status, ""),
+            Verdict::Unverified(reason) => {
+                ctx.report(&result.step, &check.region, Status::Unverified, reason)
+            }
+        }
+    }
+    if result.checks.is_empty() {
+        ctx.reporter.event(&result.step, None, status, None);
+    }
+}
