@@ -117,3 +117,9 @@ def test_comment_needs_a_signed_in_user(deploy):
     fn, ddb = deploy()
     assert post_comment(fn, {"text": "hi"}, claims=False)[0] == 401
     assert comments(ddb) == []
+
+
+def test_the_author_is_never_taken_from_the_body(deploy):
+    fn, ddb = deploy()
+    assert post_comment(fn, {"text": "hi", "author": "mallory@example.com"})[0] == 201
+    assert comments(ddb)[0]["author"] == {"S": "alice@example.com"}
