@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod lock;
 pub mod names;
+pub mod permissions;
 pub mod plan;
 pub mod regions;
 pub mod render;
@@ -75,6 +76,10 @@ async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Re
         Command::Teardown(args) => {
             let settings = Settings::resolve(&cli.global).await?;
             teardown::run(&settings, args, out, messages).await
+        }
+        Command::Permissions(args) => {
+            let app = config::app_name(&cli.global)?;
+            permissions::run(&app, args, out)
         }
         Command::Render(args) => {
             let settings = Settings::resolve(&cli.global).await?;
