@@ -182,6 +182,11 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The clients of each region the app is in.
+    pub fn clients<'a>(&self, aws: &'a Aws) -> Vec<&'a RegionClients> {
+        self.regions().iter().map(|r| aws.region(r)).collect()
+    }
+
     pub fn regions(&self) -> Vec<String> {
         std::iter::once(self.primary.clone())
             .chain(self.secondary.clone())

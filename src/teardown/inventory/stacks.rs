@@ -148,8 +148,7 @@ pub(super) async fn adopt_orphans(
 ) -> Result<()> {
     let app = inventory.app.clone();
     let app = app.as_str();
-    let regions = inventory.regions();
-    let clients: Vec<&RegionClients> = regions.iter().map(|r| aws.region(r)).collect();
+    let clients = inventory.clients(aws);
     let listed: BTreeSet<String> = inventory
         .sets
         .iter()

@@ -22,8 +22,7 @@ pub(super) async fn read_buckets(
 ) -> Result<()> {
     let app = inventory.app.clone();
     let app = app.as_str();
-    let regions = inventory.regions();
-    let clients: Vec<&RegionClients> = regions.iter().map(|r| aws.region(r)).collect();
+    let clients = inventory.clients(aws);
     let (account, primary) = (inventory.account.clone(), inventory.primary.clone());
     let buckets = futures::future::try_join_all(clients.iter().flat_map(|c| {
         names::BUCKET_KINDS
@@ -77,8 +76,7 @@ pub(super) async fn read_pools(
 ) -> Result<()> {
     let app = inventory.app.clone();
     let app = app.as_str();
-    let regions = inventory.regions();
-    let clients: Vec<&RegionClients> = regions.iter().map(|r| aws.region(r)).collect();
+    let clients = inventory.clients(aws);
     for clients in &clients {
         let name = pools::pool_name(app);
         let err = |e: String| fail("user-pool", &clients.region, &name, e);
