@@ -60,12 +60,14 @@ def main() -> int:
     import emulator_drift
     import emulator_replication
     import emulator_route53
+    import emulator_s3_policy
     import emulator_time
 
     emulator_changeset.install()
     emulator_drift.install()
     emulator_replication.install()
     emulator_route53.install()
+    emulator_s3_policy.install()
     emulator_time.install()
 
     app = DomainDispatcherApplication(create_backend_app)
