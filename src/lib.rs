@@ -10,6 +10,8 @@ pub mod deploy;
 pub mod discover;
 pub mod error;
 pub mod health;
+#[cfg(test)]
+mod layering;
 pub mod lock;
 pub mod names;
 pub mod permissions;
