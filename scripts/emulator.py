@@ -56,11 +56,13 @@ def main() -> int:
     import emulator_cfn_cloudfront  # noqa: F401
     import emulator_cfn_cognito  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
+    import emulator_changeset
     import emulator_drift
     import emulator_replication
     import emulator_route53
     import emulator_time
 
+    emulator_changeset.install()
     emulator_drift.install()
     emulator_replication.install()
     emulator_route53.install()
