@@ -497,7 +497,7 @@ async fn confirm(settings: &Settings, run: &Run, planned: &Planned) -> Confirmat
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let ask = !settings.yes && terminal;
     let quiet = settings.verbosity == crate::config::Verbosity::Quiet;
-    if ask || (settings.output == crate::config::OutputFormat::Text && !quiet) {
+    if ask || (settings.output != crate::config::OutputFormat::Json && !quiet) {
         let mut text = Vec::new();
         let _ = summary::write_plan(&mut text, &run.inventory, planned, run.delete_data);
         let _ = std::io::stderr().write_all(&text);
