@@ -29,6 +29,9 @@ pub struct Cli {
 pub enum Command {
     /// Deploy (or update) every unit to both regions and wire them together
     Deploy(crate::deploy::DeployArgs),
+    /// Show what a deploy would change in every unit and region (and, with --drift, what changed
+    /// behind the deployment's back); exit 0 no changes, 2 changes
+    Diff(crate::diff::DiffArgs),
     /// Show what is deployed, whether it is healthy, and the application state
     Status,
     /// Switch the application to the secondary region (read-only); works while the primary is down

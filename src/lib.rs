@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod deploy;
+pub mod diff;
 pub mod discover;
 pub mod error;
 pub mod health;
@@ -51,6 +52,10 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Deploy(args) => {
             let settings = Settings::resolve(&cli.global).await?;
             deploy::run(&settings, args, out).await
+        }
+        Command::Diff(args) => {
+            let settings = Settings::resolve(&cli.global).await?;
+            diff::run(&settings, args, out).await
         }
         Command::Status => {
             let settings = Settings::resolve(&cli.global).await?;
