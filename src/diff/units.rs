@@ -245,7 +245,9 @@ pub fn parameter_changes(
 ) -> Vec<ParameterChange> {
     let keys: std::collections::BTreeSet<&String> = deployed.keys().chain(wanted.keys()).collect();
     keys.into_iter()
-        .filter(|k| deployed.get(*k) != wanted.get(*k))
+        // A deployed parameter a deploy does not pass keeps its template
+        // default: not a change.
+        .filter(|k| wanted.contains_key(*k) && deployed.get(*k) != wanted.get(*k))
         .map(|k| ParameterChange {
             key: k.clone(),
             from: deployed.get(k).cloned(),
@@ -271,8 +273,7 @@ mod tests {
             &map(&[("A", "1"), ("B", "3"), ("New", "y")]),
         );
         let keys: Vec<_> = changes.iter().map(|c| c.key.as_str()).collect();
-        assert_eq!(keys, ["B", "New", "Old"]);
+        assert_eq!(keys, ["B", "New"]);
         assert_eq!(changes[1].from, None);
-        assert_eq!(changes[2].to, None);
     }
 }
