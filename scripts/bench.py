@@ -159,7 +159,7 @@ WIRING_SECONDS = {
     "site-upload": 0,
 }
 # Waits the manifest does not list: the state item is written once its table is global
-# (src/deploy/command.rs, Node::needs).
+# (src/deploy/schedule.rs, Node::needs).
 EXTRA_NEEDS = {"app-state": ["dynamodb-replicas"]}
 
 

@@ -24,9 +24,12 @@ emulator_pid=$!
 unverified() {
     [ -s "$transcript" ] || return 0
     local steps
-    steps=$(awk '$1 ~ /^[0-9]+:[0-9]+:[0-9]+$/ && ($3 == "unverified:" || $4 == "unverified:") { print $2 }
+    # Progress lines (time, step, [region,] `unverified:`), summary lines
+    # (`unverified`, step) and status rows (check of one or two words, region).
+    steps=$(awk '$1 ~ /^[0-9]+:[0-9]+:[0-9]+$/ { if ($3 == "unverified:" || $4 == "unverified:") print $2; next }
                  $1 == "unverified" { print $2 }
-                 $3 == "unverified" { print $1 }' "$transcript" | sort -u | paste -sd ' ')
+                 $3 == "unverified" { print $1 }
+                 $4 == "unverified" { print $1 " " $2 }' "$transcript" | sort -u | paste -sd ',' | sed 's/,/, /g')
     step "Steps mraa reported unverified in this run: ${steps:-none}"
 }
 stop() {

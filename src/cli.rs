@@ -44,6 +44,8 @@ pub enum Command {
     Render(crate::render::RenderArgs),
     /// Delete everything mraa made for the app in both regions; data is kept unless --delete-data
     Teardown(crate::teardown::TeardownArgs),
+    /// Print the least-privilege IAM policy an operator or CI role needs; makes no AWS call
+    Permissions(crate::permissions::PermissionsArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for

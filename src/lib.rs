@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod lock;
 pub mod names;
+pub mod permissions;
 pub mod plan;
 pub mod regions;
 pub mod render;
@@ -33,17 +34,24 @@ use error::{EXIT_OK, Result};
 /// Runs one command line and returns its exit code. Results go to `out`;
 /// progress and errors go to stderr.
 pub async fn run(cli: Cli, out: &mut dyn Write) -> u8 {
+    run_with(cli, out, &mut std::io::stderr()).await
+}
+
+/// The same with the messages (warnings, errors, prompts, the plan shown
+/// before a confirmation) written to `messages`, so that a test can read
+/// them as a string.
+pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> u8 {
     ui::init_logging(cli.global.verbose, cli.global.quiet);
-    match dispatch(cli, out).await {
+    match dispatch(cli, out, messages).await {
         Ok(code) => code,
         Err(err) => {
-            ui::report_error(&err, &mut std::io::stderr());
+            ui::report_error(&err, messages);
             err.exit_code()
         }
     }
 }
 
-async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
+async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Result<u8> {
     match &cli.command {
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "mraa", out);
@@ -51,7 +59,7 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         }
         Command::Deploy(args) => {
             let settings = Settings::resolve(&cli.global).await?;
-            deploy::run(&settings, args, out).await
+            deploy::run(&settings, args, out, messages).await
         }
         Command::Diff(args) => {
             let settings = Settings::resolve(&cli.global).await?;
@@ -68,11 +76,15 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<u8> {
                 _ => app_state::AppState::Active,
             };
             let settings = Settings::resolve(&cli.global).await?;
-            state::run(&settings, target, args, out).await
+            state::run(&settings, target, args, out, messages).await
         }
         Command::Teardown(args) => {
             let settings = Settings::resolve(&cli.global).await?;
-            teardown::run(&settings, args, out).await
+            teardown::run(&settings, args, out, messages).await
+        }
+        Command::Permissions(args) => {
+            let app = config::app_name(&cli.global)?;
+            permissions::run(&app, args, out)
         }
         Command::Render(args) => {
             let settings = Settings::resolve(&cli.global).await?;

@@ -1,106 +1,99 @@
-"""Change sets in the emulator (scripts/emulator_changeset.py): each modified resource with
-CloudFormation's Replacement and Details, read through CloudFormation's own API.
-
-Run from the repository root: .venv/bin/python -m pytest -q scripts/tests
-"""
-import json
-
+"""Change sets executed as AWS executes them (scripts/emulator_changeset.py): the stack takes the
+change set's template, parameters, outputs and exports; a change set without changes is FAILED and
+cannot be executed."""
 import pytest
 from botocore.exceptions import ClientError
 
-TABLE = {"Type": "AWS::DynamoDB::Table", "Properties": {
-    "TableName": {"Ref": "TableName"}, "BillingMode": "PAY_PER_REQUEST",
-    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}}
-TOPIC = {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Shown"}}}
+TEMPLATE = """\
+Parameters:
+  Value:
+    Type: String
+Resources:
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub '${AWS::StackName}-param'
+      Type: String
+      Value: !Ref Value
+Outputs:
+  Value:
+    Value: !Ref Value
+    Export:
+      Name: !Sub '${AWS::StackName}-value'
+"""
 
 
-def template(table=TABLE, extra=None):
-    resources = {"Table": table, "Topic": TOPIC, **(extra or {})}
-    return json.dumps({
-        "Parameters": {"TableName": {"Type": "String"},
-                       "Shown": {"Type": "String", "Default": "one"}},
-        "Resources": resources})
+def change_set(cfn, stack, name, kind, value, body=TEMPLATE):
+    cfn.create_change_set(StackName=stack, ChangeSetName=name, ChangeSetType=kind,
+                          TemplateBody=body,
+                          Parameters=[{"ParameterKey": "Value", "ParameterValue": value}])
+    return cfn.describe_change_set(StackName=stack, ChangeSetName=name)
 
 
-def params(**values):
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+def outputs(cfn, stack):
+    (found,) = cfn.describe_stacks(StackName=stack)["Stacks"]
+    return ({o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs") or []},
+            {p["ParameterKey"]: p["ParameterValue"] for p in found["Parameters"]})
 
 
-def changes(cfn, stack, body, parameters):
-    cfn.create_change_set(StackName=stack, ChangeSetName="preview", ChangeSetType="UPDATE",
-                          TemplateBody=body, Parameters=parameters)
-    described = cfn.describe_change_set(StackName=stack, ChangeSetName="preview")
-    cfn.delete_change_set(StackName=stack, ChangeSetName="preview")
-    return described, {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
-                       for c in described["Changes"]}
-
-
-def test_a_create_only_property_replaces_the_resource(client):
+def test_a_stack_made_and_updated_by_change_sets_reads_back_its_template(client):
     cfn = client("cloudformation")
-    cfn.create_stack(StackName="cs-replace", TemplateBody=template(),
-                     Parameters=params(TableName="first"))
-    _, found = changes(cfn, "cs-replace", template(), params(TableName="second"))
-    table = found["Table"]
-    assert table["Action"] == "Modify"
-    assert table["Replacement"] == "True"
-    assert table["Scope"] == ["Properties"]
-    assert table["Details"] == [{
-        "Target": {"Attribute": "Properties", "Name": "TableName",
-                   "RequiresRecreation": "Always"},
-        "Evaluation": "Static", "ChangeSource": "ParameterReference"}]
-    # Nothing else changed: the topic is not listed.
-    assert set(found) == {"Table"}
+    assert change_set(cfn, "made", "one", "CREATE", "first")["Status"] == "CREATE_COMPLETE"
+    cfn.execute_change_set(StackName="made", ChangeSetName="one")
+    assert cfn.get_template(StackName="made")["TemplateBody"] == TEMPLATE
+    assert outputs(cfn, "made") == ({"Value": "first"}, {"Value": "first"})
+    exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    assert exports["made-value"] == "first"
+
+    body = TEMPLATE + "  Name:\n    Value: !Ref Param\n"
+    change_set(cfn, "made", "two", "UPDATE", "second", body)
+    cfn.execute_change_set(StackName="made", ChangeSetName="two")
+    (stack,) = cfn.describe_stacks(StackName="made")["Stacks"]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert cfn.get_template(StackName="made")["TemplateBody"] == body
+    assert outputs(cfn, "made") == ({"Value": "second", "Name": "made-param"},
+                                    {"Value": "second"})
+    exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
+    assert exports["made-value"] == "second"
+    assert client("ssm").get_parameter(Name="made-param")["Parameter"]["Value"] == "second"
 
 
-def test_a_conditional_create_only_property_is_conditional(client):
+def test_a_change_set_without_changes_is_failed_and_not_executed(client):
     cfn = client("cloudformation")
-    cfn.create_stack(StackName="cs-conditional", TemplateBody=template(),
-                     Parameters=params(TableName="keys"))
-    keyed = json.loads(json.dumps(TABLE))
-    keyed["Properties"]["AttributeDefinitions"] = [
-        {"AttributeName": "pk", "AttributeType": "S"}]
-    keyed["Properties"]["KeySchema"] = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    _, found = changes(cfn, "cs-conditional", template(keyed), params(TableName="keys"))
-    assert found["Table"]["Replacement"] == "Conditional"
-    assert {d["Target"]["Name"]: d["Target"]["RequiresRecreation"]
-            for d in found["Table"]["Details"]} == {
-        "AttributeDefinitions": "Never", "KeySchema": "Conditionally"}
+    change_set(cfn, "same", "one", "CREATE", "v")
+    cfn.execute_change_set(StackName="same", ChangeSetName="one")
+    noop = change_set(cfn, "same", "two", "UPDATE", "v")
+    assert (noop["Status"], noop["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert "didn't contain changes" in noop["StatusReason"]
+    with pytest.raises(ClientError) as refused:
+        cfn.execute_change_set(StackName="same", ChangeSetName="two")
+    assert refused.value.response["Error"]["Code"] == "InvalidChangeSetStatus"
+    # Executed once, a change set is not executed again.
+    with pytest.raises(ClientError, match="InvalidChangeSetStatus"):
+        cfn.execute_change_set(StackName="same", ChangeSetName="one")
+    with pytest.raises(ClientError, match="ChangeSetNotFound"):
+        cfn.execute_change_set(StackName="same", ChangeSetName="never")
 
 
-def test_an_updatable_property_changed_by_a_parameter_is_modified_in_place(client):
+def test_other_change_sets_of_an_executed_stack_are_obsolete(client):
     cfn = client("cloudformation")
-    cfn.create_stack(StackName="cs-in-place", TemplateBody=template(),
-                     Parameters=params(TableName="kept"))
-    described, found = changes(cfn, "cs-in-place", template(),
-                               params(TableName="kept", Shown="two"))
-    assert described["Status"] == "CREATE_COMPLETE"
-    assert set(found) == {"Topic"}
-    assert found["Topic"]["Replacement"] == "False"
-    assert found["Topic"]["Details"][0]["Target"] == {
-        "Attribute": "Properties", "Name": "DisplayName", "RequiresRecreation": "Never"}
+    change_set(cfn, "racing", "one", "CREATE", "v")
+    cfn.execute_change_set(StackName="racing", ChangeSetName="one")
+    change_set(cfn, "racing", "a", "UPDATE", "a")
+    change_set(cfn, "racing", "b", "UPDATE", "b")
+    cfn.execute_change_set(StackName="racing", ChangeSetName="a")
+    assert cfn.describe_change_set(StackName="racing", ChangeSetName="b")[
+        "ExecutionStatus"] == "OBSOLETE"
+    with pytest.raises(ClientError, match="InvalidChangeSetStatus"):
+        cfn.execute_change_set(StackName="racing", ChangeSetName="b")
+    assert outputs(cfn, "racing")[0] == {"Value": "a"}
 
 
-def test_added_and_removed_resources_are_listed_as_moto_lists_them(client):
+def test_an_export_of_another_stack_is_refused(client):
     cfn = client("cloudformation")
-    cfn.create_stack(StackName="cs-add", TemplateBody=template(),
-                     Parameters=params(TableName="added"))
-    body = json.loads(template(extra={"Other": {"Type": "AWS::SNS::Topic",
-                                                "Properties": {}}}))
-    del body["Resources"]["Topic"]
-    _, found = changes(cfn, "cs-add", json.dumps(body), params(TableName="added"))
-    assert {k: v["Action"] for k, v in found.items()} == {"Other": "Add", "Topic": "Remove"}
-
-
-def test_no_change_is_refused_as_aws_refuses_it(client):
-    cfn = client("cloudformation")
-    cfn.create_stack(StackName="cs-same", TemplateBody=template(),
-                     Parameters=params(TableName="same"))
-    # The default left out: moto sees other parameter text; AWS sees no change.
-    described, found = changes(cfn, "cs-same", template(), params(TableName="same"))
-    assert described["Status"] == "FAILED"
-    assert "didn't contain changes" in described["StatusReason"]
-    assert found == {}
-    # moto refuses the call outright when the text is the same; mraa reads both as no change.
-    with pytest.raises(ClientError, match="No updates"):
-        changes(cfn, "cs-same", template(), params(TableName="same", Shown="one"))
+    change_set(cfn, "owner", "one", "CREATE", "v")
+    cfn.execute_change_set(StackName="owner", ChangeSetName="one")
+    clash = TEMPLATE.replace("${AWS::StackName}-value", "owner-value")
+    change_set(cfn, "other", "one", "CREATE", "v", clash)
+    with pytest.raises(ClientError, match="Export names must be unique"):
+        cfn.execute_change_set(StackName="other", ChangeSetName="one")

@@ -89,3 +89,18 @@ def test_a_stack_set_operation_runs_a_scaled_minute_per_region(client):
         lambda s: s == "SUCCEEDED", 10)
     # Two regions one after the other: 2 × 60 s, scaled.
     assert first == "RUNNING" and 0.9 < took < 2, (first, took)
+
+
+def test_a_stack_made_by_a_change_set_takes_its_resources_time(client):
+    cfn = client("cloudformation")
+    cfn.create_change_set(
+        StackName="changed", ChangeSetName="one", ChangeSetType="CREATE",
+        TemplateBody=json.dumps({"Resources": {f"P{i}": {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {"Name": f"changed-{i}", "Type": "String", "Value": "v"}}
+            for i in range(20)}}))
+    cfn.execute_change_set(StackName="changed", ChangeSetName="one")
+    first, took = until(lambda: cfn.describe_stacks(StackName="changed")["Stacks"][0][
+        "StackStatus"], lambda s: s == "CREATE_COMPLETE", 10)
+    # 30 s + 3 × 20 resources, scaled: 0.9 s (the fixed part alone would be 0.3 s).
+    assert first == "CREATE_IN_PROGRESS" and 0.7 < took < 1.5, (first, took)

@@ -54,6 +54,28 @@ pub struct Settings {
     pub hosted_zone_id: Option<String>,
 }
 
+/// The app name alone (flag, environment or file), checked, for commands
+/// that need no region: `mraa permissions`. The name is checked against the
+/// longest region code, as any region may host the deployment.
+pub fn app_name(args: &GlobalArgs) -> Result<String, InputError> {
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let app = args
+        .app
+        .clone()
+        .or(file.app)
+        .unwrap_or_else(|| DEFAULT_APP.to_string());
+    let longest_region = crate::regions::KNOWN_REGIONS
+        .iter()
+        .copied()
+        .max_by_key(|r| r.len())
+        .unwrap_or_default();
+    validate_app_name(&app, longest_region)?;
+    Ok(app)
+}
+
 impl Settings {
     /// Merges and validates. Only reads local files (config, AWS profile);
     /// never calls AWS.

@@ -19,11 +19,16 @@ use super::DeployArgs;
 use super::post_checks::run_after_graph;
 use super::preflight::{read_stack, refuse_if_busy, refuse_if_kept_data_in_the_way};
 use super::schedule::schedule;
-use super::summary::Summary;
+use super::summary::{Deployed, Summary};
 use crate::cfn;
 use crate::context::{Ctx, Prefetched};
 
-pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) -> Result<u8> {
+pub async fn run(
+    settings: &Settings,
+    args: &DeployArgs,
+    out: &mut dyn Write,
+    messages: &mut dyn Write,
+) -> Result<u8> {
     // Everything that can be checked offline is, before any AWS call.
     let settings = &settings
         .clone()
@@ -151,7 +156,13 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     }
     // Whatever happened, the lock goes once nothing of this run is running.
     ctx.lock.release().await;
-    let summary = Summary::new(&ctx, results, &outputs, site_domain, failure.as_ref());
+    let summary = Summary::new(
+        &Deployed::of(&ctx),
+        results,
+        &outputs,
+        site_domain,
+        failure.as_ref(),
+    );
     if let Some(path) = &args.outputs_file {
         let text = serde_json::to_string_pretty(&summary.endpoints)
             .map_err(|e| MraaError::Io(e.to_string()))?;
@@ -173,7 +184,7 @@ pub async fn run(settings: &Settings, args: &DeployArgs, out: &mut dyn Write) ->
     }
     .or_else(|err| {
         if settings.output == OutputFormat::Json {
-            crate::ui::report_error(&err, &mut std::io::stderr());
+            crate::ui::report_error(&err, messages);
             Ok(EXIT_FAILED)
         } else {
             Err(err)

@@ -84,9 +84,33 @@ pub(super) struct RegionOutputs {
     pub(super) tables: Vec<String>,
 }
 
+/// Which deployment a summary is of, and how long the run took.
+pub(super) struct Deployed<'a> {
+    pub(super) app: &'a str,
+    pub(super) account: &'a str,
+    pub(super) primary: &'a str,
+    pub(super) secondary: &'a str,
+    pub(super) domain: Option<&'a str>,
+    pub(super) elapsed_s: f64,
+}
+
+impl<'a> Deployed<'a> {
+    pub(super) fn of(ctx: &'a Ctx) -> Deployed<'a> {
+        Deployed {
+            app: &ctx.app,
+            account: &ctx.account,
+            primary: &ctx.aws.primary.region,
+            secondary: &ctx.aws.secondary.region,
+            domain: ctx.plan.domain.as_ref().map(|d| d.name.as_str()),
+            elapsed_s: (ctx.reporter.elapsed().as_millis() as f64) / 1000.0,
+        }
+    }
+}
+
 impl Summary {
+    /// Decided from the results alone: no call, no output.
     pub(super) fn new(
-        ctx: &Ctx,
+        run: &Deployed<'_>,
         mut steps: Vec<StepResult>,
         outputs: &Outputs,
         site_domain: Option<String>,
@@ -112,32 +136,20 @@ impl Summary {
                 })
             })
             .collect();
-        let regions = ctx
-            .aws
-            .regions()
+        let app = run.app;
+        let regions = [run.primary, run.secondary]
             .iter()
-            .map(|c| {
-                let region = c.region.clone();
+            .map(|&region| {
                 let outputs = RegionOutputs {
-                    endpoints: wire::site::endpoints(&ctx.app, &region, outputs),
-                    object_bucket: crate::names::bucket_name(
-                        &ctx.app,
-                        "objects",
-                        &ctx.account,
-                        &region,
-                    ),
-                    website_bucket: crate::names::bucket_name(
-                        &ctx.app,
-                        "website",
-                        &ctx.account,
-                        &region,
-                    ),
+                    endpoints: wire::site::endpoints(app, region, outputs),
+                    object_bucket: crate::names::bucket_name(app, "objects", run.account, region),
+                    website_bucket: crate::names::bucket_name(app, "website", run.account, region),
                     tables: crate::names::GLOBAL_TABLES
                         .iter()
-                        .map(|t| crate::names::table_name(&ctx.app, t))
+                        .map(|t| crate::names::table_name(app, t))
                         .collect(),
                 };
-                (region, outputs)
+                (region.to_string(), outputs)
             })
             .collect();
         Summary {
@@ -145,20 +157,16 @@ impl Summary {
             schema_version: 1,
             result: if failure.is_some() { "failed" } else { "ok" },
             no_changes: failure.is_none() && steps.iter().all(|s| s.change == Change::Unchanged),
-            app: ctx.app.clone(),
-            account: ctx.account.clone(),
-            primary: ctx.aws.primary.region.clone(),
-            secondary: ctx.aws.secondary.region.clone(),
-            elapsed_s: (ctx.reporter.elapsed().as_millis() as f64) / 1000.0,
+            app: app.to_string(),
+            account: run.account.to_string(),
+            primary: run.primary.to_string(),
+            secondary: run.secondary.to_string(),
+            elapsed_s: run.elapsed_s,
             steps,
             unverified,
             endpoints: Endpoints {
                 site_url: site_domain.map(|d| format!("https://{d}")),
-                custom_domain: ctx
-                    .plan
-                    .domain
-                    .as_ref()
-                    .map(|d| wire::site::CustomDomain::new(&ctx.app, &d.name)),
+                custom_domain: run.domain.map(|d| wire::site::CustomDomain::new(app, d)),
                 regions,
             },
             error: failure.map(|e| e.to_string()),

@@ -67,6 +67,7 @@ pub async fn run(
     target: AppState,
     args: &StateArgs,
     out: &mut dyn Write,
+    messages: &mut dyn Write,
 ) -> Result<u8> {
     let (aws, primary_down) = locate(settings, target).await?;
     let order: Vec<&str> = match target {
@@ -82,6 +83,7 @@ pub async fn run(
     if primary_down && target != AppState::Failover {
         warn(
             settings,
+            messages,
             &format!(
                 "the primary region {} does not answer: writing through {} instead",
                 aws.primary.region, aws.secondary.region
@@ -93,7 +95,16 @@ pub async fn run(
     let mut before = None;
     let mut last_error = None;
     for region in order {
-        match write(settings, &aws, region, target, args.reason.as_deref()).await {
+        match write(
+            settings,
+            &aws,
+            region,
+            target,
+            args.reason.as_deref(),
+            messages,
+        )
+        .await
+        {
             Err(WriteError::NeedsConfirmation) => return Ok(EXIT_USAGE),
             Ok(previous) => {
                 before = previous;
@@ -101,7 +112,11 @@ pub async fn run(
                 break;
             }
             Err(WriteError::Unreachable(cause)) => {
-                warn(settings, &format!("{region} did not answer ({cause})"));
+                warn(
+                    settings,
+                    messages,
+                    &format!("{region} did not answer ({cause})"),
+                );
                 last_error = Some(MraaError::Unreachable {
                     region: region.to_string(),
                     cause,
@@ -140,6 +155,7 @@ pub async fn run(
                 Err(DnsError::NotAnswering(error)) => {
                     warn(
                         settings,
+                        messages,
                         &format!(
                             "Route 53 did not answer ({error}): if app {} has a custom domain, its DNS was not changed; run `mraa {}` again once Route 53 answers",
                             settings.app,
@@ -229,6 +245,7 @@ async fn write(
     region: &str,
     target: AppState,
     reason: Option<&str>,
+    messages: &mut dyn Write,
 ) -> Result<Option<String>, WriteError> {
     let client = &aws.region(region).dynamodb;
     let table = names::table_name(&settings.app, "app-config");
@@ -268,7 +285,7 @@ async fn write(
         return Err(WriteError::AlreadySet(current));
     }
     if target == AppState::Active
-        && !confirm_activation(settings, aws)
+        && !confirm_activation(settings, aws, messages)
             .await
             .map_err(WriteError::Failed)?
     {
@@ -353,7 +370,11 @@ async fn read_back(aws: &Aws, app: &str, down: Option<&str>) -> Vec<RegionRead> 
 
 /// Activating before replication has caught up can lose the writes the
 /// secondary took during failover: ask first.
-async fn confirm_activation(settings: &Settings, aws: &Aws) -> Result<bool> {
+async fn confirm_activation(
+    settings: &Settings,
+    aws: &Aws,
+    messages: &mut dyn Write,
+) -> Result<bool> {
     let problems = links::replication_problems(aws, &settings.app).await;
     if problems.is_empty() || settings.yes {
         return Ok(true);
@@ -363,18 +384,22 @@ async fn confirm_activation(settings: &Settings, aws: &Aws) -> Result<bool> {
         problems.join("; ")
     );
     if !std::io::stdin().is_terminal() {
-        eprintln!("error: refusing to activate: {why}; pass --yes to proceed");
+        let _ = writeln!(
+            messages,
+            "error: refusing to activate: {why}; pass --yes to proceed"
+        );
         return Ok(false);
     }
-    eprint!("{why}.\nActivate anyway? [y/N] ");
+    let _ = write!(messages, "{why}.\nActivate anyway? [y/N] ");
+    let _ = messages.flush();
     let mut answer = String::new();
     let _ = std::io::stdin().read_line(&mut answer);
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-fn warn(settings: &Settings, line: &str) {
+fn warn(settings: &Settings, messages: &mut dyn Write, line: &str) {
     if settings.verbosity != crate::config::Verbosity::Quiet {
-        eprintln!("warning: {line}");
+        let _ = writeln!(messages, "warning: {line}");
     }
 }
 

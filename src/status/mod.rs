@@ -4,6 +4,11 @@
 
 mod dns;
 mod report;
+mod state;
+mod units;
+
+use state::state_checks;
+use units::{unit_checks, user_pool_checks};
 
 use crate::health::links;
 use crate::health::{Check, Health};
@@ -11,15 +16,13 @@ use crate::health::{Check, Health};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use aws_sdk_cloudformation::types::{Stack, StackInstanceStatus};
 use serde::Serialize;
 
-use crate::app_state::{self, StateRecord};
-use crate::aws::{Aws, RegionClients, is_not_found, is_unreachable, sdk_message};
+use crate::aws::{Aws, RegionClients, is_unreachable, sdk_message};
 use crate::config::Settings;
 use crate::discover::{self, Deployment};
 use crate::error::{EXIT_DEGRADED, EXIT_OK, EXIT_UNREACHABLE, MraaError, Result};
-use crate::plan::{Kind, Plan, Unit};
+use crate::plan::{Plan, Unit};
 
 /// Bumped when a field changes meaning or disappears; additions keep it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -100,7 +103,7 @@ pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
 }
 
 /// Regions that did not answer a probe, with the reason.
-type Down = BTreeMap<String, String>;
+pub(super) type Down = BTreeMap<String, String>;
 
 pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
     let app = &deployment.app;
@@ -260,7 +263,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
 }
 
 /// One cheap call that tells whether a region answers at all.
-async fn reachable(clients: &RegionClients) -> Result<(), String> {
+pub(super) async fn reachable(clients: &RegionClients) -> Result<(), String> {
     match clients
         .cfn
         .describe_stacks()
@@ -273,360 +276,4 @@ async fn reachable(clients: &RegionClients) -> Result<(), String> {
     }
 }
 
-type UnitOutputs = BTreeMap<(Unit, String), BTreeMap<String, String>>;
-
-/// Every unit × region: stack (or StackSet instance) status and last update.
-async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Check>, UnitOutputs) {
-    let per_unit = futures::future::join_all(plan.units.iter().map(|planned| async move {
-        let mut checks = Vec::new();
-        let mut outputs = UnitOutputs::new();
-        let name = planned.unit.id();
-        match planned.kind {
-            Kind::Stack => {
-                let region = planned.regions.first().unwrap_or(&aws.primary.region);
-                if let Some(cause) = down.get(region) {
-                    checks.push(unit_check(
-                        name,
-                        region,
-                        Health::Unreachable,
-                        cause.clone(),
-                        None,
-                    ));
-                    return (checks, outputs);
-                }
-                let (check, stack) =
-                    stack_check(&aws.cfn_in(region), region, name, &planned.name).await;
-                if let Some(stack) = stack {
-                    outputs.insert(
-                        (planned.unit, region.clone()),
-                        crate::cfn::stack::outputs_of(&stack),
-                    );
-                }
-                checks.push(check);
-            }
-            Kind::StackSet => {
-                // With the home region down, each instance stack is still
-                // found by name in its own region.
-                let listed = match down.contains_key(&aws.primary.region) {
-                    false => Some(
-                        aws.primary
-                            .cfn
-                            .list_stack_instances()
-                            .stack_set_name(&planned.name)
-                            .send()
-                            .await,
-                    ),
-                    true => None,
-                };
-                let instances = match listed {
-                    None => Vec::new(),
-                    Some(Ok(out)) => out.summaries().to_vec(),
-                    Some(Err(e)) => {
-                        let status = if is_unreachable(&e) {
-                            Health::Unreachable
-                        } else if is_not_found(&e) {
-                            Health::Missing
-                        } else {
-                            Health::Degraded
-                        };
-                        for region in &planned.regions {
-                            checks.push(unit_check(name, region, status, sdk_message(&e), None));
-                        }
-                        return (checks, outputs);
-                    }
-                };
-                for region in &planned.regions {
-                    let clients = aws.region(region);
-                    if let Some(cause) = down.get(region) {
-                        checks.push(unit_check(
-                            name,
-                            region,
-                            Health::Unreachable,
-                            cause.clone(),
-                            None,
-                        ));
-                        continue;
-                    }
-                    let instance = instances
-                        .iter()
-                        .find(|i| i.region() == Some(region.as_str()));
-                    if instance.is_none() && listed_ok(down, aws) {
-                        checks.push(unit_check(
-                            name,
-                            region,
-                            Health::Missing,
-                            "no StackSet instance".into(),
-                            None,
-                        ));
-                        continue;
-                    }
-                    let instance_status = instance.and_then(|i| i.status().cloned());
-                    let stack_id = instance.and_then(|i| i.stack_id());
-                    let found = crate::cfn::stack_set::stack_in_region(
-                        &clients.cfn,
-                        &planned.name,
-                        stack_id,
-                    )
-                    .await;
-                    let mut check = match found {
-                        Ok(Some(stack)) => {
-                            outputs.insert(
-                                (planned.unit, region.clone()),
-                                crate::cfn::stack::outputs_of(&stack),
-                            );
-                            stack_health(name, region, &stack)
-                        }
-                        Ok(None) => unit_check(
-                            name,
-                            region,
-                            Health::Missing,
-                            "instance has no stack".into(),
-                            None,
-                        ),
-                        Err(e) => unit_check(name, region, Health::Degraded, e, None),
-                    };
-                    if instance_status
-                        .as_ref()
-                        .is_some_and(|s| *s != StackInstanceStatus::Current)
-                        && check.status == Health::Ok
-                    {
-                        check.status = Health::Degraded;
-                        check.detail = format!(
-                            "{}; instance {}",
-                            check.detail,
-                            instance_status
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default()
-                        );
-                    }
-                    checks.push(check);
-                }
-            }
-        }
-        (checks, outputs)
-    }))
-    .await;
-    let mut checks = Vec::new();
-    let mut outputs = UnitOutputs::new();
-    for (c, o) in per_unit {
-        checks.extend(c);
-        outputs.extend(o);
-    }
-    (checks, outputs)
-}
-
-/// Each region's Cognito user pool, as the front end's outputs name it.
-fn user_pool_checks(aws: &Aws, outputs: &UnitOutputs, down: &Down) -> Vec<Check> {
-    aws.regions()
-        .iter()
-        .map(|clients| {
-            let region = &clients.region;
-            let pool = outputs
-                .get(&(Unit::Frontend, region.clone()))
-                .and_then(|o| o.get("UserPoolId"))
-                .filter(|id| !id.is_empty());
-            let (status, detail) = match (down.get(region), pool) {
-                (Some(cause), _) => (Health::Unreachable, cause.clone()),
-                (None, Some(id)) => (Health::Ok, id.clone()),
-                (None, None) if aws.custom_endpoint => (
-                    Health::Unverified,
-                    "no UserPoolId output: the endpoint's CloudFormation created no user pool"
-                        .into(),
-                ),
-                (None, None) => (
-                    Health::Missing,
-                    "the front end has no UserPoolId output".into(),
-                ),
-            };
-            Check {
-                kind: "unit",
-                name: "user-pool".into(),
-                region: region.clone(),
-                status,
-                detail,
-                updated: None,
-            }
-        })
-        .collect()
-}
-
-/// Whether the StackSet instances could be listed (the home region answers).
-fn listed_ok(down: &Down, aws: &Aws) -> bool {
-    !down.contains_key(&aws.primary.region)
-}
-
-async fn stack_check(
-    cfn: &aws_sdk_cloudformation::Client,
-    region: &str,
-    unit: &str,
-    stack_name: &str,
-) -> (Check, Option<Stack>) {
-    let missing = || {
-        unit_check(
-            unit,
-            region,
-            Health::Missing,
-            format!("no stack {stack_name}"),
-            None,
-        )
-    };
-    match cfn.describe_stacks().stack_name(stack_name).send().await {
-        Ok(out) => match out.stacks().first() {
-            Some(stack) => (stack_health(unit, region, stack), Some(stack.clone())),
-            None => (missing(), None),
-        },
-        Err(e) if is_not_found(&e) => (missing(), None),
-        Err(e) => {
-            let health = if is_unreachable(&e) {
-                Health::Unreachable
-            } else {
-                Health::Degraded
-            };
-            (
-                unit_check(unit, region, health, sdk_message(&e), None),
-                None,
-            )
-        }
-    }
-}
-
-fn stack_health(unit: &str, region: &str, stack: &Stack) -> Check {
-    let status = stack
-        .stack_status()
-        .map(|s| s.as_str())
-        .unwrap_or("UNKNOWN");
-    let health = match status {
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" => Health::Ok,
-        _ => Health::Degraded,
-    };
-    let updated = stack
-        .last_updated_time()
-        .or(stack.creation_time())
-        .and_then(|t| {
-            t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
-                .ok()
-        });
-    unit_check(unit, region, health, status.to_string(), updated)
-}
-
-fn unit_check(
-    unit: &str,
-    region: &str,
-    status: Health,
-    detail: String,
-    updated: Option<String>,
-) -> Check {
-    Check {
-        kind: "unit",
-        name: unit.to_string(),
-        region: region.to_string(),
-        status,
-        detail,
-        updated,
-    }
-}
-
-/// Marks a read that was not attempted because the region is down.
-const UNREACHABLE: &str = "\u{0}unreachable: ";
-
-/// The state item as each region reads it.
-async fn state_checks(aws: &Aws, app: &str, down: &Down) -> (Option<StateView>, Vec<Check>) {
-    let read = |clients: &RegionClients| {
-        let cause = down.get(&clients.region).cloned();
-        let dynamodb = clients.dynamodb.clone();
-        async move {
-            match cause {
-                Some(cause) => Err(format!("{UNREACHABLE}{cause}")),
-                None => app_state::read(&dynamodb, app).await,
-            }
-        }
-    };
-    let (primary, secondary) =
-        futures::future::join(read(&aws.primary), read(&aws.secondary)).await;
-    let view = |r: &StateRecord| StateView {
-        state: r.raw_state.clone(),
-        previous_state: r.previous_state.clone(),
-        updated_at: r.updated_at.clone(),
-        updated_by: r.updated_by.clone(),
-        reason: r.reason.clone(),
-    };
-    let check = |region: &str, status, detail: String| Check {
-        kind: "state",
-        name: "app-state".into(),
-        region: region.to_string(),
-        status,
-        detail,
-        updated: None,
-    };
-    let mut checks = Vec::new();
-    let primary_state = match &primary {
-        Ok(Some(record)) => {
-            checks.push(check(
-                &aws.primary.region,
-                Health::Ok,
-                record.raw_state.clone().unwrap_or_default(),
-            ));
-            record.raw_state.clone()
-        }
-        Ok(None) => {
-            checks.push(check(
-                &aws.primary.region,
-                Health::Missing,
-                "no state item".into(),
-            ));
-            None
-        }
-        Err(e) if e.starts_with(UNREACHABLE) => {
-            checks.push(check(
-                &aws.primary.region,
-                Health::Unreachable,
-                e[UNREACHABLE.len()..].to_string(),
-            ));
-            None
-        }
-        Err(e) => {
-            checks.push(check(&aws.primary.region, Health::Degraded, e.clone()));
-            None
-        }
-    };
-    match &secondary {
-        Ok(Some(record)) if primary_state.is_none() || record.raw_state == primary_state => checks
-            .push(check(
-                &aws.secondary.region,
-                Health::Ok,
-                record.raw_state.clone().unwrap_or_default(),
-            )),
-        Ok(Some(record)) => checks.push(check(
-            &aws.secondary.region,
-            Health::Degraded,
-            format!(
-                "reads {} while the primary reads {} (replication lag?)",
-                record.raw_state.as_deref().unwrap_or("nothing"),
-                primary_state.as_deref().unwrap_or("nothing")
-            ),
-        )),
-        Ok(None) => checks.push(check(
-            &aws.secondary.region,
-            Health::Missing,
-            "no state item".into(),
-        )),
-        Err(e) if e.starts_with(UNREACHABLE) => checks.push(check(
-            &aws.secondary.region,
-            Health::Unreachable,
-            e[UNREACHABLE.len()..].to_string(),
-        )),
-        Err(e) if aws.custom_endpoint && e.contains("ResourceNotFound") => checks.push(check(
-            &aws.secondary.region,
-            Health::Unverified,
-            "no app-config table replica: the endpoint does not create replicas".into(),
-        )),
-        Err(e) => checks.push(check(&aws.secondary.region, Health::Missing, e.clone())),
-    }
-    // Prefer the primary's record; in failover it may not answer.
-    let record = match (&primary, &secondary) {
-        (Ok(Some(r)), _) => Some(view(r)),
-        (_, Ok(Some(r))) => Some(view(r)),
-        _ => None,
-    };
-    (record, checks)
-}
+pub(super) type UnitOutputs = BTreeMap<(Unit, String), BTreeMap<String, String>>;

@@ -284,7 +284,12 @@ fn exit_code(err: &MraaError) -> u8 {
     }
 }
 
-pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) -> Result<u8> {
+pub async fn run(
+    settings: &Settings,
+    args: &TeardownArgs,
+    out: &mut dyn Write,
+    messages: &mut dyn Write,
+) -> Result<u8> {
     let reporter = Arc::new(Reporter::new(settings, Box::new(std::io::stdout())));
     let found = match find(settings).await {
         Ok(found) => found,
@@ -292,7 +297,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
         Err(err @ (MraaError::Input(_) | MraaError::Credentials(_))) => return Err(err),
         Err(err) => {
             let summary = Summary::failed_early(settings, args.delete_data, &reporter, &err);
-            return finish(&reporter, &summary, Some(&err), out);
+            return finish(&reporter, &summary, Some(&err), out, messages);
         }
     };
     let (inventory, aws, caller_arn) = found;
@@ -340,15 +345,15 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
 
     if planned.delete.is_empty() && planned.refuse.is_empty() {
         let summary = Summary::new(&run, settings, &planned, Outcome::Nothing, None);
-        return finish(&reporter, &summary, None, out);
+        return finish(&reporter, &summary, None, out, messages);
     }
 
-    match confirm(settings, &run, &planned).await {
+    match confirm(settings, &run, &planned, messages).await {
         Confirmation::Yes => {}
         Confirmation::Declined => {
             let summary = Summary::new(&run, settings, &planned, Outcome::Declined, None);
             if !reporter.json_summary(&summary) {
-                let _ = writeln!(std::io::stderr(), "teardown cancelled: nothing was changed");
+                let _ = writeln!(messages, "teardown cancelled: nothing was changed");
             }
             return Ok(EXIT_USAGE);
         }
@@ -356,7 +361,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
             let summary = Summary::new(&run, settings, &planned, Outcome::Refused, None);
             reporter.json_summary(&summary);
             let _ = writeln!(
-                std::io::stderr(),
+                messages,
                 "error: teardown of app {} needs confirmation and there is no terminal to ask on; \
                  nothing was changed: re-run with --yes to delete what is listed above",
                 run.inventory.app
@@ -390,7 +395,7 @@ pub async fn run(settings: &Settings, args: &TeardownArgs, out: &mut dyn Write) 
         Outcome::Done
     };
     let summary = Summary::new(&run, settings, &planned, outcome, failure.as_ref());
-    finish(&reporter, &summary, failure.as_ref(), out)
+    finish(&reporter, &summary, failure.as_ref(), out, messages)
 }
 
 fn dns_items(dns: &dns::DnsInventory) -> Vec<Item> {
@@ -429,6 +434,7 @@ fn finish(
     summary: &Summary,
     failure: Option<&MraaError>,
     out: &mut dyn Write,
+    messages: &mut dyn Write,
 ) -> Result<u8> {
     if !reporter.json_summary(summary) {
         summary
@@ -436,10 +442,9 @@ fn finish(
             .map_err(|e| MraaError::Io(e.to_string()))?;
     }
     if let Some(err) = failure {
-        let mut stderr = std::io::stderr();
-        let _ = writeln!(stderr, "error: {err}");
+        let _ = writeln!(messages, "error: {err}");
         let _ = writeln!(
-            stderr,
+            messages,
             "  next: fix the cause above (or wait until the region answers), then run `{}` again: it resumes where it stopped",
             summary.retry_command()
         );
@@ -491,16 +496,19 @@ enum Confirmation {
     NoTerminal,
 }
 
-/// `--yes`, or an answer on a terminal. The plan is shown first (on stderr,
-/// unless quiet or JSON without a terminal).
-async fn confirm(settings: &Settings, run: &Run, planned: &Planned) -> Confirmation {
+/// `--yes`, or an answer on a terminal. The plan is shown first (on
+/// `messages`, unless quiet or JSON without a terminal).
+async fn confirm(
+    settings: &Settings,
+    run: &Run,
+    planned: &Planned,
+    messages: &mut dyn Write,
+) -> Confirmation {
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let ask = !settings.yes && terminal;
     let quiet = settings.verbosity == crate::config::Verbosity::Quiet;
     if ask || (settings.output != crate::config::OutputFormat::Json && !quiet) {
-        let mut text = Vec::new();
-        let _ = summary::write_plan(&mut text, &run.inventory, planned, run.delete_data);
-        let _ = std::io::stderr().write_all(&text);
+        let _ = summary::write_plan(messages, &run.inventory, planned, run.delete_data);
     }
     if settings.yes {
         return Confirmation::Yes;
@@ -519,9 +527,9 @@ async fn confirm(settings: &Settings, run: &Run, planned: &Planned) -> Confirmat
     } else {
         "Delete what is listed above? [y/N] ".to_string()
     };
+    let _ = write!(messages, "{prompt}");
+    let _ = messages.flush();
     let answer = tokio::task::spawn_blocking(move || {
-        eprint!("{prompt}");
-        let _ = std::io::stderr().flush();
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
     })

@@ -1,0 +1,448 @@
+//! What an operator's credentials must allow, command by command: every AWS
+//! call mraa makes with them, and the resource handlers of the stacks it
+//! deploys with them (bootstrap, edge, site certificate, lock), which
+//! CloudFormation runs with the caller's credentials when no service role is
+//! given. The layers' own handlers run under the StackSet execution role
+//! (templates/bootstrap.yaml), not here.
+//!
+//! Resources are named by the app's prefix wherever IAM can match a name
+//! (stacks, StackSets, buckets, tables, roles); where the ARN carries only an
+//! id (user pools, distributions, certificates, health checks, APIs) IAM
+//! cannot tell mraa's from others by name, and the statement says so.
+//! `{app}` stands for the app name. Region and account are `*`: the names
+//! carry the app, and the same policy serves both regions and us-east-1.
+
+use super::Purpose::{self, Deploy, State, Status, Teardown};
+
+/// One statement of the operator policy.
+pub struct Grant {
+    pub sid: &'static str,
+    pub purposes: &'static [Purpose],
+    pub actions: &'static [&'static str],
+    pub resources: &'static [&'static str],
+    /// `StringEquals` conditions (key, values with `{app}`), where IAM offers
+    /// a key that narrows what the resource cannot.
+    pub string_equals: &'static [(&'static str, &'static [&'static str])],
+}
+
+const ALL: &[Purpose] = &[Deploy, Status, State, Teardown];
+const CHANGING: &[Purpose] = &[Deploy, Teardown];
+
+const STACKS: &[&str] = &[
+    "arn:aws:cloudformation:*:*:stack/mraa-{app}-*/*",
+    // StackSet instances: AWS names them StackSet-<set name>-<id>.
+    "arn:aws:cloudformation:*:*:stack/StackSet-mraa-{app}-*/*",
+];
+
+pub const GRANTS: &[Grant] = &[
+    Grant {
+        sid: "WhoAmI",
+        purposes: ALL,
+        actions: &["sts:GetCallerIdentity"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReadStacks",
+        purposes: ALL,
+        actions: &[
+            "cloudformation:DescribeStacks",
+            "cloudformation:DescribeStackEvents",
+            "cloudformation:DescribeStackResource",
+            "cloudformation:ListStackResources",
+            "cloudformation:GetTemplate",
+        ],
+        resources: STACKS,
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReadStackSets",
+        purposes: ALL,
+        actions: &[
+            "cloudformation:DescribeStackSet",
+            "cloudformation:ListStackInstances",
+            "cloudformation:DescribeStackSetOperation",
+            "cloudformation:ListStackSetOperations",
+            "cloudformation:ListStackSetOperationResults",
+        ],
+        resources: &["arn:aws:cloudformation:*:*:stackset/mraa-{app}-*:*"],
+        string_equals: &[],
+    },
+    // Teardown looks for instance stacks by listing: DescribeStacks without a
+    // stack name also needs ListStacks on every stack (CloudFormation's
+    // notice of January 2023, "DescribeStacks API ... requires
+    // cloudformation:ListStacks when called without a target stack").
+    Grant {
+        sid: "ListStacks",
+        purposes: &[Teardown],
+        actions: &["cloudformation:DescribeStacks", "cloudformation:ListStacks"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ChangeStacks",
+        purposes: CHANGING,
+        actions: &[
+            "cloudformation:CreateStack",
+            "cloudformation:DeleteStack",
+            "cloudformation:CreateChangeSet",
+            "cloudformation:DescribeChangeSet",
+            "cloudformation:ExecuteChangeSet",
+            "cloudformation:DeleteChangeSet",
+            "cloudformation:ContinueUpdateRollback",
+            "cloudformation:TagResource",
+        ],
+        resources: STACKS,
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ChangeStackSets",
+        purposes: CHANGING,
+        actions: &[
+            "cloudformation:UpdateStackSet",
+            "cloudformation:DeleteStackSet",
+            "cloudformation:CreateStackInstances",
+            "cloudformation:UpdateStackInstances",
+            "cloudformation:DeleteStackInstances",
+            "cloudformation:TagResource",
+        ],
+        resources: &[
+            "arn:aws:cloudformation:*:*:stackset/mraa-{app}-*:*",
+            // The target (account and region) and resource types of an
+            // operation are resources of their own in IAM, named by no set.
+            "arn:aws:cloudformation:*:*:stackset-target/*",
+            "arn:aws:cloudformation:*:*:type/resource/*",
+        ],
+        string_equals: &[],
+    },
+    // CreateStackSet takes no resource in IAM; mraa tags every set it makes
+    // with mraa:app, so the request tag narrows it to this app.
+    Grant {
+        sid: "CreateStackSets",
+        purposes: &[Deploy],
+        actions: &["cloudformation:CreateStackSet"],
+        resources: &["*"],
+        string_equals: &[("aws:RequestTag/mraa:app", &["{app}"])],
+    },
+    // StackSets assume the administration role; the S3 replication rule and
+    // API Gateway's logging setting name roles too. Each is passed only to
+    // its service.
+    Grant {
+        sid: "PassOwnRoles",
+        purposes: &[Deploy],
+        actions: &["iam:PassRole"],
+        resources: &["arn:aws:iam::*:role/mraa-{app}-*"],
+        string_equals: &[(
+            "iam:PassedToService",
+            &[
+                "cloudformation.amazonaws.com",
+                "s3.amazonaws.com",
+                "apigateway.amazonaws.com",
+            ],
+        )],
+    },
+    // The bootstrap stack's roles, created by its handlers with the caller's
+    // credentials (AWS::IAM::Role handler permissions).
+    Grant {
+        sid: "BootstrapRoles",
+        purposes: CHANGING,
+        actions: &[
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:GetRole",
+            "iam:UpdateRole",
+            "iam:UpdateRoleDescription",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:PutRolePolicy",
+            "iam:GetRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:ListRolePolicies",
+            "iam:AttachRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:ListAttachedRolePolicies",
+        ],
+        resources: &["arn:aws:iam::*:role/mraa-{app}-*"],
+        string_equals: &[],
+    },
+    // The edge stack's distribution, origin access control and headers
+    // policy (their handlers' permissions), disabled by teardown before the
+    // stack is deleted. CloudFront ARNs carry ids only.
+    Grant {
+        sid: "EdgeDistribution",
+        purposes: CHANGING,
+        actions: &[
+            "cloudfront:CreateDistribution",
+            "cloudfront:CreateDistributionWithTags",
+            "cloudfront:GetDistribution",
+            "cloudfront:GetDistributionConfig",
+            "cloudfront:UpdateDistribution",
+            "cloudfront:DeleteDistribution",
+            "cloudfront:TagResource",
+            "cloudfront:UntagResource",
+            "cloudfront:ListTagsForResource",
+            "cloudfront:CreateOriginAccessControl",
+            "cloudfront:GetOriginAccessControl",
+            "cloudfront:UpdateOriginAccessControl",
+            "cloudfront:DeleteOriginAccessControl",
+            "cloudfront:CreateResponseHeadersPolicy",
+            "cloudfront:GetResponseHeadersPolicy",
+            "cloudfront:UpdateResponseHeadersPolicy",
+            "cloudfront:DeleteResponseHeadersPolicy",
+        ],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReadDistribution",
+        purposes: &[Status],
+        actions: &["cloudfront:GetDistribution"],
+        resources: &["arn:aws:cloudfront::*:distribution/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "Buckets",
+        purposes: CHANGING,
+        actions: &[
+            "s3:ListBucket",
+            "s3:GetBucketPolicy",
+            "s3:GetReplicationConfiguration",
+            "s3:PutReplicationConfiguration",
+            "s3:GetBucketVersioning",
+            "s3:PutBucketVersioning",
+            "s3:GetBucketTagging",
+            "s3:PutBucketTagging",
+        ],
+        resources: &["arn:aws:s3:::mraa-{app}-*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "SiteFiles",
+        purposes: CHANGING,
+        actions: &["s3:PutObject", "s3:DeleteObject"],
+        resources: &["arn:aws:s3:::mraa-{app}-website-*/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReadBuckets",
+        purposes: &[Status],
+        actions: &[
+            "s3:ListBucket",
+            "s3:GetBucketPolicy",
+            "s3:GetReplicationConfiguration",
+        ],
+        resources: &["arn:aws:s3:::mraa-{app}-*"],
+        string_equals: &[],
+    },
+    // Teardown finds kept buckets by listing, then empties and deletes them
+    // only with --delete-data.
+    Grant {
+        sid: "FindBuckets",
+        purposes: &[Teardown],
+        actions: &["s3:ListAllMyBuckets"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DeleteBuckets",
+        purposes: &[Teardown],
+        actions: &[
+            "s3:ListBucketVersions",
+            "s3:ListBucketMultipartUploads",
+            "s3:DeleteBucket",
+        ],
+        resources: &["arn:aws:s3:::mraa-{app}-*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DeleteObjects",
+        purposes: &[Teardown],
+        actions: &[
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:AbortMultipartUpload",
+        ],
+        resources: &["arn:aws:s3:::mraa-{app}-*/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReadTables",
+        purposes: ALL,
+        actions: &["dynamodb:DescribeTable", "dynamodb:GetItem"],
+        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
+        string_equals: &[],
+    },
+    // The state item: seeded by deploy, changed by the state commands.
+    Grant {
+        sid: "StateItem",
+        purposes: &[Deploy, State],
+        actions: &["dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-app-config"],
+        string_equals: &[],
+    },
+    // Global tables: adding or removing a replica also needs, on the replica,
+    // what DynamoDB does on the caller's behalf ("Using IAM with global
+    // tables", DynamoDB Developer Guide: CreateTableReplica, and CreateTable,
+    // DescribeTable, Query, Scan, UpdateItem, PutItem, GetItem, DeleteItem,
+    // BatchWriteItem in the replica's Region; DeleteTableReplica and
+    // DeleteTable to remove one), and the service-linked role it creates once.
+    Grant {
+        sid: "GlobalTables",
+        purposes: CHANGING,
+        actions: &[
+            "dynamodb:UpdateTable",
+            "dynamodb:CreateTableReplica",
+            "dynamodb:DeleteTableReplica",
+            "dynamodb:CreateTable",
+            "dynamodb:DeleteTable",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DescribeContinuousBackups",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:ListTagsOfResource",
+            "dynamodb:TagResource",
+        ],
+        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReplicationServiceRole",
+        purposes: &[Deploy],
+        actions: &["iam:CreateServiceLinkedRole"],
+        resources: &[
+            "arn:aws:iam::*:role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication",
+        ],
+        string_equals: &[(
+            "iam:AWSServiceName",
+            &["replication.dynamodb.amazonaws.com"],
+        )],
+    },
+    // User pool ARNs carry ids only. Deploy creates the admin user;
+    // teardown --delete-data finds the pools by listing and deletes them.
+    Grant {
+        sid: "AdminUser",
+        purposes: &[Deploy],
+        actions: &["cognito-idp:AdminGetUser", "cognito-idp:AdminCreateUser"],
+        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "FindPools",
+        purposes: &[Teardown],
+        actions: &["cognito-idp:ListUserPools"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DeletePools",
+        purposes: &[Teardown],
+        actions: &[
+            "cognito-idp:DescribeUserPool",
+            "cognito-idp:UpdateUserPool",
+            "cognito-idp:DeleteUserPool",
+            "cognito-idp:TagResource",
+        ],
+        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        string_equals: &[],
+    },
+    // API Gateway: the account's logging setting (read, and set where none
+    // is named) and a new deployment of each API to its stage after an
+    // update. API ids are random, so paths are the narrowest IAM allows.
+    Grant {
+        sid: "ApiStages",
+        purposes: &[Deploy],
+        actions: &["apigateway:GET", "apigateway:PATCH", "apigateway:POST"],
+        resources: &[
+            "arn:aws:apigateway:*::/account",
+            "arn:aws:apigateway:*::/restapis/*/deployments",
+            "arn:aws:apigateway:*::/restapis/*/stages/prod",
+        ],
+        string_equals: &[],
+    },
+    // With a custom domain: the hosted zone's records and the health checks
+    // (ids only in their ARNs); zone lookup and health-check listing take no
+    // resource.
+    Grant {
+        sid: "Dns",
+        purposes: CHANGING,
+        actions: &[
+            "route53:GetHostedZone",
+            "route53:ListResourceRecordSets",
+            "route53:ChangeResourceRecordSets",
+            "route53:GetChange",
+            "route53:GetHealthCheck",
+            "route53:UpdateHealthCheck",
+            "route53:DeleteHealthCheck",
+            "route53:ChangeTagsForResource",
+            "route53:ListTagsForResources",
+        ],
+        resources: &[
+            "arn:aws:route53:::hostedzone/*",
+            "arn:aws:route53:::healthcheck/*",
+            "arn:aws:route53:::change/*",
+        ],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DnsLookups",
+        purposes: ALL,
+        actions: &["route53:ListHostedZonesByName", "route53:ListHealthChecks"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "NewHealthChecks",
+        purposes: &[Deploy],
+        actions: &["route53:CreateHealthCheck"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DnsView",
+        purposes: &[Status],
+        actions: &[
+            "route53:GetHostedZone",
+            "route53:ListResourceRecordSets",
+            "route53:GetHealthCheck",
+            "route53:GetHealthCheckStatus",
+            "route53:ListTagsForResources",
+        ],
+        resources: &[
+            "arn:aws:route53:::hostedzone/*",
+            "arn:aws:route53:::healthcheck/*",
+        ],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DnsAnswer",
+        purposes: &[Status],
+        actions: &["route53:TestDNSAnswer"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    // Certificates: made by the site-certificate stack and the api-domain
+    // StackSet; the stack's handler runs with the caller's credentials and
+    // writes the DNS validation record (route53:ChangeResourceRecordSets
+    // above). Teardown removes validation records no other certificate uses.
+    Grant {
+        sid: "Certificates",
+        purposes: CHANGING,
+        actions: &[
+            "acm:RequestCertificate",
+            "acm:DescribeCertificate",
+            "acm:DeleteCertificate",
+            "acm:AddTagsToCertificate",
+            "acm:RemoveTagsFromCertificate",
+            "acm:ListTagsForCertificate",
+            "acm:UpdateCertificateOptions",
+            "acm:ListCertificates",
+        ],
+        resources: &["*"],
+        string_equals: &[],
+    },
+];

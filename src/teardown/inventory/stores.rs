@@ -1,0 +1,258 @@
+//! The inventory's data phases: buckets, tables, user pools and the
+//! application state, each found by its deterministic name and proved this
+//! app's by tag or by a stack of the app that manages it.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use crate::aws::{Aws, RegionClients, is_not_found, sdk_message};
+use crate::error::Result;
+use crate::names::{self, APP_TAG};
+use crate::wire::dynamodb::REPLICA_TAG;
+
+use super::{BucketRef, Inventory, Managed, Owner, PoolRef, TableRef};
+use crate::teardown::{fail, pools};
+
+/// Buckets, by name, in each region.
+pub(super) async fn read_buckets(
+    aws: &Aws,
+    inventory: &mut Inventory,
+    managed: &Managed,
+) -> Result<()> {
+    let app = inventory.app.clone();
+    let app = app.as_str();
+    let clients = inventory.clients(aws);
+    let (account, primary) = (inventory.account.clone(), inventory.primary.clone());
+    let buckets = futures::future::try_join_all(clients.iter().flat_map(|c| {
+        names::BUCKET_KINDS
+            .iter()
+            .map(|kind| read_bucket(c, app, &account, kind, &primary, managed))
+    }))
+    .await?;
+    inventory.buckets = buckets.into_iter().flatten().collect();
+
+    Ok(())
+}
+
+/// Tables: the primary's, then the same names in the secondary.
+pub(super) async fn read_tables(
+    aws: &Aws,
+    inventory: &mut Inventory,
+    managed: &Managed,
+) -> Result<()> {
+    let app = inventory.app.clone();
+    let app = app.as_str();
+    let mut tables = Vec::new();
+    for table in names::GLOBAL_TABLES {
+        let name = names::table_name(app, table);
+        let main = read_table(&aws.primary, &name, app, managed, None).await?;
+        let replica_of = main
+            .as_ref()
+            .filter(|t| {
+                inventory
+                    .secondary
+                    .as_ref()
+                    .is_some_and(|s| t.replicas.contains(s))
+            })
+            .map(|t| (t.region.clone(), t.owner.clone()));
+        if let Some(secondary) = &inventory.secondary {
+            let other = read_table(aws.region(secondary), &name, app, managed, replica_of).await?;
+            tables.extend(main.into_iter().chain(other));
+        } else {
+            tables.extend(main);
+        }
+    }
+    inventory.tables = tables;
+
+    Ok(())
+}
+
+/// User pools, by name, in each region.
+pub(super) async fn read_pools(
+    aws: &Aws,
+    inventory: &mut Inventory,
+    managed: &Managed,
+) -> Result<()> {
+    let app = inventory.app.clone();
+    let app = app.as_str();
+    let clients = inventory.clients(aws);
+    for clients in &clients {
+        let name = pools::pool_name(app);
+        let err = |e: String| fail("user-pool", &clients.region, &name, e);
+        for id in pools::find(&clients.cognito, &name).await.map_err(err)? {
+            let Some((arn, tag)) = pools::describe(&clients.cognito, &id).await.map_err(err)?
+            else {
+                continue;
+            };
+            inventory.pools.push(PoolRef {
+                owner: Owner::from_tag(tag.as_deref(), app, managed.get(&id)),
+                id,
+                name: name.clone(),
+                region: clients.region.clone(),
+                arn,
+            });
+        }
+    }
+
+    Ok(())
+}
+
+/// The application state item, when its table is this app's.
+pub(super) async fn read_state(aws: &Aws, inventory: &mut Inventory) -> Result<()> {
+    let app = inventory.app.clone();
+    let app = app.as_str();
+    let primary = inventory.primary.clone();
+    let config = names::table_name(app, "app-config");
+    if inventory
+        .tables
+        .iter()
+        .any(|t| t.name == config && t.region == primary && t.owner.is_ours())
+    {
+        let record = crate::app_state::read(&aws.primary.dynamodb, app)
+            .await
+            .map_err(|e| fail("app-state", &primary, &config, e))?;
+        inventory.state = record.map(|r| r.raw_state.unwrap_or_else(|| "(no state)".into()));
+    }
+    Ok(())
+}
+
+pub(super) async fn read_bucket(
+    clients: &RegionClients,
+    app: &str,
+    account: &str,
+    kind: &'static str,
+    primary: &str,
+    managed: &BTreeMap<String, String>,
+) -> Result<Option<BucketRef>> {
+    let region = &clients.region;
+    let name = names::bucket_name(app, kind, account, region);
+    let err = |e: String| fail("bucket", region, &name, e);
+    let mut bucket = BucketRef {
+        name: name.clone(),
+        region: region.clone(),
+        kind,
+        owner: Owner::Tagged,
+        tags: Vec::new(),
+        replication: false,
+    };
+    match clients.s3.head_bucket().bucket(&name).send().await {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
+            bucket.owner = Owner::Foreign(
+                "S3 denies access to it: the name is taken by another account".into(),
+            );
+            return Ok(Some(bucket));
+        }
+        Err(e) => return Err(err(sdk_message(&e))),
+    }
+    match clients
+        .s3
+        .get_bucket_tagging()
+        .bucket(&name)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            bucket.tags = out
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+        }
+        Err(e) if e.code() == Some("NoSuchTagSet") => {}
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(err(sdk_message(&e))),
+    }
+    let tag = bucket
+        .tags
+        .iter()
+        .find(|(k, _)| k == APP_TAG)
+        .map(|(_, v)| v.as_str());
+    bucket.owner = Owner::from_tag(tag, app, managed.get(&name));
+    if kind == "objects" && region == primary && bucket.owner.is_ours() {
+        bucket.replication = crate::wire::s3::current_configuration(&clients.s3, &name)
+            .await
+            .map_err(err)?
+            .is_some();
+    }
+    Ok(Some(bucket))
+}
+
+pub(super) async fn read_table(
+    clients: &RegionClients,
+    name: &str,
+    app: &str,
+    managed: &BTreeMap<String, String>,
+    replica_of: Option<(String, Owner)>,
+) -> Result<Option<TableRef>> {
+    let region = &clients.region;
+    let err = |e: String| fail("table", region, name, e);
+    let described = match clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out.table().cloned(),
+        Err(e) if is_not_found(&e) => None,
+        Err(e) => return Err(err(sdk_message(&e))),
+    };
+    let Some(table) = described else {
+        return Ok(None);
+    };
+    let arn = table.table_arn().map(str::to_string);
+    let mut tags: Vec<(String, String)> = Vec::new();
+    if let Some(arn) = &arn {
+        let listed = clients
+            .dynamodb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| err(sdk_message(&e)))?;
+        tags = listed
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+    }
+    let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let app_tag = tag(APP_TAG);
+    let (owner, replica_of) = match replica_of {
+        // A replica of this app's table is this app's, tagged or not.
+        Some((primary, owner)) if app_tag.is_none() => (owner, Some(primary)),
+        Some((primary, _)) => (
+            Owner::from_tag(app_tag.as_deref(), app, None),
+            Some(primary),
+        ),
+        None => (
+            Owner::from_tag(app_tag.as_deref(), app, managed.get(name)),
+            None,
+        ),
+    };
+    Ok(Some(TableRef {
+        name: name.to_string(),
+        region: region.clone(),
+        arn,
+        owner,
+        protected: table.deletion_protection_enabled() == Some(true),
+        status: table
+            .table_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        replicas: table
+            .replicas()
+            .iter()
+            .filter_map(|r| r.region_name())
+            .filter(|r| r != region)
+            .map(str::to_string)
+            .collect(),
+        replica_requested: tag(REPLICA_TAG),
+        replica_of,
+        tagged: app_tag.is_some(),
+    }))
+}
