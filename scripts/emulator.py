@@ -58,16 +58,20 @@ def main() -> int:
     import emulator_cfn_s3  # noqa: F401
     import emulator_changeset
     import emulator_changeset_changes
+    import emulator_cognito
     import emulator_drift
     import emulator_replication
     import emulator_route53
+    import emulator_s3_policy
     import emulator_time
 
     emulator_changeset.install()
     emulator_changeset_changes.install()
+    emulator_cognito.install()
     emulator_drift.install()
     emulator_replication.install()
     emulator_route53.install()
+    emulator_s3_policy.install()
     emulator_time.install()
 
     app = DomainDispatcherApplication(create_backend_app)

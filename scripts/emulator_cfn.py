@@ -30,6 +30,7 @@ from moto.apigateway.exceptions import (
     ConflictException,
     DomainNameNotFound,
 )
+from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import (
     CloudFormationError,
     UnformattedGetAttTemplateException,
@@ -484,3 +485,31 @@ class BasePathMapping(CloudFormationModel):
             backend.delete_base_path_mapping(self.mapping.domain_name, self.mapping.base_path)
         except (DomainNameNotFound, BasePathNotFoundException):
             pass  # gone with its domain name: CloudFormation counts that as deleted
+
+
+# AWS::NoValue in a list: "Pseudo parameters reference" (docs.aws.amazon.com/AWSCloudFormation/
+# latest/TemplateReference/pseudo-parameter-reference.html) — returned by Fn::If, it removes the
+# property; a list element chosen that way is removed from the list. moto drops such values from
+# objects but keeps them in lists as null (a bucket policy then stores a `null` statement).
+_moto_clean_json = cfn_parsing.clean_json
+
+
+def _no_value(item: Any, resources_map: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    if item == {"Ref": "AWS::NoValue"}:
+        return True
+    if set(item) == {"Fn::If"}:
+        condition, if_true, if_false = item["Fn::If"]
+        chosen = if_true if resources_map.lazy_condition_map[condition] else if_false
+        return _no_value(chosen, resources_map)
+    return False
+
+
+def _clean_json(resource_json: Any, resources_map: Any) -> Any:
+    if isinstance(resource_json, list):
+        resource_json = [v for v in resource_json if not _no_value(v, resources_map)]
+    return _moto_clean_json(resource_json, resources_map)
+
+
+cfn_parsing.clean_json = _clean_json

@@ -58,6 +58,8 @@ def _scale() -> float:
 
 SCALE = _scale()
 _deadlines: dict[Hashable, float] = {}
+# (stack set, account, region) -> when its operation reaches it, ends its overhead, completes it
+_windows: dict[tuple[str, str, str], tuple[float, float, float]] = {}
 _lock = threading.Lock()
 
 
@@ -167,12 +169,55 @@ def _stack_sets() -> None:
 
     def create_operation(stack_set: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         operation = moto_create(stack_set, *args, **kwargs)
-        regions = len(kwargs.get("regions") or [])
-        start(("stack-set-operation", operation["OperationId"]),
-              stack_set_seconds(regions, getattr(_preferences, "parallel", False)))
+        regions = list(kwargs.get("regions") or [])
+        parallel = getattr(_preferences, "parallel", False)
+        if operation["Action"] == "DELETE":
+            start(("stack-set-operation", operation["OperationId"]),
+                  stack_set_seconds(len(regions), parallel))
+            return operation
+        # Each region: its overhead, then its instances' stacks; one region after another
+        # unless PARALLEL. The operation ends with the last region.
+        begun = now = time.monotonic()
+        for region in regions:
+            ends = [begun + STACK_SET_PER_REGION / SCALE]
+            for account in kwargs.get("accounts") or []:
+                instance = stack_set.instances.get_instance(account, region)
+                if instance is None:
+                    continue
+                stack = instance.stack
+                types = [r.get("Type", "") for r in
+                         (stack.template_dict or {}).get("Resources", {}).values()]
+                end = ends[0] + stack_seconds(types) / SCALE
+                with _lock:
+                    _windows[(stack_set.name, account, region)] = (begun, ends[0], end)
+                    if operation["Action"] == "CREATE":
+                        _deadlines[("stack", stack.stack_id)] = end
+                ends.append(end)
+            if not parallel:
+                begun = max(ends)
+            now = max(now, max(ends))
+        with _lock:
+            _deadlines[("stack-set-operation", operation["OperationId"])] = now
         return operation
 
     cfn.StackSet._create_operation = create_operation
+
+    moto_instance = cfn.StackInstance.to_dict
+
+    def instance_dict(instance: Any) -> dict[str, Any]:
+        # StackInstanceSummary: OUTDATED while an operation has yet to reach it (PENDING) or
+        # runs it (RUNNING); CURRENT and SUCCEEDED once its stack is complete.
+        result = moto_instance(instance)
+        with _lock:
+            window = _windows.get((instance.name, instance.account_id, instance.region_name))
+        clock = time.monotonic()
+        if window is not None and clock < window[2]:
+            result["Status"] = "OUTDATED"
+            result["StackInstanceStatus"] = {
+                "DetailedStatus": "PENDING" if clock < window[0] else "RUNNING"}
+        return result
+
+    cfn.StackInstance.to_dict = instance_dict
 
     def lagging(operation: dict[str, Any]) -> dict[str, Any]:
         if pending(("stack-set-operation", operation["OperationId"])):

@@ -75,7 +75,7 @@ def test_a_replica_is_creating_for_five_scaled_minutes(client):
     assert first == "CREATING" and 2 < took < 4, (first, took)
 
 
-def test_a_stack_set_operation_runs_a_scaled_minute_per_region(client):
+def test_a_stack_set_operation_runs_until_its_instance_stacks_complete(client):
     cfn = client("cloudformation")
     cfn.create_stack_set(StackSetName="clocked", TemplateBody=json.dumps({"Resources": {
         "P": {"Type": "AWS::SSM::Parameter", "Properties": {
@@ -84,11 +84,28 @@ def test_a_stack_set_operation_runs_a_scaled_minute_per_region(client):
         StackSetName="clocked", Accounts=["123456789012"],
         Regions=["us-east-1", "ap-northeast-1"],
         OperationPreferences={"RegionConcurrencyType": "SEQUENTIAL"})["OperationId"]
+    # The first region runs its instance; the second waits for it.
+    assert instance_statuses(cfn) == {"us-east-1": ("OUTDATED", "RUNNING"),
+                                      "ap-northeast-1": ("OUTDATED", "PENDING")}
+    tokyo = client("cloudformation", "ap-northeast-1")
+    assert tokyo.describe_stacks(StackName="StackSet:clocked")["Stacks"][0][
+        "StackStatus"] == "CREATE_IN_PROGRESS"
     first, took = until(lambda: cfn.describe_stack_set_operation(
         StackSetName="clocked", OperationId=operation)["StackSetOperation"]["Status"],
         lambda s: s == "SUCCEEDED", 10)
-    # Two regions one after the other: 2 × 60 s, scaled.
-    assert first == "RUNNING" and 0.9 < took < 2, (first, took)
+    # Two regions one after the other, each 60 s of overhead and then its stack's 30 s + 3 per
+    # resource: 2 × 93 s, scaled.
+    assert first == "RUNNING" and 1.6 < took < 2.6, (first, took)
+    for region in ("us-east-1", "ap-northeast-1"):
+        assert client("cloudformation", region).describe_stacks(
+            StackName="StackSet:clocked")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert instance_statuses(cfn) == {"us-east-1": ("CURRENT", "SUCCEEDED"),
+                                      "ap-northeast-1": ("CURRENT", "SUCCEEDED")}
+
+
+def instance_statuses(cfn):
+    return {i["Region"]: (i["Status"], i["StackInstanceStatus"]["DetailedStatus"])
+            for i in cfn.list_stack_instances(StackSetName="clocked")["Summaries"]}
 
 
 def test_a_stack_made_by_a_change_set_takes_its_resources_time(client):
