@@ -57,6 +57,7 @@ def main() -> int:
     import emulator_cfn_cognito  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
     import emulator_changeset
+    import emulator_cfn_dynamodb
     import emulator_changeset_changes
     import emulator_cognito
     import emulator_drift
@@ -65,6 +66,7 @@ def main() -> int:
     import emulator_s3_policy
     import emulator_time
 
+    emulator_cfn_dynamodb.install()
     emulator_changeset.install()
     emulator_changeset_changes.install()
     emulator_cognito.install()
