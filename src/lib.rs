@@ -42,11 +42,12 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> u8 {
 /// them as a string.
 pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> u8 {
     ui::init_logging(cli.global.verbose, cli.global.quiet);
+    let command = cli.command.name();
     match dispatch(cli, out, messages).await {
         Ok(code) => code,
         Err(err) => {
             ui::report_error(&err, messages);
-            err.exit_code()
+            cli::error_code(Some(command), err.exit_code())
         }
     }
 }
