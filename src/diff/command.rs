@@ -78,7 +78,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
     let run_id = crate::context::run_id("mraa-diff");
     let (unit_diffs, deployed, outputs) =
         units::compare(&aws, &plan, &rendered, &run_id, &app).await?;
-    let wiring = wiring::compare(&aws, &app, &caller.account, &outputs).await?;
+    let wiring = wiring::compare(&aws, &plan, &caller.account, &outputs).await?;
     let drift = match args.drift {
         true => Some(drift::detect(&aws, &deployed).await?),
         false => None,

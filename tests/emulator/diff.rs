@@ -1,11 +1,14 @@
-//! `mraa diff` against the emulator: after a deploy, what a changed input
-//! would do, and drift;
-//! the recorder proves diff changes nothing but its own change sets and
+//! `mraa diff` against the emulator: after a deploy, nothing (and no drift);
+//! what a changed input would do, drift, a site file changed behind mraa's
+//! back, and a table a deploy would replace; the recorder proves diff changes nothing but its own change sets and
 //! drift detection.
 
 use serde_json::Value;
 
-use crate::support::{Emulator, mraa, repo_root, show, stdout_of};
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::support::{ACCOUNT, Emulator, mraa, repo_root, show, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -74,28 +77,25 @@ async fn instance_stack(emulator: &Emulator, region: &str, set: &str) -> String 
 #[tokio::test(flavor = "multi_thread")]
 async fn diff_reports_changes_and_drift_and_changes_nothing() {
     let emulator = Emulator::start("diff");
-    // Every unit deployed. (The site upload is refused by the emulator's S3
-    // on this base, as in deploy's own tests; diff does not compare site
-    // files yet.)
+    // Every unit deployed, the site uploaded.
     let deployed = mraa(
         &["deploy", "--secondary", SECONDARY],
         &emulator.env_in(PRIMARY),
         None,
     );
-    assert!(
-        deployed.status.code() == Some(0)
-            || stdout_of(&deployed).contains(
-                "created    bootstrap, edge, object-store, kv-store, routing, frontend, application"
-            ),
-        "{}",
-        show(&deployed)
-    );
+    assert_eq!(deployed.status.code(), Some(0), "{}", show(&deployed));
 
-    // Right after a deploy: nothing to do, and not one mutating call.
+    // Right after a deploy: nothing to do, no drift (point-in-time recovery
+    // included), and not one mutating call but drift detection.
     emulator.start_recording();
-    let same = diff(&emulator, &[]);
+    let same = diff(&emulator, &["--drift"]);
     assert_eq!(same.status.code(), Some(0), "{}", show(&same));
     assert!(stdout_of(&same).contains("no changes"), "{}", show(&same));
+    assert!(
+        stdout_of(&same).contains("none: every stack matches its template"),
+        "{}",
+        show(&same)
+    );
     assert_eq!(forbidden_calls(&emulator), Vec::<String>::new());
 
     // Another allowed origin: the units that take it, in both regions.
@@ -173,8 +173,6 @@ async fn diff_reports_changes_and_drift_and_changes_nothing() {
     assert_eq!(drifted.status.code(), Some(2), "{}", show(&drifted));
     let report = json_of(&drifted);
     assert_eq!(report["changes"], false, "{report:#}");
-    // (The emulator's tables also show point-in-time recovery off, which
-    // moto's CloudFormation does not apply: drift too, truthfully reported.)
     let resource = report["drift"]
         .as_array()
         .into_iter()
@@ -191,4 +189,135 @@ async fn diff_reports_changes_and_drift_and_changes_nothing() {
                            "difference": "not_equal"})
     );
     assert_eq!(forbidden, Vec::<String>::new());
+
+    site_file_changed_behind_mraas_back(&emulator).await;
+    table_a_deploy_would_replace(&emulator).await;
+}
+
+/// A file of the web site changed in the primary's website bucket: the
+/// site upload would send it again there, and only there.
+async fn site_file_changed_behind_mraas_back(emulator: &Emulator) {
+    let bucket = format!("mraa-mraa-website-{ACCOUNT}-{PRIMARY}");
+    emulator
+        .s3(PRIMARY)
+        .put_object()
+        .bucket(&bucket)
+        .key("index.html")
+        .body(ByteStream::from_static(b"<html>defaced</html>"))
+        .send()
+        .await
+        .expect("put index.html");
+    emulator.start_recording();
+    let output = diff(emulator, &["--output", "json"]);
+    let forbidden = forbidden_calls(emulator);
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let report = json_of(&output);
+    assert_eq!(
+        report["wiring"],
+        serde_json::json!([{"step": "site-upload", "region": PRIMARY,
+                            "change": format!("upload index.html in {bucket}")}]),
+        "{report:#}"
+    );
+    assert_eq!(units_with(&report, "updated"), Vec::new(), "{report:#}");
+    assert_eq!(forbidden, Vec::<String>::new());
+}
+
+/// The kv-store's stack as an earlier deployment left it, with another
+/// table name (a create-only property): a deploy would replace the table.
+async fn table_a_deploy_would_replace(emulator: &Emulator) {
+    let cfn = emulator.cloudformation(PRIMARY);
+    let stack = instance_stack(emulator, PRIMARY, "mraa-mraa-kv-store").await;
+    let template = cfn
+        .get_template()
+        .stack_name(&stack)
+        .send()
+        .await
+        .expect("get template");
+    let body = template.template_body().unwrap_or_default();
+    let earlier = body.replace(
+        "TableName: !Sub 'mraa-${AppName}-comments'",
+        "TableName: !Sub 'mraa-${AppName}-comments-v0'",
+    );
+    assert_ne!(
+        earlier, body,
+        "the kv-store template names its table differently"
+    );
+    let described = cfn
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await
+        .expect("describe the kv-store stack");
+    let keys: Vec<String> = described
+        .stacks()
+        .iter()
+        .flat_map(|s| s.parameters())
+        .filter_map(|p| p.parameter_key().map(str::to_string))
+        .collect();
+    let mut update = cfn
+        .update_stack()
+        .stack_name(&stack)
+        .template_body(earlier)
+        .capabilities(Capability::CapabilityNamedIam);
+    for key in keys {
+        update = update.parameters(
+            Parameter::builder()
+                .parameter_key(key)
+                .use_previous_value(true)
+                .build(),
+        );
+    }
+    update.send().await.expect("update the kv-store stack");
+    let mut status = None;
+    for _ in 0..100 {
+        let now = cfn
+            .describe_stacks()
+            .stack_name(&stack)
+            .send()
+            .await
+            .expect("describe the kv-store stack");
+        status = now.stacks().first().and_then(|s| s.stack_status()).cloned();
+        if status != Some(StackStatus::UpdateInProgress) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, Some(StackStatus::UpdateComplete));
+
+    emulator.start_recording();
+    let output = diff(emulator, &["--output", "json"]);
+    let forbidden = forbidden_calls(emulator);
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let report = json_of(&output);
+    assert_eq!(
+        report["dangers"],
+        serde_json::json!([{"unit": "kv-store", "region": PRIMARY,
+                            "logical_id": "CommentsTable",
+                            "resource_type": "AWS::DynamoDB::Table", "replacement": "true"}]),
+        "{report:#}"
+    );
+    let kv = report["units"]
+        .as_array()
+        .and_then(|u| {
+            u.iter()
+                .find(|u| u["unit"] == "kv-store" && u["region"] == PRIMARY)
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(kv["change"], "updated", "{kv:#}");
+    assert_eq!(kv["resources"][0]["logical_id"], "CommentsTable", "{kv:#}");
+    assert_eq!(kv["resources"][0]["danger"], true, "{kv:#}");
+    assert_eq!(forbidden, Vec::<String>::new());
+
+    // In text, the danger comes first.
+    let text = diff(emulator, &[]);
+    assert_eq!(text.status.code(), Some(2), "{}", show(&text));
+    assert!(
+        stdout_of(&text).starts_with(&format!(
+            "DATA STORES A DEPLOY WOULD REPLACE\n  kv-store CommentsTable in {PRIMARY} \
+             (AWS::DynamoDB::Table): replacement true\n"
+        )),
+        "{}",
+        show(&text)
+    );
 }
