@@ -176,8 +176,14 @@ mod tests {
 
     #[test]
     fn a_data_store_that_may_be_replaced_is_a_danger() {
-        assert!(ResourceChange::is_danger("AWS::DynamoDB::Table", Some("true")));
-        assert!(ResourceChange::is_danger("AWS::S3::Bucket", Some("conditional")));
+        assert!(ResourceChange::is_danger(
+            "AWS::DynamoDB::Table",
+            Some("true")
+        ));
+        assert!(ResourceChange::is_danger(
+            "AWS::S3::Bucket",
+            Some("conditional")
+        ));
         assert!(!ResourceChange::is_danger("AWS::S3::Bucket", Some("false")));
         assert!(!ResourceChange::is_danger("AWS::S3::Bucket", None));
         assert!(!ResourceChange::is_danger(
