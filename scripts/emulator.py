@@ -57,6 +57,8 @@ def main() -> int:
     import emulator_cfn_cognito  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
     import emulator_changeset
+    import emulator_cfn_dynamodb
+    import emulator_changeset_changes
     import emulator_cognito
     import emulator_drift
     import emulator_replication
@@ -64,7 +66,9 @@ def main() -> int:
     import emulator_s3_policy
     import emulator_time
 
+    emulator_cfn_dynamodb.install()
     emulator_changeset.install()
+    emulator_changeset_changes.install()
     emulator_cognito.install()
     emulator_drift.install()
     emulator_replication.install()

@@ -2,6 +2,8 @@
 //! region records the app, its regions and its mode in its outputs. No local
 //! state file, so any machine or CI job finds the same deployment.
 
+use std::collections::BTreeMap;
+
 use crate::aws::{Aws, aws_error, is_not_found, is_unreachable, sdk_message};
 use crate::cfn::stack;
 use crate::config::Settings;
@@ -152,4 +154,36 @@ pub async fn deployed_domain(
             ),
         )),
     }
+}
+
+/// Each region's setting: the role it names, if any. Read only.
+pub async fn api_logging_settings(aws: &Aws) -> Result<BTreeMap<String, Option<String>>> {
+    let mut found = BTreeMap::new();
+    for clients in aws.regions() {
+        let role = role_named(&clients.apigateway).await.map_err(|e| {
+            aws_error(
+                "bootstrap",
+                &clients.region,
+                "API Gateway account settings",
+                e,
+            )
+        })?;
+        found.insert(clients.region.clone(), role);
+    }
+    Ok(found)
+}
+
+/// The role one region's account settings name, if any.
+pub async fn role_named(
+    client: &aws_sdk_apigateway::Client,
+) -> std::result::Result<Option<String>, String> {
+    let account = client
+        .get_account()
+        .send()
+        .await
+        .map_err(|e| sdk_message(&e))?;
+    Ok(account
+        .cloudwatch_role_arn()
+        .filter(|r| !r.is_empty())
+        .map(str::to_string))
 }

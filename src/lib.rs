@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod deploy;
+pub mod diff;
 pub mod discover;
 pub mod error;
 pub mod health;
@@ -43,11 +44,12 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> u8 {
 /// them as a string.
 pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> u8 {
     ui::init_logging(cli.global.verbose, cli.global.quiet);
+    let command = cli.command.name();
     match dispatch(cli, out, messages).await {
         Ok(code) => code,
         Err(err) => {
             ui::report_error(&err, messages);
-            err.exit_code()
+            cli::error_code(Some(command), err.exit_code())
         }
     }
 }
@@ -61,6 +63,10 @@ async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Re
         Command::Deploy(args) => {
             let settings = Settings::resolve(&cli.global).await?;
             deploy::run(&settings, args, out, messages).await
+        }
+        Command::Diff(args) => {
+            let settings = Settings::resolve(&cli.global).await?;
+            diff::run(&settings, args, out).await
         }
         Command::Status => {
             let settings = Settings::resolve(&cli.global).await?;

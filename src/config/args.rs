@@ -63,9 +63,26 @@ pub struct GlobalArgs {
     pub yes: bool,
 }
 
+/// The custom domain of a deployment: what `deploy` serves and `diff`
+/// compares with.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DomainArgs {
+    /// Custom domain: the site at NAME, the APIs at api.NAME with Route 53
+    /// health checks and failover records (see README, "Custom domain")
+    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
+    pub domain: Option<String>,
+
+    /// Route 53 hosted zone for --domain [default: the one zone whose name
+    /// is the domain or its closest parent]
+    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
+    pub hosted_zone_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     Text,
     Json,
+    /// A pull-request comment (`diff`); other commands print text.
+    Markdown,
 }

@@ -10,7 +10,7 @@ mod args;
 mod file;
 mod validate;
 
-pub use args::{GlobalArgs, OutputFormat};
+pub use args::{DomainArgs, GlobalArgs, OutputFormat};
 pub use file::FileConfig;
 pub use validate::{check_dns_name, is_e164, is_email, validate_app_name};
 use validate::{check_region, validate_admin, validate_domain, validate_endpoint, validate_origin};

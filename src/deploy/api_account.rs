@@ -7,15 +7,18 @@
 //! keeps pointing at it), and a later deployment finds the setting made and
 //! creates nothing.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 
-use crate::aws::{Aws, aws_error, sdk_message};
+use crate::aws::{aws_error, sdk_message};
+pub use crate::discover::api_logging_settings as settings;
+use crate::discover::role_named;
 use crate::error::Result;
 use crate::names::api_logging_role as role_name;
-pub use crate::plan::api_logging::{PARAMETER, bootstrap_holds_role, parameter_value};
+pub use crate::plan::api_logging::{
+    PARAMETER, bootstrap_holds_role, creates_role, parameter_value, role_arn,
+};
 use crate::ui::progress::Status;
 use crate::wire::Verdict;
 
@@ -25,53 +28,6 @@ use crate::context::Ctx;
 
 const STEP: &str = "bootstrap";
 const SETTING: &str = "/cloudwatchRoleArn";
-
-/// The role's ARN, in the caller's partition (`arn:aws:...`, `arn:aws-cn:...`).
-pub fn role_arn(caller_arn: &str, account: &str, app: &str) -> String {
-    let partition = caller_arn.split(':').nth(1).unwrap_or("aws");
-    format!("arn:{partition}:iam::{account}:role/{}", role_name(app))
-}
-
-/// Each region's setting: the role it names, if any. Read only.
-pub async fn settings(aws: &Aws) -> Result<BTreeMap<String, Option<String>>> {
-    let mut found = BTreeMap::new();
-    for clients in aws.regions() {
-        let role = role_named(&clients.apigateway)
-            .await
-            .map_err(|e| aws_error(STEP, &clients.region, "API Gateway account settings", e))?;
-        found.insert(clients.region.clone(), role);
-    }
-    Ok(found)
-}
-
-/// The role one region's account settings name, if any.
-async fn role_named(
-    client: &aws_sdk_apigateway::Client,
-) -> std::result::Result<Option<String>, String> {
-    let account = client
-        .get_account()
-        .send()
-        .await
-        .map_err(|e| sdk_message(&e))?;
-    Ok(account
-        .cloudwatch_role_arn()
-        .filter(|r| !r.is_empty())
-        .map(str::to_string))
-}
-
-/// Whether the bootstrap stack must hold the role: it already does (a
-/// deployment that made it keeps it, so a re-run changes nothing), or a
-/// region names no role and none of them names this app's (which would be
-/// one retained from an earlier deployment, there to be used again).
-pub fn creates_role(
-    bootstrap_creates_it: bool,
-    settings: &BTreeMap<String, Option<String>>,
-    ours: &str,
-) -> bool {
-    bootstrap_creates_it
-        || (settings.values().any(Option::is_none)
-            && !settings.values().any(|r| r.as_deref() == Some(ours)))
-}
 
 /// After the bootstrap stack: names this app's role in every region whose
 /// setting names none, and reads each setting back. One check per region.
@@ -137,48 +93,5 @@ async fn set_role(ctx: &Ctx, region: &str, role: &str) -> std::result::Result<()
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OURS: &str = "arn:aws:iam::123456789012:role/mraa-demo-apigw-logs";
-
-    fn settings(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
-        pairs
-            .iter()
-            .map(|(r, role)| (r.to_string(), role.map(str::to_string)))
-            .collect()
-    }
-
-    #[test]
-    fn the_role_is_made_only_where_no_setting_names_one() {
-        let empty = settings(&[("us-east-1", None), ("eu-west-1", None)]);
-        assert!(creates_role(false, &empty, OURS));
-        let theirs = settings(&[
-            ("us-east-1", Some("arn:aws:iam::123456789012:role/theirs")),
-            ("eu-west-1", Some("arn:aws:iam::123456789012:role/theirs")),
-        ]);
-        assert!(!creates_role(false, &theirs, OURS));
-        // Retained by an earlier teardown: used again, not created again.
-        let retained = settings(&[("us-east-1", Some(OURS)), ("eu-west-1", None)]);
-        assert!(!creates_role(false, &retained, OURS));
-        // A deployment whose bootstrap holds the role keeps holding it.
-        let set = settings(&[("us-east-1", Some(OURS)), ("eu-west-1", Some(OURS))]);
-        assert!(creates_role(true, &set, OURS));
-    }
-
-    #[test]
-    fn the_role_arn_is_in_the_callers_partition() {
-        assert_eq!(
-            role_arn(
-                "arn:aws-cn:sts::123456789012:assumed-role/x/y",
-                "123456789012",
-                "demo"
-            ),
-            "arn:aws-cn:iam::123456789012:role/mraa-demo-apigw-logs"
-        );
     }
 }

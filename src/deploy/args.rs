@@ -14,15 +14,8 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub admin: AdminArgs,
 
-    /// Custom domain: the site at NAME, the APIs at api.NAME with Route 53
-    /// health checks and failover records (see README, "Custom domain")
-    #[arg(long, env = "MRAA_DOMAIN", value_name = "NAME")]
-    pub domain: Option<String>,
-
-    /// Route 53 hosted zone for --domain [default: the one zone whose name
-    /// is the domain or its closest parent]
-    #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
-    pub hosted_zone_id: Option<String>,
+    #[command(flatten)]
+    pub custom_domain: crate::config::DomainArgs,
 }
 
 /// The administrator user the original solution creates in the primary

@@ -37,7 +37,10 @@ pub async fn run(
             email: args.admin.admin_email.clone(),
             phone: args.admin.admin_phone.clone(),
         })?
-        .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?;
+        .with_domain(
+            args.custom_domain.domain.clone(),
+            args.custom_domain.hosted_zone_id.clone(),
+        )?;
     let secondary = settings.require_secondary()?.to_string();
     let mut plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
@@ -170,7 +173,7 @@ pub async fn run(
             })
         })?;
     }
-    if !reporter.json_summary(&summary) && settings.output == OutputFormat::Text {
+    if !reporter.json_summary(&summary) && settings.output != OutputFormat::Json {
         summary
             .write_text(out)
             .map_err(|e| MraaError::Io(e.to_string()))?;

@@ -16,34 +16,3 @@ mod view;
 
 pub use args::{AdminArgs, DeployArgs};
 pub use command::run;
-
-use std::collections::BTreeMap;
-
-use crate::context::Outputs;
-use crate::plan::{ParamSource, Plan, PlannedUnit};
-
-/// A unit's parameter values, from literal values and upstream outputs.
-pub fn resolve_parameters(
-    plan: &Plan,
-    unit: &PlannedUnit,
-    outputs: &Outputs,
-) -> BTreeMap<String, String> {
-    unit.parameters
-        .iter()
-        .map(|(key, source)| {
-            let value = match source {
-                ParamSource::Value(v) => v.clone(),
-                ParamSource::FromOutput {
-                    unit,
-                    output,
-                    region,
-                    default,
-                } => outputs
-                    .get(*unit, plan.output_region(*unit, *region), output)
-                    .unwrap_or(default)
-                    .to_string(),
-            };
-            (key.clone(), value)
-        })
-        .collect()
-}

@@ -14,7 +14,6 @@ use crate::render::Rendered;
 use crate::ui::progress::Status;
 use crate::wire::{self, Verdict};
 
-use super::resolve_parameters;
 use super::stack::{self, StackSpec};
 use super::stack_set::{self, StackSetSpec};
 use super::summary::{Check, StepResult, checks_of};
@@ -158,7 +157,7 @@ pub(super) async fn run_node(
                 .unit(unit)
                 .ok_or_else(|| MraaError::Io(format!("{unit} is not planned")))?;
             let body = body.ok_or_else(|| MraaError::Io(format!("{unit} was not rendered")))?;
-            let parameters = resolve_parameters(&ctx.plan, planned, outputs);
+            let parameters = crate::plan::parameters::resolve(&ctx.plan, planned, outputs);
             let outcome = match planned.kind {
                 Kind::Stack => {
                     let spec = StackSpec {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::names;
 
 pub mod api_logging;
+pub mod parameters;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

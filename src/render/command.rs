@@ -52,7 +52,7 @@ pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Resul
             write_files(dir, &rendered, &manifest_json)?;
             match format {
                 OutputFormat::Json => writeln!(out, "{manifest_json}"),
-                OutputFormat::Text => writeln!(
+                OutputFormat::Text | OutputFormat::Markdown => writeln!(
                     out,
                     "wrote {} templates and manifest.json to {}",
                     rendered.len(),
@@ -61,7 +61,7 @@ pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Resul
             }
         }
         (None, OutputFormat::Json) => writeln!(out, "{manifest_json}"),
-        (None, OutputFormat::Text) => write_summary(out, &plan),
+        (None, OutputFormat::Text | OutputFormat::Markdown) => write_summary(out, &plan),
     }
     .map_err(stdout_error)?;
     Ok(EXIT_OK)

@@ -507,7 +507,7 @@ async fn confirm(
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let ask = !settings.yes && terminal;
     let quiet = settings.verbosity == crate::config::Verbosity::Quiet;
-    if ask || (settings.output == crate::config::OutputFormat::Text && !quiet) {
+    if ask || (settings.output != crate::config::OutputFormat::Json && !quiet) {
         let _ = summary::write_plan(messages, &run.inventory, planned, run.delete_data);
     }
     if settings.yes {

@@ -110,8 +110,7 @@ pub async fn verify_website_policies(
                 ));
             }
         };
-        if text.contains(&format!("distribution/{id}")) && text.contains("cloudfront.amazonaws.com")
-        {
+        if admits(&text, id) {
             checks.push((clients.region.clone(), Verdict::Ok));
         } else {
             return Err(aws_error(
@@ -123,6 +122,15 @@ pub async fn verify_website_policies(
         }
     }
     Ok(checks)
+}
+
+/// Whether a website bucket's policy admits the distribution: CloudFront's
+/// service principal, restricted to that distribution's ARN ("Restricting
+/// access to an Amazon S3 origin",
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html>).
+pub fn admits(policy: &str, distribution_id: &str) -> bool {
+    policy.contains(&format!("distribution/{distribution_id}"))
+        && policy.contains("cloudfront.amazonaws.com")
 }
 
 /// Against AWS, a missing distribution is a failure; against an emulator

@@ -73,7 +73,7 @@ pub async fn ensure_replica(
     let mut changed = false;
     if replica_status(&described, secondary_region).is_none() {
         let requested = requested_before(primary, &described, secondary_region).await?;
-        if requested && described.replicas().is_empty() && custom_endpoint {
+        if !replica_wanted(&described, secondary_region, requested, custom_endpoint) {
             return Ok((false, Verdict::Unverified(NO_REPLICA_STATUS.into())));
         }
         claim.claim().await?;
@@ -156,7 +156,20 @@ pub async fn ensure_replica(
 const NO_REPLICA_STATUS: &str =
     "the endpoint reports no replica status (DescribeTable lists no Replicas)";
 
-async fn describe(client: &Client, table: &str) -> Result<Option<TableDescription>, String> {
+/// Whether `deploy` asks for the secondary's replica (and `diff` says it
+/// would): none is reported, and it was not requested before from an
+/// endpoint that never reports replicas.
+pub fn replica_wanted(
+    described: &TableDescription,
+    secondary_region: &str,
+    requested: bool,
+    custom_endpoint: bool,
+) -> bool {
+    replica_status(described, secondary_region).is_none()
+        && !(requested && described.replicas().is_empty() && custom_endpoint)
+}
+
+pub async fn describe(client: &Client, table: &str) -> Result<Option<TableDescription>, String> {
     match client.describe_table().table_name(table).send().await {
         Ok(out) => Ok(out.table().cloned()),
         Err(e) if is_not_found(&e) => Ok(None),
@@ -182,7 +195,7 @@ fn replica_description(table: &TableDescription, region: &str) -> String {
         .to_string()
 }
 
-async fn requested_before(
+pub async fn requested_before(
     primary: &Client,
     table: &TableDescription,
     region: &str,

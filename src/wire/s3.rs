@@ -46,15 +46,7 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
     let current = current_configuration(&primary.s3, &source)
         .await
         .map_err(|e| aws_error(STEP, &primary.region, &source, e))?;
-    // An endpoint that does not keep delete-marker replication would be asked
-    // again on every run; it is reported below instead.
-    let needs_put = match &current {
-        None => true,
-        Some(c) => {
-            !same_core(c, &desired) || (!ctx.aws.custom_endpoint && !replicates_delete_markers(c))
-        }
-    };
-    if needs_put {
+    if needs_put(current.as_ref(), &desired, ctx.aws.custom_endpoint) {
         ctx.claim("deploy").await?;
         // Replication needs versioning on both sides (S3 refuses the rule
         // otherwise, and refuses to suspend versioning while it exists), so a
@@ -101,6 +93,21 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
     };
     outcome.check(&primary.region, verdict);
     Ok(outcome)
+}
+
+/// Whether the stored configuration differs from the desired one (what
+/// `deploy` puts and `diff` reports). An endpoint that does not keep
+/// delete-marker replication would be asked again on every run; `wire`
+/// reports it as unverified instead.
+pub fn needs_put(
+    current: Option<&ReplicationConfiguration>,
+    desired: &ReplicationConfiguration,
+    custom_endpoint: bool,
+) -> bool {
+    match current {
+        None => true,
+        Some(c) => !same_core(c, desired) || (!custom_endpoint && !replicates_delete_markers(c)),
+    }
 }
 
 async fn enable_versioning(s3: &Client, bucket: &str) -> Result<(), String> {

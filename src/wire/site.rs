@@ -79,24 +79,93 @@ pub struct RegionEndpoints {
     pub user_pool_client_id: Option<String>,
 }
 
-pub fn site_config(ctx: &Ctx, outputs: &Outputs) -> SiteConfig {
-    let regions = ctx
-        .aws
-        .regions()
-        .iter()
-        .map(|c| (c.region.clone(), endpoints(&ctx.app, &c.region, outputs)))
+/// What decides the site's files: the app, its regions and custom domain.
+#[derive(Debug, Clone)]
+pub struct Site<'a> {
+    pub app: &'a str,
+    pub primary: &'a str,
+    pub secondary: &'a str,
+    pub domain: Option<&'a str>,
+}
+
+impl<'a> Site<'a> {
+    pub fn of(ctx: &'a Ctx) -> Site<'a> {
+        Site {
+            app: &ctx.app,
+            primary: &ctx.aws.primary.region,
+            secondary: &ctx.aws.secondary.region,
+            domain: ctx.plan.domain.as_ref().map(|d| d.name.as_str()),
+        }
+    }
+}
+
+fn config_of(site: &Site, outputs: &Outputs) -> SiteConfig {
+    let regions = [site.primary, site.secondary]
+        .into_iter()
+        .map(|r| (r.to_string(), endpoints(site.app, r, outputs)))
         .collect();
     SiteConfig {
-        app_id: ctx.app.clone(),
-        primary_region: ctx.aws.primary.region.clone(),
-        secondary_region: ctx.aws.secondary.region.clone(),
+        app_id: site.app.to_string(),
+        primary_region: site.primary.to_string(),
+        secondary_region: site.secondary.to_string(),
         regions,
-        custom_domain: ctx
-            .plan
-            .domain
-            .as_ref()
-            .map(|d| CustomDomain::new(&ctx.app, &d.name)),
+        custom_domain: site.domain.map(|d| CustomDomain::new(site.app, d)),
     }
+}
+
+/// Every file of the site with its content, `config.json` included: what a
+/// deploy uploads to each website bucket, and what `diff` compares.
+pub fn files(
+    site: &Site,
+    outputs: &Outputs,
+) -> std::result::Result<Vec<(String, Vec<u8>)>, String> {
+    let config = serde_json::to_vec_pretty(&config_of(site, outputs)).map_err(|e| e.to_string())?;
+    let mut files: Vec<(String, Vec<u8>)> = assets::layer_files_under(SITE_PREFIX)
+        .map(|(path, bytes)| {
+            (
+                path.trim_start_matches(SITE_PREFIX).to_string(),
+                bytes.to_vec(),
+            )
+        })
+        .collect();
+    files.push(("config.json".to_string(), config));
+    Ok(files)
+}
+
+/// What a bucket needs to hold `files`, from its objects' ETags: the keys to
+/// upload (missing or with other content) and the stale keys to remove.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub upload: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.upload.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// A single-part upload's ETag is the MD5 of its content ("Object",
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html>): a
+/// file whose ETag matches is not sent again.
+pub fn changes(existing: &HashMap<String, String>, files: &[(String, Vec<u8>)]) -> Changes {
+    let upload = files
+        .iter()
+        .filter(|(key, body)| {
+            existing
+                .get(key)
+                .is_none_or(|etag| etag.trim_matches('"') != hex(&Md5::digest(body)))
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    let mut remove: Vec<String> = existing
+        .keys()
+        .filter(|k| !files.iter().any(|(key, _)| key == *k))
+        .cloned()
+        .collect();
+    remove.sort();
+    Changes { upload, remove }
 }
 
 pub fn endpoints(app: &str, region: &str, outputs: &Outputs) -> RegionEndpoints {
@@ -110,18 +179,8 @@ pub fn endpoints(app: &str, region: &str, outputs: &Outputs) -> RegionEndpoints 
 }
 
 pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
-    let config = serde_json::to_vec_pretty(&site_config(ctx, outputs))
-        .map_err(|e| aws_error(STEP, &ctx.aws.primary.region, "config.json", e.to_string()))?;
-    let mut files: Vec<(String, Vec<u8>)> = assets::layer_files_under(SITE_PREFIX)
-        .map(|(path, bytes)| {
-            (
-                path.trim_start_matches(SITE_PREFIX).to_string(),
-                bytes.to_vec(),
-            )
-        })
-        .collect();
-    files.push(("config.json".to_string(), config));
-
+    let files = files(&Site::of(ctx), outputs)
+        .map_err(|e| aws_error(STEP, &ctx.aws.primary.region, "config.json", e))?;
     let results = futures::future::join_all(
         ctx.aws
             .regions()
@@ -146,15 +205,8 @@ async fn upload(ctx: &Ctx, clients: &RegionClients, files: &[(String, Vec<u8>)])
     let existing = list_etags(&clients.s3, &bucket)
         .await
         .map_err(|e| fail("", e))?;
-    let mut changed = false;
-    for (key, body) in files {
-        let md5 = hex(&Md5::digest(body));
-        if existing
-            .get(key)
-            .is_some_and(|etag| etag.trim_matches('"') == md5)
-        {
-            continue;
-        }
+    let needed = changes(&existing, files);
+    for (key, body) in files.iter().filter(|(k, _)| needed.upload.contains(k)) {
         clients
             .s3
             .put_object()
@@ -166,12 +218,8 @@ async fn upload(ctx: &Ctx, clients: &RegionClients, files: &[(String, Vec<u8>)])
             .send()
             .await
             .map_err(|e| fail(key, sdk_message(&e)))?;
-        changed = true;
     }
-    for stale in existing
-        .keys()
-        .filter(|k| !files.iter().any(|(key, _)| key == *k))
-    {
+    for stale in &needed.remove {
         clients
             .s3
             .delete_object()
@@ -180,25 +228,21 @@ async fn upload(ctx: &Ctx, clients: &RegionClients, files: &[(String, Vec<u8>)])
             .send()
             .await
             .map_err(|e| fail(stale, sdk_message(&e)))?;
-        changed = true;
     }
     // Verify: every file is there with the content sent.
     let after = list_etags(&clients.s3, &bucket)
         .await
         .map_err(|e| fail("", e))?;
-    for (key, body) in files {
-        let md5 = hex(&Md5::digest(body));
-        if after.get(key).map(|e| e.trim_matches('"')) != Some(md5.as_str()) {
-            return Err(fail(
-                key,
-                "not found with the uploaded content after upload".into(),
-            ));
-        }
+    if let Some(key) = changes(&after, files).upload.first() {
+        return Err(fail(
+            key,
+            "not found with the uploaded content after upload".into(),
+        ));
     }
-    Ok(changed)
+    Ok(!needed.is_empty())
 }
 
-async fn list_etags(
+pub async fn list_etags(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
 ) -> Result<HashMap<String, String>, String> {
@@ -253,6 +297,30 @@ mod tests {
         assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("config.json"), "application/json");
         assert_eq!(content_type("blob"), "application/octet-stream");
+    }
+
+    #[test]
+    fn only_files_whose_etag_differs_are_uploaded_and_stale_ones_removed() {
+        let files = vec![
+            ("index.html".to_string(), b"<html>".to_vec()),
+            ("config.json".to_string(), b"{}".to_vec()),
+            ("app.js".to_string(), b"go()".to_vec()),
+        ];
+        let etag = |body: &[u8]| format!("\"{}\"", hex(&Md5::digest(body)));
+        let existing: HashMap<String, String> = [
+            ("index.html".to_string(), etag(b"<html>")),
+            ("config.json".to_string(), etag(b"{\"old\": 1}")),
+            ("old.css".to_string(), etag(b"p{}")),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            changes(&existing, &files),
+            Changes {
+                upload: vec!["config.json".into(), "app.js".into()],
+                remove: vec!["old.css".into()],
+            }
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod support;
 
 mod concurrency;
 mod deploy;
+mod diff;
 mod domain;
 mod smoke;
 mod status;

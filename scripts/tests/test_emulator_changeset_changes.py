@@ -1,0 +1,103 @@
+"""Change sets in the emulator (scripts/emulator_changeset_changes.py): each modified resource with
+CloudFormation's Replacement and Details, read through CloudFormation's own API.
+
+Run from the repository root: .venv/bin/python -m pytest -q scripts/tests
+"""
+import json
+
+TABLE = {"Type": "AWS::DynamoDB::Table", "Properties": {
+    "TableName": {"Ref": "TableName"}, "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}}
+TOPIC = {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Shown"}}}
+
+
+def template(table=TABLE, extra=None):
+    resources = {"Table": table, "Topic": TOPIC, **(extra or {})}
+    return json.dumps({
+        "Parameters": {"TableName": {"Type": "String"},
+                       "Shown": {"Type": "String", "Default": "one"}},
+        "Resources": resources})
+
+
+def params(**values):
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+
+
+def changes(cfn, stack, body, parameters):
+    cfn.create_change_set(StackName=stack, ChangeSetName="preview", ChangeSetType="UPDATE",
+                          TemplateBody=body, Parameters=parameters)
+    described = cfn.describe_change_set(StackName=stack, ChangeSetName="preview")
+    cfn.delete_change_set(StackName=stack, ChangeSetName="preview")
+    return described, {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+                       for c in described["Changes"]}
+
+
+def test_a_create_only_property_replaces_the_resource(client):
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="cs-replace", TemplateBody=template(),
+                     Parameters=params(TableName="first"))
+    _, found = changes(cfn, "cs-replace", template(), params(TableName="second"))
+    table = found["Table"]
+    assert table["Action"] == "Modify"
+    assert table["Replacement"] == "True"
+    assert table["Scope"] == ["Properties"]
+    assert table["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "TableName",
+                   "RequiresRecreation": "Always"},
+        "Evaluation": "Static", "ChangeSource": "ParameterReference"}]
+    # Nothing else changed: the topic is not listed.
+    assert set(found) == {"Table"}
+
+
+def test_a_conditional_create_only_property_is_conditional(client):
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="cs-conditional", TemplateBody=template(),
+                     Parameters=params(TableName="keys"))
+    keyed = json.loads(json.dumps(TABLE))
+    keyed["Properties"]["AttributeDefinitions"] = [
+        {"AttributeName": "pk", "AttributeType": "S"}]
+    keyed["Properties"]["KeySchema"] = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    _, found = changes(cfn, "cs-conditional", template(keyed), params(TableName="keys"))
+    assert found["Table"]["Replacement"] == "Conditional"
+    assert {d["Target"]["Name"]: d["Target"]["RequiresRecreation"]
+            for d in found["Table"]["Details"]} == {
+        "AttributeDefinitions": "Never", "KeySchema": "Conditionally"}
+
+
+def test_an_updatable_property_changed_by_a_parameter_is_modified_in_place(client):
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="cs-in-place", TemplateBody=template(),
+                     Parameters=params(TableName="kept"))
+    described, found = changes(cfn, "cs-in-place", template(),
+                               params(TableName="kept", Shown="two"))
+    assert described["Status"] == "CREATE_COMPLETE"
+    assert set(found) == {"Topic"}
+    assert found["Topic"]["Replacement"] == "False"
+    assert found["Topic"]["Details"][0]["Target"] == {
+        "Attribute": "Properties", "Name": "DisplayName", "RequiresRecreation": "Never"}
+
+
+def test_added_and_removed_resources_are_listed_as_moto_lists_them(client):
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="cs-add", TemplateBody=template(),
+                     Parameters=params(TableName="added"))
+    body = json.loads(template(extra={"Other": {"Type": "AWS::SNS::Topic",
+                                                "Properties": {}}}))
+    del body["Resources"]["Topic"]
+    _, found = changes(cfn, "cs-add", json.dumps(body), params(TableName="added"))
+    assert {k: v["Action"] for k, v in found.items()} == {"Other": "Add", "Topic": "Remove"}
+
+
+def test_no_change_is_refused_as_aws_refuses_it(client):
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="cs-same", TemplateBody=template(),
+                     Parameters=params(TableName="same"))
+    # The default left out: moto sees other parameter text; AWS sees no change.
+    described, found = changes(cfn, "cs-same", template(), params(TableName="same"))
+    assert described["Status"] == "FAILED"
+    assert "didn't contain changes" in described["StatusReason"]
+    assert found == {}
+    # The same text is no change either: a FAILED change set, as AWS leaves it.
+    described, found = changes(cfn, "cs-same", template(), params(TableName="same", Shown="one"))
+    assert described["Status"] == "FAILED" and found == {}

@@ -1,0 +1,15 @@
+//! `mraa diff`'s own arguments: those of `deploy` that decide what would be
+//! deployed, and `--drift`.
+
+use clap::Args;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub custom_domain: crate::config::DomainArgs,
+
+    /// Also run CloudFormation drift detection on every stack of the
+    /// deployment and list what was changed outside mraa
+    #[arg(long)]
+    pub drift: bool,
+}

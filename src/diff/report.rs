@@ -1,0 +1,194 @@
+//! What `mraa diff` found, as plain data: per unit and region the change and
+//! its resources and parameters, the wiring steps that would change, data
+//! stores that would be replaced, and drift. The views read only this.
+
+use serde::Serialize;
+
+use crate::error::EXIT_OK;
+
+/// Bumped only when a field changes meaning or goes; fields are only added
+/// within a version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Changes found (or drift, with `--drift`): the plan-on-pull-request
+/// convention of `terraform plan -detailed-exitcode`.
+pub const EXIT_CHANGES: u8 = 2;
+
+/// Resource types that hold data: replacing one loses what it holds.
+pub const DATA_STORES: [&str; 3] = [
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::Cognito::UserPool",
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub schema_version: u32,
+    pub app: String,
+    pub primary: String,
+    pub secondary: String,
+    /// Whether a deploy would change anything (units or wiring).
+    pub changes: bool,
+    pub exit_code: u8,
+    /// Data stores a deploy would replace, first because they matter most.
+    pub dangers: Vec<Danger>,
+    pub units: Vec<UnitDiff>,
+    pub wiring: Vec<WiringDiff>,
+    /// Present with `--drift`: each stack that drifted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Vec<StackDrift>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitChange {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitDiff {
+    pub unit: String,
+    pub region: String,
+    pub stack: String,
+    pub change: UnitChange,
+    pub parameters: Vec<ParameterChange>,
+    pub resources: Vec<ResourceChange>,
+}
+
+/// `from` is absent for a new parameter, `to` for one a deploy drops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParameterChange {
+    pub key: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceChange {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// `add`, `modify`, `remove` (CloudFormation's Add, Modify, Remove...).
+    pub action: String,
+    /// `true`, `false` or `conditional`; for a modification only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    /// The properties that change.
+    pub properties: Vec<String>,
+    pub danger: bool,
+}
+
+impl ResourceChange {
+    /// A data store CloudFormation would (or may) replace.
+    pub fn is_danger(resource_type: &str, replacement: Option<&str>) -> bool {
+        DATA_STORES.contains(&resource_type) && matches!(replacement, Some("true" | "conditional"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Danger {
+    pub unit: String,
+    pub region: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub replacement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WiringDiff {
+    pub step: String,
+    pub region: String,
+    /// What a deploy would do there.
+    pub change: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackDrift {
+    pub unit: String,
+    pub region: String,
+    pub stack: String,
+    pub resources: Vec<DriftedResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftedResource {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// `modified` or `deleted`.
+    pub status: String,
+    pub properties: Vec<PropertyDrift>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PropertyDrift {
+    pub path: String,
+    pub expected: String,
+    pub actual: String,
+    /// `add`, `remove` or `not_equal`.
+    pub difference: String,
+}
+
+impl DiffReport {
+    /// Puts the parts together and decides the exit code.
+    pub fn new(
+        (app, primary, secondary): (&str, &str, &str),
+        units: Vec<UnitDiff>,
+        wiring: Vec<WiringDiff>,
+        drift: Option<Vec<StackDrift>>,
+    ) -> DiffReport {
+        let dangers: Vec<Danger> = units
+            .iter()
+            .flat_map(|u| {
+                u.resources.iter().filter(|r| r.danger).map(|r| Danger {
+                    unit: u.unit.clone(),
+                    region: u.region.clone(),
+                    logical_id: r.logical_id.clone(),
+                    resource_type: r.resource_type.clone(),
+                    replacement: r.replacement.clone().unwrap_or_default(),
+                })
+            })
+            .collect();
+        let changes = units.iter().any(|u| u.change != UnitChange::Unchanged) || !wiring.is_empty();
+        let drifted = drift.as_ref().is_some_and(|d| !d.is_empty());
+        DiffReport {
+            schema_version: SCHEMA_VERSION,
+            app: app.into(),
+            primary: primary.into(),
+            secondary: secondary.into(),
+            changes,
+            exit_code: if changes || drifted {
+                EXIT_CHANGES
+            } else {
+                EXIT_OK
+            },
+            dangers,
+            units,
+            wiring,
+            drift,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_store_that_may_be_replaced_is_a_danger() {
+        assert!(ResourceChange::is_danger(
+            "AWS::DynamoDB::Table",
+            Some("true")
+        ));
+        assert!(ResourceChange::is_danger(
+            "AWS::S3::Bucket",
+            Some("conditional")
+        ));
+        assert!(!ResourceChange::is_danger("AWS::S3::Bucket", Some("false")));
+        assert!(!ResourceChange::is_danger("AWS::S3::Bucket", None));
+        assert!(!ResourceChange::is_danger(
+            "AWS::Lambda::Function",
+            Some("true")
+        ));
+    }
+}
