@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "state",
     "teardown",
     "permissions",
+    "diff",
     "cli",
 ];
 /// Not checked: the top, and this file (which names the commands).

@@ -12,7 +12,7 @@
 //! `{app}` stands for the app name. Region and account are `*`: the names
 //! carry the app, and the same policy serves both regions and us-east-1.
 
-use super::Purpose::{self, Deploy, State, Status, Teardown};
+use super::Purpose::{self, Deploy, Diff, State, Status, Teardown};
 
 /// One statement of the operator policy.
 pub struct Grant {
@@ -25,7 +25,7 @@ pub struct Grant {
     pub string_equals: &'static [(&'static str, &'static [&'static str])],
 }
 
-const ALL: &[Purpose] = &[Deploy, Status, State, Teardown];
+const ALL: &[Purpose] = &[Deploy, Status, State, Teardown, Diff];
 const CHANGING: &[Purpose] = &[Deploy, Teardown];
 
 const STACKS: &[&str] = &[
@@ -93,6 +93,30 @@ pub const GRANTS: &[Grant] = &[
             "cloudformation:TagResource",
         ],
         resources: STACKS,
+        string_equals: &[],
+    },
+    // `mraa diff` previews with change sets it deletes again, and runs drift
+    // detection; it changes nothing else.
+    Grant {
+        sid: "PreviewAndDrift",
+        purposes: &[Diff],
+        actions: &[
+            "cloudformation:CreateChangeSet",
+            "cloudformation:DescribeChangeSet",
+            "cloudformation:DeleteChangeSet",
+            "cloudformation:DetectStackDrift",
+            "cloudformation:DetectStackResourceDrift",
+            "cloudformation:DescribeStackResourceDrifts",
+        ],
+        resources: STACKS,
+        string_equals: &[],
+    },
+    // DescribeStackDriftDetectionStatus takes no resource in IAM.
+    Grant {
+        sid: "DriftStatus",
+        purposes: &[Diff],
+        actions: &["cloudformation:DescribeStackDriftDetectionStatus"],
+        resources: &["*"],
         string_equals: &[],
     },
     Grant {
@@ -196,7 +220,7 @@ pub const GRANTS: &[Grant] = &[
     },
     Grant {
         sid: "ReadDistribution",
-        purposes: &[Status],
+        purposes: &[Status, Diff],
         actions: &["cloudfront:GetDistribution"],
         resources: &["arn:aws:cloudfront::*:distribution/*"],
         string_equals: &[],
@@ -226,7 +250,7 @@ pub const GRANTS: &[Grant] = &[
     },
     Grant {
         sid: "ReadBuckets",
-        purposes: &[Status],
+        purposes: &[Status, Diff],
         actions: &[
             "s3:ListBucket",
             "s3:GetBucketPolicy",

@@ -22,6 +22,9 @@ pub enum Purpose {
     State,
     /// `mraa teardown`, `--delete-data` included.
     Teardown,
+    /// `mraa diff`, `--drift` included: reads, and its own change sets and
+    /// drift detections.
+    Diff,
     /// Every command.
     All,
 }
@@ -134,6 +137,7 @@ mod tests {
             Purpose::Status,
             Purpose::State,
             Purpose::Teardown,
+            Purpose::Diff,
         ] {
             for action in actions(&policy(purpose, "shop")) {
                 assert!(all.contains(&action), "{purpose:?}: {action}");
