@@ -60,6 +60,7 @@ def main() -> int:
     import emulator_cfn_dynamodb
     import emulator_changeset_changes
     import emulator_cognito
+    import emulator_cognito_replica
     import emulator_drift
     import emulator_replication
     import emulator_route53
@@ -70,6 +71,7 @@ def main() -> int:
     emulator_changeset.install()
     emulator_changeset_changes.install()
     emulator_cognito.install()
+    emulator_cognito_replica.install()
     emulator_drift.install()
     emulator_replication.install()
     emulator_route53.install()
