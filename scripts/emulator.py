@@ -55,6 +55,7 @@ def main() -> int:
     import emulator_cfn_apigateway  # noqa: F401
     import emulator_cfn_cloudfront  # noqa: F401
     import emulator_cfn_cognito  # noqa: F401
+    import emulator_cfn_cognito_replica  # noqa: F401
     import emulator_cfn_s3  # noqa: F401
     import emulator_changeset
     import emulator_cfn_dynamodb
