@@ -265,6 +265,8 @@ def _delete_pool(self: idp.CognitoIdpBackend, user_pool_id: str) -> None:
         raise OperationNotEnabled(
             "A secondary replica is deleted with DeleteUserPoolReplica in the primary region")
     if replica_of(self.account_id, user_pool_id) is not None:
+        # Not stated by the pages above; the stricter order (replica, then pool) is one that
+        # works on AWS either way, and the replica would otherwise be left serving a lost pool.
         raise InvalidParameterException("Delete the user pool's replica first")
     return _moto_delete_pool(self, user_pool_id)
 
