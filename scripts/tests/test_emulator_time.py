@@ -20,48 +20,55 @@ def client(tmp_path_factory):
     stop_emulator(proc)
 
 
-def until(read, done, limit):
-    """Polls `read` until `done(value)`; returns (first value, seconds it took)."""
-    begun, first = time.monotonic(), read()
+def until(read, done, limit, since):
+    """Polls `read` until `done(value)`; returns (first value, seconds since `since`).
+
+    `since` is taken before the request that starts the operation: the clock cannot complete it
+    sooner than that, however slowly the machine answers the requests in between, so the lower
+    bounds below hold on a loaded machine; the upper bounds leave room for slow polls."""
+    first = read()
     value = first
     while not done(value):
-        assert time.monotonic() - begun < limit, f"still {value!r} after {limit} s"
+        assert time.monotonic() - since < limit, f"still {value!r} after {limit} s"
         time.sleep(0.1)
         value = read()
-    return first, time.monotonic() - begun
+    return first, time.monotonic() - since
 
 
 def test_a_stack_with_a_distribution_completes_on_the_scaled_clock(client):
     cfn, cloudfront = client("cloudformation"), client("cloudfront")
+    begun = time.monotonic()
     cfn.create_stack(StackName="edge", TemplateBody=edge_template())
     (stack,) = cfn.describe_stacks(StackName="edge")["Stacks"]
     assert stack["StackStatus"] == "CREATE_IN_PROGRESS" and not stack.get("Outputs")
     first, took = until(lambda: cfn.describe_stacks(StackName="edge")["Stacks"][0],
-                        lambda s: s["StackStatus"] == "CREATE_COMPLETE", 10)
+                        lambda s: s["StackStatus"] == "CREATE_COMPLETE", 10, begun)
     # 30 s + 3 per resource + the distribution's 270 s, scaled: about 3.1 s.
-    assert 2.5 < took < 5, took
+    assert 3.0 < took < 6, took
     (stack,) = cfn.describe_stacks(StackName="edge")["Stacks"]
     dist_id = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Id"]
     assert cloudfront.get_distribution(Id=dist_id)["Distribution"]["Status"] == "Deployed"
 
     config = cloudfront.get_distribution_config(Id=dist_id)
     config["DistributionConfig"]["Enabled"] = False  # a disable deploys like any update
+    begun = time.monotonic()
     cloudfront.update_distribution(Id=dist_id, IfMatch=config["ETag"],
                                    DistributionConfig=config["DistributionConfig"])
     first, took = until(lambda: cloudfront.get_distribution(Id=dist_id)["Distribution"]["Status"],
-                        lambda s: s == "Deployed", 10)
-    assert first == "InProgress" and 2 < took < 4, (first, took)
+                        lambda s: s == "Deployed", 10, begun)
+    assert first == "InProgress" and 2.7 < took < 5.5, (first, took)
 
     cfn.delete_stack(StackName="edge")
     first, took = until(lambda: [s["StackStatus"] for s in cfn.list_stacks()["StackSummaries"]
                                  if s["StackName"] == "edge"][0],
-                        lambda s: s == "DELETE_COMPLETE", 10)
+                        lambda s: s == "DELETE_COMPLETE", 10, time.monotonic())
     assert first == "DELETE_IN_PROGRESS", first
 
 
 def test_a_replica_is_creating_for_five_scaled_minutes(client):
     east, tokyo = client("dynamodb"), client("dynamodb", "ap-northeast-1")
     make_table(east, "clocked")
+    begun = time.monotonic()
     east.update_table(TableName="clocked", ReplicaUpdates=[
         {"Create": {"RegionName": "ap-northeast-1"}}])
     # A second replica update while the first runs is refused.
@@ -71,8 +78,8 @@ def test_a_replica_is_creating_for_five_scaled_minutes(client):
     assert tokyo.describe_table(TableName="clocked")["Table"]["TableStatus"] == "CREATING"
     first, took = until(
         lambda: east.describe_table(TableName="clocked")["Table"]["Replicas"][0]["ReplicaStatus"],
-        lambda s: s == "ACTIVE", 10)
-    assert first == "CREATING" and 2 < took < 4, (first, took)
+        lambda s: s == "ACTIVE", 10, begun)
+    assert first == "CREATING" and 3.0 < took < 5.5, (first, took)
 
 
 def test_a_stack_set_operation_runs_until_its_instance_stacks_complete(client):
@@ -80,6 +87,7 @@ def test_a_stack_set_operation_runs_until_its_instance_stacks_complete(client):
     cfn.create_stack_set(StackSetName="clocked", TemplateBody=json.dumps({"Resources": {
         "P": {"Type": "AWS::SSM::Parameter", "Properties": {
             "Name": "clocked", "Type": "String", "Value": "v"}}}}))
+    begun = time.monotonic()
     operation = cfn.create_stack_instances(
         StackSetName="clocked", Accounts=["123456789012"],
         Regions=["us-east-1", "ap-northeast-1"],
@@ -92,10 +100,10 @@ def test_a_stack_set_operation_runs_until_its_instance_stacks_complete(client):
         "StackStatus"] == "CREATE_IN_PROGRESS"
     first, took = until(lambda: cfn.describe_stack_set_operation(
         StackSetName="clocked", OperationId=operation)["StackSetOperation"]["Status"],
-        lambda s: s == "SUCCEEDED", 10)
+        lambda s: s == "SUCCEEDED", 10, begun)
     # Two regions one after the other, each 60 s of overhead and then its stack's 30 s + 3 per
     # resource: 2 × 93 s, scaled.
-    assert first == "RUNNING" and 1.6 < took < 2.6, (first, took)
+    assert first == "RUNNING" and 1.86 < took < 4.5, (first, took)
     for region in ("us-east-1", "ap-northeast-1"):
         assert client("cloudformation", region).describe_stacks(
             StackName="StackSet:clocked")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
@@ -116,8 +124,9 @@ def test_a_stack_made_by_a_change_set_takes_its_resources_time(client):
             "Type": "AWS::SSM::Parameter",
             "Properties": {"Name": f"changed-{i}", "Type": "String", "Value": "v"}}
             for i in range(20)}}))
+    begun = time.monotonic()
     cfn.execute_change_set(StackName="changed", ChangeSetName="one")
     first, took = until(lambda: cfn.describe_stacks(StackName="changed")["Stacks"][0][
-        "StackStatus"], lambda s: s == "CREATE_COMPLETE", 10)
+        "StackStatus"], lambda s: s == "CREATE_COMPLETE", 10, begun)
     # 30 s + 3 × 20 resources, scaled: 0.9 s (the fixed part alone would be 0.3 s).
-    assert first == "CREATE_IN_PROGRESS" and 0.7 < took < 1.5, (first, took)
+    assert first == "CREATE_IN_PROGRESS" and 0.9 < took < 3.5, (first, took)
