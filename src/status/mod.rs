@@ -114,9 +114,26 @@ pub type Down = BTreeMap<String, String>;
 /// `known_down`: regions already found not to answer (not probed again).
 pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> StatusReport {
     let app = &deployment.app;
-    // The custom domain, if any, is known from the app's health checks: one
-    // listing serves both the plan and the DNS checks below.
-    let owned = crate::wire::route53::owned_checks(&aws.route53_probe(), app).await;
+    // Each region is probed once; one that does not answer is marked
+    // unreachable everywhere instead of being waited on check after check.
+    // The custom domain, if any, is known from the app's health checks (one
+    // listing serves both the plan and the DNS checks below), asked at the
+    // same time: Route 53's control plane is in us-east-1, which may be the
+    // region that is down, and then each costs one bounded probe, not two.
+    let route53 = aws.route53_probe();
+    let (owned, probes) = futures::future::join(
+        crate::wire::route53::owned_checks(&route53, app),
+        futures::future::join_all(aws.regions().map(|c| {
+            let known = known_down.get(&c.region).cloned();
+            async move {
+                match known {
+                    Some(cause) => Err(cause),
+                    None => reachable(c).await,
+                }
+            }
+        })),
+    )
+    .await;
     let domain = owned.as_ref().ok().and_then(|checks| {
         checks
             .iter()
@@ -128,18 +145,6 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
         }
         None => Plan::new(app, &deployment.primary, &deployment.secondary),
     };
-    // Each region is probed once; one that does not answer is marked
-    // unreachable everywhere instead of being waited on check after check.
-    let probes = futures::future::join_all(aws.regions().map(|c| {
-        let known = known_down.get(&c.region).cloned();
-        async move {
-            match known {
-                Some(cause) => Err(cause),
-                None => reachable(c).await,
-            }
-        }
-    }))
-    .await;
     let down: Down = aws
         .regions()
         .iter()
