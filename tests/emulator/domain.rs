@@ -157,6 +157,18 @@ async fn healthy(emulator: &Emulator, id: &str) -> bool {
     !observations.is_empty() && ok * 100 > observations.len() * 18
 }
 
+/// Every health check of the account, tagged or not.
+async fn all_checks(emulator: &Emulator) -> Vec<HealthCheck> {
+    emulator
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("list health checks")
+        .health_checks()
+        .to_vec()
+}
+
 /// The Route 53 calls among those recorded.
 fn route53_calls(calls: &[crate::support::Call]) -> Vec<&crate::support::Call> {
     calls.iter().filter(|c| c.service == "route53").collect()
@@ -690,4 +702,135 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
         "{}",
         show(&output)
     );
+}
+
+// ---------------------------------------------------------------------------
+// Health checks that no interruption orphans or duplicates, and the
+// migration from the earlier plain HTTPS checks
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_check_is_adopted_and_an_old_https_check_is_replaced() {
+    use crate::support::proxy::{Action, Proxy};
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag};
+    let emulator = Emulator::start("domain_checks");
+    let zone = create_zone(&emulator, DOMAIN).await;
+    let proxy = Proxy::start(emulator.port);
+    // The run stops between creating a check and tagging it.
+    proxy.set_hook(|r| {
+        if r.service() == Some("route53") && r.target.contains("/tags/healthcheck/") {
+            Action::Drop
+        } else {
+            Action::Forward
+        }
+    });
+    let env = crate::support::with_var(
+        emulator.env_in(PRIMARY),
+        "AWS_ENDPOINT_URL",
+        &proxy.endpoint,
+    );
+    let args = ["deploy", "--secondary", SECONDARY, "--domain", DOMAIN];
+    let output = mraa(&args, &env, None);
+    assert_ne!(output.status.code(), Some(0), "{}", show(&output));
+    let made = all_checks(&emulator).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let orphan = made[0].id().to_string();
+    assert!(app_checks(&emulator).await.is_empty(), "not tagged yet");
+
+    // The re-run adopts it: no second check of that region, none untagged.
+    proxy.clear_hook();
+    run_ok(&args, &env);
+    let all = all_checks(&emulator).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let checks = app_checks(&emulator).await;
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(
+        checks.values().any(|c| c.id() == orphan),
+        "the interrupted run's check was adopted: {checks:?}"
+    );
+
+    // A deployment made with the earlier checks: the primary's record on a
+    // plain HTTPS check, inverted, tagged as mraa's.
+    let client = emulator.route53();
+    let new = checks[PRIMARY].clone();
+    let config = new.health_check_config().expect("a config");
+    let old = client
+        .create_health_check()
+        .caller_reference("an-earlier-version")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Https)
+                .fully_qualified_domain_name(
+                    config.fully_qualified_domain_name().unwrap_or_default(),
+                )
+                .resource_path(config.resource_path().unwrap_or_default())
+                .port(443)
+                .inverted(true)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("create the earlier check")
+        .health_check()
+        .expect("a check")
+        .id()
+        .to_string();
+    client
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Healthcheck)
+        .resource_id(&old)
+        .add_tags(Tag::builder().key("mraa:app").value(APP).build())
+        .add_tags(Tag::builder().key("mraa:region").value(PRIMARY).build())
+        .add_tags(Tag::builder().key("mraa:domain").value(DOMAIN).build())
+        .add_tags(Tag::builder().key("mraa:zone").value(&zone).build())
+        .send()
+        .await
+        .expect("tag the earlier check");
+    let mut record = client
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("list records")
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-primary")))
+        .cloned()
+        .expect("the primary record");
+    record.health_check_id = Some(old.clone());
+    upsert(&emulator, &zone, record).await;
+    client
+        .delete_health_check()
+        .health_check_id(new.id())
+        .send()
+        .await
+        .expect("delete the new check");
+
+    run_ok(&args, &env);
+    let checks = app_checks(&emulator).await;
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    let primary = &checks[PRIMARY];
+    let config = primary.health_check_config().expect("a config");
+    assert_eq!(config.r#type().as_str(), "HTTPS_STR_MATCH");
+    assert_ne!(primary.id(), old);
+    assert!(
+        zone_records(&emulator, &zone)
+            .await
+            .iter()
+            .any(|r| r.contains(primary.id()) && r.contains("Primary")),
+        "the primary record carries the new check"
+    );
+    let gone = client.get_health_check().health_check_id(&old).send().await;
+    assert!(gone.is_err(), "the earlier check was deleted: {gone:?}");
+
+    // Converged: a re-run makes no mutating Route 53 call.
+    emulator.start_recording();
+    run_ok(&args, &emulator.env_in(PRIMARY));
+    let calls = emulator.recorded_calls();
+    let mutating: Vec<_> = route53_calls(&calls)
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
 }
