@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{Aws, aws_error, is_not_found, is_unreachable, sdk_message};
+use crate::aws::{Aws, aws_error, is_not_found, is_unreachable, probe_budget, sdk_message};
 use crate::cfn::stack;
 use crate::config::Settings;
 use crate::error::{InputError, MraaError, Result};
@@ -35,6 +35,10 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
         .cfn
         .describe_stacks()
         .stack_name(&name)
+        .customize()
+        // The first call to the primary: a region that does not answer
+        // costs this one bounded probe, not every retry of a full budget.
+        .config_override(probe_budget())
         .send()
         .await
     {
@@ -114,6 +118,11 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
     };
     Ok(Some((deployment, aws)))
 }
+
+/// Where a command with the primary down learns the secondary from, for
+/// its error when none is known.
+pub const SECONDARY_SOURCES: &str = "pass --secondary REGION, set MRAA_SECONDARY, or put \
+     `secondary: REGION` in the configuration file";
 
 /// The custom domain a deployment already serves, read from its stacks:
 /// the edge stack's `SiteDomain` parameter (`edge`, already read by the

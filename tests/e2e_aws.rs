@@ -167,8 +167,8 @@ async fn deploy_replicate_fail_over_and_tear_down_on_aws() {
         Some(0)
     );
     if account.domain.is_some() {
-        // Route 53 answers the API name with the secondary once it treats
-        // the primary's inverted check as unhealthy.
+        // Route 53 answers the API name with the secondary once the
+        // primary's check no longer finds "serving": true in its state.
         wait_until(Duration::from_secs(5 * 60), || async {
             dns_answer(&account).is_some_and(|detail| detail.contains(&account.secondary))
         })

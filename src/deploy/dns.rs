@@ -4,21 +4,22 @@
 
 use aws_sdk_route53 as r53;
 use r53::types::{
-    AliasTarget, Change as RecordChange, ChangeAction, ChangeBatch, HealthCheckRegion,
-    ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
+    AliasTarget, Change as RecordChange, ChangeAction, ChangeBatch, HealthCheck, ResourceRecordSet,
+    ResourceRecordSetFailover, RrType,
 };
 
 use crate::aws::{Aws, aws_error, sdk_message};
 use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
-use crate::names::APP_TAG;
 use crate::plan::{RegionRole, Unit};
 use crate::wire::route53::{
-    CLOUDFRONT_ZONE, DOMAIN_TAG, DesiredCheck, DomainRequest, FAILURE_THRESHOLD, GLOBAL,
-    OwnedCheck, REGION_TAG, STEP, ZONE_TAG, api_name, checker_regions, find_zone, foreign, is_ours,
-    owned_checks, records_named, same_name, set_identifier, site_identifier, split_url,
+    CLOUDFRONT_ZONE, DesiredCheck, DomainRequest, GLOBAL, OwnedCheck, STEP, api_name,
+    checker_regions, find_zone, foreign, is_ours, owned_among, records_named, same_name,
+    set_identifier, site_identifier, split_url, state_path_checks,
 };
 use crate::wire::{Verdict, WireOutcome};
+
+use super::health_checks;
 
 /// Where one region's API is served under the custom domain: its API
 /// Gateway regional custom domain (from the api-domain unit's outputs).
@@ -166,20 +167,24 @@ fn checks_wanted(
         .collect()
 }
 
+/// What `refusals` read: the records of the API name and of the site name,
+/// the app's health checks, and every check on its state path.
+type Read = (
+    Vec<ResourceRecordSet>,
+    Vec<ResourceRecordSet>,
+    Vec<OwnedCheck>,
+    Vec<HealthCheck>,
+);
+
 /// Refuses before any change: names taken by records mraa does not own, or
-/// this app already serving another domain. Returns what it read: the
-/// records of the API name, of the site name, and the app's health checks.
+/// this app already serving another domain. Returns what it read.
 async fn refusals(
     client: &r53::Client,
     app: &str,
     domain: &str,
     (zone, zone_name): (&str, &str),
     check_site: bool,
-) -> Result<(
-    Vec<ResourceRecordSet>,
-    Vec<ResourceRecordSet>,
-    Vec<OwnedCheck>,
-)> {
+) -> Result<Read> {
     let fail = |resource: &str, cause: String| aws_error(STEP, GLOBAL, resource, cause);
     let api = api_name(domain);
     let api_records = records_named(client, zone, &api)
@@ -208,7 +213,10 @@ async fn refusals(
             ),
         ));
     }
-    let owned = owned_checks(client, app)
+    let candidates = state_path_checks(client, app)
+        .await
+        .map_err(|e| fail("health checks", e))?;
+    let owned = owned_among(client, app, &candidates)
         .await
         .map_err(|e| fail("health checks", e))?;
     if let Some(other) = owned
@@ -224,7 +232,7 @@ async fn refusals(
             ),
         ));
     }
-    Ok((api_records, site_records, owned))
+    Ok((api_records, site_records, owned, candidates))
 }
 
 /// Before `mraa deploy` changes anything: the zone exists (one), and no
@@ -248,7 +256,7 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
     let (zone, zone_name) = find_zone(&client, domain, request.hosted_zone_id.as_deref()).await?;
     let api = api_name(domain);
 
-    let (api_records, site_records, owned) = refusals(
+    let (api_records, site_records, owned, candidates) = refusals(
         &client,
         app,
         domain,
@@ -258,11 +266,15 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
     .await?;
 
     let mut outcome = WireOutcome::new(Change::Unchanged);
+    let deployment = health_checks::deployment_id(ctx).await?;
     let mut desired_records = Vec::new();
+    let mut replaced = Vec::new();
     for (role, desired, target) in &wanted {
-        let existing = owned.iter().find(|c| c.region == desired.region);
+        let found = health_checks::Found::of(desired, &owned, &candidates, app, &deployment);
         let check =
-            ensure_check(ctx, &client, &zone, domain, desired, existing, &mut outcome).await?;
+            health_checks::ensure(ctx, &client, (&zone, domain), desired, &found, &mut outcome)
+                .await?;
+        replaced.extend(found.outdated.into_iter().cloned());
         desired_records
             .push(api_record(app, domain, *role, target, &check).map_err(|e| fail(&api, e))?);
     }
@@ -340,6 +352,8 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
             ));
         }
     }
+    // Only now that no record carries them: the checks they replaced.
+    health_checks::retire(ctx, &client, &replaced, &mut outcome).await?;
     outcome.check(GLOBAL, Verdict::Ok);
     if request.distribution_domain.is_none() {
         outcome.check(
@@ -351,100 +365,4 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
         );
     }
     Ok(outcome)
-}
-
-/// Creates or updates one region's health check; returns its id. The
-/// `Inverted` flag is the state commands' and is left as it is.
-async fn ensure_check(
-    ctx: &Ctx,
-    client: &r53::Client,
-    zone: &str,
-    domain: &str,
-    desired: &DesiredCheck,
-    existing: Option<&OwnedCheck>,
-    outcome: &mut WireOutcome,
-) -> Result<String> {
-    let region = desired.region.as_str();
-    let fail = |resource: &str, cause: String| aws_error(STEP, region, resource, cause);
-    let config = desired.config().map_err(|e| fail("health check", e))?;
-    let id = match existing {
-        None => {
-            ctx.claim("deploy").await?;
-            let created = client
-                .create_health_check()
-                .caller_reference(format!("{}-{region}", ctx.run_id))
-                .health_check_config(config)
-                .send()
-                .await
-                .map_err(|e| fail("health check", sdk_message(&e)))?;
-            outcome.mark(true);
-            created
-                .health_check()
-                .map(|c| c.id().to_string())
-                .ok_or_else(|| fail("health check", "created, but no id returned".into()))?
-        }
-        Some(found) => {
-            let diff = desired.differences(found.check.health_check_config());
-            if !diff.is_empty() {
-                ctx.claim("deploy").await?;
-                let mut update = client
-                    .update_health_check()
-                    .health_check_id(&found.id)
-                    .fully_qualified_domain_name(&desired.fqdn)
-                    .resource_path(&desired.path)
-                    .port(443)
-                    .failure_threshold(FAILURE_THRESHOLD)
-                    .enable_sni(true)
-                    .inverted(found.inverted());
-                for r in &desired.regions {
-                    update = update.regions(HealthCheckRegion::from(r.as_str()));
-                }
-                update
-                    .send()
-                    .await
-                    .map_err(|e| fail(&format!("health check {}", found.id), sdk_message(&e)))?;
-                outcome.mark(true);
-            }
-            found.id.clone()
-        }
-    };
-    let tags_ok = existing
-        .is_some_and(|c| c.domain.as_deref() == Some(domain) && c.zone.as_deref() == Some(zone));
-    if !tags_ok {
-        ctx.claim("deploy").await?;
-        client
-            .change_tags_for_resource()
-            .resource_type(TagResourceType::Healthcheck)
-            .resource_id(&id)
-            .add_tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
-            .add_tags(Tag::builder().key(REGION_TAG).value(region).build())
-            .add_tags(Tag::builder().key(DOMAIN_TAG).value(domain).build())
-            .add_tags(Tag::builder().key(ZONE_TAG).value(zone).build())
-            .add_tags(
-                Tag::builder()
-                    .key("Name")
-                    .value(format!("mraa-{}-{region}-state", ctx.app))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| fail(&format!("tags of health check {id}"), sdk_message(&e)))?;
-        outcome.mark(true);
-    }
-    // Verify: read it back.
-    let read = client
-        .get_health_check()
-        .health_check_id(&id)
-        .send()
-        .await
-        .map_err(|e| fail(&format!("health check {id}"), sdk_message(&e)))?;
-    let diff = desired.differences(read.health_check().and_then(|c| c.health_check_config()));
-    if !diff.is_empty() {
-        return Err(fail(
-            &format!("health check {id}"),
-            format!("read back with a different {}", diff.join(", ")),
-        ));
-    }
-    outcome.check(region, Verdict::Ok);
-    Ok(id)
 }

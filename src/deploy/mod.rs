@@ -6,6 +6,7 @@ pub mod api_stage;
 mod args;
 mod command;
 mod dns;
+mod health_checks;
 mod post_checks;
 mod preflight;
 mod schedule;

@@ -414,7 +414,8 @@ pub const GRANTS: &[Grant] = &[
     },
     Grant {
         sid: "DnsLookups",
-        purposes: ALL,
+        // Not the state commands: DNS follows the state without them.
+        purposes: &[Deploy, Status, Teardown],
         actions: &["route53:ListHostedZonesByName", "route53:ListHealthChecks"],
         resources: &["*"],
         string_equals: &[],

@@ -3,7 +3,9 @@
 //!
 //! `failover` writes through the secondary, so it works while the primary is
 //! down; `fence` and `activate` write through the primary and fall back to
-//! the secondary (a global table replicates either way).
+//! the secondary (a global table replicates either way). They call nothing
+//! but DynamoDB and STS: with a custom domain, Route 53's health checks read
+//! the state and move DNS themselves.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -19,8 +21,6 @@ use crate::discover;
 use crate::error::{EXIT_OK, EXIT_USAGE, MraaError, Result};
 use crate::health::links;
 use crate::names;
-
-use super::dns::{self, DnsError};
 
 use crate::app_state::{AppState, StateRecord, read};
 use crate::context::now;
@@ -41,17 +41,6 @@ struct Outcome {
     changed: bool,
     written_in: Option<String>,
     regions: Vec<RegionRead>,
-    /// With a custom domain: what the primary's health check now says.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dns: Option<DnsView>,
-}
-
-#[derive(Debug, Serialize)]
-struct DnsView {
-    #[serde(flatten)]
-    change: Option<dns::DnsChange>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,46 +126,6 @@ pub async fn run(
 
     let down = primary_down.then(|| aws.primary.region.clone());
     let regions = read_back(&aws, &settings.app, down.as_deref()).await;
-    // DNS follows the state where the app has a custom domain: failover
-    // inverts the primary's health check, activate restores it; fence does
-    // not touch Route 53 at all.
-    let mut dns_failed = None;
-    let dns = match target {
-        AppState::Fenced => None,
-        AppState::Failover | AppState::Active => {
-            match dns::point_dns(&aws, &settings.app, target == AppState::Failover).await {
-                Ok(None) => None,
-                Ok(Some(change)) => Some(DnsView {
-                    change: Some(change),
-                    error: None,
-                }),
-                // Route 53 not answering is not allowed to fail a failover:
-                // the state item is what the application obeys. Said loudly.
-                Err(DnsError::NotAnswering(error)) => {
-                    warn(
-                        settings,
-                        messages,
-                        &format!(
-                            "Route 53 did not answer ({error}): if app {} has a custom domain, its DNS was not changed; run `mraa {}` again once Route 53 answers",
-                            settings.app,
-                            target.verb()
-                        ),
-                    );
-                    Some(DnsView {
-                        change: None,
-                        error: Some(format!("not changed: Route 53 did not answer: {error}")),
-                    })
-                }
-                Err(DnsError::Failed(error)) => {
-                    dns_failed = Some(error.clone());
-                    Some(DnsView {
-                        change: None,
-                        error: Some(error),
-                    })
-                }
-            }
-        }
-    };
     let outcome = Outcome {
         schema_version: 1,
         app: settings.app.clone(),
@@ -185,21 +134,8 @@ pub async fn run(
         after: target.as_str().to_string(),
         written_in: written,
         regions,
-        dns,
     };
     report(settings, &outcome, out).map_err(|e| MraaError::Io(e.to_string()))?;
-    if let Some(cause) = dns_failed {
-        return Err(crate::aws::aws_error(
-            target.verb(),
-            "global",
-            "Route 53 health check",
-            format!(
-                "the state is {} but DNS was not changed: {cause}; run `mraa {}` again",
-                target.as_str(),
-                target.verb()
-            ),
-        ));
-    }
     Ok(EXIT_OK)
 }
 
@@ -218,8 +154,9 @@ async fn locate(settings: &Settings, target: AppState) -> Result<(Aws, bool)> {
                 return Err(MraaError::Unreachable {
                     region,
                     cause: format!(
-                        "{cause}; pass --secondary so that mraa can {} without reading the deployment record",
-                        target.verb()
+                        "{cause}; so that mraa can {} without reading the deployment record, {}",
+                        target.verb(),
+                        discover::SECONDARY_SOURCES
                     ),
                 });
             };
@@ -268,10 +205,13 @@ async fn write(
         Ok(out) => out.item().map(StateRecord::from_item),
         Err(e) if is_unreachable(&e) => return Err(WriteError::Unreachable(sdk_message(&e))),
         Err(e) => {
-            let hint = if crate::aws::is_not_found(&e) {
-                format!("; the table has no replica in {region}: run `mraa deploy` to create it")
-            } else {
+            let hint = if !crate::aws::is_not_found(&e) {
                 String::new()
+            } else if region == aws.primary.region {
+                // The primary holds the original table, never a replica.
+                format!("; the table does not exist in {region}: run `mraa deploy` to create it")
+            } else {
+                format!("; the table has no replica in {region}: run `mraa deploy` to create it")
             };
             return Err(failed(format!("{}{hint}", sdk_message(&e))));
         }
@@ -429,21 +369,6 @@ fn report(settings: &Settings, outcome: &Outcome, out: &mut dyn Write) -> std::i
             }
             (None, None) => writeln!(out, "  {:<15} has no state", read.region)?,
         }
-    }
-    if let Some(DnsView {
-        change: Some(change),
-        ..
-    }) = &outcome.dns
-    {
-        writeln!(
-            out,
-            "  dns             health check {} ({}) {}inverted{}: Route 53 answers with {}",
-            change.health_check,
-            change.region,
-            if change.inverted { "" } else { "not " },
-            if change.changed { "" } else { " (already)" },
-            change.answers
-        )?;
     }
     Ok(())
 }

@@ -12,11 +12,13 @@ use crate::wire::route53::{GLOBAL, OwnedCheck, api_name, records_named, role_of}
 
 /// `mraa status`: each health check's status, and which region the API
 /// name answers with. No checks at all when the app has no custom domain.
-/// `owned`: the app's health checks as `owned_checks` listed them.
+/// `owned`: the app's health checks as `owned_checks` listed them; `state`:
+/// the application state as read, which says which checks should pass.
 pub async fn status_checks(
     aws: &Aws,
     app: &str,
     owned: std::result::Result<Vec<OwnedCheck>, String>,
+    state: Option<&str>,
 ) -> Vec<crate::health::Check> {
     use crate::health::{Check, Health};
     let client = aws.route53_probe();
@@ -38,9 +40,9 @@ pub async fn status_checks(
     let mut checks = Vec::new();
     let mut healthy_by_region = BTreeMap::new();
     for check in &owned {
-        // First, so that a narrow terminal still shows it.
-        let inverted = if check.inverted() {
-            "inverted by `mraa failover` (Route 53 treats it as unhealthy); "
+        // An earlier version's check, which the state does not move.
+        let outdated = if check.outdated() {
+            "an earlier version's check, which does not read the state: run `mraa deploy`; "
         } else {
             ""
         };
@@ -61,24 +63,32 @@ pub async fn status_checks(
                     })
                     .count();
                 let text = format!(
-                    "{inverted}{ok} of {} checkers report success (health check {})",
+                    "{outdated}{ok} of {} checkers report success (health check {})",
                     observations.len(),
                     check.id,
                 );
                 // Route 53 calls an endpoint healthy above 18% of checkers.
                 let up = !observations.is_empty() && ok * 100 > observations.len() * 18;
-                if aws.custom_endpoint {
-                    (
-                        Health::Unverified,
+                // A check that fails where its region should not serve is
+                // doing its job: the state decides which one should pass
+                // (the routing template's `serving`).
+                let should = match state {
+                    Some(state) if check.region == aws.primary.region => state != "failover",
+                    Some(_) => true,
+                    None => up,
+                };
+                match (check.outdated(), up == should) {
+                    (false, true) => (Health::Ok, text, up),
+                    (false, false) => (
+                        Health::Degraded,
                         format!(
-                            "{text} (the endpoint does not probe: it reports every check healthy)"
+                            "{text}; with the state {} this region should {}",
+                            state.unwrap_or_default(),
+                            if should { "serve" } else { "not serve" }
                         ),
                         up,
-                    )
-                } else if up {
-                    (Health::Ok, text, up)
-                } else {
-                    (Health::Degraded, text, up)
+                    ),
+                    (true, _) => (Health::Degraded, text, up),
                 }
             }
             Err(e) => (
@@ -87,7 +97,7 @@ pub async fn status_checks(
                 false,
             ),
         };
-        healthy_by_region.insert(check.region.clone(), healthy && !check.inverted());
+        healthy_by_region.insert(check.region.clone(), healthy);
         checks.push(Check::link("health-check", &check.region, health, detail));
     }
     let Some(first) = owned.first() else {

@@ -18,7 +18,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::aws::{Aws, RegionClients, is_unreachable, sdk_message};
+use crate::aws::{Aws, RegionClients, is_unreachable, probe_budget, sdk_message};
 use crate::config::Settings;
 use crate::discover::{self, Deployment};
 use crate::error::{EXIT_DEGRADED, EXIT_OK, EXIT_UNREACHABLE, MraaError, Result};
@@ -69,6 +69,7 @@ pub struct StatusReport {
 }
 
 pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
+    let mut known_down = Down::new();
     let (deployment, aws) = match discover::find(settings).await {
         Ok(Some(found)) => found,
         Ok(None) => {
@@ -83,9 +84,14 @@ pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
             let Some(secondary) = settings.secondary.clone() else {
                 return Err(MraaError::Unreachable {
                     region,
-                    cause: format!("{cause}; pass --secondary to see the other region"),
+                    cause: format!(
+                        "{cause}; to see the other region, {}",
+                        discover::SECONDARY_SOURCES
+                    ),
                 });
             };
+            // Known down already: not probed a second time.
+            known_down.insert(region, cause);
             let deployment = Deployment {
                 app: settings.app.clone(),
                 primary: settings.primary.clone(),
@@ -97,19 +103,37 @@ pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
         }
         Err(err) => return Err(err),
     };
-    let report = collect(&aws, &deployment).await;
+    let report = collect(&aws, &deployment, known_down).await;
     report::write(settings, &report, out).map_err(|e| MraaError::Io(e.to_string()))?;
     Ok(report.exit_code)
 }
 
 /// Regions that did not answer a probe, with the reason.
-pub(super) type Down = BTreeMap<String, String>;
+pub type Down = BTreeMap<String, String>;
 
-pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
+/// `known_down`: regions already found not to answer (not probed again).
+pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> StatusReport {
     let app = &deployment.app;
-    // The custom domain, if any, is known from the app's health checks: one
-    // listing serves both the plan and the DNS checks below.
-    let owned = crate::wire::route53::owned_checks(&aws.route53_probe(), app).await;
+    // Each region is probed once; one that does not answer is marked
+    // unreachable everywhere instead of being waited on check after check.
+    // The custom domain, if any, is known from the app's health checks (one
+    // listing serves both the plan and the DNS checks below), asked at the
+    // same time: Route 53's control plane is in us-east-1, which may be the
+    // region that is down, and then each costs one bounded probe, not two.
+    let route53 = aws.route53_probe();
+    let (owned, probes) = futures::future::join(
+        crate::wire::route53::owned_checks(&route53, app),
+        futures::future::join_all(aws.regions().map(|c| {
+            let known = known_down.get(&c.region).cloned();
+            async move {
+                match known {
+                    Some(cause) => Err(cause),
+                    None => reachable(c).await,
+                }
+            }
+        })),
+    )
+    .await;
     let domain = owned.as_ref().ok().and_then(|checks| {
         checks
             .iter()
@@ -121,9 +145,6 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
         }
         None => Plan::new(app, &deployment.primary, &deployment.secondary),
     };
-    // Each region is probed once; one that does not answer is marked
-    // unreachable everywhere instead of being waited on check after check.
-    let probes = futures::future::join_all(aws.regions().map(reachable)).await;
     let down: Down = aws
         .regions()
         .iter()
@@ -213,7 +234,8 @@ pub async fn collect(aws: &Aws, deployment: &Deployment) -> StatusReport {
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.
-    checks.extend(dns::status_checks(aws, app, owned).await);
+    let state = state_view.as_ref().and_then(|v| v.state.as_deref());
+    checks.extend(dns::status_checks(aws, app, owned, state).await);
 
     let mut endpoints = Endpoints {
         site_url: site_domain.map(|d| format!("https://{d}")),
@@ -268,6 +290,8 @@ pub(super) async fn reachable(clients: &RegionClients) -> Result<(), String> {
         .cfn
         .describe_stacks()
         .stack_name("mraa-reachability-probe")
+        .customize()
+        .config_override(probe_budget())
         .send()
         .await
     {

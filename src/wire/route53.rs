@@ -11,16 +11,21 @@
 //! those identifiers belongs to someone else: deploy refuses before any
 //! change, and teardown never touches it.
 //!
-//! The state commands drive DNS through the primary's health check: `mraa
-//! failover` inverts it (Route 53 then treats the primary as unhealthy and
-//! answers with the SECONDARY record), `mraa activate` restores normal
-//! evaluation, `mraa fence` leaves DNS alone.
+//! DNS follows the state item by itself: each region's check is a string
+//! match on that region's `GET /state/<app>`, which says `"serving": true`
+//! only where the region should answer (the primary unless the state is
+//! `failover`, the secondary whenever it can read a state). Writing the state
+//! is a DynamoDB write in the surviving region; Route 53's health checkers
+//! (its data plane) see it and move the answer. No state command calls
+//! Route 53, whose control plane lives in us-east-1 only ("Creating Disaster
+//! Recovery Mechanisms Using Amazon Route 53", AWS Networking & Content
+//! Delivery blog: rely on the data plane, health checks, to fail over).
 //!
 //! This module holds what every command shares: names, set identifiers and
 //! tags, zone lookup, record ownership and the health-check specs. Each
 //! command's own use lives with it: deploy's wiring in `deploy/dns.rs`,
-//! status's view in `status/dns.rs`, the state commands' switch in
-//! `state/dns.rs`, teardown's inventory and deletion in `teardown/dns.rs`.
+//! status's view in `status/dns.rs`, teardown's inventory and deletion in
+//! `teardown/dns.rs`.
 //!
 //! The API records are aliases to each region's API Gateway regional custom
 //! domain for `api.NAME` (the api-domain unit: an ACM certificate and the
@@ -50,6 +55,15 @@ pub const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
 /// decision is bounded by the threshold anyway (3 × 30 s = 90 s).
 pub const REQUEST_INTERVAL: i32 = 30;
 pub const FAILURE_THRESHOLD: i32 = 3;
+/// What the state endpoint says where its region should serve. Route 53
+/// searches the first 5,120 bytes of the body, case-sensitively (Route 53
+/// Developer Guide, "Values that you specify when you create or update health
+/// checks", Search string); the state document is far shorter.
+pub const SEARCH_STRING: &str = "\"serving\": true";
+/// The only type mraa's checks have. Route 53 cannot change a check's type
+/// (same page: "you can't change some values after you create a health
+/// check"), so a check of another type is replaced, never updated.
+pub const CHECK_TYPE: HealthCheckType = HealthCheckType::HttpsStrMatch;
 /// Where the reported location is "global" (Route 53 has no region).
 pub const GLOBAL: &str = "global";
 
@@ -144,7 +158,8 @@ pub struct DesiredCheck {
 impl DesiredCheck {
     pub fn config(&self) -> std::result::Result<HealthCheckConfig, String> {
         let mut config = HealthCheckConfig::builder()
-            .r#type(HealthCheckType::Https)
+            .r#type(CHECK_TYPE)
+            .search_string(SEARCH_STRING)
             .fully_qualified_domain_name(&self.fqdn)
             .resource_path(&self.path)
             .port(443)
@@ -157,6 +172,26 @@ impl DesiredCheck {
         config.build().map_err(|e| e.to_string())
     }
 
+    /// The CallerReference of this check: the same for every run of one
+    /// deployment, so that a create retried after an interruption finds the
+    /// check it made instead of making a second. `deployment` must change
+    /// when the deployment is made anew (the bootstrap stack's id): Route 53
+    /// refuses, with HealthCheckAlreadyExists, the reference of a deleted
+    /// check whatever the settings (API Reference, CreateHealthCheck,
+    /// CallerReference). The type is part of it, so that replacing a check of
+    /// another type makes a new reference. At most 64 characters.
+    pub fn caller_reference(&self, app: &str, deployment: &str) -> String {
+        let key = [
+            app,
+            &self.region,
+            CHECK_TYPE.as_str(),
+            SEARCH_STRING,
+            deployment,
+        ]
+        .join("\u{0}");
+        format!("mraa-{}-{:016x}", self.region, fnv1a(key.as_bytes()))
+    }
+
     /// What differs between this and an existing check (empty: nothing).
     pub fn differences(&self, config: Option<&HealthCheckConfig>) -> Vec<&'static str> {
         let Some(config) = config else {
@@ -167,6 +202,15 @@ impl DesiredCheck {
         let mut wanted: Vec<&str> = self.regions.iter().map(String::as_str).collect();
         wanted.sort_unstable();
         let mut diff = Vec::new();
+        if config.r#type() != &CHECK_TYPE {
+            diff.push("type");
+        }
+        if config.search_string() != Some(SEARCH_STRING) {
+            diff.push("search string");
+        }
+        if config.inverted() == Some(true) {
+            diff.push("inversion");
+        }
         if config.fully_qualified_domain_name() != Some(self.fqdn.as_str()) {
             diff.push("endpoint");
         }
@@ -189,6 +233,14 @@ impl DesiredCheck {
     }
 }
 
+/// 64-bit FNV-1a: a hash that stays the same across builds and platforms
+/// (std's hasher does not promise that).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// A health check mraa made (by its tags).
 #[derive(Debug, Clone)]
 pub struct OwnedCheck {
@@ -200,28 +252,30 @@ pub struct OwnedCheck {
 }
 
 impl OwnedCheck {
-    pub fn inverted(&self) -> bool {
+    /// A check of another type (an earlier version's plain HTTPS check,
+    /// possibly inverted): it can only be replaced.
+    pub fn outdated(&self) -> bool {
         self.check
             .health_check_config()
-            .and_then(|c| c.inverted())
-            .unwrap_or(false)
-    }
-
-    pub fn regions(&self) -> Vec<HealthCheckRegion> {
-        self.check
-            .health_check_config()
-            .map(|c| c.regions().to_vec())
-            .unwrap_or_default()
+            .is_none_or(|c| c.r#type() != &CHECK_TYPE)
     }
 }
 
-/// Every health check tagged as this app's. Only checks on this app's state
-/// path are asked for their tags, so the listing stays cheap in accounts
-/// with many health checks.
+/// Every health check tagged as this app's.
 pub async fn owned_checks(
     client: &r53::Client,
     app: &str,
 ) -> std::result::Result<Vec<OwnedCheck>, String> {
+    let candidates = state_path_checks(client, app).await?;
+    owned_among(client, app, &candidates).await
+}
+
+/// Every health check on this app's state path, tagged or not (a check
+/// whose tagging was interrupted is found here by its CallerReference).
+pub async fn state_path_checks(
+    client: &r53::Client,
+    app: &str,
+) -> std::result::Result<Vec<HealthCheck>, String> {
     let suffix = format!("/state/{app}");
     let mut candidates = Vec::new();
     let mut marker: Option<String> = None;
@@ -247,6 +301,17 @@ pub async fn owned_checks(
             None => break,
         }
     }
+    Ok(candidates)
+}
+
+/// Those of `candidates` tagged as this app's. Only checks on this app's
+/// state path are asked for their tags, so the listing stays cheap in
+/// accounts with many health checks.
+pub async fn owned_among(
+    client: &r53::Client,
+    app: &str,
+    candidates: &[HealthCheck],
+) -> std::result::Result<Vec<OwnedCheck>, String> {
     let mut owned = Vec::new();
     for chunk in candidates.chunks(10) {
         let ids: Vec<String> = chunk.iter().map(|c| c.id().to_string()).collect();

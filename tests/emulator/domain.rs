@@ -20,7 +20,6 @@ const SECONDARY: &str = "ap-northeast-1";
 const APP: &str = "mraa";
 const DOMAIN: &str = "app.example.test";
 const API: &str = "api.app.example.test";
-const TABLE: &str = "mraa-mraa-app-config";
 
 async fn create_zone(emulator: &Emulator, name: &str) -> String {
     let out = emulator
@@ -136,18 +135,43 @@ async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
     by_region
 }
 
-async fn inverted(emulator: &Emulator, id: &str) -> bool {
-    emulator
+/// Whether Route 53 (the emulator's model of its checkers) calls the check
+/// healthy: more than 18% of its checkers report success.
+async fn healthy(emulator: &Emulator, id: &str) -> bool {
+    let out = emulator
         .route53()
-        .get_health_check()
+        .get_health_check_status()
         .health_check_id(id)
         .send()
         .await
-        .expect("get the health check")
-        .health_check()
-        .and_then(|c| c.health_check_config())
-        .and_then(|c| c.inverted())
-        .unwrap_or(false)
+        .expect("get the health check's status");
+    let observations = out.health_check_observations();
+    let ok = observations
+        .iter()
+        .filter(|o| {
+            o.status_report()
+                .and_then(|s| s.status())
+                .is_some_and(|s| s.starts_with("Success"))
+        })
+        .count();
+    !observations.is_empty() && ok * 100 > observations.len() * 18
+}
+
+/// Every health check of the account, tagged or not.
+async fn all_checks(emulator: &Emulator) -> Vec<HealthCheck> {
+    emulator
+        .route53()
+        .list_health_checks()
+        .send()
+        .await
+        .expect("list health checks")
+        .health_checks()
+        .to_vec()
+}
+
+/// The Route 53 calls among those recorded.
+fn route53_calls(calls: &[crate::support::Call]) -> Vec<&crate::support::Call> {
+    calls.iter().filter(|c| c.service == "route53").collect()
 }
 
 async fn certificate_named(
@@ -260,7 +284,8 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             .is_some_and(|s| s.iter().any(|s| s["step"] == "dns")),
         "{summary}"
     );
-    // What the emulator cannot show is unverified, with its reason.
+    // The emulator makes the distribution, so the site record is written
+    // too: nothing of the step is left unverified.
     let unverified: Vec<String> = summary["unverified"]
         .as_array()
         .expect("unverified list")
@@ -268,13 +293,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         .filter(|u| u["step"] == "dns")
         .map(|u| u["reason"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert!(
-        unverified
-            .iter()
-            .any(|r| r.contains("site record") && r.contains("no CloudFront distribution")),
-        "{unverified:?}"
-    );
-    assert_eq!(unverified.len(), 1, "only the site record: {unverified:?}");
+    assert!(unverified.is_empty(), "{unverified:?}");
     assert_eq!(
         summary["endpoints"]["customDomain"]["apiUrl"],
         format!("https://{API}/app/"),
@@ -350,7 +369,10 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
     for (region, check) in &checks {
         let config = check.health_check_config().expect("a config");
-        assert_eq!(config.r#type().as_str(), "HTTPS");
+        // A string match on the region's own state endpoint, read through
+        // Route 53's API.
+        assert_eq!(config.r#type().as_str(), "HTTPS_STR_MATCH");
+        assert_eq!(config.search_string(), Some("\"serving\": true"));
         let fqdn = config.fully_qualified_domain_name().unwrap_or_default();
         assert!(
             fqdn.ends_with(&format!(".execute-api.{region}.amazonaws.com")),
@@ -365,7 +387,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             !regions.contains(&PRIMARY) && !regions.contains(&SECONDARY),
             "checkers run outside the deployment's regions: {regions:?}"
         );
-        assert!(!inverted(&emulator, check.id()).await);
+        assert_eq!(config.inverted(), Some(false));
     }
     let records: Vec<ResourceRecordSet> = emulator
         .route53()
@@ -410,14 +432,18 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         );
     }
 
-    // A re-run converges without a single mutating call.
+    // A re-run converges without a single mutating Route 53 call (the
+    // stacks' no-op re-run is the deploy suite's to prove).
     emulator.start_recording();
     run_ok(
         &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
         &emulator.env_in(PRIMARY),
     );
     let calls = emulator.recorded_calls();
-    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    let mutating: Vec<_> = route53_calls(&calls)
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
     assert!(mutating.is_empty(), "re-run changed: {mutating:#?}");
     assert!(
         calls.iter().any(|c| c.service == "route53"),
@@ -448,7 +474,10 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         &emulator.env_in(PRIMARY),
     );
     let calls = emulator.recorded_calls();
-    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    let mutating: Vec<_> = route53_calls(&calls)
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
     assert!(
         mutating.is_empty(),
         "a deploy without --domain changed: {mutating:#?}"
@@ -460,7 +489,12 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         show(&output)
     );
 
-    // Status: the checks and the answer, unverified where moto cannot say.
+    // Both regions serve while the state is active (the secondary reads
+    // its replica of the app-config table).
+    assert!(healthy(&emulator, checks[PRIMARY].id()).await);
+    assert!(healthy(&emulator, checks[SECONDARY].id()).await);
+
+    // Status: each check's status as the emulator's checkers report it.
     let output = run_ok(&["status", "--output", "json"], &emulator.env_in(PRIMARY));
     let report: Value = serde_json::from_str(&stdout_of(&output)).expect("status JSON");
     assert_eq!(
@@ -482,7 +516,13 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             .iter()
             .find(|c| c["name"] == "health-check" && c["region"] == region)
             .unwrap_or_else(|| panic!("a health-check check in {region}: {report:#}"));
-        assert_eq!(check["status"], "unverified", "{check}");
+        assert_eq!(check["status"], "ok", "{check}");
+        assert!(
+            check["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("3 of 3 checkers report success")),
+            "{check}"
+        );
     }
     let answer = status_checks
         .iter()
@@ -495,59 +535,52 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         "{answer}"
     );
 
-    // Done means 2: failover inverts the primary's check, fence leaves
-    // Route 53 alone, activate restores it.
-    emulator.stand_in_replica(APP, PRIMARY, SECONDARY).await;
-    let output = run_ok(&["failover", "--output", "json"], &emulator.env_in(PRIMARY));
-    let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("failover JSON");
-    assert_eq!(outcome["dns"]["answers"], SECONDARY, "{outcome}");
-    assert_eq!(outcome["dns"]["inverted"], true, "{outcome}");
-    assert!(inverted(&emulator, checks[PRIMARY].id()).await);
-    assert!(!inverted(&emulator, checks[SECONDARY].id()).await);
-    // The PRIMARY record still carries the inverted check.
-    assert_eq!(
-        zone_records(&emulator, &zone)
-            .await
-            .iter()
-            .filter(|r| r.contains(checks[PRIMARY].id()) && r.contains("Primary"))
-            .count(),
-        1
+    // The state commands make no Route 53 call at all; DNS follows the
+    // state item through the checks.
+    emulator.start_recording();
+    run_ok(&["failover"], &emulator.env_in(PRIMARY));
+    let calls = emulator.recorded_calls();
+    assert!(
+        route53_calls(&calls).is_empty(),
+        "{:#?}",
+        route53_calls(&calls)
     );
+    assert!(
+        calls.iter().any(|c| c.is_mutating()),
+        "failover wrote the state"
+    );
+    // Replication brings the state to the primary: its check fails (it
+    // no longer says "serving": true), the secondary's keeps passing.
+    assert!(!healthy(&emulator, checks[PRIMARY].id()).await);
+    assert!(healthy(&emulator, checks[SECONDARY].id()).await);
 
     emulator.start_recording();
     run_ok(&["fence"], &emulator.env_in(PRIMARY));
     let calls = emulator.recorded_calls();
-    let dns_changes: Vec<_> = calls
-        .iter()
-        .filter(|c| c.service == "route53" && c.is_mutating())
-        .collect();
     assert!(
-        dns_changes.is_empty(),
-        "fence changed DNS: {dns_changes:#?}"
+        route53_calls(&calls).is_empty(),
+        "{:#?}",
+        route53_calls(&calls)
     );
     assert!(
         calls.iter().any(|c| c.is_mutating()),
         "fence wrote the state"
     );
-    assert!(inverted(&emulator, checks[PRIMARY].id()).await);
+    // Fenced: the primary serves (read-only) again.
+    assert!(healthy(&emulator, checks[PRIMARY].id()).await);
 
-    let output = run_ok(
-        &["activate", "--yes", "--output", "json"],
-        &emulator.env_in(PRIMARY),
+    emulator.start_recording();
+    run_ok(&["activate", "--yes"], &emulator.env_in(PRIMARY));
+    let calls = emulator.recorded_calls();
+    assert!(
+        route53_calls(&calls).is_empty(),
+        "{:#?}",
+        route53_calls(&calls)
     );
-    let outcome: Value = serde_json::from_str(&stdout_of(&output)).expect("activate JSON");
-    assert_eq!(outcome["dns"]["answers"], PRIMARY, "{outcome}");
-    assert!(!inverted(&emulator, checks[PRIMARY].id()).await);
-    assert!(!inverted(&emulator, checks[SECONDARY].id()).await);
+    assert!(healthy(&emulator, checks[PRIMARY].id()).await);
+    assert!(healthy(&emulator, checks[SECONDARY].id()).await);
 
     // Done means 4: teardown removes exactly what mraa made.
-    emulator
-        .dynamodb(SECONDARY)
-        .delete_table()
-        .table_name(TABLE)
-        .send()
-        .await
-        .expect("remove the test's own replica table");
     let output = run_ok(&["teardown", "--yes"], &emulator.env_in(PRIMARY));
     assert!(
         stderr_of(&output).contains("health-check") || stdout_of(&output).contains("health"),
@@ -669,4 +702,135 @@ async fn deploy_refuses_before_any_change_when_the_zone_or_the_name_is_not_its_o
         "{}",
         show(&output)
     );
+}
+
+// ---------------------------------------------------------------------------
+// Health checks that no interruption orphans or duplicates, and the
+// migration from the earlier plain HTTPS checks
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_check_is_adopted_and_an_old_https_check_is_replaced() {
+    use crate::support::proxy::{Action, Proxy};
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag};
+    let emulator = Emulator::start("domain_checks");
+    let zone = create_zone(&emulator, DOMAIN).await;
+    let proxy = Proxy::start(emulator.port);
+    // The run stops between creating a check and tagging it.
+    proxy.set_hook(|r| {
+        if r.service() == Some("route53") && r.target.contains("/tags/healthcheck/") {
+            Action::Drop
+        } else {
+            Action::Forward
+        }
+    });
+    let env = crate::support::with_var(
+        emulator.env_in(PRIMARY),
+        "AWS_ENDPOINT_URL",
+        &proxy.endpoint,
+    );
+    let args = ["deploy", "--secondary", SECONDARY, "--domain", DOMAIN];
+    let output = mraa(&args, &env, None);
+    assert_ne!(output.status.code(), Some(0), "{}", show(&output));
+    let made = all_checks(&emulator).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let orphan = made[0].id().to_string();
+    assert!(app_checks(&emulator).await.is_empty(), "not tagged yet");
+
+    // The re-run adopts it: no second check of that region, none untagged.
+    proxy.clear_hook();
+    run_ok(&args, &env);
+    let all = all_checks(&emulator).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let checks = app_checks(&emulator).await;
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(
+        checks.values().any(|c| c.id() == orphan),
+        "the interrupted run's check was adopted: {checks:?}"
+    );
+
+    // A deployment made with the earlier checks: the primary's record on a
+    // plain HTTPS check, inverted, tagged as mraa's.
+    let client = emulator.route53();
+    let new = checks[PRIMARY].clone();
+    let config = new.health_check_config().expect("a config");
+    let old = client
+        .create_health_check()
+        .caller_reference("an-earlier-version")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Https)
+                .fully_qualified_domain_name(
+                    config.fully_qualified_domain_name().unwrap_or_default(),
+                )
+                .resource_path(config.resource_path().unwrap_or_default())
+                .port(443)
+                .inverted(true)
+                .build()
+                .expect("config"),
+        )
+        .send()
+        .await
+        .expect("create the earlier check")
+        .health_check()
+        .expect("a check")
+        .id()
+        .to_string();
+    client
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Healthcheck)
+        .resource_id(&old)
+        .add_tags(Tag::builder().key("mraa:app").value(APP).build())
+        .add_tags(Tag::builder().key("mraa:region").value(PRIMARY).build())
+        .add_tags(Tag::builder().key("mraa:domain").value(DOMAIN).build())
+        .add_tags(Tag::builder().key("mraa:zone").value(&zone).build())
+        .send()
+        .await
+        .expect("tag the earlier check");
+    let mut record = client
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .expect("list records")
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-primary")))
+        .cloned()
+        .expect("the primary record");
+    record.health_check_id = Some(old.clone());
+    upsert(&emulator, &zone, record).await;
+    client
+        .delete_health_check()
+        .health_check_id(new.id())
+        .send()
+        .await
+        .expect("delete the new check");
+
+    run_ok(&args, &env);
+    let checks = app_checks(&emulator).await;
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    let primary = &checks[PRIMARY];
+    let config = primary.health_check_config().expect("a config");
+    assert_eq!(config.r#type().as_str(), "HTTPS_STR_MATCH");
+    assert_ne!(primary.id(), old);
+    assert!(
+        zone_records(&emulator, &zone)
+            .await
+            .iter()
+            .any(|r| r.contains(primary.id()) && r.contains("Primary")),
+        "the primary record carries the new check"
+    );
+    let gone = client.get_health_check().health_check_id(&old).send().await;
+    assert!(gone.is_err(), "the earlier check was deleted: {gone:?}");
+
+    // Converged: a re-run makes no mutating Route 53 call.
+    emulator.start_recording();
+    run_ok(&args, &emulator.env_in(PRIMARY));
+    let calls = emulator.recorded_calls();
+    let mutating: Vec<_> = route53_calls(&calls)
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
 }

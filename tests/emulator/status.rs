@@ -646,6 +646,67 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
     assert_ne!(output.status.code(), Some(4), "{}", show(&output));
 }
 
+/// A primary that accepts connections and never answers costs each command
+/// one bounded probe: `status` and `failover` each finish within 30 s.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_hanging_primary_status_and_failover_finish_within_30_seconds() {
+    const BOUND: Duration = Duration::from_secs(30);
+    let emulator = Emulator::start("status_primary_hangs");
+    deploy(&emulator);
+    let proxy = Proxy::start(emulator.port);
+    let env = proxied_env(&emulator, &proxy);
+    // us-east-1 hangs whole: the region's services and Route 53's and
+    // CloudFront's control planes with it.
+    proxy.hang(PRIMARY);
+
+    let (output, status_took) = timed(
+        &["status", "--secondary", SECONDARY, "--output", "json"],
+        &env,
+    );
+    eprintln!("status with {PRIMARY} hanging took {status_took:?}");
+    assert_eq!(output.status.code(), Some(4), "{}", show(&output));
+    assert!(status_took <= BOUND, "status took {status_took:?}");
+    let report = json_of(&output);
+    assert_eq!(report["overall"], "unreachable", "{report}");
+    let checks = checks_of(&report);
+    assert_eq!(
+        checks[&key("unit", "bootstrap", PRIMARY)].0,
+        "unreachable",
+        "{report:#}"
+    );
+    assert_eq!(
+        checks[&key("state", "app-state", SECONDARY)].0,
+        "ok",
+        "{report:#}"
+    );
+
+    proxy.clear_seen();
+    let (output, failover_took) = timed(
+        &["failover", "--secondary", SECONDARY, "--output", "json"],
+        &env,
+    );
+    eprintln!("failover with {PRIMARY} hanging took {failover_took:?}");
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(failover_took <= BOUND, "failover took {failover_took:?}");
+    let outcome = json_of(&output);
+    assert_eq!(outcome["written_in"], SECONDARY, "{outcome}");
+    assert!(
+        read_back(&outcome)[PRIMARY].1.is_some(),
+        "the primary is said not to answer: {outcome}"
+    );
+    assert_eq!(
+        state_in(&emulator, SECONDARY).await.as_deref(),
+        Some("failover")
+    );
+    assert!(
+        proxy
+            .seen()
+            .iter()
+            .any(|s| s.region == PRIMARY && s.action == "hang"),
+        "the primary was asked and held the connection"
+    );
+}
+
 /// The text table with the primary down: still within 100 columns.
 #[tokio::test(flavor = "multi_thread")]
 async fn status_text_with_the_primary_unreachable_fits_100_columns() {

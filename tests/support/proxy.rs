@@ -5,7 +5,10 @@
 //! Each request's SigV4 credential scope (`Credential=KEY/DATE/REGION/SERVICE/
 //! aws4_request`) names its region and service. A request for a region in the
 //! blocked set is read and then dropped without an answer: the SDK sees a
-//! dispatch failure, as from a region that is down. Otherwise a hook (if set)
+//! dispatch failure, as from a region that is down. A request for a region in
+//! the hung set is read and then held without an answer until the client
+//! gives up: a region that accepts connections and never answers. Otherwise a
+//! hook (if set)
 //! decides; by default the request is forwarded to the emulator and the
 //! answer relayed. Every connection carries one request and is closed after
 //! the answer (`Connection: close`), so the SDK never reuses a connection the
@@ -114,6 +117,7 @@ pub struct Seen {
 struct Shared {
     upstream: u16,
     blocked: Arc<Mutex<HashSet<String>>>,
+    hung: Arc<Mutex<HashSet<String>>>,
     hook: Arc<Mutex<Option<Hook>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
     stop: Arc<AtomicBool>,
@@ -137,6 +141,7 @@ impl Proxy {
         let shared = Shared {
             upstream: upstream_port,
             blocked: Arc::default(),
+            hung: Arc::default(),
             hook: Arc::default(),
             seen: Arc::default(),
             stop: Arc::default(),
@@ -166,6 +171,15 @@ impl Proxy {
     /// Requests signed for `region` go unanswered from now on.
     pub fn block(&self, region: &str) {
         self.blocked().lock().unwrap().insert(region.to_string());
+    }
+
+    /// Requests signed for `region` are accepted and never answered.
+    pub fn hang(&self, region: &str) {
+        self.shared.hung.lock().unwrap().insert(region.to_string());
+    }
+
+    pub fn unhang(&self, region: &str) {
+        self.shared.hung.lock().unwrap().remove(region);
     }
 
     pub fn unblock(&self, region: &str) {
@@ -241,8 +255,13 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
         }
         request.body = read_body(&mut reader, &request.headers, false)?;
     }
+    let hung = request
+        .region()
+        .is_some_and(|r| shared.hung.lock().unwrap().contains(r));
     let action = if blocked {
         Action::Drop
+    } else if hung {
+        Action::Hang
     } else {
         let hook = shared.hook.lock().unwrap().clone();
         hook.map(|h| h(&request)).unwrap_or(Action::Forward)

@@ -1,0 +1,236 @@
+//! `mraa deploy --domain`: each region's health check, made so that no run
+//! can orphan or duplicate one, and replaced (never changed in type) when an
+//! earlier version made it differently.
+//!
+//! A check is created with a CallerReference fixed for the deployment, then
+//! tagged. A run stopped between the two leaves an untagged check; the next
+//! run finds it by that reference among the checks on the app's state path
+//! and adopts it (tags it) instead of creating another. On AWS a create
+//! retried with the same reference and settings also returns the existing
+//! check (API Reference, CreateHealthCheck, CallerReference).
+//!
+//! A check of another type (the plain HTTPS checks that `mraa failover` used
+//! to invert) cannot be changed into a string-matching one: the new check is
+//! created, the records move to it in one change batch, and only then is the
+//! old one deleted. Each step is found done on a re-run, so an interrupted
+//! migration finishes where it stopped.
+
+use aws_sdk_route53 as r53;
+use r53::types::{HealthCheck, HealthCheckRegion, Tag, TagResourceType};
+
+use crate::aws::{aws_error, sdk_message};
+use crate::cfn::stack;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::names::{self, APP_TAG};
+use crate::wire::Verdict;
+use crate::wire::WireOutcome;
+use crate::wire::route53::{
+    DOMAIN_TAG, DesiredCheck, FAILURE_THRESHOLD, GLOBAL, OwnedCheck, REGION_TAG, SEARCH_STRING,
+    STEP, ZONE_TAG,
+};
+
+/// What identifies this deployment's lifetime: the bootstrap stack's id,
+/// which a teardown and a new deploy change (so that a reference of a
+/// deleted check is never asked for again).
+pub(super) async fn deployment_id(ctx: &Ctx) -> Result<String> {
+    let region = &ctx.aws.primary.region;
+    let name = names::stack_name(&ctx.app, "bootstrap");
+    let found = stack::describe(&ctx.aws.primary.cfn, &name)
+        .await
+        .map_err(|e| aws_error(STEP, region, &name, e))?;
+    found
+        .and_then(|s| s.stack_id().map(str::to_string))
+        .ok_or_else(|| aws_error(STEP, region, &name, "the bootstrap stack has no id"))
+}
+
+/// One region's checks as found: the one to keep (tagged, of the current
+/// type), one to adopt (made by an interrupted run, untagged), and the
+/// outdated ones that the records leave.
+pub(super) struct Found<'a> {
+    current: Option<&'a OwnedCheck>,
+    adoptable: Option<&'a HealthCheck>,
+    pub outdated: Vec<&'a OwnedCheck>,
+    reference: String,
+}
+
+impl<'a> Found<'a> {
+    pub fn of(
+        desired: &DesiredCheck,
+        owned: &'a [OwnedCheck],
+        candidates: &'a [HealthCheck],
+        app: &str,
+        deployment: &str,
+    ) -> Found<'a> {
+        let reference = desired.caller_reference(app, deployment);
+        let mine: Vec<&OwnedCheck> = owned
+            .iter()
+            .filter(|c| c.region == desired.region)
+            .collect();
+        let current = mine.iter().copied().find(|c| !c.outdated());
+        let outdated = mine
+            .iter()
+            .copied()
+            .filter(|c| Some(c.id.as_str()) != current.map(|k| k.id.as_str()))
+            .collect();
+        let adoptable = match current {
+            Some(_) => None,
+            None => candidates
+                .iter()
+                .find(|c| c.caller_reference() == reference),
+        };
+        Found {
+            current,
+            adoptable,
+            outdated,
+            reference,
+        }
+    }
+}
+
+/// Creates, adopts or updates one region's health check; returns its id.
+pub(super) async fn ensure(
+    ctx: &Ctx,
+    client: &r53::Client,
+    (zone, domain): (&str, &str),
+    desired: &DesiredCheck,
+    found: &Found<'_>,
+    outcome: &mut WireOutcome,
+) -> Result<String> {
+    let region = desired.region.as_str();
+    let fail = |resource: &str, cause: String| aws_error(STEP, region, resource, cause);
+    let config = desired.config().map_err(|e| fail("health check", e))?;
+    let (id, existing_config) = match (found.current, found.adoptable) {
+        (Some(current), _) => (current.id.clone(), current.check.health_check_config()),
+        (None, Some(adopted)) => (adopted.id().to_string(), adopted.health_check_config()),
+        (None, None) => {
+            ctx.claim("deploy").await?;
+            let created = client
+                .create_health_check()
+                .caller_reference(&found.reference)
+                .health_check_config(config)
+                .send()
+                .await
+                .map_err(|e| {
+                    let hint = if e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_health_check_already_exists())
+                    {
+                        format!(
+                            "; the reference {} belongs to a check that was deleted or changed \
+                             by hand: Route 53 keeps a deleted check's reference for some days, \
+                             so retry later or run `mraa teardown` and deploy anew",
+                            found.reference
+                        )
+                    } else {
+                        String::new()
+                    };
+                    fail("health check", format!("{}{hint}", sdk_message(&e)))
+                })?;
+            outcome.mark(true);
+            let id = created
+                .health_check()
+                .map(|c| c.id().to_string())
+                .ok_or_else(|| fail("health check", "created, but no id returned".into()))?;
+            (id, None)
+        }
+    };
+    let diff = desired.differences(existing_config);
+    if existing_config.is_some() && !diff.is_empty() {
+        ctx.claim("deploy").await?;
+        let mut update = client
+            .update_health_check()
+            .health_check_id(&id)
+            .fully_qualified_domain_name(&desired.fqdn)
+            .resource_path(&desired.path)
+            .search_string(SEARCH_STRING)
+            .port(443)
+            .failure_threshold(FAILURE_THRESHOLD)
+            .enable_sni(true)
+            // The state item decides now: an inversion is an earlier
+            // version's failover switch, or someone's by hand.
+            .inverted(false);
+        for r in &desired.regions {
+            update = update.regions(HealthCheckRegion::from(r.as_str()));
+        }
+        update
+            .send()
+            .await
+            .map_err(|e| fail(&format!("health check {id}"), sdk_message(&e)))?;
+        outcome.mark(true);
+    }
+    let tags_ok = found
+        .current
+        .is_some_and(|c| c.domain.as_deref() == Some(domain) && c.zone.as_deref() == Some(zone));
+    if !tags_ok {
+        ctx.claim("deploy").await?;
+        client
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Healthcheck)
+            .resource_id(&id)
+            .add_tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
+            .add_tags(Tag::builder().key(REGION_TAG).value(region).build())
+            .add_tags(Tag::builder().key(DOMAIN_TAG).value(domain).build())
+            .add_tags(Tag::builder().key(ZONE_TAG).value(zone).build())
+            .add_tags(
+                Tag::builder()
+                    .key("Name")
+                    .value(format!("mraa-{}-{region}-state", ctx.app))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| fail(&format!("tags of health check {id}"), sdk_message(&e)))?;
+        outcome.mark(true);
+    }
+    // Verify: read it back.
+    let read = client
+        .get_health_check()
+        .health_check_id(&id)
+        .send()
+        .await
+        .map_err(|e| fail(&format!("health check {id}"), sdk_message(&e)))?;
+    let diff = desired.differences(read.health_check().and_then(|c| c.health_check_config()));
+    if !diff.is_empty() {
+        return Err(fail(
+            &format!("health check {id}"),
+            format!("read back with a different {}", diff.join(", ")),
+        ));
+    }
+    outcome.check(region, Verdict::Ok);
+    Ok(id)
+}
+
+/// Deletes the checks that were replaced, once no record carries them.
+/// One already gone counts as deleted (a re-run after an interruption).
+pub(super) async fn retire(
+    ctx: &Ctx,
+    client: &r53::Client,
+    replaced: &[OwnedCheck],
+    outcome: &mut WireOutcome,
+) -> Result<()> {
+    for old in replaced {
+        ctx.claim("deploy").await?;
+        match client
+            .delete_health_check()
+            .health_check_id(&old.id)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_health_check()) => {}
+            Err(e) => {
+                return Err(aws_error(
+                    STEP,
+                    GLOBAL,
+                    format!("replaced health check {} ({})", old.id, old.region),
+                    sdk_message(&e),
+                ));
+            }
+        }
+        outcome.mark(true);
+    }
+    Ok(())
+}
