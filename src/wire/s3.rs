@@ -46,13 +46,9 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
     let current = current_configuration(&primary.s3, &source)
         .await
         .map_err(|e| aws_error(STEP, &primary.region, &source, e))?;
-    // An endpoint that does not keep delete-marker replication would be asked
-    // again on every run; it is reported below instead.
     let needs_put = match &current {
         None => true,
-        Some(c) => {
-            !same_core(c, &desired) || (!ctx.aws.custom_endpoint && !replicates_delete_markers(c))
-        }
+        Some(c) => !same_core(c, &desired) || !replicates_delete_markers(c),
     };
     if needs_put {
         ctx.claim("deploy").await?;
@@ -83,12 +79,6 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
     let verdict = match stored {
         Some(config) if same_core(&config, &desired) && replicates_delete_markers(&config) => {
             Verdict::Ok
-        }
-        Some(config) if same_core(&config, &desired) && ctx.aws.custom_endpoint => {
-            Verdict::Unverified(
-                "the endpoint reports delete-marker replication Disabled for the stored rule"
-                    .into(),
-            )
         }
         other => {
             return Err(aws_error(
