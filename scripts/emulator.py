@@ -80,6 +80,11 @@ def main() -> int:
     emulator_time.install()
 
     app = DomainDispatcherApplication(create_backend_app)
+    # moto builds a service's handlers on its first request (~0.3 s for API Gateway); AWS answers
+    # a first call like any other, so the services the project calls are built before serving.
+    for service in ("acm", "apigateway", "cloudformation", "cloudfront", "cognito-idp", "dynamodb",
+                    "iam", "lambda", "route53", "s3", "sts"):
+        app.app_instances[service] = create_backend_app(service)
     # Connections are served on threads, but requests are handled one at a
     # time: moto's backends are not safe under concurrent requests (seen:
     # a CloudFormation stack's API Gateway deployment racing another stack's

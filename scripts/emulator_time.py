@@ -161,7 +161,14 @@ def _stack_sets() -> None:
         def handler(response: Any, _moto: Any = moto_handler) -> Any:
             _preferences.parallel = response._get_param(
                 "OperationPreferences.RegionConcurrencyType") == "PARALLEL"
-            return _moto(response)
+            # AWS's operation starts with the call and runs on its own; moto makes the instance
+            # stacks inside the request (a third of a second for a small template), so the clock
+            # counts from the request's arrival, not from the end of moto's work.
+            _preferences.received = time.monotonic()
+            try:
+                return _moto(response)
+            finally:
+                _preferences.received = None
 
         setattr(CloudFormationResponse, name, handler)
 
@@ -177,7 +184,7 @@ def _stack_sets() -> None:
             return operation
         # Each region: its overhead, then its instances' stacks; one region after another
         # unless PARALLEL. The operation ends with the last region.
-        begun = now = time.monotonic()
+        begun = now = getattr(_preferences, "received", None) or time.monotonic()
         for region in regions:
             ends = [begun + STACK_SET_PER_REGION / SCALE]
             for account in kwargs.get("accounts") or []:

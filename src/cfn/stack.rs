@@ -56,6 +56,35 @@ pub fn parameter_map(parameters: &[Parameter]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The parameters a stack of template `body` deployed with `given` reports:
+/// CloudFormation lists every template parameter, an omitted one at its
+/// default, so that is what a deployed stack is compared with.
+pub fn effective_parameters(
+    body: &str,
+    given: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let template: Option<serde_yaml::Value> = serde_yaml::from_str(body).ok();
+    let scalar = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let mut all: BTreeMap<String, String> = template
+        .as_ref()
+        .and_then(|t| t.get("Parameters"))
+        .and_then(|p| p.as_mapping())
+        .map(|parameters| {
+            parameters
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v.get("Default")?)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    all.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all
+}
+
 /// Polls until the stack is no longer in progress; `None` once it is gone.
 pub async fn wait_for(
     cfn: &Client,
@@ -123,4 +152,27 @@ pub fn first_failure(events: &[StackEvent]) -> String {
             )
         })
         .unwrap_or_else(|| "no failed resource event; see the stack's events".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omitted_parameters_count_at_their_default() {
+        let body = "Parameters:\n  Mode:\n    Type: String\n    Default: active-passive\n  \
+                    Minutes:\n    Type: Number\n    Default: 15\n  AppName:\n    Type: String\n\
+                    Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      \
+                    TopicName: !Ref AppName\n";
+        let given = BTreeMap::from([("AppName".to_string(), "shop".to_string())]);
+        let effective = effective_parameters(body, &given);
+        assert_eq!(
+            effective,
+            BTreeMap::from([
+                ("AppName".to_string(), "shop".to_string()),
+                ("Minutes".to_string(), "15".to_string()),
+                ("Mode".to_string(), "active-passive".to_string()),
+            ])
+        );
+    }
 }

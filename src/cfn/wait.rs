@@ -22,10 +22,14 @@ impl Backoff {
         }
     }
 
-    /// For CloudFormation and other control-plane operations.
+    /// For CloudFormation and other control-plane operations. A poll should
+    /// be a small fraction of the operation it waits for: on AWS, 2 s up to
+    /// 15 s against operations of a minute or more; a custom endpoint (an
+    /// emulator) may run AWS's clock scaled down, so its bounds are AWS's
+    /// scaled the same way (15 s / 60 = 250 ms), never a second per poll.
     pub fn for_operation(custom_endpoint: bool, limit: Duration) -> Backoff {
         if custom_endpoint {
-            Backoff::new(Duration::from_millis(50), Duration::from_secs(1), limit)
+            Backoff::new(Duration::from_millis(50), Duration::from_millis(250), limit)
         } else {
             Backoff::new(Duration::from_secs(2), Duration::from_secs(15), limit)
         }

@@ -66,7 +66,20 @@ pub async fn run(
 
     let reporter = Arc::new(Reporter::new(settings, Box::new(std::io::stdout())));
     let aws = Aws::new(settings, &secondary).await;
-    let caller = aws.caller().await?;
+    // The reads that plan the run are independent: asked together. The
+    // stacks that decide the plan are reused by their deploy steps.
+    let primary = aws.primary.region.clone();
+    let name_of = |unit: Unit| (unit, crate::names::stack_name(&settings.app, unit.id()));
+    // Errors in this order: credentials first, as when asked one by one.
+    let (caller, api_logging, bootstrap_stack, edge_stack) = futures::future::join4(
+        aws.caller(),
+        super::api_account::settings(&aws),
+        read_stack(&aws, &primary, name_of(Unit::Bootstrap)),
+        read_stack(&aws, &primary, name_of(Unit::Edge)),
+    )
+    .await;
+    let (caller, api_logging) = (caller?, api_logging?);
+    let (bootstrap_stack, edge_stack) = (bootstrap_stack?, edge_stack?);
     reporter.note(&format!(
         "deploying app {} to {} (primary) and {} as {} (account {})",
         settings.app, settings.primary, secondary, caller.arn, caller.account
@@ -75,15 +88,7 @@ pub async fn run(
     // holds is refused before the first change of the run.
     let mut hosted_zone_id = settings.hosted_zone_id.clone();
     let mut domain = settings.domain.clone();
-    let prefetched = Prefetched::new(super::api_account::settings(&aws).await?);
-    // The stacks that decide this run's plan; their deploy steps reuse them.
-    let primary = aws.primary.region.clone();
-    let name_of = |unit: Unit| (unit, crate::names::stack_name(&settings.app, unit.id()));
-    let (bootstrap_stack, edge_stack) = futures::future::try_join(
-        read_stack(&aws, &primary, name_of(Unit::Bootstrap)),
-        read_stack(&aws, &primary, name_of(Unit::Edge)),
-    )
-    .await?;
+    let prefetched = Prefetched::new(api_logging);
     // A deployment that serves a custom domain keeps it when --domain is not
     // given: dropping it would take the name off the distribution while the
     // records still point there. Only `mraa teardown` removes it.
@@ -142,8 +147,11 @@ pub async fn run(
         lock: Default::default(),
         prefetched,
     });
-    refuse_if_busy(&ctx).await?;
-    refuse_if_kept_data_in_the_way(&ctx).await?;
+    // Read together; a busy app is said first.
+    let (busy, kept) =
+        futures::future::join(refuse_if_busy(&ctx), refuse_if_kept_data_in_the_way(&ctx)).await;
+    busy?;
+    kept?;
 
     let (mut results, outputs, site_domain, mut failure) = schedule(&ctx, &rendered).await;
     if failure.is_none() {

@@ -78,57 +78,56 @@ pub(super) async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
 /// them half-way. Said up front instead, with the choices.
 pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
     let primary = &ctx.aws.primary;
-    let mut kept = Vec::new();
-    for (unit, tables) in [
-        (Unit::KvStore, &["comments"][..]),
-        (Unit::Routing, &["app-config"][..]),
-        (Unit::Frontend, &["users"][..]),
-    ] {
+    // Independent reads, run together; `kept` keeps their order.
+    let set_exists = |unit: Unit| async move {
         let set = crate::names::stack_name(&ctx.app, unit.id());
-        let exists = cfn::stack_set::describe(&primary.cfn, &set)
+        cfn::stack_set::describe(&primary.cfn, &set)
             .await
-            .map_err(|e| aws_error(unit.id(), &primary.region, &set, e))?
-            .is_some();
-        if exists {
-            continue;
+            .map_err(|e| aws_error(unit.id(), &primary.region, &set, e))
+            .map(|found| found.is_some())
+    };
+    let tables = [
+        (Unit::KvStore, "comments"),
+        (Unit::Routing, "app-config"),
+        (Unit::Frontend, "users"),
+    ]
+    .map(|(unit, table)| async move {
+        if set_exists(unit).await? {
+            return Ok::<_, MraaError>(None);
         }
-        for table in tables {
-            let name = crate::names::table_name(&ctx.app, table);
-            if primary
-                .dynamodb
-                .describe_table()
-                .table_name(&name)
-                .send()
-                .await
-                .is_ok()
-            {
-                kept.push(format!("table {name}"));
-            }
+        let name = crate::names::table_name(&ctx.app, table);
+        let found = primary
+            .dynamodb
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .is_ok();
+        Ok(found.then(|| format!("table {name}")))
+    });
+    let buckets = async {
+        if set_exists(Unit::ObjectStore).await? {
+            return Ok::<_, MraaError>(Vec::new());
         }
-    }
-    let object_set = crate::names::stack_name(&ctx.app, Unit::ObjectStore.id());
-    let objects_deployed = cfn::stack_set::describe(&primary.cfn, &object_set)
-        .await
-        .map_err(|e| aws_error(Unit::ObjectStore.id(), &primary.region, &object_set, e))?
-        .is_some();
-    if !objects_deployed {
-        for clients in ctx.aws.regions() {
-            for kind in ["objects", "logs"] {
+        let heads = ctx.aws.regions().into_iter().flat_map(|clients| {
+            ["objects", "logs"].map(|kind| async move {
                 let bucket =
                     crate::names::bucket_name(&ctx.app, kind, &ctx.account, &clients.region);
-                if clients
+                let found = clients
                     .s3
                     .head_bucket()
                     .bucket(&bucket)
                     .send()
                     .await
-                    .is_ok()
-                {
-                    kept.push(format!("bucket {bucket}"));
-                }
-            }
-        }
-    }
+                    .is_ok();
+                found.then(|| format!("bucket {bucket}"))
+            })
+        });
+        Ok(futures::future::join_all(heads).await)
+    };
+    let (tables, buckets) =
+        futures::future::try_join(futures::future::try_join_all(tables), buckets).await?;
+    let kept: Vec<String> = tables.into_iter().chain(buckets).flatten().collect();
     if kept.is_empty() {
         return Ok(());
     }

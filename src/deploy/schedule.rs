@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use crate::aws::{aws_error, sdk_message};
+use crate::aws::aws_error;
 use crate::error::{MraaError, Result};
 use crate::plan::{Kind, Unit, WiringStep};
 use crate::render::Rendered;
@@ -184,10 +184,20 @@ pub(super) async fn run_node(
                     outcome
                 }
             };
-            let mut outcome = outcome;
-            let mut notes = Vec::new();
-            if unit == Unit::SiteCertificate {
-                notes = certificate_from_resources(ctx, planned, &mut outcome).await?;
+            // The edge needs the certificate's ARN: without it, it would
+            // serve no custom domain.
+            if unit == Unit::SiteCertificate
+                && let Some((region, _)) = outcome
+                    .outputs
+                    .iter()
+                    .find(|(_, o)| !o.contains_key("CertificateArn"))
+            {
+                return Err(aws_error(
+                    planned.unit.id(),
+                    region,
+                    &planned.name,
+                    "the stack has no CertificateArn output",
+                ));
             }
             done.result.change = outcome.change;
             for region in outcome.outputs.keys() {
@@ -196,7 +206,6 @@ pub(super) async fn run_node(
                     verdict: Verdict::Ok,
                 });
             }
-            done.result.checks.extend(notes);
             let mut merged = outputs.clone();
             merged.insert(unit, outcome.outputs.clone());
             done.outputs = Some(outcome.outputs);
@@ -214,18 +223,7 @@ pub(super) async fn run_node(
                     }];
                 }
                 Unit::Frontend => {
-                    for (region, verdict) in
-                        wire::cloudfront::verify_website_policies(ctx, &merged).await?
-                    {
-                        if let Verdict::Unverified(reason) = verdict {
-                            done.result.checks.push(Check {
-                                region,
-                                verdict: Verdict::Unverified(format!(
-                                    "website bucket policy: {reason}"
-                                )),
-                            });
-                        }
-                    }
+                    wire::cloudfront::verify_website_policies(ctx, &merged).await?;
                 }
                 _ => {}
             }
@@ -239,64 +237,6 @@ pub(super) async fn run_node(
     done.result.change = outcome.change;
     done.result.checks = checks_of(outcome);
     Ok(done)
-}
-
-/// The site certificate's ARN, which the edge needs. An endpoint that
-/// reports no outputs for stacks made by change set (the emulator) still
-/// lists the stack's resources: the certificate's physical id is its ARN.
-/// Said as unverified, because the output itself was not seen.
-pub(super) async fn certificate_from_resources(
-    ctx: &Ctx,
-    planned: &crate::plan::PlannedUnit,
-    outcome: &mut crate::context::UnitOutcome,
-) -> Result<Vec<Check>> {
-    let mut notes = Vec::new();
-    for (region, outputs) in outcome.outputs.iter_mut() {
-        if outputs.contains_key("CertificateArn") {
-            continue;
-        }
-        let found = ctx
-            .aws
-            .cfn_in(region)
-            .describe_stack_resource()
-            .stack_name(&planned.name)
-            .logical_resource_id("SiteCertificate")
-            .send()
-            .await
-            .map_err(|e| {
-                aws_error(
-                    planned.unit.id(),
-                    region,
-                    &planned.name,
-                    format!(
-                        "the stack has no CertificateArn output and its certificate cannot be read: {}",
-                        sdk_message(&e)
-                    ),
-                )
-            })?;
-        let arn = found
-            .stack_resource_detail()
-            .and_then(|d| d.physical_resource_id())
-            .filter(|id| id.starts_with("arn:"))
-            .ok_or_else(|| {
-                aws_error(
-                    planned.unit.id(),
-                    region,
-                    &planned.name,
-                    "the stack has no CertificateArn output and no certificate resource",
-                )
-            })?;
-        outputs.insert("CertificateArn".into(), arn.to_string());
-        notes.push(Check {
-            region: region.clone(),
-            verdict: Verdict::Unverified(
-                "the endpoint reports no stack outputs; the certificate ARN was read from the \
-                 stack's resources"
-                    .into(),
-            ),
-        });
-    }
-    Ok(notes)
 }
 
 /// A step run after the graph (admin user, DNS): its result, reported.

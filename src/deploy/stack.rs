@@ -9,7 +9,9 @@ use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
 
 use crate::aws::{aws_error, sdk_message};
 use crate::cfn::change_set::{self, ChangeSetSpec};
-use crate::cfn::stack::{describe, outputs_of, parameter_map, root_cause, wait_for};
+use crate::cfn::stack::{
+    describe, effective_parameters, outputs_of, parameter_map, root_cause, wait_for,
+};
 use crate::error::Result;
 use crate::ui::progress::Status;
 
@@ -186,7 +188,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
 
 /// Same template text and same parameter values as deployed: nothing to do.
 async fn unchanged(cfn: &Client, stack: &Stack, spec: &StackSpec<'_>) -> Result<bool, String> {
-    if &parameter_map(stack.parameters()) != spec.parameters {
+    if parameter_map(stack.parameters()) != effective_parameters(spec.body, spec.parameters) {
         return Ok(false);
     }
     if !matches!(

@@ -34,7 +34,7 @@ pub async fn compare(
         let current = wire::s3::current_configuration(&primary.s3, &source)
             .await
             .map_err(|e| fail(step, &primary.region, &source, e))?;
-        if wire::s3::needs_put(current.as_ref(), &desired, aws.custom_endpoint) {
+        if wire::s3::needs_put(current.as_ref(), &desired) {
             found.push(WiringDiff {
                 step: step.into(),
                 region: primary.region.clone(),
@@ -54,16 +54,7 @@ pub async fn compare(
         else {
             continue;
         };
-        let requested =
-            wire::dynamodb::requested_before(&primary.dynamodb, &described, &secondary.region)
-                .await
-                .map_err(|e| fail(step, &primary.region, &table, e))?;
-        if wire::dynamodb::replica_wanted(
-            &described,
-            &secondary.region,
-            requested,
-            aws.custom_endpoint,
-        ) {
+        if wire::dynamodb::replica_wanted(&described, &secondary.region) {
             found.push(WiringDiff {
                 step: step.into(),
                 region: secondary.region.clone(),

@@ -42,17 +42,10 @@ pub async fn s3_replication(aws: &Aws, app: &str, account: &str) -> Check {
         return check(Health::Degraded, detail);
     }
     if !replicates_delete_markers(&config) {
-        return if aws.custom_endpoint {
-            check(
-                Health::Unverified,
-                format!("{detail}; the endpoint reports delete-marker replication Disabled"),
-            )
-        } else {
-            check(
-                Health::Degraded,
-                format!("{detail}; delete markers are not replicated"),
-            )
-        };
+        return check(
+            Health::Degraded,
+            format!("{detail}; delete markers are not replicated"),
+        );
     }
     check(Health::Ok, detail)
 }
@@ -113,11 +106,6 @@ pub async fn dynamodb_replicas(aws: &Aws, app: &str) -> Vec<Check> {
                             .unwrap_or_default()
                     ),
                 ),
-                None if aws.custom_endpoint && description.replicas().is_empty() => check(
-                    Health::Unverified,
-                    "the endpoint reports no replica status (DescribeTable lists no Replicas)"
-                        .into(),
-                ),
                 None => check(Health::Missing, format!("no replica in {secondary}")),
             }
         })
@@ -135,18 +123,13 @@ pub async fn distribution(
     let primary = &aws.primary.region;
     let check = |health, detail: String| Check::link("cloudfront", "global", health, detail);
     let Some(id) = id else {
-        let reason = "the edge stack has no DistributionId output";
-        return if aws.custom_endpoint {
-            (
-                check(
-                    Health::Unverified,
-                    format!("{reason}: the endpoint's CloudFormation created no distribution"),
-                ),
-                None,
-            )
-        } else {
-            (check(Health::Missing, reason.into()), None)
-        };
+        return (
+            check(
+                Health::Missing,
+                "the edge stack has no DistributionId output".into(),
+            ),
+            None,
+        );
     };
     let out = match aws.cloudfront.get_distribution().id(id).send().await {
         Ok(out) => out,
@@ -228,14 +211,7 @@ pub async fn website_policies(aws: &Aws, app: &str, account: &str, id: Option<&s
         let check =
             |health, detail: String| Check::link("website-policy", &clients.region, health, detail);
         let Some(id) = id else {
-            checks.push(if aws.custom_endpoint {
-                check(
-                    Health::Unverified,
-                    "no distribution to admit: the endpoint's CloudFormation created none".into(),
-                )
-            } else {
-                check(Health::Missing, "no distribution to admit".into())
-            });
+            checks.push(check(Health::Missing, "no distribution to admit".into()));
             continue;
         };
         checks.push(

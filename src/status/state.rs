@@ -100,11 +100,6 @@ pub(super) async fn state_checks(
             Health::Unreachable,
             e[UNREACHABLE.len()..].to_string(),
         )),
-        Err(e) if aws.custom_endpoint && e.contains("ResourceNotFound") => checks.push(check(
-            &aws.secondary.region,
-            Health::Unverified,
-            "no app-config table replica: the endpoint does not create replicas".into(),
-        )),
         Err(e) => checks.push(check(&aws.secondary.region, Health::Missing, e.clone())),
     }
     // Prefer the primary's record; in failover it may not answer.

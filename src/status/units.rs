@@ -162,11 +162,6 @@ pub(super) fn user_pool_checks(aws: &Aws, outputs: &UnitOutputs, down: &Down) ->
             let (status, detail) = match (down.get(region), pool) {
                 (Some(cause), _) => (Health::Unreachable, cause.clone()),
                 (None, Some(id)) => (Health::Ok, id.clone()),
-                (None, None) if aws.custom_endpoint => (
-                    Health::Unverified,
-                    "no UserPoolId output: the endpoint's CloudFormation created no user pool"
-                        .into(),
-                ),
                 (None, None) => (
                     Health::Missing,
                     "the front end has no UserPoolId output".into(),

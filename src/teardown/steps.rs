@@ -297,17 +297,6 @@ async fn replicas(run: &Run) -> Result<()> {
                 Ok(())
             });
         }
-        if table.replicas.is_empty()
-            && let Some(region) = &table.replica_requested
-            && run.custom_endpoint()
-        {
-            run.unverified(
-                step,
-                Item::new("replica", &table.name, Some(region)).detail(
-                    "the endpoint reports no replicas (DescribeTable lists none): none to remove",
-                ),
-            );
-        }
     }
     settle(run, futures::future::join_all(work).await).map(|_| ())
 }

@@ -44,15 +44,12 @@ pub async fn describe(client: &Client, table: &str) -> Result<Option<TableDescri
 }
 
 fn backoff(custom_endpoint: bool, limit: Duration) -> Backoff {
-    Backoff::new(
-        if custom_endpoint {
-            Duration::from_millis(50)
-        } else {
-            Duration::from_secs(3)
-        },
-        Duration::from_secs(20),
-        limit,
-    )
+    if custom_endpoint {
+        // Bounds for a scaled clock (see `Backoff::for_operation`).
+        Backoff::for_operation(true, limit)
+    } else {
+        Backoff::new(Duration::from_secs(3), Duration::from_secs(20), limit)
+    }
 }
 
 /// Waits until the table is ACTIVE (not being updated); `None` once gone.

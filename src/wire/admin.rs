@@ -46,13 +46,6 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, admin: &Admin) -> Result<WireOut
     };
     let mut outcome = WireOutcome::new(Change::Unchanged);
     let Some(pool) = outputs.get(Unit::Frontend, region, "UserPoolId") else {
-        if ctx.aws.custom_endpoint {
-            outcome.check(
-                region,
-                Verdict::Unverified("no user pool to create the admin in: the endpoint's CloudFormation created none".into()),
-            );
-            return Ok(outcome);
-        }
         return Err(aws_error(
             STEP,
             region,

@@ -5,7 +5,7 @@
 
 use crate::aws::{aws_error, sdk_message};
 use crate::context::{Ctx, Outputs};
-use crate::error::Result;
+use crate::error::{MraaError, Result};
 use crate::names;
 use crate::plan::Unit;
 
@@ -21,10 +21,10 @@ pub async fn verify_distribution(
 ) -> Result<(Option<String>, Verdict)> {
     let region = &ctx.aws.primary.region;
     let Some(id) = outputs.get(Unit::Edge, region, "DistributionId") else {
-        return missing(
+        return Err(missing(
             ctx,
-            "the edge stack has no DistributionId output: the endpoint's CloudFormation created no distribution",
-        );
+            "the edge stack has no DistributionId output: CloudFormation created no distribution",
+        ));
     };
     let fail = |cause: String| aws_error(STEP, region, format!("distribution {id}"), cause);
     let out = ctx
@@ -78,24 +78,14 @@ pub async fn verify_distribution(
     Ok((Some(domain), Verdict::Ok))
 }
 
-/// Each website bucket's policy names the distribution.
-pub async fn verify_website_policies(
-    ctx: &Ctx,
-    outputs: &Outputs,
-) -> Result<Vec<(String, Verdict)>> {
+/// Each website bucket's policy names the distribution; an error otherwise.
+pub async fn verify_website_policies(ctx: &Ctx, outputs: &Outputs) -> Result<()> {
     let Some(id) = outputs.get(Unit::Edge, &ctx.aws.primary.region, "DistributionId") else {
-        let (_, verdict) = missing(
+        return Err(missing(
             ctx,
-            "no distribution to admit: the endpoint's CloudFormation created none",
-        )?;
-        return Ok(ctx
-            .aws
-            .regions()
-            .iter()
-            .map(|c| (c.region.clone(), verdict.clone()))
-            .collect());
+            "no distribution to admit: the edge stack has no DistributionId output",
+        ));
     };
-    let mut checks = Vec::new();
     for clients in ctx.aws.regions() {
         let bucket = names::bucket_name(&ctx.app, "website", &ctx.account, &clients.region);
         let policy = clients.s3.get_bucket_policy().bucket(&bucket).send().await;
@@ -110,9 +100,7 @@ pub async fn verify_website_policies(
                 ));
             }
         };
-        if admits(&text, id) {
-            checks.push((clients.region.clone(), Verdict::Ok));
-        } else {
+        if !admits(&text, id) {
             return Err(aws_error(
                 POLICY_STEP,
                 &clients.region,
@@ -121,7 +109,7 @@ pub async fn verify_website_policies(
             ));
         }
     }
-    Ok(checks)
+    Ok(())
 }
 
 /// Whether a website bucket's policy admits the distribution: CloudFront's
@@ -133,17 +121,7 @@ pub fn admits(policy: &str, distribution_id: &str) -> bool {
         && policy.contains("cloudfront.amazonaws.com")
 }
 
-/// Against AWS, a missing distribution is a failure; against an emulator
-/// that skips CloudFront resources, it is what it is: unverified.
-fn missing(ctx: &Ctx, reason: &str) -> Result<(Option<String>, Verdict)> {
-    if ctx.aws.custom_endpoint {
-        Ok((None, Verdict::Unverified(reason.to_string())))
-    } else {
-        Err(aws_error(
-            STEP,
-            &ctx.aws.primary.region,
-            "edge stack",
-            reason,
-        ))
-    }
+/// A missing distribution is a failure: the edge stack makes it.
+fn missing(ctx: &Ctx, reason: &str) -> MraaError {
+    aws_error(STEP, &ctx.aws.primary.region, "edge stack", reason)
 }

@@ -46,7 +46,7 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
     let current = current_configuration(&primary.s3, &source)
         .await
         .map_err(|e| aws_error(STEP, &primary.region, &source, e))?;
-    if needs_put(current.as_ref(), &desired, ctx.aws.custom_endpoint) {
+    if needs_put(current.as_ref(), &desired) {
         ctx.claim("deploy").await?;
         // Replication needs versioning on both sides (S3 refuses the rule
         // otherwise, and refuses to suspend versioning while it exists), so a
@@ -76,12 +76,6 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
         Some(config) if same_core(&config, &desired) && replicates_delete_markers(&config) => {
             Verdict::Ok
         }
-        Some(config) if same_core(&config, &desired) && ctx.aws.custom_endpoint => {
-            Verdict::Unverified(
-                "the endpoint reports delete-marker replication Disabled for the stored rule"
-                    .into(),
-            )
-        }
         other => {
             return Err(aws_error(
                 STEP,
@@ -102,11 +96,10 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs) -> Result<WireOutcome> {
 pub fn needs_put(
     current: Option<&ReplicationConfiguration>,
     desired: &ReplicationConfiguration,
-    custom_endpoint: bool,
 ) -> bool {
     match current {
         None => true,
-        Some(c) => !same_core(c, desired) || (!custom_endpoint && !replicates_delete_markers(c)),
+        Some(c) => !same_core(c, desired) || !replicates_delete_markers(c),
     }
 }
 

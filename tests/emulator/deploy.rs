@@ -59,7 +59,10 @@ async fn fresh_deploy_builds_and_wires_both_regions() {
     check_buckets_and_replication(&emulator).await;
     check_tables_and_state(&emulator).await;
     check_site(&emulator).await;
-    check_unverified(summary);
+    check_replicas(&emulator).await;
+    check_object_replication(&emulator).await;
+    check_edge(&emulator).await;
+    check_nothing_unverified(summary);
     // No region's account settings named a CloudWatch Logs role: the
     // bootstrap stack made one and mraa named it in both.
     let ours = format!("arn:aws:iam::{ACCOUNT}:role/mraa-{APP}-apigw-logs");
@@ -176,6 +179,13 @@ async fn check_buckets_and_replication(emulator: &Emulator) {
         Some("Enabled"),
         "Replication Time Control"
     );
+    // Read back as stored: delete markers are replicated too.
+    assert_eq!(
+        rule.delete_marker_replication()
+            .and_then(|d| d.status())
+            .map(|s| s.as_str()),
+        Some("Enabled")
+    );
 }
 
 async fn check_tables_and_state(emulator: &Emulator) {
@@ -269,29 +279,179 @@ async fn check_site(emulator: &Emulator) {
     }
 }
 
-/// What the emulator cannot show is unverified, never ok.
-fn check_unverified(summary: &Value) {
+/// The emulator shows every step of a deploy: none is unverified.
+fn check_nothing_unverified(summary: &Value) {
     let unverified = summary["unverified"].as_array().expect("unverified list");
-    let has = |step: &str, needle: &str| {
-        unverified
-            .iter()
-            .any(|u| u["step"] == step && u["reason"].as_str().is_some_and(|r| r.contains(needle)))
-    };
+    assert!(unverified.is_empty(), "{summary}");
+    for step in summary["steps"].as_array().expect("steps") {
+        for check in step["checks"].as_array().expect("checks") {
+            assert_eq!(check["status"], "ok", "{step}");
+        }
+    }
+}
+
+/// Each global table's replica: ACTIVE as the primary lists it, a protected
+/// table in the secondary, holding what is written in the primary.
+async fn check_replicas(emulator: &Emulator) {
+    let (primary, secondary) = (emulator.dynamodb(PRIMARY), emulator.dynamodb(SECONDARY));
     for table in ["comments", "app-config", "users"] {
-        assert!(
-            has("dynamodb-replicas", &format!("mraa-{APP}-{table}")),
-            "{table}: {summary}"
+        let name = format!("mraa-{APP}-{table}");
+        let described = primary
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .expect(&name);
+        let replicas: Vec<_> = described
+            .table()
+            .map(|t| t.replicas())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                (
+                    r.region_name().unwrap_or_default().to_string(),
+                    r.replica_status().map(|s| s.as_str().to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            replicas,
+            [(SECONDARY.to_string(), Some("ACTIVE".to_string()))],
+            "{name}"
+        );
+        let replica = secondary
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name} in {SECONDARY}: {e:?}"));
+        let replica = replica.table().expect("replica table");
+        assert_eq!(replica.table_status().map(|s| s.as_str()), Some("ACTIVE"));
+        assert_eq!(replica.deletion_protection_enabled(), Some(true), "{name}");
+    }
+    // The state item seeded in the primary is read in the secondary.
+    let item = secondary
+        .get_item()
+        .table_name(format!("mraa-{APP}-app-config"))
+        .key("appId", AttributeValue::S(APP.into()))
+        .send()
+        .await
+        .expect("state item in the secondary");
+    let state = item.item().and_then(|i| i.get("state"));
+    assert_eq!(
+        state.and_then(|v| v.as_s().ok()).map(String::as_str),
+        Some("active")
+    );
+}
+
+/// A new object in the primary bucket is copied to the secondary, and S3
+/// says so on both sides.
+async fn check_object_replication(emulator: &Emulator) {
+    let source = format!("mraa-{APP}-objects-{ACCOUNT}-{PRIMARY}");
+    let target = format!("mraa-{APP}-objects-{ACCOUNT}-{SECONDARY}");
+    let key = "photos/replicated.jpg";
+    emulator
+        .s3(PRIMARY)
+        .put_object()
+        .bucket(&source)
+        .key(key)
+        .body(b"photo".to_vec().into())
+        .send()
+        .await
+        .expect("put a photo");
+    // S3's replication status of the key: REPLICA on the copy, COMPLETED on
+    // the original.
+    for (region, bucket, status) in [
+        (SECONDARY, &target, "REPLICA"),
+        (PRIMARY, &source, "COMPLETED"),
+    ] {
+        let head = emulator
+            .s3(region)
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key} in {bucket}: {e:?}"));
+        assert_eq!(
+            head.replication_status().map(|s| s.as_str()),
+            Some(status),
+            "{bucket}"
         );
     }
-    assert!(has("edge", "DistributionId"), "{summary}");
-    assert!(has("frontend", "website bucket policy"), "{summary}");
-    let steps = summary["steps"].as_array().expect("steps");
-    for step in steps {
-        if ["dynamodb-replicas", "edge"].contains(&step["step"].as_str().unwrap_or_default()) {
-            for check in step["checks"].as_array().expect("checks") {
-                assert_ne!(check["status"], "ok", "{step}");
-            }
-        }
+}
+
+/// The distribution the edge stack made: its default behaviour targets an
+/// origin group over both website buckets, and each bucket's policy admits
+/// that distribution only.
+async fn check_edge(emulator: &Emulator) {
+    let edge = emulator
+        .cloudformation(PRIMARY)
+        .describe_stacks()
+        .stack_name(format!("mraa-{APP}-edge"))
+        .send()
+        .await
+        .expect("edge stack");
+    let id = edge.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("DistributionId"))
+        .and_then(|o| o.output_value())
+        .expect("a DistributionId output")
+        .to_string();
+    let cloudfront = aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1"));
+    let out = cloudfront
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("the distribution");
+    let config = out
+        .distribution()
+        .and_then(|d| d.distribution_config())
+        .expect("its configuration");
+    let target = config
+        .default_cache_behavior()
+        .map(|b| b.target_origin_id())
+        .unwrap_or_default();
+    let group = config
+        .origin_groups()
+        .map(|g| g.items())
+        .unwrap_or_default()
+        .iter()
+        .find(|g| g.id() == target)
+        .unwrap_or_else(|| panic!("the default behaviour targets {target}, no origin group"));
+    let members: Vec<&str> = group
+        .members()
+        .map(|m| m.items().iter().map(|i| i.origin_id()).collect())
+        .unwrap_or_default();
+    let domains: Vec<&str> = config
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .filter(|o| members.contains(&o.id()))
+        .map(|o| o.domain_name())
+        .collect();
+    for region in [PRIMARY, SECONDARY] {
+        let bucket = format!("mraa-{APP}-website-{ACCOUNT}-{region}");
+        assert!(
+            domains.iter().any(|d| d.starts_with(&format!("{bucket}."))),
+            "{bucket} in the origin group: {domains:?}"
+        );
+        let policy = emulator
+            .s3(region)
+            .get_bucket_policy()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("website bucket policy");
+        let policy = policy.policy().unwrap_or_default();
+        assert!(
+            policy.contains(&format!("distribution/{id}"))
+                && policy.contains("cloudfront.amazonaws.com"),
+            "{bucket}: {policy}"
+        );
     }
 }
 

@@ -50,29 +50,33 @@ fn bucket(kind: &str, region: &str) -> String {
 
 /// Three objects with three versions each, a delete marker on one, and an
 /// unfinished multipart upload, in both object-store buckets.
+/// Photo versions and a delete marker in the primary, which replication
+/// copies to the secondary; a multipart upload in progress in each.
 async fn put_photos(emulator: &Emulator) {
-    for region in [PRIMARY, SECONDARY] {
-        let s3 = emulator.s3(region);
-        let name = bucket("objects", region);
-        for key in ["photos/a.jpg", "photos/b.jpg", "photos/c.jpg"] {
-            for version in 0..3 {
-                s3.put_object()
-                    .bucket(&name)
-                    .key(key)
-                    .body(ByteStream::from(format!("{key} v{version}").into_bytes()))
-                    .send()
-                    .await
-                    .expect("put a photo version");
-            }
+    let s3 = emulator.s3(PRIMARY);
+    let name = bucket("objects", PRIMARY);
+    for key in ["photos/a.jpg", "photos/b.jpg", "photos/c.jpg"] {
+        for version in 0..3 {
+            s3.put_object()
+                .bucket(&name)
+                .key(key)
+                .body(ByteStream::from(format!("{key} v{version}").into_bytes()))
+                .send()
+                .await
+                .expect("put a photo version");
         }
-        s3.delete_object()
-            .bucket(&name)
-            .key("photos/a.jpg")
-            .send()
-            .await
-            .expect("delete marker");
-        s3.create_multipart_upload()
-            .bucket(&name)
+    }
+    s3.delete_object()
+        .bucket(&name)
+        .key("photos/a.jpg")
+        .send()
+        .await
+        .expect("delete marker");
+    for region in [PRIMARY, SECONDARY] {
+        emulator
+            .s3(region)
+            .create_multipart_upload()
+            .bucket(bucket("objects", region))
             .key("photos/big.jpg")
             .send()
             .await
@@ -281,10 +285,20 @@ async fn delete_data_leaves_nothing_of_the_app_in_either_region() {
             .is_some_and(|d| d.contains("10 object versions")),
         "{objects}"
     );
-    // What the emulator cannot show is unverified, never deleted.
+    // The distribution and the replicas the deploy made are gone too, each
+    // seen gone; nothing is left unverified.
     let unverified = summary["unverified"].as_array().expect("unverified");
-    assert!(
-        unverified.iter().any(|u| u["kind"] == "distribution"),
+    assert!(unverified.is_empty(), "{summary}");
+    let kinds: Vec<&str> = summary["deleted"]
+        .as_array()
+        .expect("deleted")
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"distribution"), "{summary}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "replica").count(),
+        3,
         "{summary}"
     );
 
@@ -354,15 +368,27 @@ async fn without_delete_data_exactly_the_data_stores_remain_intact() {
         .collect();
     expected.sort();
     assert_eq!(left.buckets, expected);
+    // Each table and its replica.
     let mut tables: Vec<String> = TABLES
         .iter()
-        .map(|t| format!("mraa-{APP}-{t} ({PRIMARY})"))
+        .flat_map(|t| [PRIMARY, SECONDARY].map(|r| format!("mraa-{APP}-{t} ({r})")))
         .collect();
     tables.sort();
     let mut found = left.tables.clone();
     found.sort();
     assert_eq!(found, tables);
-    assert_eq!(left.pools, [format!("{pool} ({PRIMARY})")]);
+    // The test's pool, and the front end's pool in each region, with its users.
+    assert!(
+        left.pools.contains(&format!("{pool} ({PRIMARY})")),
+        "{left:?}"
+    );
+    for (region, count) in [(PRIMARY, 2), (SECONDARY, 1)] {
+        let here = left
+            .pools
+            .iter()
+            .filter(|p| p.ends_with(&format!("({region})")));
+        assert_eq!(here.count(), count, "{left:?}");
+    }
     for region in [PRIMARY, SECONDARY] {
         assert_eq!(
             contents(&emulator, region, &bucket("objects", region)).await,

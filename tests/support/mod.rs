@@ -398,60 +398,6 @@ impl Emulator {
     }
 }
 
-impl Emulator {
-    /// What a DynamoDB global table does and the emulator does not: app
-    /// `app`'s app-config table in region `to`, as the replica would be,
-    /// holding `from`'s state item.
-    pub async fn stand_in_replica(&self, app: &str, from: &str, to: &str) {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-            ScalarAttributeType,
-        };
-        let table = format!("mraa-{app}-app-config");
-        let source = aws_sdk_dynamodb::Client::new(&self.sdk_config(from));
-        let target = aws_sdk_dynamodb::Client::new(&self.sdk_config(to));
-        target
-            .create_table()
-            .table_name(&table)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("appId")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .expect("attribute definition"),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("appId")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .expect("key schema"),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create {table} in {to}: {e:?}"));
-        let item = source
-            .get_item()
-            .table_name(&table)
-            .key("appId", AttributeValue::S(app.into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("read the state item in {from}: {e:?}"))
-            .item()
-            .cloned()
-            .unwrap_or_else(|| panic!("no state item in {from}"));
-        target
-            .put_item()
-            .table_name(&table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("copy the state item to {to}: {e:?}"));
-    }
-}
-
 fn decode_body(entry: &serde_json::Value) -> String {
     let body = entry["body"].as_str().unwrap_or_default();
     if entry["body_encoded"].as_bool() == Some(true) {
