@@ -63,6 +63,9 @@ pub async fn run(
 
     let reporter = Arc::new(Reporter::new(settings, Box::new(std::io::stdout())));
     let aws = Aws::new(settings, &secondary).await;
+    // Before the caller check: a disabled primary rejects it as bad credentials.
+    super::preflight::refuse_if_region_disabled(&aws, &[settings.primary.as_str(), &secondary])
+        .await?;
     let caller = aws.caller().await?;
     reporter.note(&format!(
         "deploying app {} to {} (primary) and {} as {} (account {})",

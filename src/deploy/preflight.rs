@@ -12,6 +12,13 @@ use crate::cfn;
 use crate::cfn::status::is_in_progress;
 use crate::context::Ctx;
 
+/// An opt-in region of the deployment that the account has not enabled:
+/// refused with how to enable it, before the first call that needs it.
+pub(super) async fn refuse_if_region_disabled(aws: &Aws, regions: &[&str]) -> Result<()> {
+    let disabled = crate::aws::disabled_opt_in_regions(regions, |r| aws.sts_probe_in(r)).await?;
+    crate::regions::refuse_disabled(&disabled)
+}
+
 /// One of the app's stacks in `region`, read before the run.
 pub(super) async fn read_stack(
     aws: &Aws,

@@ -450,7 +450,10 @@ fn stack_events(stack: &'static str, events: Vec<StackEvent>) -> Rule {
 
 #[test]
 fn first_failure_is_the_latest_operations_first_real_resource_failure() {
-    assert_eq!(cfn_stack::first_failure(&failed_update_events()), BUCKET_CAUSE);
+    assert_eq!(
+        cfn_stack::first_failure(&failed_update_events()),
+        BUCKET_CAUSE
+    );
 }
 
 #[test]

@@ -10,4 +10,5 @@ mod support;
 mod certificates;
 mod deploy;
 mod faults;
+mod regions;
 mod status;
