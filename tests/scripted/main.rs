@@ -12,3 +12,4 @@ mod deploy;
 mod faults;
 mod regions;
 mod status;
+mod teardown;

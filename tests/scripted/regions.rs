@@ -4,7 +4,7 @@
 //! disabled region, and is reported as such.
 
 use aws_sdk_sts as sts;
-use aws_smithy_mocks::{Rule, RuleMode, mock};
+use aws_smithy_mocks::{Rule, mock};
 
 use sts::operation::get_caller_identity::GetCallerIdentityOutput;
 
@@ -13,13 +13,7 @@ use mraa::error::MraaError;
 use mraa::regions::refuse_disabled;
 
 fn client(region: &str, rules: &[&Rule]) -> sts::Client {
-    scripted_client!(
-        sts,
-        RuleMode::Sequential,
-        region,
-        rules,
-        sts::config::retry::RetryConfig::disabled()
-    )
+    scripted!(sts, region, rules)
 }
 
 /// STS's answer in a region the account has not enabled (query protocol,
