@@ -99,6 +99,21 @@ pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
         if exists {
             continue;
         }
+        if unit == Unit::Frontend {
+            // Cognito accepts a second pool of the same name, so a kept pool
+            // would not fail the deploy: it would be duplicated, its users
+            // left behind.
+            let name = crate::names::user_pool_name(&ctx.app);
+            for clients in ctx.aws.regions() {
+                let ids = crate::discover::user_pools(&clients.cognito, &name)
+                    .await
+                    .map_err(|e| aws_error(unit.id(), &clients.region, &name, e))?;
+                kept.extend(
+                    ids.iter()
+                        .map(|id| format!("user pool {name} ({id}) in {}", clients.region)),
+                );
+            }
+        }
         for table in tables {
             let name = crate::names::table_name(&ctx.app, table);
             if primary
@@ -140,7 +155,7 @@ pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     Err(MraaError::Refused(format!(
-        "data kept by an earlier teardown of app {app} is in the way ({}): CloudFormation cannot create stores of the same names; \
+        "data kept by an earlier teardown of app {app} is in the way ({}): CloudFormation cannot create stores of the same names, and a second user pool would leave the first one's users behind; \
          deploy under another --app, or, once the data is backed up, remove it with \
          `mraa teardown --delete-data --yes --app {app} --primary {} --secondary {}`; nothing was changed",
         kept.join(", "),

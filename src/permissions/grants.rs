@@ -323,7 +323,8 @@ pub const GRANTS: &[Grant] = &[
         )],
     },
     // User pool ARNs carry ids only. Deploy creates the admin user;
-    // teardown --delete-data finds the pools by listing and deletes them.
+    // deploy refuses a pool kept by teardown, and teardown --delete-data
+    // deletes them: both find the pools by listing.
     Grant {
         sid: "AdminUser",
         purposes: &[Deploy],
@@ -333,7 +334,7 @@ pub const GRANTS: &[Grant] = &[
     },
     Grant {
         sid: "FindPools",
-        purposes: &[Teardown],
+        purposes: CHANGING,
         actions: &["cognito-idp:ListUserPools"],
         resources: &["*"],
         string_equals: &[],
