@@ -3,6 +3,7 @@
 // Each test binary uses its own part of the helpers.
 #![allow(dead_code, unused_macros)]
 
+pub mod iam;
 pub mod proxy;
 #[macro_use]
 pub mod scripted;
