@@ -71,15 +71,24 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:cloudformation:*:*:stackset/mraa-{app}-*:*"],
         string_equals: &[],
     },
-    // Teardown looks for instance stacks by listing: DescribeStacks without a
-    // stack name also needs ListStacks on every stack (CloudFormation's
-    // notice of January 2023, "DescribeStacks API ... requires
-    // cloudformation:ListStacks when called without a target stack").
+    // Deploy, status and teardown look for instance stacks by listing:
+    // DescribeStacks without a stack name also needs ListStacks on every
+    // stack (CloudFormation's notice of January 2023, "DescribeStacks API ...
+    // requires cloudformation:ListStacks when called without a target stack").
     Grant {
         sid: "ListStacks",
-        purposes: &[Teardown],
+        purposes: &[Deploy, Status, Teardown],
         actions: &["cloudformation:DescribeStacks", "cloudformation:ListStacks"],
         resources: &["*"],
+        string_equals: &[],
+    },
+    // A region is probed by describing a stack that never exists: one cheap
+    // call whose answer (not found) says the region answers.
+    Grant {
+        sid: "ProbeRegions",
+        purposes: ALL,
+        actions: &["cloudformation:DescribeStacks"],
+        resources: &["arn:aws:cloudformation:*:*:stack/mraa-reachability-probe/*"],
         string_equals: &[],
     },
     Grant {
@@ -457,6 +466,36 @@ pub const GRANTS: &[Grant] = &[
         purposes: &[Deploy],
         actions: &["route53:CreateHealthCheck"],
         resources: &["*"],
+        string_equals: &[],
+    },
+    // The state commands point the failover records by the health checks
+    // (inverting the primary's), and activate reads the replication rule.
+    Grant {
+        sid: "StateDns",
+        purposes: &[State],
+        actions: &["route53:ListResourceRecordSets"],
+        resources: &[ZONES],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "StateHealthChecks",
+        purposes: &[State],
+        actions: &["route53:GetHealthCheck", "route53:UpdateHealthCheck"],
+        resources: &[HEALTH_CHECKS],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "StateTags",
+        purposes: &[State],
+        actions: &["route53:ListTagsForResources"],
+        resources: &[ZONES, HEALTH_CHECKS],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "StateReplication",
+        purposes: &[State],
+        actions: &["s3:GetReplicationConfiguration"],
+        resources: &["arn:aws:s3:::mraa-{app}-objects-*"],
         string_equals: &[],
     },
     Grant {

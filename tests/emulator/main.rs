@@ -9,6 +9,7 @@ mod support;
 mod concurrency;
 mod deploy;
 mod domain;
+mod permissions;
 mod smoke;
 mod status;
 mod teardown;
