@@ -200,14 +200,14 @@ async fn caller_via(sts: &aws_sdk_sts::Client) -> Result<Caller> {
 
 /// The opt-in regions among `regions` that the account has not enabled.
 ///
-/// A region disabled for the account rejects every signed request: STS there
-/// answers `GetCallerIdentity` with `InvalidClientTokenId` ("The security
-/// token included in the request is invalid"), as it does for bad
-/// credentials (<https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html>:
-/// "you can't access resources in a disabled Region"). So that answer is
-/// taken as "not enabled" only once STS in a region enabled by default,
-/// us-east-1, accepts the same credentials. Regions enabled by default cost
-/// no call.
+/// A region the account has not enabled takes no request of it
+/// (<https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html>):
+/// STS there answers `GetCallerIdentity` with `InvalidClientTokenId` ("The
+/// security token included in the request is invalid", as reported in
+/// aws/aws-sdk-ruby issue 2850 for eu-south-1), the answer it gives bad
+/// credentials too. So it is taken as "not enabled" only once STS in a
+/// region enabled by default, us-east-1, accepts the same credentials.
+/// Regions enabled by default cost no call.
 pub async fn disabled_opt_in_regions(
     regions: &[&str],
     sts_in: impl Fn(&str) -> aws_sdk_sts::Client,

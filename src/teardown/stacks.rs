@@ -24,8 +24,8 @@ const OPERATION_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// After API Gateway deletes a custom domain, ACM keeps reporting its
 /// certificate in use for a while, so CloudFormation fails to delete the
 /// certificate (`ResourceInUseException`, aws/aws-cdk issue 36265). Minutes
-/// in practice; Terraform's AWS provider retries for 20 minutes "to better
-/// support API Gateway Custom Domain deletion"
+/// in practice; Terraform's AWS provider raised its retries to 20 minutes to
+/// "better support API Gateway Custom Domain deletion"
 /// (hashicorp/terraform-provider-aws pull request 13513).
 const RELEASE_LIMIT: Duration = Duration::from_secs(20 * 60);
 
