@@ -35,14 +35,20 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(12);
 /// CloudFormation configuration override for a probe call.
 pub fn probe_budget() -> aws_sdk_cloudformation::config::Builder {
     aws_sdk_cloudformation::config::Builder::default()
-        .retry_config(RetryConfig::standard().with_max_attempts(PROBE_ATTEMPTS))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(PROBE_ATTEMPT_TIMEOUT)
-                .operation_timeout(PROBE_TIMEOUT)
-                .build(),
-        )
+        .retry_config(probe_retries())
+        .timeout_config(probe_timeouts())
+}
+
+fn probe_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(PROBE_ATTEMPTS)
+}
+
+fn probe_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(PROBE_ATTEMPT_TIMEOUT)
+        .operation_timeout(PROBE_TIMEOUT)
+        .build()
 }
 
 /// The identity behind the credentials.
@@ -131,16 +137,20 @@ impl Aws {
     /// not answer.
     pub fn route53_probe(&self) -> aws_sdk_route53::Client {
         let config = aws_sdk_route53::config::Builder::from(&in_region(&self.base, "us-east-1"))
-            .retry_config(RetryConfig::standard().with_max_attempts(PROBE_ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(PROBE_ATTEMPT_TIMEOUT)
-                    .operation_timeout(PROBE_TIMEOUT)
-                    .build(),
-            )
+            .retry_config(probe_retries())
+            .timeout_config(probe_timeouts())
             .build();
         aws_sdk_route53::Client::from_conf(config)
+    }
+
+    /// STS in `region` with the probe budget: the one cheap call that tells
+    /// whether the account may use an opt-in region at all.
+    pub fn sts_probe_in(&self, region: &str) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&in_region(&self.base, region))
+            .retry_config(probe_retries())
+            .timeout_config(probe_timeouts())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
     }
 
     /// Who the credentials belong to: checks them once, before any change.
@@ -186,6 +196,34 @@ async fn caller_via(sts: &aws_sdk_sts::Client) -> Result<Caller> {
             "the caller identity has no account or ARN".into(),
         )),
     }
+}
+
+/// The opt-in regions among `regions` that the account has not enabled.
+///
+/// A region the account has not enabled takes no request of it
+/// (<https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html>):
+/// STS there answers `GetCallerIdentity` with `InvalidClientTokenId` ("The
+/// security token included in the request is invalid", as reported in
+/// aws/aws-sdk-ruby issue 2850 for eu-south-1), the answer it gives bad
+/// credentials too. So it is taken as "not enabled" only once STS in a
+/// region enabled by default, us-east-1, accepts the same credentials.
+/// Regions enabled by default cost no call.
+pub async fn disabled_opt_in_regions(
+    regions: &[&str],
+    sts_in: impl Fn(&str) -> aws_sdk_sts::Client,
+) -> Result<Vec<String>> {
+    let mut rejected = Vec::new();
+    for region in regions.iter().filter(|r| crate::regions::is_opt_in(r)) {
+        match sts_in(region).get_caller_identity().send().await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("InvalidClientTokenId") => rejected.push(region.to_string()),
+            Err(e) => return Err(aws_error("preflight", *region, "sts", sdk_message(&e))),
+        }
+    }
+    if !rejected.is_empty() {
+        caller_via(&sts_in("us-east-1")).await?;
+    }
+    Ok(rejected)
 }
 
 /// The region did not answer at all (connection refused or reset, DNS,

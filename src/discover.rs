@@ -196,3 +196,33 @@ pub async fn role_named(
         .filter(|r| !r.is_empty())
         .map(str::to_string))
 }
+
+/// The ids of the region's Cognito user pools named `name`. Pool ARNs carry
+/// ids only and Cognito allows two pools of one name, so listing is the only
+/// way to find them.
+pub async fn user_pools(
+    client: &aws_sdk_cognitoidentityprovider::Client,
+    name: &str,
+) -> std::result::Result<Vec<String>, String> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .list_user_pools()
+            .max_results(60)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?;
+        ids.extend(
+            out.user_pools()
+                .iter()
+                .filter(|p| p.name() == Some(name))
+                .filter_map(|p| p.id().map(str::to_string)),
+        );
+        match out.next_token().filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next.to_string()),
+            None => return Ok(ids),
+        }
+    }
+}

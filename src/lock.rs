@@ -15,7 +15,7 @@ use crate::aws::{is_not_found, sdk_message};
 use crate::error::{MraaError, Result};
 use crate::names::{self, APP_TAG};
 
-const TEMPLATE: &str = r#"{
+pub const TEMPLATE: &str = r#"{
   "AWSTemplateFormatVersion": "2010-09-09",
   "Description": "mraa operation lock: while this stack exists, an mraa command is changing this app",
   "Resources": { "Lock": { "Type": "AWS::CloudFormation::WaitConditionHandle" } }

@@ -35,6 +35,11 @@ pub fn longest_bucket_name(app: &str, region: &str) -> String {
 
 pub const S3_MAX_BUCKET_NAME: usize = 63;
 
+/// The name the front end gives its Cognito user pool (templates/frontend.yaml).
+pub fn user_pool_name(app: &str) -> String {
+    format!("mraa-{app}-users")
+}
+
 pub fn table_name(app: &str, table: &str) -> String {
     format!("mraa-{app}-{table}")
 }

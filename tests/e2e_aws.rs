@@ -9,13 +9,31 @@
 //! `MRAA_E2E_DOMAIN` (a name under a public hosted zone of the account: the
 //! run then deploys with `--domain`, reads the state through
 //! `https://api.<domain>` with curl, and checks that failover moves DNS).
+//!
+//! The APIs are called as a browser calls them, which is what an emulator
+//! cannot show (every trust policy, integration role and authorizer is real
+//! here): each region's state API answers HTTP 200 with `"serving"` true in
+//! the primary and false in the secondary while the app is active, and a
+//! comment posted as a signed-in user of that region's pool is created (201)
+//! in the primary and refused (409) in the secondary, which takes no writes
+//! (layers/application/comments.py).
+//!
+//! It can run as a role made from `mraa permissions --for all` (README, "A CI
+//! role"), plus `s3:PutObject` and `s3:GetObject` on
+//! `arn:aws:s3:::mraa-<app>-objects-*/*` for its replication probe: the test
+//! user is made with `cognito-idp:AdminCreateUser`, which deploy already
+//! needs, and signs in through the pool's public API.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, ChallengeNameType, MessageActionType,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
 use support::{mraa, stderr_of, stdout_of};
 
 struct Account {
@@ -85,11 +103,26 @@ async fn deploy_replicate_fail_over_and_tear_down_on_aws() {
         eprintln!("skipped: set MRAA_E2E_PROFILE to an AWS profile to run the real-AWS suite");
         return;
     };
-    let deployed = match &account.domain {
-        Some(domain) => account.run(&["deploy", "--domain", domain]),
-        None => account.run(&["deploy"]),
-    };
+    let outputs_dir = tempfile::tempdir().expect("a temporary directory");
+    let outputs_file = outputs_dir.path().join("endpoints.json");
+    let outputs_path = outputs_file.to_string_lossy().into_owned();
+    let mut deploy = vec!["deploy", "--outputs-file", &outputs_path];
+    if let Some(domain) = &account.domain {
+        deploy.extend(["--domain", domain]);
+    }
+    let deployed = account.run(&deploy);
     assert_eq!(deployed.status.code(), Some(0), "deploy");
+    let endpoints: Value = serde_json::from_str(
+        &std::fs::read_to_string(&outputs_file).expect("deploy wrote its endpoints"),
+    )
+    .expect("the endpoints are JSON");
+    for region in [&account.primary, &account.secondary] {
+        let serving = region == &account.primary;
+        let ends = &endpoints["regions"][region.as_str()];
+        check_state_api(ends, region, serving);
+        let token = signed_in(&account, region, ends).await;
+        check_comment(ends, region, &token, if serving { 201 } else { 409 });
+    }
     if let Some(domain) = &account.domain {
         // The failover name serves the state over HTTPS with its own
         // certificate (curl verifies it), once DNS has the records.
@@ -227,4 +260,126 @@ fn dns_answer(account: &Account) -> Option<String> {
         .find(|c| c["name"] == "dns-answer")
         .and_then(|c| c["detail"].as_str())
         .map(str::to_string)
+}
+
+/// `(HTTP status, body)` of a request made by curl (certificate verified).
+fn http(method: &str, url: &str, headers: &[String], body: Option<&str>) -> Option<(u16, String)> {
+    let mut args: Vec<String> = [
+        "--silent",
+        "--max-time",
+        "20",
+        "--write-out",
+        "\n%{http_code}",
+        "--request",
+        method,
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    for header in headers {
+        args.extend(["--header".to_string(), header.clone()]);
+    }
+    if let Some(body) = body {
+        args.extend(["--data".to_string(), body.to_string()]);
+    }
+    args.push(url.to_string());
+    let out = std::process::Command::new("curl")
+        .args(&args)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n')?;
+    Some((code.trim().parse().ok()?, body.to_string()))
+}
+
+/// The state API of `region` answers 200, serving only in the primary while
+/// active: a 500 here is an integration role API Gateway cannot assume.
+fn check_state_api(ends: &Value, region: &str, serving: bool) {
+    let url = ends["stateUrl"].as_str().expect("a state URL");
+    let (code, body) = http("GET", url, &[], None).unwrap_or_else(|| panic!("{url}: no answer"));
+    assert_eq!(code, 200, "{region} GET {url}: {body}");
+    let state: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"));
+    assert_eq!(state["serving"], serving, "{region} GET {url}: {body}");
+    assert_eq!(state["state"], "active", "{region} GET {url}: {body}");
+}
+
+/// An ID token of a new user of `region`'s pool: made by the administrator
+/// without a mail, then signed in through the pool's public API, which asks
+/// for a new password first.
+async fn signed_in(account: &Account, region: &str, ends: &Value) -> String {
+    let pool = ends["userPoolId"].as_str().expect("a user pool");
+    let client_id = ends["userPoolClientId"].as_str().expect("a pool client");
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&account.config(region).await);
+    let email = format!("e2e+{}-{region}@example.com", account.app);
+    let temporary = "Temporary-e2e-1a!";
+    let password = "Permanent-e2e-2b!";
+    cognito
+        .admin_create_user()
+        .user_pool_id(pool)
+        .username(&email)
+        .temporary_password(temporary)
+        .message_action(MessageActionType::Suppress)
+        .user_attributes(
+            AttributeType::builder()
+                .name("email")
+                .value(&email)
+                .build()
+                .expect("email"),
+        )
+        .user_attributes(
+            AttributeType::builder()
+                .name("email_verified")
+                .value("true")
+                .build()
+                .expect("email_verified"),
+        )
+        .send()
+        .await
+        .expect("create the test user");
+    let first = cognito
+        .initiate_auth()
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", &email)
+        .auth_parameters("PASSWORD", temporary)
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(
+        first.challenge_name(),
+        Some(&ChallengeNameType::NewPasswordRequired)
+    );
+    let answered = cognito
+        .respond_to_auth_challenge()
+        .client_id(client_id)
+        .challenge_name(ChallengeNameType::NewPasswordRequired)
+        .set_session(first.session().map(str::to_string))
+        .challenge_responses("USERNAME", &email)
+        .challenge_responses("NEW_PASSWORD", password)
+        .send()
+        .await
+        .expect("set the password");
+    answered
+        .authentication_result()
+        .and_then(|r| r.id_token())
+        .expect("an ID token")
+        .to_string()
+}
+
+/// POST a comment through `region`'s application API as the signed-in user.
+fn check_comment(ends: &Value, region: &str, token: &str, expected: u16) {
+    let base = ends["apiUrl"].as_str().expect("an API URL");
+    let url = format!("{base}comments/e2e-photo.jpg");
+    let headers = [
+        format!("Authorization: {token}"),
+        "Content-Type: application/json".to_string(),
+    ];
+    let (code, body) = http(
+        "POST",
+        &url,
+        &headers,
+        Some(r#"{"text": "from the e2e suite"}"#),
+    )
+    .unwrap_or_else(|| panic!("{url}: no answer"));
+    assert_eq!(code, expected, "{region} POST {url}: {body}");
 }

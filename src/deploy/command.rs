@@ -66,6 +66,9 @@ pub async fn run(
 
     let reporter = Arc::new(Reporter::new(settings, Box::new(std::io::stdout())));
     let aws = Aws::new(settings, &secondary).await;
+    // Before the caller check: a disabled primary rejects it as bad credentials.
+    super::preflight::refuse_if_region_disabled(&aws, &[settings.primary.as_str(), &secondary])
+        .await?;
     // The reads that plan the run are independent: asked together. The
     // stacks that decide the plan are reused by their deploy steps.
     let primary = aws.primary.region.clone();

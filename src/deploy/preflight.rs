@@ -12,6 +12,13 @@ use crate::cfn;
 use crate::cfn::status::is_in_progress;
 use crate::context::Ctx;
 
+/// An opt-in region of the deployment that the account has not enabled:
+/// refused with how to enable it, before the first call that needs it.
+pub(super) async fn refuse_if_region_disabled(aws: &Aws, regions: &[&str]) -> Result<()> {
+    let disabled = crate::aws::disabled_opt_in_regions(regions, |r| aws.sts_probe_in(r)).await?;
+    crate::regions::refuse_disabled(&disabled)
+}
+
 /// One of the app's stacks in `region`, read before the run.
 pub(super) async fn read_stack(
     aws: &Aws,
@@ -93,7 +100,23 @@ pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
     ]
     .map(|(unit, table)| async move {
         if set_exists(unit).await? {
-            return Ok::<_, MraaError>(None);
+            return Ok::<_, MraaError>(Vec::new());
+        }
+        let mut kept = Vec::new();
+        if unit == Unit::Frontend {
+            // Cognito accepts a second pool of the same name, so a kept pool
+            // would not fail the deploy: it would be duplicated, its users
+            // left behind.
+            let name = crate::names::user_pool_name(&ctx.app);
+            for clients in ctx.aws.regions() {
+                let ids = crate::discover::user_pools(&clients.cognito, &name)
+                    .await
+                    .map_err(|e| aws_error(unit.id(), &clients.region, &name, e))?;
+                kept.extend(
+                    ids.iter()
+                        .map(|id| format!("user pool {name} ({id}) in {}", clients.region)),
+                );
+            }
         }
         let name = crate::names::table_name(&ctx.app, table);
         let found = primary
@@ -103,7 +126,10 @@ pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
             .send()
             .await
             .is_ok();
-        Ok(found.then(|| format!("table {name}")))
+        if found {
+            kept.push(format!("table {name}"));
+        }
+        Ok(kept)
     });
     let buckets = async {
         if set_exists(Unit::ObjectStore).await? {
@@ -127,12 +153,16 @@ pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
     };
     let (tables, buckets) =
         futures::future::try_join(futures::future::try_join_all(tables), buckets).await?;
-    let kept: Vec<String> = tables.into_iter().chain(buckets).flatten().collect();
+    let kept: Vec<String> = tables
+        .into_iter()
+        .flatten()
+        .chain(buckets.into_iter().flatten())
+        .collect();
     if kept.is_empty() {
         return Ok(());
     }
     Err(MraaError::Refused(format!(
-        "data kept by an earlier teardown of app {app} is in the way ({}): CloudFormation cannot create stores of the same names; \
+        "data kept by an earlier teardown of app {app} is in the way ({}): CloudFormation cannot create stores of the same names, and a second user pool would leave the first one's users behind; \
          deploy under another --app, or, once the data is backed up, remove it with \
          `mraa teardown --delete-data --yes --app {app} --primary {} --secondary {}`; nothing was changed",
         kept.join(", "),

@@ -34,6 +34,9 @@ const STACKS: &[&str] = &[
     "arn:aws:cloudformation:*:*:stack/StackSet-mraa-{app}-*/*",
 ];
 
+const ZONES: &str = "arn:aws:route53:::hostedzone/*";
+const HEALTH_CHECKS: &str = "arn:aws:route53:::healthcheck/*";
+
 pub const GRANTS: &[Grant] = &[
     Grant {
         sid: "WhoAmI",
@@ -68,15 +71,24 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:cloudformation:*:*:stackset/mraa-{app}-*:*"],
         string_equals: &[],
     },
-    // Teardown looks for instance stacks by listing: DescribeStacks without a
-    // stack name also needs ListStacks on every stack (CloudFormation's
-    // notice of January 2023, "DescribeStacks API ... requires
-    // cloudformation:ListStacks when called without a target stack").
+    // Deploy, status and teardown look for instance stacks by listing:
+    // DescribeStacks without a stack name also needs ListStacks on every
+    // stack (CloudFormation's notice of January 2023, "DescribeStacks API ...
+    // requires cloudformation:ListStacks when called without a target stack").
     Grant {
         sid: "ListStacks",
-        purposes: &[Teardown],
+        purposes: &[Deploy, Status, Teardown],
         actions: &["cloudformation:DescribeStacks", "cloudformation:ListStacks"],
         resources: &["*"],
+        string_equals: &[],
+    },
+    // A region is probed by describing a stack that never exists: one cheap
+    // call whose answer (not found) says the region answers.
+    Grant {
+        sid: "ProbeRegions",
+        purposes: ALL,
+        actions: &["cloudformation:DescribeStacks"],
+        resources: &["arn:aws:cloudformation:*:*:stack/mraa-reachability-probe/*"],
         string_equals: &[],
     },
     Grant {
@@ -193,12 +205,13 @@ pub const GRANTS: &[Grant] = &[
     // The edge stack's distribution, origin access control and headers
     // policy (their handlers' permissions), disabled by teardown before the
     // stack is deleted. CloudFront ARNs carry ids only.
+    // (The handler also names cloudfront:CreateDistributionWithTags, which
+    // is no IAM action: that call is authorized as CreateDistribution and
+    // TagResource.)
     Grant {
         sid: "EdgeDistribution",
         purposes: CHANGING,
         actions: &[
-            "cloudfront:CreateDistribution",
-            "cloudfront:CreateDistributionWithTags",
             "cloudfront:GetDistribution",
             "cloudfront:GetDistributionConfig",
             "cloudfront:UpdateDistribution",
@@ -206,14 +219,40 @@ pub const GRANTS: &[Grant] = &[
             "cloudfront:TagResource",
             "cloudfront:UntagResource",
             "cloudfront:ListTagsForResource",
-            "cloudfront:CreateOriginAccessControl",
+        ],
+        resources: &["arn:aws:cloudfront::*:distribution/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "EdgeOriginAccess",
+        purposes: CHANGING,
+        actions: &[
             "cloudfront:GetOriginAccessControl",
             "cloudfront:UpdateOriginAccessControl",
             "cloudfront:DeleteOriginAccessControl",
-            "cloudfront:CreateResponseHeadersPolicy",
+        ],
+        resources: &["arn:aws:cloudfront::*:origin-access-control/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "EdgeHeaders",
+        purposes: CHANGING,
+        actions: &[
             "cloudfront:GetResponseHeadersPolicy",
             "cloudfront:UpdateResponseHeadersPolicy",
             "cloudfront:DeleteResponseHeadersPolicy",
+        ],
+        resources: &["arn:aws:cloudfront::*:response-headers-policy/*"],
+        string_equals: &[],
+    },
+    // IAM cannot scope these creations: only "*" grants them.
+    Grant {
+        sid: "EdgeCreate",
+        purposes: CHANGING,
+        actions: &[
+            "cloudfront:CreateDistribution",
+            "cloudfront:CreateOriginAccessControl",
+            "cloudfront:CreateResponseHeadersPolicy",
         ],
         resources: &["*"],
         string_equals: &[],
@@ -347,7 +386,8 @@ pub const GRANTS: &[Grant] = &[
         )],
     },
     // User pool ARNs carry ids only. Deploy creates the admin user;
-    // teardown --delete-data finds the pools by listing and deletes them.
+    // deploy refuses a pool kept by teardown, and teardown --delete-data
+    // deletes them: both find the pools by listing.
     Grant {
         sid: "AdminUser",
         purposes: &[Deploy],
@@ -357,7 +397,7 @@ pub const GRANTS: &[Grant] = &[
     },
     Grant {
         sid: "FindPools",
-        purposes: &[Teardown],
+        purposes: CHANGING,
         actions: &["cognito-idp:ListUserPools"],
         resources: &["*"],
         string_equals: &[],
@@ -380,36 +420,62 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         sid: "ApiStages",
         purposes: &[Deploy],
-        actions: &["apigateway:GET", "apigateway:PATCH", "apigateway:POST"],
+        actions: &["apigateway:GET", "apigateway:PATCH"],
         resources: &[
             "arn:aws:apigateway:*::/account",
-            "arn:aws:apigateway:*::/restapis/*/deployments",
             "arn:aws:apigateway:*::/restapis/*/stages/prod",
         ],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ApiDeployments",
+        purposes: &[Deploy],
+        actions: &["apigateway:GET", "apigateway:POST"],
+        resources: &["arn:aws:apigateway:*::/restapis/*/deployments*"],
         string_equals: &[],
     },
     // With a custom domain: the hosted zone's records and the health checks
     // (ids only in their ARNs); zone lookup and health-check listing take no
     // resource.
+    // One statement per resource type: an action named with another type's
+    // ARN is granted nothing there.
     Grant {
-        sid: "Dns",
+        sid: "DnsRecords",
         purposes: CHANGING,
         actions: &[
             "route53:GetHostedZone",
             "route53:ListResourceRecordSets",
             "route53:ChangeResourceRecordSets",
-            "route53:GetChange",
+        ],
+        resources: &[ZONES],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DnsChanges",
+        purposes: CHANGING,
+        actions: &["route53:GetChange"],
+        resources: &["arn:aws:route53:::change/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "HealthChecks",
+        purposes: CHANGING,
+        actions: &[
             "route53:GetHealthCheck",
             "route53:UpdateHealthCheck",
             "route53:DeleteHealthCheck",
+        ],
+        resources: &[HEALTH_CHECKS],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DnsTags",
+        purposes: CHANGING,
+        actions: &[
             "route53:ChangeTagsForResource",
             "route53:ListTagsForResources",
         ],
-        resources: &[
-            "arn:aws:route53:::hostedzone/*",
-            "arn:aws:route53:::healthcheck/*",
-            "arn:aws:route53:::change/*",
-        ],
+        resources: &[ZONES, HEALTH_CHECKS],
         string_equals: &[],
     },
     Grant {
@@ -427,20 +493,34 @@ pub const GRANTS: &[Grant] = &[
         resources: &["*"],
         string_equals: &[],
     },
+    // The state commands make no Route 53 call (DNS follows the state item
+    // through the health checks); activate reads the replication rule.
+    Grant {
+        sid: "StateReplication",
+        purposes: &[State],
+        actions: &["s3:GetReplicationConfiguration"],
+        resources: &["arn:aws:s3:::mraa-{app}-objects-*"],
+        string_equals: &[],
+    },
     Grant {
         sid: "DnsView",
         purposes: &[Status],
-        actions: &[
-            "route53:GetHostedZone",
-            "route53:ListResourceRecordSets",
-            "route53:GetHealthCheck",
-            "route53:GetHealthCheckStatus",
-            "route53:ListTagsForResources",
-        ],
-        resources: &[
-            "arn:aws:route53:::hostedzone/*",
-            "arn:aws:route53:::healthcheck/*",
-        ],
+        actions: &["route53:GetHostedZone", "route53:ListResourceRecordSets"],
+        resources: &[ZONES],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "HealthView",
+        purposes: &[Status],
+        actions: &["route53:GetHealthCheck", "route53:GetHealthCheckStatus"],
+        resources: &[HEALTH_CHECKS],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "TagsView",
+        purposes: &[Status],
+        actions: &["route53:ListTagsForResources"],
+        resources: &[ZONES, HEALTH_CHECKS],
         string_equals: &[],
     },
     Grant {
@@ -458,15 +538,21 @@ pub const GRANTS: &[Grant] = &[
         sid: "Certificates",
         purposes: CHANGING,
         actions: &[
-            "acm:RequestCertificate",
             "acm:DescribeCertificate",
             "acm:DeleteCertificate",
             "acm:AddTagsToCertificate",
             "acm:RemoveTagsFromCertificate",
             "acm:ListTagsForCertificate",
             "acm:UpdateCertificateOptions",
-            "acm:ListCertificates",
         ],
+        resources: &["arn:aws:acm:*:*:certificate/*"],
+        string_equals: &[],
+    },
+    // IAM cannot scope a request or a listing: only "*" grants them.
+    Grant {
+        sid: "NewCertificates",
+        purposes: CHANGING,
+        actions: &["acm:RequestCertificate", "acm:ListCertificates"],
         resources: &["*"],
         string_equals: &[],
     },

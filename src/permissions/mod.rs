@@ -1,7 +1,10 @@
 //! `mraa permissions`: the least-privilege IAM policy an operator or a CI role
 //! needs to run mraa, built offline from one table ([`grants::GRANTS`]).
 //! Its completeness is proved by the emulator suite, which records every call
-//! each command makes and checks it against the policy printed for it.
+//! each command makes and checks it against the policy printed for it
+//! (tests/emulator/permissions.rs), and by checks against IAM's own action
+//! list and the handlers of the stacks deployed with the caller's credentials
+//! (tests/checks/operator_policy.rs).
 
 mod command;
 pub mod grants;

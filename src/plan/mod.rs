@@ -382,6 +382,10 @@ impl Plan {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v)),
         );
+        if unit == Unit::Bootstrap {
+            let opt_in = crate::regions::opt_in_parameter(primary, secondary);
+            parameters.insert("OptInRegions".into(), ParamSource::Value(opt_in.into()));
+        }
         PlannedUnit {
             unit,
             kind: unit.kind(),

@@ -43,10 +43,10 @@
 pub mod acm;
 mod buckets;
 mod dns;
-mod inventory;
+pub mod inventory;
 mod plan;
 mod pools;
-mod stacks;
+pub mod stacks;
 mod steps;
 mod summary;
 mod tables;
@@ -155,6 +155,27 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run that deletes what `inventory` holds, keeping data.
+    pub fn new(
+        aws: Aws,
+        caller_arn: String,
+        plan: Plan,
+        reporter: Arc<Reporter>,
+        inventory: Inventory,
+    ) -> Run {
+        Run {
+            aws,
+            caller_arn,
+            plan,
+            run_id: String::from("mraa-teardown"),
+            reporter,
+            lock: LockSlot::default(),
+            inventory,
+            delete_data: false,
+            ledger: Mutex::new(Ledger::default()),
+        }
+    }
+
     pub fn report(&self, step: &str, region: &str, status: Status, detail: &str) {
         let detail = (!detail.is_empty()).then(|| detail.to_string());
         self.reporter.event(step, Some(region), status, detail);
@@ -331,16 +352,11 @@ pub async fn run(
             .unwrap_or_default();
         deployment = deployment.with_domain(name, zone);
     }
+    let run = Run::new(aws, caller_arn, deployment, reporter.clone(), inventory);
     let run = Run {
-        aws,
-        caller_arn,
-        plan: deployment,
         run_id: run_id("mraa-teardown"),
-        reporter: reporter.clone(),
-        lock: LockSlot::default(),
-        inventory,
         delete_data: args.delete_data,
-        ledger: Mutex::new(Ledger::default()),
+        ..run
     };
 
     if planned.delete.is_empty() && planned.refuse.is_empty() {

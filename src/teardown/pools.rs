@@ -9,35 +9,7 @@ use aws_sdk_cognitoidentityprovider::types::DeletionProtectionType;
 use crate::aws::{is_not_found, sdk_message};
 use crate::names::APP_TAG;
 
-/// The name the front end gives its pool.
-pub fn pool_name(app: &str) -> String {
-    format!("mraa-{app}-users")
-}
-
-/// The ids of the region's pools with this name.
-pub async fn find(client: &Client, name: &str) -> Result<Vec<String>, String> {
-    let mut ids = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = client
-            .list_user_pools()
-            .max_results(60)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| sdk_message(&e))?;
-        ids.extend(
-            out.user_pools()
-                .iter()
-                .filter(|p| p.name() == Some(name))
-                .filter_map(|p| p.id().map(str::to_string)),
-        );
-        match out.next_token().filter(|t| !t.is_empty()) {
-            Some(next) => token = Some(next.to_string()),
-            None => return Ok(ids),
-        }
-    }
-}
+pub use crate::discover::user_pools as find;
 
 /// (ARN, value of the app tag) of a pool; `None` once it is gone.
 pub async fn describe(

@@ -12,7 +12,7 @@ use aws_sdk_cloudformation::types::{
 use crate::aws::{is_not_found, sdk_message};
 use crate::cfn::wait::Backoff;
 use crate::cfn::{stack, stack_set};
-use crate::error::Result;
+use crate::error::{MraaError, Result};
 use crate::ui::progress::Status;
 
 use super::inventory::{SetRef, StackRef};
@@ -21,6 +21,20 @@ use super::{Run, fail};
 /// Disabling a distribution deploys it to every edge location: ~15 minutes.
 const DISTRIBUTION_LIMIT: Duration = Duration::from_secs(45 * 60);
 const OPERATION_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// After API Gateway deletes a custom domain, ACM keeps reporting its
+/// certificate in use for a while, so CloudFormation fails to delete the
+/// certificate (`ResourceInUseException`, aws/aws-cdk issue 36265). Minutes
+/// in practice; Terraform's AWS provider raised its retries to 20 minutes to
+/// "better support API Gateway Custom Domain deletion"
+/// (hashicorp/terraform-provider-aws pull request 13513).
+const RELEASE_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// A failure that is only ACM's lag after the custom domain went: the
+/// certificate resource, reported in use.
+pub fn certificate_lag(cause: &str) -> bool {
+    cause.contains("AWS::CertificateManager::Certificate")
+        && (cause.contains("ResourceInUseException") || cause.contains("is in use"))
+}
 
 /// Disables the distribution and waits until CloudFront reports it
 /// `Deployed`, so that CloudFormation can delete it. `Ok(false)`: no such
@@ -220,20 +234,50 @@ pub async fn delete_instances(run: &Run, set: &SetRef) -> Result<Vec<String>> {
                 present.join(", ")
             ),
         );
-        let operation = run.operation_id(step, "delete");
-        let sent = cfn
-            .delete_stack_instances()
-            .stack_set_name(&set.name)
-            .accounts(&run.inventory.account)
-            .set_regions(Some(present.clone()))
-            .retain_stacks(false)
-            .operation_preferences(preferences())
-            .operation_id(&operation)
-            .send()
-            .await
-            .map_err(|e| err(sdk_message(&e)))?;
-        // AWS echoes the id it was given; some endpoints make their own.
-        wait_operation(run, set, sent.operation_id().unwrap_or(&operation)).await?;
+        let mut regions = present.clone();
+        let mut backoff = Backoff::for_operation(run.aws.custom_endpoint, RELEASE_LIMIT);
+        for attempt in 0.. {
+            // Each operation needs an id of its own.
+            let what = match attempt {
+                0 => "delete".to_string(),
+                n => format!("delete-{n}"),
+            };
+            let operation = run.operation_id(step, &what);
+            let sent = cfn
+                .delete_stack_instances()
+                .stack_set_name(&set.name)
+                .accounts(&run.inventory.account)
+                .set_regions(Some(regions.clone()))
+                .retain_stacks(false)
+                .operation_preferences(preferences())
+                .operation_id(&operation)
+                .send()
+                .await
+                .map_err(|e| err(sdk_message(&e)))?;
+            // AWS echoes the id it was given; some endpoints make their own.
+            let ended = wait_operation(run, set, sent.operation_id().unwrap_or(&operation)).await;
+            match ended {
+                Err(MraaError::Aws(failure)) if certificate_lag(&failure.cause) => {
+                    run.report(
+                        step,
+                        home,
+                        Status::Waiting,
+                        "ACM still reports the API certificate in use by the deleted custom domain; deleting again",
+                    );
+                    if !backoff.wait().await {
+                        return Err(MraaError::Aws(failure));
+                    }
+                    regions = instance_regions(run, set).await?;
+                    if regions.is_empty() {
+                        break;
+                    }
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
     }
 
     // Verify: no instance listed, and each instance stack gone in its region.

@@ -49,6 +49,26 @@ pub fn arn_of(t: &Instance, id: &str, resource: &Value) -> Option<String> {
             regional("cognito-idp", format!("userpool/{}", prop("UserPoolId")?))
         }
         "AWS::CertificateManager::Certificate" => own()?,
+        // CloudFront is global: no region in its ARNs, ids only.
+        "AWS::CloudFront::Distribution" => {
+            format!(
+                "arn:{PARTITION}:cloudfront::{ACCOUNT}:distribution/{}",
+                own()?
+            )
+        }
+        "AWS::CloudFront::OriginAccessControl" => format!(
+            "arn:{PARTITION}:cloudfront::{ACCOUNT}:origin-access-control/{}",
+            own()?
+        ),
+        "AWS::CloudFront::ResponseHeadersPolicy" => format!(
+            "arn:{PARTITION}:cloudfront::{ACCOUNT}:response-headers-policy/{}",
+            own()?
+        ),
+        // A presigned URL, not an IAM resource: its handlers name no
+        // permission; the ARN is its stack's.
+        "AWS::CloudFormation::WaitConditionHandle" => {
+            regional("cloudformation", format!("stack/*/{}", own()?))
+        }
         "AWS::ApiGateway::RestApi" => api(own()?),
         "AWS::ApiGateway::DomainName" => {
             format!(

@@ -111,3 +111,37 @@ pub fn action(permission: &str) -> Action {
         _ => Action::Unscoped,
     }
 }
+
+/// The ARN formats of `service`'s resource `type` (case-insensitive), with
+/// IAM's `*` for each placeholder and regular-expression run.
+pub fn arn_formats(service: &str, type_name: &str) -> Vec<String> {
+    let resources = &policies()[service.to_ascii_lowercase()]["Resources"];
+    let Some(map) = resources.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case(type_name))
+        .flat_map(|(_, spec)| spec["ARNFormats"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f.as_str().map(as_wildcard))
+        .collect()
+}
+
+fn as_wildcard(format: &str) -> String {
+    let mut out = String::new();
+    let mut rest = format;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${") {
+            let end = after.find('}').map_or(after.len(), |i| i + 1);
+            out.push('*');
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix(".*") {
+            out.push('*');
+            rest = after;
+        } else {
+            let c = rest.chars().next().unwrap_or_default();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}

@@ -99,12 +99,6 @@ impl Instance {
         self.unit.template_file()
     }
 
-    /// Overrides a parameter (for a check that tries a value the plan does
-    /// not give yet).
-    pub fn set_param(&mut self, name: &str, value: &str) {
-        self.params.insert(name.to_string(), value.to_string());
-    }
-
     /// The resources that exist in this region: (logical id, resource).
     pub fn resources(&self) -> Vec<(&str, &Value)> {
         let Some(Value::Mapping(resources)) = field(&self.doc, "Resources") else {

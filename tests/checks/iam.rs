@@ -1,22 +1,11 @@
-//! An identity policy evaluated the way IAM evaluates one: an explicit Deny
-//! wins, otherwise an Allow whose Action and Resource both match. Actions
-//! match case-insensitively, resources case-sensitively, both with IAM's `*`
-//! and `?` wildcards
-//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>,
-//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html>).
-//! Conditions are not evaluated: a conditional Allow counts as an Allow.
+//! The statements of the roles the templates create, read for the evaluator
+//! in `tests/support/iam.rs`.
 
 use serde_yaml::Value;
 
 use crate::cfn::{Instance, at, field, seq, str_of};
 
-#[derive(Debug, Clone)]
-pub struct Statement {
-    pub sid: String,
-    pub allow: bool,
-    pub actions: Vec<String>,
-    pub resources: Vec<String>,
-}
+pub use crate::support::iam::*;
 
 /// The statements of a role's inline policies, resolved in `t`'s region.
 pub fn role_statements(t: &Instance, role_id: &str) -> Vec<Statement> {
@@ -55,57 +44,6 @@ pub fn statements(t: &Instance, document: &Value) -> Vec<Statement> {
             resources: t.resolve_all(field(s, "Resource")),
         })
         .collect()
-}
-
-impl Statement {
-    pub fn matches(&self, action: &str, resource: &str) -> bool {
-        self.actions
-            .iter()
-            .any(|a| wildcard(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
-            && self.resources.iter().any(|r| wildcard(r, resource))
-    }
-}
-
-/// The Allow statement that grants `action` on `resource`, unless a Deny
-/// matches; `Err` names the Deny.
-pub fn granting<'a>(
-    policy: &'a [Statement],
-    action: &str,
-    resource: &str,
-) -> Result<Option<&'a Statement>, &'a Statement> {
-    if let Some(deny) = policy
-        .iter()
-        .find(|s| !s.allow && s.matches(action, resource))
-    {
-        return Err(deny);
-    }
-    Ok(policy
-        .iter()
-        .find(|s| s.allow && s.matches(action, resource)))
-}
-
-/// IAM's wildcard match: `*` any run of characters, `?` any one character.
-pub fn wildcard(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Greedy match with backtracking to the last `*`.
-    let (mut i, mut j) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while j < t.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some((i, j));
-            i += 1;
-        } else if let Some((si, sj)) = star {
-            i = si + 1;
-            j = sj + 1;
-            star = Some((si, sj + 1));
-        } else {
-            return false;
-        }
-    }
-    p[i..].iter().all(|&c| c == '*')
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod cfn;
 mod examples;
 mod handler_permissions;
 mod iam;
+mod operator_policy;
 mod opt_in_regions;
 mod rules;
 mod secrets;

@@ -600,6 +600,41 @@ async fn deploy_over_data_kept_by_a_teardown_refuses_before_any_change() {
     assert!(mutating.is_empty(), "{mutating:#?}");
 }
 
+/// A user pool kept by `teardown` (without `--delete-data`): Cognito would
+/// take a second pool of the same name, so deploy refuses instead, naming
+/// the pool and the two ways forward, before any change.
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_over_a_kept_user_pool_refuses_before_any_change() {
+    let emulator = Emulator::start("deploy_over_kept_pool");
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&emulator.sdk_config(SECONDARY));
+    let kept = cognito
+        .create_user_pool()
+        .pool_name(format!("mraa-{APP}-users"))
+        .user_pool_tags("mraa:app", APP)
+        .send()
+        .await
+        .expect("create user pool");
+    let id = kept.user_pool().and_then(|p| p.id()).expect("pool id");
+    let mut env = emulator.env_in(PRIMARY);
+    env.push(("NO_COLOR".into(), "1".into()));
+
+    emulator.start_recording();
+    let again = mraa(&["deploy", "--secondary", SECONDARY], &env, None);
+    let calls = emulator.recorded_calls();
+    let stderr = stderr_of(&again);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    for needle in [
+        format!("user pool mraa-{APP}-users ({id}) in {SECONDARY}"),
+        "deploy under another --app".to_string(),
+        "mraa teardown --delete-data --yes".to_string(),
+        "nothing was changed".to_string(),
+    ] {
+        assert!(stderr.contains(&needle), "{needle:?} in {stderr}");
+    }
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(mutating.is_empty(), "{mutating:#?}");
+}
+
 /// Every REST API in both regions → the deployment its `prod` stage serves
 /// (id, description), read through API Gateway.
 async fn served_deployments(emulator: &Emulator) -> BTreeMap<String, (String, String)> {

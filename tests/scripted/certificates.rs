@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_acm as acm;
 use aws_sdk_route53 as r53;
-use aws_smithy_mocks::{Rule, RuleMode, mock};
+use aws_smithy_mocks::{Rule, mock};
 
 use acm::operation::describe_certificate::DescribeCertificateOutput;
 use acm::operation::list_certificates::ListCertificatesOutput;
@@ -43,18 +43,6 @@ const SITE_RECORD: &str = "_1a2b.app.example.com.";
 const API_RECORD: &str = "_3c4d.api.app.example.com.";
 const SITE_VALUE: &str = "_5e6f.xyz.acm-validations.aws.";
 const API_VALUE: &str = "_7a8b.xyz.acm-validations.aws.";
-
-macro_rules! scripted {
-    ($sdk:ident, $region:expr, $rules:expr) => {
-        scripted_client!(
-            $sdk,
-            RuleMode::Sequential,
-            $region,
-            $rules,
-            $sdk::config::retry::RetryConfig::disabled()
-        )
-    };
-}
 
 fn certificate(arn: &'static str, domain: &'static str, record: &str, value: &str) -> Rule {
     let detail = CertificateDetail::builder()

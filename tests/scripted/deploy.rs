@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation as cfn;
 use aws_sdk_dynamodb as ddb;
-use aws_smithy_mocks::{Rule, RuleMode, mock};
+use aws_smithy_mocks::{Rule, mock};
 
 use cfn::Client as Cfn;
 use cfn::operation::continue_update_rollback::ContinueUpdateRollbackOutput;
@@ -67,7 +67,9 @@ use ddb::types::{
     PointInTimeRecoveryStatus, ReplicaDescription, ReplicaStatus, TableDescription, TableStatus,
 };
 
-use mraa::aws::{Aws, RegionClients};
+use mraa::aws::Aws;
+
+use crate::support::scripted::region_clients;
 use mraa::cfn::stack as cfn_stack;
 use mraa::context::{Change, Ctx};
 use mraa::deploy::stack::{self, StackSpec};
@@ -97,35 +99,6 @@ const TABLE_ARN: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/mraa-demo
 // ---------------------------------------------------------------------------
 // Scripted clients and the deploy context
 // ---------------------------------------------------------------------------
-
-/// A client of `$sdk` answering from `$rules`, in order. Built by hand rather
-/// than with `mock_client!`, which needs the SDK crates' `test-util` feature.
-/// Retries are off unless a retry config is given, so each scripted answer
-/// is exactly one call.
-macro_rules! scripted {
-    ($sdk:ident, $region:expr, $rules:expr) => {
-        scripted!(
-            $sdk,
-            $region,
-            $rules,
-            $sdk::config::retry::RetryConfig::disabled()
-        )
-    };
-    ($sdk:ident, $region:expr, $rules:expr, $retry:expr) => {
-        scripted_client!($sdk, RuleMode::Sequential, $region, $rules, $retry)
-    };
-}
-
-fn region_clients(region: &str, cfn_rules: &[&Rule]) -> RegionClients {
-    RegionClients {
-        region: region.to_string(),
-        cfn: scripted!(cfn, region, cfn_rules),
-        s3: scripted!(aws_sdk_s3, region, &[]),
-        dynamodb: scripted!(ddb, region, &[]),
-        cognito: scripted!(aws_sdk_cognitoidentityprovider, region, &[]),
-        apigateway: scripted!(aws_sdk_apigateway, region, &[]),
-    }
-}
 
 /// A deploy context whose CloudFormation clients answer from the scripts.
 /// `custom_endpoint: true` keeps polling backoffs at 50 ms.

@@ -10,4 +10,6 @@ mod support;
 mod certificates;
 mod deploy;
 mod faults;
+mod regions;
 mod status;
+mod teardown;

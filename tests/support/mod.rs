@@ -3,6 +3,7 @@
 // Each test binary uses its own part of the helpers.
 #![allow(dead_code, unused_macros)]
 
+pub mod iam;
 pub mod proxy;
 #[macro_use]
 pub mod scripted;
@@ -265,9 +266,13 @@ pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
 #[derive(Debug, Clone)]
 pub struct Call {
     pub service: String,
+    /// The signing region (empty for an unsigned request).
+    pub region: String,
     pub operation: String,
     pub method: String,
     pub url: String,
+    /// The request body as text (form-encoded, JSON or XML).
+    pub body: String,
 }
 
 impl Call {
@@ -341,11 +346,19 @@ impl Emulator {
                         .unwrap_or_default()
                         .to_string()
                 };
+                let region = credential
+                    .split("Credential=")
+                    .nth(1)
+                    .and_then(|c| c.split('/').nth(2))
+                    .unwrap_or_default()
+                    .to_string();
                 Call {
                     service,
+                    region,
                     operation,
                     method: entry["method"].as_str().unwrap_or_default().to_string(),
                     url: entry["url"].as_str().unwrap_or_default().to_string(),
+                    body,
                 }
             })
             .collect()

@@ -30,3 +30,42 @@ macro_rules! scripted_client {
         )
     }};
 }
+
+/// A client of `$sdk` answering from `$rules` in order
+/// (`RuleMode::Sequential`). Retries are off unless a retry config is given,
+/// so each scripted answer is exactly one call.
+macro_rules! scripted {
+    ($sdk:ident, $region:expr, $rules:expr) => {
+        scripted!(
+            $sdk,
+            $region,
+            $rules,
+            $sdk::config::retry::RetryConfig::disabled()
+        )
+    };
+    ($sdk:ident, $region:expr, $rules:expr, $retry:expr) => {
+        scripted_client!(
+            $sdk,
+            ::aws_smithy_mocks::RuleMode::Sequential,
+            $region,
+            $rules,
+            $retry
+        )
+    };
+}
+
+/// One region's clients: CloudFormation answers from `cfn_rules`, every
+/// other service from an empty script (any call to it fails the test).
+pub fn region_clients(
+    region: &str,
+    cfn_rules: &[&::aws_smithy_mocks::Rule],
+) -> mraa::aws::RegionClients {
+    mraa::aws::RegionClients {
+        region: region.to_string(),
+        cfn: scripted!(aws_sdk_cloudformation, region, cfn_rules),
+        s3: scripted!(aws_sdk_s3, region, &[]),
+        dynamodb: scripted!(aws_sdk_dynamodb, region, &[]),
+        cognito: scripted!(aws_sdk_cognitoidentityprovider, region, &[]),
+        apigateway: scripted!(aws_sdk_apigateway, region, &[]),
+    }
+}

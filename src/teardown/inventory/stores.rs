@@ -78,7 +78,7 @@ pub(super) async fn read_pools(
     let app = app.as_str();
     let clients = inventory.clients(aws);
     for clients in &clients {
-        let name = pools::pool_name(app);
+        let name = crate::names::user_pool_name(app);
         let err = |e: String| fail("user-pool", &clients.region, &name, e);
         for id in pools::find(&clients.cognito, &name).await.map_err(err)? {
             let Some((arn, tag)) = pools::describe(&clients.cognito, &id).await.map_err(err)?

@@ -1,0 +1,395 @@
+//! `mraa permissions` is complete: every AWS request each command makes
+//! (moto's request recorder) is allowed by the policy `mraa permissions`
+//! prints for that command. Each request is mapped to its IAM action(s) —
+//! by `X-Amz-Target` or `Action=` for the JSON and query services, by
+//! method and path for the REST ones — and, for CloudFormation, DynamoDB, S3
+//! and API Gateway, to the resource ARN IAM evaluates. A request the table
+//! below cannot map fails the test: a new call needs its row, not a pass.
+//! (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>)
+
+use mraa::permissions::{Purpose, policy};
+
+use crate::support::iam::{Statement, granting, json_statements, wildcard};
+use crate::support::{ACCOUNT, Call, Emulator, run_ok};
+
+const PRIMARY: &str = "eu-west-1";
+const SECONDARY: &str = "ap-northeast-1";
+const APP: &str = "mraa";
+const DOMAIN: &str = "app.example.test";
+
+/// What IAM authorizes for one request.
+#[derive(Debug)]
+struct Authorized {
+    actions: Vec<String>,
+    /// The resource ARN, or `None` where this check does not derive one (the
+    /// action must then be allowed on some resource).
+    resource: Option<String>,
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The emulator names a StackSet's instance stacks `StackSet:<set>`; AWS
+/// names them `StackSet-<set>-<id>`, which is what the policy names.
+fn aws_instance_name(stack_arn: &str) -> String {
+    match stack_arn.split_once(":stack/StackSet:") {
+        Some((head, rest)) => {
+            let (set, id) = rest.split_once('/').unwrap_or((rest, ""));
+            format!("{head}:stack/StackSet-{set}-{id}/{id}")
+        }
+        None => stack_arn.to_string(),
+    }
+}
+
+/// A field of a form-encoded (query protocol) or JSON body.
+fn field(call: &Call, name: &str) -> Option<String> {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&call.body) {
+        return json[name].as_str().map(str::to_string);
+    }
+    call.body
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .map(decode)
+}
+
+/// (path segments, query) of the request URL.
+fn path_and_query(call: &Call) -> (Vec<String>, String) {
+    let after_host = call
+        .url
+        .split_once("://")
+        .map_or(call.url.as_str(), |(_, rest)| rest);
+    let path = after_host.find('/').map_or("/", |i| &after_host[i..]);
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let segments = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    (segments, query.to_string())
+}
+
+fn has(query: &str, key: &str) -> bool {
+    query
+        .split('&')
+        .any(|kv| kv == key || kv.starts_with(&format!("{key}=")))
+}
+
+fn authorized(call: &Call) -> Result<Authorized, String> {
+    let unmapped = || {
+        Err(format!(
+            "no row maps {} {} ({})",
+            call.method, call.url, call.service
+        ))
+    };
+    let one = |action: &str, resource: Option<String>| {
+        Ok(Authorized {
+            actions: vec![action.to_string()],
+            resource,
+        })
+    };
+    let (region, account) = (&call.region, ACCOUNT);
+    match call.service.as_str() {
+        "cloudformation" => {
+            let action = format!("cloudformation:{}", call.operation);
+            let resource = if let Some(set) = field(call, "StackSetName") {
+                Some(format!(
+                    "arn:aws:cloudformation:{region}:{account}:stackset/{set}:0a1b2c3d"
+                ))
+            } else if let Some(stack) = field(call, "StackName") {
+                Some(if stack.starts_with("arn:") {
+                    aws_instance_name(&stack)
+                } else {
+                    format!("arn:aws:cloudformation:{region}:{account}:stack/{stack}/0a1b2c3d")
+                })
+            } else if call.operation == "DescribeStacks" || call.operation.starts_with("List") {
+                Some("*".to_string())
+            } else {
+                return unmapped();
+            };
+            one(&action, resource)
+        }
+        "dynamodb" => {
+            let action = format!("dynamodb:{}", call.operation);
+            let resource = field(call, "TableName")
+                .map(|t| format!("arn:aws:dynamodb:{region}:{account}:table/{t}"))
+                .or_else(|| field(call, "ResourceArn"))
+                .or_else(|| (call.operation == "ListTables").then(|| "*".to_string()));
+            match resource {
+                Some(r) => one(&action, Some(r)),
+                None => unmapped(),
+            }
+        }
+        "s3" => s3(call, unmapped),
+        "apigateway" => {
+            let (segments, _) = path_and_query(call);
+            let resource = format!("arn:aws:apigateway:{region}::/{}", segments.join("/"));
+            one(&format!("apigateway:{}", call.method), Some(resource))
+        }
+        "cloudfront" => cloudfront(call).map_or_else(unmapped, |a| one(&a, None)),
+        "route53" => route53(call).map_or_else(unmapped, |a| one(&a, None)),
+        "sts" | "acm" | "cognito-idp" | "iam" | "lambda" | "logs" if !call.operation.is_empty() => {
+            one(&format!("{}:{}", call.service, call.operation), None)
+        }
+        _ => unmapped(),
+    }
+}
+
+fn s3(
+    call: &Call,
+    unmapped: impl Fn() -> Result<Authorized, String>,
+) -> Result<Authorized, String> {
+    let (segments, query) = path_and_query(call);
+    let method = call.method.as_str();
+    let Some(bucket) = segments.first() else {
+        return match method {
+            "GET" => Ok(Authorized {
+                actions: vec!["s3:ListAllMyBuckets".into()],
+                resource: Some("*".into()),
+            }),
+            _ => unmapped(),
+        };
+    };
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    let key = segments[1..].join("/");
+    // Sub-resources of a bucket: (query key, action by method).
+    const BUCKET: &[(&str, &str, &str)] = &[
+        ("versioning", "GET", "s3:GetBucketVersioning"),
+        ("versioning", "PUT", "s3:PutBucketVersioning"),
+        ("policy", "GET", "s3:GetBucketPolicy"),
+        ("policy", "PUT", "s3:PutBucketPolicy"),
+        ("policy", "DELETE", "s3:DeleteBucketPolicy"),
+        ("replication", "GET", "s3:GetReplicationConfiguration"),
+        ("replication", "PUT", "s3:PutReplicationConfiguration"),
+        // "DeleteBucketReplication" is authorized as PutReplicationConfiguration.
+        ("replication", "DELETE", "s3:PutReplicationConfiguration"),
+        ("tagging", "GET", "s3:GetBucketTagging"),
+        ("tagging", "PUT", "s3:PutBucketTagging"),
+        ("tagging", "DELETE", "s3:PutBucketTagging"),
+        ("publicAccessBlock", "GET", "s3:GetBucketPublicAccessBlock"),
+        ("encryption", "GET", "s3:GetEncryptionConfiguration"),
+        ("website", "GET", "s3:GetBucketWebsite"),
+        ("location", "GET", "s3:GetBucketLocation"),
+        ("versions", "GET", "s3:ListBucketVersions"),
+        ("uploads", "GET", "s3:ListBucketMultipartUploads"),
+        ("ownershipControls", "GET", "s3:GetBucketOwnershipControls"),
+        ("lifecycle", "GET", "s3:GetLifecycleConfiguration"),
+        ("logging", "GET", "s3:GetBucketLogging"),
+        ("cors", "GET", "s3:GetBucketCORS"),
+        ("acl", "GET", "s3:GetBucketAcl"),
+    ];
+    let found = |table: &[(&str, &str, &str)]| {
+        table
+            .iter()
+            .find(|(sub, m, _)| *m == method && has(&query, sub))
+            .map(|(_, _, action)| action.to_string())
+    };
+    let (actions, resource) = if key.is_empty() {
+        let action = if method == "POST" && has(&query, "delete") {
+            // DeleteObjects: each key is authorized as DeleteObject, a version
+            // as DeleteObjectVersion.
+            let mut actions = vec!["s3:DeleteObject".to_string()];
+            if call.body.contains("<VersionId>") {
+                actions.push("s3:DeleteObjectVersion".into());
+            }
+            return Ok(Authorized {
+                actions,
+                resource: Some(format!("{bucket_arn}/*")),
+            });
+        } else if let Some(action) = found(BUCKET) {
+            action
+        } else if query.is_empty() || has(&query, "list-type") || has(&query, "prefix") {
+            match method {
+                "GET" | "HEAD" => "s3:ListBucket".into(),
+                "PUT" => "s3:CreateBucket".into(),
+                "DELETE" => "s3:DeleteBucket".into(),
+                _ => return unmapped(),
+            }
+        } else {
+            return unmapped();
+        };
+        (vec![action], bucket_arn)
+    } else {
+        let versioned = has(&query, "versionId");
+        let action = match (method, versioned) {
+            _ if has(&query, "tagging") => match method {
+                "GET" => "s3:GetObjectTagging",
+                "PUT" => "s3:PutObjectTagging",
+                _ => return unmapped(),
+            },
+            ("PUT" | "POST", _) => "s3:PutObject",
+            ("GET" | "HEAD", false) => "s3:GetObject",
+            ("GET" | "HEAD", true) => "s3:GetObjectVersion",
+            ("DELETE", _) if has(&query, "uploadId") => "s3:AbortMultipartUpload",
+            ("DELETE", false) => "s3:DeleteObject",
+            ("DELETE", true) => "s3:DeleteObjectVersion",
+            _ => return unmapped(),
+        };
+        (vec![action.to_string()], format!("{bucket_arn}/{key}"))
+    };
+    Ok(Authorized {
+        actions,
+        resource: Some(resource),
+    })
+}
+
+/// CloudFront's REST paths (`/2020-05-31/...`) to actions.
+fn cloudfront(call: &Call) -> Option<String> {
+    let (segments, query) = path_and_query(call);
+    let parts: Vec<&str> = segments.iter().skip(1).map(String::as_str).collect();
+    let m = call.method.as_str();
+    let action = match (m, parts.as_slice()) {
+        ("POST", ["distribution"]) => "CreateDistribution",
+        ("GET", ["distribution"]) => "ListDistributions",
+        ("GET", ["distribution", _]) => "GetDistribution",
+        ("DELETE", ["distribution", _]) => "DeleteDistribution",
+        ("GET", ["distribution", _, "config"]) => "GetDistributionConfig",
+        ("PUT", ["distribution", _, "config"]) => "UpdateDistribution",
+        ("POST", ["distribution", _, "invalidation"]) => "CreateInvalidation",
+        ("POST", ["origin-access-control"]) => "CreateOriginAccessControl",
+        ("GET", ["origin-access-control"]) => "ListOriginAccessControls",
+        ("GET", ["origin-access-control", _]) => "GetOriginAccessControl",
+        ("DELETE", ["origin-access-control", _]) => "DeleteOriginAccessControl",
+        ("GET", ["tagging"]) => "ListTagsForResource",
+        ("POST", ["tagging"]) if query.contains("Operation=Tag") => "TagResource",
+        ("POST", ["tagging"]) if query.contains("Operation=Untag") => "UntagResource",
+        _ => return None,
+    };
+    Some(format!("cloudfront:{action}"))
+}
+
+/// Route 53's REST paths (`/2013-04-01/...`) to actions.
+fn route53(call: &Call) -> Option<String> {
+    let (segments, _) = path_and_query(call);
+    let parts: Vec<&str> = segments.iter().skip(1).map(String::as_str).collect();
+    let action = match (call.method.as_str(), parts.as_slice()) {
+        ("GET", ["hostedzone"]) => "ListHostedZones",
+        ("GET", ["hostedzonesbyname"]) => "ListHostedZonesByName",
+        ("GET", ["hostedzone", _]) => "GetHostedZone",
+        ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
+        ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
+        ("GET", ["change", _]) => "GetChange",
+        ("POST", ["healthcheck"]) => "CreateHealthCheck",
+        ("GET", ["healthcheck"]) => "ListHealthChecks",
+        ("GET", ["healthcheck", _]) => "GetHealthCheck",
+        ("POST", ["healthcheck", _]) => "UpdateHealthCheck",
+        ("DELETE", ["healthcheck", _]) => "DeleteHealthCheck",
+        ("GET", ["healthcheck", _, "status"]) => "GetHealthCheckStatus",
+        ("POST", ["tags", _, _]) => "ChangeTagsForResource",
+        ("GET", ["tags", _, _]) => "ListTagsForResource",
+        ("POST", ["tags", _]) => "ListTagsForResources",
+        ("GET", ["testdnsanswer"]) => "TestDNSAnswer",
+        _ => return None,
+    };
+    Some(format!("route53:{action}"))
+}
+
+/// Why `policy` does not allow `call`, if it does not.
+fn refused(statements: &[Statement], call: &Call) -> Option<String> {
+    let authorized = match authorized(call) {
+        Ok(a) => a,
+        Err(why) => return Some(why),
+    };
+    let mut why = Vec::new();
+    for action in &authorized.actions {
+        let allowed = match &authorized.resource {
+            Some(resource) => matches!(granting(statements, action, resource), Ok(Some(_))),
+            None => statements.iter().any(|s| {
+                s.allow
+                    && s.actions
+                        .iter()
+                        .any(|a| wildcard(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+            }),
+        };
+        if !allowed {
+            why.push(format!(
+                "{action} on {}",
+                authorized.resource.as_deref().unwrap_or("any resource")
+            ));
+        }
+    }
+    (!why.is_empty()).then(|| format!("{} {}: {}", call.method, call.url, why.join(", ")))
+}
+
+/// Runs `args`, recording, and lists what the policy of `purpose` refuses.
+fn check(emulator: &Emulator, purpose: Purpose, args: &[&str]) -> Vec<String> {
+    let statements = json_statements(&policy(purpose, APP));
+    emulator.start_recording();
+    run_ok(args, &emulator.env_in(PRIMARY));
+    let calls = emulator.recorded_calls();
+    assert!(!calls.is_empty(), "mraa {args:?} made no recorded call");
+    let mut refusals: Vec<String> = calls
+        .iter()
+        // Unsigned requests (a public API's invoke URL) are not IAM's.
+        .filter(|c| !c.service.is_empty())
+        .filter_map(|c| refused(&statements, c))
+        .map(|why| format!("{purpose:?} (mraa {}): {why}", args.join(" ")))
+        .collect();
+    refusals.sort();
+    refusals.dedup();
+    refusals
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
+    let emulator = Emulator::start("permissions_complete");
+    let zone = emulator
+        .route53()
+        .create_hosted_zone()
+        .name(DOMAIN)
+        .caller_reference(format!("test-{}", std::process::id()))
+        .send()
+        .await
+        .expect("create the hosted zone");
+    assert!(zone.hosted_zone().is_some());
+    let mut refusals = check(
+        &emulator,
+        Purpose::Deploy,
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+    );
+    refusals.extend(check(&emulator, Purpose::Status, &["status"]));
+    refusals.extend(check(&emulator, Purpose::State, &["fence"]));
+    refusals.extend(check(&emulator, Purpose::State, &["failover"]));
+    refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
+    refusals.extend(check(
+        &emulator,
+        Purpose::Teardown,
+        &["teardown", "--delete-data", "--yes"],
+    ));
+    assert!(
+        refusals.is_empty(),
+        "`mraa permissions --for <command>` does not allow {} call(s) the command made \
+         (add the action to src/permissions/grants.rs, scoped as tightly as IAM allows, \
+         or map the request in tests/emulator/permissions.rs):\n{}",
+        refusals.len(),
+        refusals.join("\n")
+    );
+}
