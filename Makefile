@@ -35,11 +35,13 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 # The system packages come first, so that a machine without them hears so
-# before anything is built.
+# before anything is built. pytest runs once per folder: each has its own
+# conftest.py, and one process would import only the first as `conftest`.
 test: system
 	@$(MAKE) --no-print-directory venv lint
 	$(CARGO) test
-	$(VENV)/bin/python -m pytest -q layers/tests scripts/tests
+	$(VENV)/bin/python -m pytest -q layers/tests
+	$(VENV)/bin/python -m pytest -q scripts/tests
 	bash layers/tests/browser/run.sh
 
 system:
