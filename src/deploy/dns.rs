@@ -3,178 +3,18 @@
 //! ownership rules they follow).
 
 use aws_sdk_route53 as r53;
-use r53::types::{
-    AliasTarget, Change as RecordChange, ChangeAction, ChangeBatch, HealthCheck, ResourceRecordSet,
-    ResourceRecordSetFailover, RrType,
-};
+use r53::types::{Change as RecordChange, ChangeBatch};
 
 use crate::aws::{Aws, aws_error, sdk_message};
 use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
-use crate::plan::{RegionRole, Unit};
+use crate::wire::dns::{self, Found, ZoneRead, api_record, same_record, site_alias_records};
 use crate::wire::route53::{
-    CLOUDFRONT_ZONE, DesiredCheck, DomainRequest, GLOBAL, OwnedCheck, STEP, api_name,
-    checker_regions, find_zone, foreign, is_ours, owned_among, records_named, same_name,
-    set_identifier, site_identifier, split_url, state_path_checks,
+    DomainRequest, GLOBAL, STEP, api_name, find_zone, foreign, records_named,
 };
 use crate::wire::{Verdict, WireOutcome};
 
 use super::health_checks;
-
-/// Where one region's API is served under the custom domain: its API
-/// Gateway regional custom domain (from the api-domain unit's outputs).
-#[derive(Debug, Clone)]
-struct ApiTarget {
-    dns_name: String,
-    hosted_zone_id: String,
-}
-
-fn api_record(
-    app: &str,
-    domain: &str,
-    role: RegionRole,
-    target: &ApiTarget,
-    check: &str,
-) -> std::result::Result<ResourceRecordSet, String> {
-    ResourceRecordSet::builder()
-        .name(api_name(domain))
-        .r#type(RrType::A)
-        .set_identifier(set_identifier(app, role))
-        .failover(match role {
-            RegionRole::Primary => ResourceRecordSetFailover::Primary,
-            RegionRole::Secondary => ResourceRecordSetFailover::Secondary,
-        })
-        .health_check_id(check)
-        .alias_target(
-            AliasTarget::builder()
-                .hosted_zone_id(&target.hosted_zone_id)
-                .dns_name(&target.dns_name)
-                // The health check decides; the target's own health is not
-                // evaluated (API Gateway reports none).
-                .evaluate_target_health(false)
-                .build()
-                .map_err(|e| e.to_string())?,
-        )
-        .build()
-        .map_err(|e| e.to_string())
-}
-
-/// The site name as weighted aliases (weight 100, the only ones), A and
-/// AAAA (the distribution serves IPv6): a plain alias cannot carry a set
-/// identifier, and the identifier is what marks the record as mraa's.
-fn site_alias_records(
-    app: &str,
-    domain: &str,
-    distribution: &str,
-) -> std::result::Result<Vec<ResourceRecordSet>, String> {
-    [RrType::A, RrType::Aaaa]
-        .into_iter()
-        .map(|kind| {
-            ResourceRecordSet::builder()
-                .name(domain)
-                .r#type(kind)
-                .set_identifier(site_identifier(app))
-                .weight(100)
-                .alias_target(
-                    AliasTarget::builder()
-                        .hosted_zone_id(CLOUDFRONT_ZONE)
-                        .dns_name(distribution)
-                        .evaluate_target_health(false)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                )
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// Two record sets say the same (names and values compared as DNS does).
-fn same_record(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
-    let values = |r: &ResourceRecordSet| -> Vec<String> {
-        let mut v: Vec<String> = r
-            .resource_records()
-            .iter()
-            .map(|rr| rr.value().trim_end_matches('.').to_ascii_lowercase())
-            .collect();
-        v.sort();
-        v
-    };
-    let alias = |r: &ResourceRecordSet| {
-        r.alias_target().map(|a| {
-            (
-                a.hosted_zone_id().to_string(),
-                a.dns_name().trim_end_matches('.').to_ascii_lowercase(),
-                a.evaluate_target_health(),
-            )
-        })
-    };
-    same_name(a.name(), b.name())
-        && a.r#type() == b.r#type()
-        && a.set_identifier() == b.set_identifier()
-        && a.failover() == b.failover()
-        && a.weight() == b.weight()
-        && a.ttl() == b.ttl()
-        && a.health_check_id() == b.health_check_id()
-        && values(a) == values(b)
-        && alias(a) == alias(b)
-}
-
-fn checks_wanted(
-    ctx: &Ctx,
-    outputs: &Outputs,
-) -> Result<Vec<(RegionRole, DesiredCheck, ApiTarget)>> {
-    let regions = checker_regions(&ctx.aws.primary.region, &ctx.aws.secondary.region);
-    [RegionRole::Primary, RegionRole::Secondary]
-        .into_iter()
-        .map(|role| {
-            let region = ctx.plan.region_of(role).to_string();
-            let missing = |output: &str| {
-                aws_error(
-                    STEP,
-                    &region,
-                    output,
-                    "the stack output is missing: the layer that makes it is not deployed",
-                )
-            };
-            let (fqdn, base) = outputs
-                .get(Unit::Routing, &region, "StateApiUrl")
-                .and_then(split_url)
-                .ok_or_else(|| missing("routing StateApiUrl"))?;
-            let output = |key: &str| {
-                outputs
-                    .get(Unit::ApiDomain, &region, key)
-                    .map(str::to_string)
-                    .ok_or_else(|| missing(&format!("api-domain {key}")))
-            };
-            let target = ApiTarget {
-                dns_name: output("RegionalDomainName")?,
-                hosted_zone_id: output("RegionalHostedZoneId")?,
-            };
-            // The check goes to the region's own state API, not to the
-            // custom name: it must see that region whatever DNS answers.
-            Ok((
-                role,
-                DesiredCheck {
-                    region,
-                    fqdn,
-                    path: format!("{base}{}", ctx.app),
-                    regions: regions.clone(),
-                },
-                target,
-            ))
-        })
-        .collect()
-}
-
-/// What `refusals` read: the records of the API name and of the site name,
-/// the app's health checks, and every check on its state path.
-type Read = (
-    Vec<ResourceRecordSet>,
-    Vec<ResourceRecordSet>,
-    Vec<OwnedCheck>,
-    Vec<HealthCheck>,
-);
 
 /// Refuses before any change: names taken by records mraa does not own, or
 /// this app already serving another domain. Returns what it read.
@@ -184,21 +24,12 @@ async fn refusals(
     domain: &str,
     (zone, zone_name): (&str, &str),
     check_site: bool,
-) -> Result<Read> {
+) -> Result<ZoneRead> {
     let fail = |resource: &str, cause: String| aws_error(STEP, GLOBAL, resource, cause);
-    let api = api_name(domain);
-    let api_records = records_named(client, zone, &api)
-        .await
-        .map_err(|e| fail(&api, e))?;
-    let site_records = match check_site {
-        true => records_named(client, zone, domain)
-            .await
-            .map_err(|e| fail(domain, e))?,
-        false => Vec::new(),
-    };
-    let taken: Vec<String> = foreign(app, &api_records, true)
+    let read = dns::read(client, app, domain, zone, check_site).await?;
+    let taken: Vec<String> = foreign(app, &read.api_records, true)
         .into_iter()
-        .chain(foreign(app, &site_records, false))
+        .chain(foreign(app, &read.site_records, false))
         .collect();
     if !taken.is_empty() {
         return Err(fail(
@@ -213,13 +44,8 @@ async fn refusals(
             ),
         ));
     }
-    let candidates = state_path_checks(client, app)
-        .await
-        .map_err(|e| fail("health checks", e))?;
-    let owned = owned_among(client, app, &candidates)
-        .await
-        .map_err(|e| fail("health checks", e))?;
-    if let Some(other) = owned
+    if let Some(other) = read
+        .owned
         .iter()
         .find(|c| c.domain.as_deref().is_some_and(|d| d != domain))
     {
@@ -232,7 +58,7 @@ async fn refusals(
             ),
         ));
     }
-    Ok((api_records, site_records, owned, candidates))
+    Ok(read)
 }
 
 /// Before `mraa deploy` changes anything: the zone exists (one), and no
@@ -252,11 +78,11 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
     let app = &ctx.app;
     let domain = request.domain.as_str();
     let fail = |resource: &str, cause: String| aws_error(STEP, GLOBAL, resource, cause);
-    let wanted = checks_wanted(ctx, outputs)?;
+    let wanted = dns::checks_wanted(&ctx.plan, outputs)?;
     let (zone, zone_name) = find_zone(&client, domain, request.hosted_zone_id.as_deref()).await?;
     let api = api_name(domain);
 
-    let (api_records, site_records, owned, candidates) = refusals(
+    let read = refusals(
         &client,
         app,
         domain,
@@ -266,17 +92,25 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
     .await?;
 
     let mut outcome = WireOutcome::new(Change::Unchanged);
-    let deployment = health_checks::deployment_id(ctx).await?;
+    let deployment = dns::deployment_id(&ctx.aws.primary.cfn, app, &ctx.aws.primary.region).await?;
     let mut desired_records = Vec::new();
     let mut replaced = Vec::new();
-    for (role, desired, target) in &wanted {
-        let found = health_checks::Found::of(desired, &owned, &candidates, app, &deployment);
-        let check =
-            health_checks::ensure(ctx, &client, (&zone, domain), desired, &found, &mut outcome)
-                .await?;
+    for wanted in &wanted {
+        let found = Found::of(&wanted.check, &read, app, &deployment);
+        let check = health_checks::ensure(
+            ctx,
+            &client,
+            (&zone, domain),
+            &wanted.check,
+            &found,
+            &mut outcome,
+        )
+        .await?;
         replaced.extend(found.outdated.into_iter().cloned());
-        desired_records
-            .push(api_record(app, domain, *role, target, &check).map_err(|e| fail(&api, e))?);
+        desired_records.push(
+            api_record(app, domain, wanted.role, &wanted.target, &check)
+                .map_err(|e| fail(&api, e))?,
+        );
     }
 
     // The records: UPSERT only those that differ.
@@ -284,33 +118,21 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
         desired_records
             .extend(site_alias_records(app, domain, distribution).map_err(|e| fail(domain, e))?);
     }
-    let existing: Vec<&ResourceRecordSet> = api_records.iter().chain(site_records.iter()).collect();
-    let change = |action: ChangeAction, record: &ResourceRecordSet| {
-        RecordChange::builder()
-            .action(action)
-            .resource_record_set(record.clone())
-            .build()
-            .map_err(|e| fail(&api, e.to_string()))
-    };
-    let mut changes = Vec::new();
-    // One of mraa's records under the same identifier but of another type
-    // (an earlier version's CNAME) goes in the same atomic batch.
-    for old in existing.iter().filter(|e| {
-        is_ours(app, e.set_identifier())
-            && desired_records.iter().any(|d| {
-                same_name(d.name(), e.name())
-                    && d.set_identifier() == e.set_identifier()
-                    && d.r#type() != e.r#type()
-                    && !desired_records.iter().any(|o| same_record(o, e))
-            })
-    }) {
-        changes.push(change(ChangeAction::Delete, old)?);
-    }
-    for record in &desired_records {
-        if !existing.iter().any(|e| same_record(e, record)) {
-            changes.push(change(ChangeAction::Upsert, record)?);
-        }
-    }
+    let existing: Vec<&r53::types::ResourceRecordSet> = read
+        .api_records
+        .iter()
+        .chain(read.site_records.iter())
+        .collect();
+    let changes = dns::record_changes(app, &desired_records, &existing)
+        .into_iter()
+        .map(|(action, record)| {
+            RecordChange::builder()
+                .action(action)
+                .resource_record_set(record)
+                .build()
+                .map_err(|e| fail(&api, e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     if !changes.is_empty() {
         ctx.claim("deploy").await?;
         client

@@ -16,77 +16,19 @@
 //! migration finishes where it stopped.
 
 use aws_sdk_route53 as r53;
-use r53::types::{HealthCheck, HealthCheckRegion, Tag, TagResourceType};
+use r53::types::{HealthCheckRegion, Tag, TagResourceType};
 
 use crate::aws::{aws_error, sdk_message};
-use crate::cfn::stack;
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::names::{self, APP_TAG};
+use crate::names::APP_TAG;
 use crate::wire::Verdict;
 use crate::wire::WireOutcome;
+use crate::wire::dns::Found;
 use crate::wire::route53::{
     DOMAIN_TAG, DesiredCheck, FAILURE_THRESHOLD, GLOBAL, OwnedCheck, REGION_TAG, SEARCH_STRING,
     STEP, ZONE_TAG,
 };
-
-/// What identifies this deployment's lifetime: the bootstrap stack's id,
-/// which a teardown and a new deploy change (so that a reference of a
-/// deleted check is never asked for again).
-pub(super) async fn deployment_id(ctx: &Ctx) -> Result<String> {
-    let region = &ctx.aws.primary.region;
-    let name = names::stack_name(&ctx.app, "bootstrap");
-    let found = stack::describe(&ctx.aws.primary.cfn, &name)
-        .await
-        .map_err(|e| aws_error(STEP, region, &name, e))?;
-    found
-        .and_then(|s| s.stack_id().map(str::to_string))
-        .ok_or_else(|| aws_error(STEP, region, &name, "the bootstrap stack has no id"))
-}
-
-/// One region's checks as found: the one to keep (tagged, of the current
-/// type), one to adopt (made by an interrupted run, untagged), and the
-/// outdated ones that the records leave.
-pub(super) struct Found<'a> {
-    current: Option<&'a OwnedCheck>,
-    adoptable: Option<&'a HealthCheck>,
-    pub outdated: Vec<&'a OwnedCheck>,
-    reference: String,
-}
-
-impl<'a> Found<'a> {
-    pub fn of(
-        desired: &DesiredCheck,
-        owned: &'a [OwnedCheck],
-        candidates: &'a [HealthCheck],
-        app: &str,
-        deployment: &str,
-    ) -> Found<'a> {
-        let reference = desired.caller_reference(app, deployment);
-        let mine: Vec<&OwnedCheck> = owned
-            .iter()
-            .filter(|c| c.region == desired.region)
-            .collect();
-        let current = mine.iter().copied().find(|c| !c.outdated());
-        let outdated = mine
-            .iter()
-            .copied()
-            .filter(|c| Some(c.id.as_str()) != current.map(|k| k.id.as_str()))
-            .collect();
-        let adoptable = match current {
-            Some(_) => None,
-            None => candidates
-                .iter()
-                .find(|c| c.caller_reference() == reference),
-        };
-        Found {
-            current,
-            adoptable,
-            outdated,
-            reference,
-        }
-    }
-}
 
 /// Creates, adopts or updates one region's health check; returns its id.
 pub(super) async fn ensure(
@@ -100,10 +42,9 @@ pub(super) async fn ensure(
     let region = desired.region.as_str();
     let fail = |resource: &str, cause: String| aws_error(STEP, region, resource, cause);
     let config = desired.config().map_err(|e| fail("health check", e))?;
-    let (id, existing_config) = match (found.current, found.adoptable) {
-        (Some(current), _) => (current.id.clone(), current.check.health_check_config()),
-        (None, Some(adopted)) => (adopted.id().to_string(), adopted.health_check_config()),
-        (None, None) => {
+    let id = match found.existing() {
+        Some((id, _)) => id.to_string(),
+        None => {
             ctx.claim("deploy").await?;
             let created = client
                 .create_health_check()
@@ -128,15 +69,14 @@ pub(super) async fn ensure(
                     fail("health check", format!("{}{hint}", sdk_message(&e)))
                 })?;
             outcome.mark(true);
-            let id = created
+            created
                 .health_check()
                 .map(|c| c.id().to_string())
-                .ok_or_else(|| fail("health check", "created, but no id returned".into()))?;
-            (id, None)
+                .ok_or_else(|| fail("health check", "created, but no id returned".into()))?
         }
     };
-    let diff = desired.differences(existing_config);
-    if existing_config.is_some() && !diff.is_empty() {
+    // A check just created has the wanted settings: nothing to update.
+    if !found.updates(desired).is_empty() {
         ctx.claim("deploy").await?;
         let mut update = client
             .update_health_check()
@@ -159,10 +99,7 @@ pub(super) async fn ensure(
             .map_err(|e| fail(&format!("health check {id}"), sdk_message(&e)))?;
         outcome.mark(true);
     }
-    let tags_ok = found
-        .current
-        .is_some_and(|c| c.domain.as_deref() == Some(domain) && c.zone.as_deref() == Some(zone));
-    if !tags_ok {
+    if !found.tagged(zone, domain) {
         ctx.claim("deploy").await?;
         client
             .change_tags_for_resource()

@@ -5,6 +5,7 @@
 
 mod args;
 mod command;
+mod dns;
 mod drift;
 pub mod report;
 mod units;

@@ -1,5 +1,6 @@
-//! The wiring steps a deploy would change, decided by the same reads and
-//! the same "desired versus stored" functions `deploy` uses (`wire::*`).
+//! The wiring steps a deploy would change (the custom domain's in `dns`),
+//! decided by the same reads and the same "desired versus stored" functions
+//! `deploy` uses (`wire::*`).
 //! Steps whose units a deploy would first create are left to that deploy:
 //! what they wire does not exist yet.
 
@@ -64,6 +65,7 @@ pub async fn compare(
     }
     found.extend(website_policies(aws, app, account, outputs).await?);
     found.extend(site_files(aws, plan, account, outputs).await?);
+    found.extend(super::dns::compare(aws, plan, outputs).await?);
     Ok(found)
 }
 

@@ -481,7 +481,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         sid: "DnsLookups",
         // Not the state commands: DNS follows the state without them.
-        purposes: &[Deploy, Status, Teardown],
+        purposes: &[Deploy, Status, Teardown, Diff],
         actions: &["route53:ListHostedZonesByName", "route53:ListHealthChecks"],
         resources: &["*"],
         string_equals: &[],
@@ -502,9 +502,11 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:s3:::mraa-{app}-objects-*"],
         string_equals: &[],
     },
+    // Status shows the records and checks; diff reads what deploy reads
+    // before it writes them.
     Grant {
         sid: "DnsView",
-        purposes: &[Status],
+        purposes: &[Status, Diff],
         actions: &["route53:GetHostedZone", "route53:ListResourceRecordSets"],
         resources: &[ZONES],
         string_equals: &[],
@@ -518,7 +520,7 @@ pub const GRANTS: &[Grant] = &[
     },
     Grant {
         sid: "TagsView",
-        purposes: &[Status],
+        purposes: &[Status, Diff],
         actions: &["route53:ListTagsForResources"],
         resources: &[ZONES, HEALTH_CHECKS],
         string_equals: &[],

@@ -133,6 +133,27 @@ mod tests {
     }
 
     #[test]
+    fn diff_reads_route53_as_deploy_does_and_changes_none_of_it() {
+        let diff = actions(&policy(Purpose::Diff, "shop"));
+        for read in [
+            "route53:ListHostedZonesByName",
+            "route53:GetHostedZone",
+            "route53:ListResourceRecordSets",
+            "route53:ListHealthChecks",
+            "route53:ListTagsForResources",
+        ] {
+            assert!(diff.iter().any(|a| a == read), "diff lacks {read}");
+        }
+        for action in diff.iter().filter(|a| a.starts_with("route53:")) {
+            let verb = action.split(':').nth(1).unwrap_or_default();
+            assert!(
+                verb.starts_with("Get") || verb.starts_with("List"),
+                "diff may only read Route 53, but is granted {action}"
+            );
+        }
+    }
+
+    #[test]
     fn each_purpose_is_within_all() {
         let all = actions(&policy(Purpose::All, "shop"));
         for purpose in [

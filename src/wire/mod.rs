@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod cloudfront;
+pub mod dns;
 pub mod dynamodb;
 pub mod route53;
 pub mod s3;

@@ -1,11 +1,13 @@
 //! `mraa diff` against the emulator: after a deploy, nothing (and no drift);
 //! what a changed input would do, drift, a site file changed behind mraa's
-//! back, and a table a deploy would replace; the recorder proves diff changes nothing but its own change sets and
-//! drift detection.
+//! back, a table a deploy would replace, and the custom domain's records and
+//! health checks changed behind mraa's back; the recorder proves diff
+//! changes nothing but its own change sets and drift detection.
 
 use serde_json::Value;
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use aws_sdk_route53::types::{HealthCheckRegion, ResourceRecordSet, RrType};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::support::{ACCOUNT, Emulator, mraa, repo_root, show, stdout_of};
@@ -14,7 +16,11 @@ const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
 
 fn diff(emulator: &Emulator, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["diff", "--secondary", SECONDARY];
+    run_in(emulator, "diff", extra)
+}
+
+fn run_in(emulator: &Emulator, command: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![command, "--secondary", SECONDARY];
     args.extend_from_slice(extra);
     mraa(&args, &emulator.env_in(PRIMARY), None)
 }
@@ -40,20 +46,26 @@ fn forbidden_calls(emulator: &Emulator) -> Vec<String> {
         .collect()
 }
 
-/// (unit, region) of each unit diff reports as `change`.
-fn units_with(report: &Value, change: &str) -> Vec<(String, String)> {
-    let mut found: Vec<(String, String)> = report["units"]
+/// Two fields of each entry of `list` whose `key` is `value`, in order.
+fn pairs(
+    report: &Value,
+    list: &str,
+    (key, value): (&str, &str),
+    (a, b): (&str, &str),
+) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    report[list]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|u| u["change"] == change)
-        .map(|u| {
-            (
-                u["unit"].as_str().unwrap_or_default().to_string(),
-                u["region"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
+        .filter(|e| e[key] == value)
+        .map(|e| (text(&e[a]), text(&e[b])))
+        .collect()
+}
+
+/// (unit, region) of each unit diff reports as `change`.
+fn units_with(report: &Value, change: &str) -> Vec<(String, String)> {
+    let mut found = pairs(report, "units", ("change", change), ("unit", "region"));
     found.sort();
     found
 }
@@ -320,4 +332,116 @@ async fn table_a_deploy_would_replace(emulator: &Emulator) {
         "{}",
         show(&text)
     );
+}
+
+const DOMAIN: &str = "app.example.test";
+
+/// The wiring changes of one step in a JSON report, as (region, change).
+fn wiring_of(report: &Value, step: &str) -> Vec<(String, String)> {
+    pairs(report, "wiring", ("step", step), ("region", "change"))
+}
+
+/// The Route 53 calls recorded that change something.
+fn route53_mutations(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .mutating_calls()
+        .into_iter()
+        .filter(|c| c.service == "route53")
+        .map(|c| format!("{} {}", c.method, c.url))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_names_dns_records_and_health_checks_changed_behind_mraas_back() {
+    let emulator = Emulator::start("diff_domain");
+    let zone = crate::domain::create_zone(&emulator, DOMAIN).await;
+    let deployed = run_in(&emulator, "deploy", &["--domain", DOMAIN]);
+    assert_eq!(deployed.status.code(), Some(0), "{}", show(&deployed));
+
+    // Right after the deploy: no DNS change, and not one mutating call.
+    emulator.start_recording();
+    let same = diff(&emulator, &["--domain", DOMAIN, "--output", "json"]);
+    let forbidden = forbidden_calls(&emulator);
+    assert_eq!(same.status.code(), Some(0), "{}", show(&same));
+    assert_eq!(json_of(&same)["wiring"], serde_json::json!([]));
+    assert_eq!(forbidden, Vec::<String>::new());
+
+    // Behind mraa's back: the primary's failover record carries the
+    // secondary's check, and the secondary's check searches for another
+    // string.
+    let checks = crate::domain::app_checks(&emulator).await;
+    let (Some(primary_check), Some(secondary_check)) = (checks.get(PRIMARY), checks.get(SECONDARY))
+    else {
+        panic!("a health check per region: {checks:?}");
+    };
+    let api = format!("api.{DOMAIN}");
+    let record = crate::domain::records_named(&emulator, &zone, &api)
+        .await
+        .into_iter()
+        .find(|r| r.set_identifier() == Some("mraa-mraa-primary") && r.r#type() == &RrType::A)
+        .expect("the primary's failover record");
+    assert_eq!(record.health_check_id(), Some(primary_check.id()));
+    let moved = ResourceRecordSet::builder()
+        .name(record.name())
+        .r#type(RrType::A)
+        .set_set_identifier(record.set_identifier().map(str::to_string))
+        .set_failover(record.failover().cloned())
+        .set_alias_target(record.alias_target().cloned())
+        .health_check_id(secondary_check.id())
+        .build()
+        .expect("record");
+    crate::domain::upsert(&emulator, &zone, moved).await;
+    let config = secondary_check
+        .health_check_config()
+        .expect("the check's settings");
+    let mut update = emulator
+        .route53()
+        .update_health_check()
+        .health_check_id(secondary_check.id())
+        .search_string("\"serving\": false");
+    for region in config.regions() {
+        update = update.regions(HealthCheckRegion::from(region.as_str()));
+    }
+    update.send().await.expect("change the secondary's check");
+
+    // Without --domain: the deployed domain is kept, as deploy keeps it.
+    emulator.start_recording();
+    let changed = diff(&emulator, &["--output", "json"]);
+    let mutations = route53_mutations(&emulator);
+    assert_eq!(changed.status.code(), Some(2), "{}", show(&changed));
+    let report = json_of(&changed);
+    assert_eq!(
+        wiring_of(&report, "dns"),
+        [
+            (
+                SECONDARY.to_string(),
+                format!(
+                    "update the health check {}: search string",
+                    secondary_check.id()
+                )
+            ),
+            (
+                PRIMARY.to_string(),
+                format!(
+                    "write the record {api} A (mraa-mraa-primary): health check {} → {}",
+                    secondary_check.id(),
+                    primary_check.id()
+                )
+            ),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(mutations, Vec::<String>::new());
+
+    // In text too, and still nothing changed.
+    emulator.start_recording();
+    let text = diff(&emulator, &[]);
+    let mutations = route53_mutations(&emulator);
+    assert_eq!(text.status.code(), Some(2), "{}", show(&text));
+    assert!(
+        stdout_of(&text).contains("search string"),
+        "{}",
+        show(&text)
+    );
+    assert_eq!(mutations, Vec::<String>::new());
 }

@@ -22,7 +22,11 @@ const DOMAIN: &str = "app.example.test";
 const API: &str = "api.app.example.test";
 
 /// The zone's records of one name.
-async fn records_named(emulator: &Emulator, zone: &str, name: &str) -> Vec<ResourceRecordSet> {
+pub(crate) async fn records_named(
+    emulator: &Emulator,
+    zone: &str,
+    name: &str,
+) -> Vec<ResourceRecordSet> {
     emulator
         .route53()
         .list_resource_record_sets()
@@ -37,7 +41,7 @@ async fn records_named(emulator: &Emulator, zone: &str, name: &str) -> Vec<Resou
         .collect()
 }
 
-async fn create_zone(emulator: &Emulator, name: &str) -> String {
+pub(crate) async fn create_zone(emulator: &Emulator, name: &str) -> String {
     let out = emulator
         .route53()
         .create_hosted_zone()
@@ -53,7 +57,7 @@ async fn create_zone(emulator: &Emulator, name: &str) -> String {
         .to_string()
 }
 
-async fn upsert(emulator: &Emulator, zone: &str, record: ResourceRecordSet) {
+pub(crate) async fn upsert(emulator: &Emulator, zone: &str, record: ResourceRecordSet) {
     emulator
         .route53()
         .change_resource_record_sets()
@@ -120,7 +124,7 @@ async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
 }
 
 /// The health checks tagged as this app's, by their `mraa:region` tag.
-async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
+pub(crate) async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
     let client = emulator.route53();
     let listed = client
         .list_health_checks()
