@@ -26,8 +26,8 @@ use crate::wire::Verdict;
 use crate::wire::WireOutcome;
 use crate::wire::dns::Found;
 use crate::wire::route53::{
-    DOMAIN_TAG, DesiredCheck, FAILURE_THRESHOLD, GLOBAL, OwnedCheck, REGION_TAG, SEARCH_STRING,
-    STEP, ZONE_TAG,
+    self, DOMAIN_TAG, DesiredCheck, FAILURE_THRESHOLD, GLOBAL, OwnedCheck, REGION_TAG,
+    SEARCH_STRING, STEP, ZONE_TAG,
 };
 
 /// Creates, adopts or updates one region's health check; returns its id.
@@ -148,25 +148,14 @@ pub(super) async fn retire(
 ) -> Result<()> {
     for old in replaced {
         ctx.claim("deploy").await?;
-        match client
-            .delete_health_check()
-            .health_check_id(&old.id)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_health_check()) => {}
-            Err(e) => {
-                return Err(aws_error(
-                    STEP,
-                    GLOBAL,
-                    format!("replaced health check {} ({})", old.id, old.region),
-                    sdk_message(&e),
-                ));
-            }
-        }
+        route53::delete_check(client, &old.id).await.map_err(|e| {
+            aws_error(
+                STEP,
+                GLOBAL,
+                format!("replaced health check {} ({})", old.id, old.region),
+                e,
+            )
+        })?;
         outcome.mark(true);
     }
     Ok(())

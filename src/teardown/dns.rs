@@ -5,7 +5,7 @@ use aws_sdk_route53 as r53;
 use r53::types::{Change as RecordChange, ChangeAction, ChangeBatch, ResourceRecordSet};
 
 use crate::aws::{Aws, sdk_message};
-use crate::wire::route53::{OwnedCheck, api_name, is_ours, owned_checks, records_named};
+use crate::wire::route53::{self, OwnedCheck, api_name, is_ours, owned_checks, records_named};
 
 /// What a teardown removes from Route 53: mraa's records, then its checks.
 #[derive(Debug, Clone, Default)]
@@ -114,18 +114,9 @@ pub async fn delete(
         }
     }
     for check in &found.checks {
-        match client
-            .delete_health_check()
-            .health_check_id(&check.id)
-            .send()
+        route53::delete_check(&client, &check.id)
             .await
-        {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_health_check()) => {}
-            Err(e) => return Err(format!("health check {}: {}", check.id, sdk_message(&e))),
-        }
+            .map_err(|e| format!("health check {}: {e}", check.id))?;
         deleted.push(format!("health check {} ({})", check.id, check.region));
     }
     let left = inventory(aws, app, &found.places).await?;

@@ -351,6 +351,26 @@ pub async fn owned_among(
     Ok(owned)
 }
 
+/// Deletes a health check; one already gone counts as deleted (a re-run
+/// after an interruption).
+pub async fn delete_check(client: &r53::Client, id: &str) -> std::result::Result<(), String> {
+    match client
+        .delete_health_check()
+        .health_check_id(id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_health_check()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(sdk_message(&e)),
+    }
+}
+
 /// The record sets of one name (every type), read from where that name
 /// starts in the zone's order.
 pub async fn records_named(
