@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use crate::support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 const PRIMARY: &str = "us-east-1";
@@ -213,15 +212,9 @@ async fn check_tables_and_state(emulator: &Emulator) {
             "{name} is ready for global tables"
         );
     }
-    let item = dynamodb
-        .get_item()
-        .table_name(format!("mraa-{APP}-app-config"))
-        .key("appId", AttributeValue::S(APP.into()))
-        .send()
-        .await
-        .expect("state item");
+    let item = emulator.state_item(PRIMARY, APP).await;
     let state = item
-        .item()
+        .as_ref()
         .and_then(|i| i.get("state"))
         .and_then(|v| v.as_s().ok());
     assert_eq!(state.map(String::as_str), Some("active"));
@@ -330,14 +323,8 @@ async fn check_replicas(emulator: &Emulator) {
         assert_eq!(replica.deletion_protection_enabled(), Some(true), "{name}");
     }
     // The state item seeded in the primary is read in the secondary.
-    let item = secondary
-        .get_item()
-        .table_name(format!("mraa-{APP}-app-config"))
-        .key("appId", AttributeValue::S(APP.into()))
-        .send()
-        .await
-        .expect("state item in the secondary");
-    let state = item.item().and_then(|i| i.get("state"));
+    let item = emulator.state_item(SECONDARY, APP).await;
+    let state = item.as_ref().and_then(|i| i.get("state"));
     assert_eq!(
         state.and_then(|v| v.as_s().ok()).map(String::as_str),
         Some("active")

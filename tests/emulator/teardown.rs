@@ -3,7 +3,6 @@
 
 use crate::support::proxy::{Action, Proxy};
 use crate::support::{ACCOUNT, Emulator, json_lines, mraa, stderr_of, stdout_of, with_var};
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
 
@@ -396,15 +395,10 @@ async fn without_delete_data_exactly_the_data_stores_remain_intact() {
             "{region}"
         );
     }
-    let dynamodb = emulator.dynamodb(PRIMARY);
-    let item = dynamodb
-        .get_item()
-        .table_name(format!("mraa-{APP}-app-config"))
-        .key("appId", AttributeValue::S(APP.into()))
-        .send()
-        .await
-        .expect("state item");
-    assert!(item.item().is_some(), "the state item is kept");
+    assert!(
+        emulator.state_item(PRIMARY, APP).await.is_some(),
+        "the state item is kept"
+    );
     // Replication is wiring, not data: removed with the object store's role.
     let replication = emulator
         .s3(PRIMARY)

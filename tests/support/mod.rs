@@ -117,6 +117,27 @@ impl Emulator {
         aws_sdk_dynamodb::Client::new(&self.sdk_config(region))
     }
 
+    /// The app's state item (the app-config table's `appId` item) as
+    /// `region` reads it, if any.
+    pub async fn state_item(
+        &self,
+        region: &str,
+        app: &str,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.dynamodb(region)
+            .get_item()
+            .table_name(format!("mraa-{app}-app-config"))
+            .key(
+                "appId",
+                aws_sdk_dynamodb::types::AttributeValue::S(app.into()),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("state item in {region}: {e}"))
+            .item()
+            .cloned()
+    }
+
     pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
         aws_sdk_acm::Client::new(&self.sdk_config(region))
     }
