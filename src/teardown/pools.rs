@@ -9,8 +9,6 @@ use aws_sdk_cognitoidentityprovider::types::DeletionProtectionType;
 use crate::aws::{is_not_found, sdk_message};
 use crate::names::APP_TAG;
 
-pub use crate::discover::user_pools as find;
-
 /// (ARN, value of the app tag) of a pool; `None` once it is gone.
 pub async fn describe(
     client: &Client,

@@ -80,7 +80,10 @@ pub(super) async fn read_pools(
     for clients in &clients {
         let name = crate::names::user_pool_name(app);
         let err = |e: String| fail("user-pool", &clients.region, &name, e);
-        for id in pools::find(&clients.cognito, &name).await.map_err(err)? {
+        for id in crate::discover::user_pools(&clients.cognito, &name)
+            .await
+            .map_err(err)?
+        {
             let Some((arn, tag)) = pools::describe(&clients.cognito, &id).await.map_err(err)?
             else {
                 continue;
