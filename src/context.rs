@@ -140,6 +140,20 @@ impl Outputs {
     pub fn of(&self, unit: Unit) -> Option<&BTreeMap<String, BTreeMap<String, String>>> {
         self.0.get(&unit)
     }
+
+    /// The front end's `UserPoolId` or `UserPoolClientId` serving `region`:
+    /// its own, or with Cognito's replication (where only the primary makes
+    /// a pool) the primary's, which the secondary's replica shares.
+    pub fn user_pool(&self, region: &str, key: &str) -> Option<&str> {
+        self.get(Unit::Frontend, region, key).or_else(|| {
+            if self.get(Unit::Frontend, region, "UserReplication") != Some("native") {
+                return None;
+            }
+            self.of(Unit::Frontend)?
+                .keys()
+                .find_map(|other| self.get(Unit::Frontend, other, key))
+        })
+    }
 }
 
 /// The current time as AWS writes it (ISO 8601, UTC): state changes and

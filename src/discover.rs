@@ -119,6 +119,37 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
     Ok(Some((deployment, aws)))
 }
 
+/// How a deploy (or diff) replicates users: the mode asked for, else the one
+/// the deployment records in its bootstrap stack (`bootstrap`, as read; one
+/// without the record predates native replication: import), else native
+/// where both regions offer it. Asking for another mode than the
+/// deployment's is refused: the other mode's pools would be left behind.
+pub fn user_replication(
+    settings: &Settings,
+    secondary: &str,
+    bootstrap: Option<&aws_sdk_cloudformation::types::Stack>,
+) -> std::result::Result<crate::plan::UserReplication, InputError> {
+    use crate::plan::UserReplication;
+    let recorded = bootstrap.map(|found| {
+        UserReplication::from_recorded(
+            stack::outputs_of(found)
+                .get("UserReplication")
+                .map(String::as_str),
+        )
+    });
+    match (settings.user_replication, recorded) {
+        (Some(given), Some(recorded)) if given != recorded => {
+            Err(InputError::UserReplicationMismatch {
+                given: given.to_string(),
+                recorded: recorded.to_string(),
+            })
+        }
+        (Some(given), _) => Ok(given),
+        (None, Some(recorded)) => Ok(recorded),
+        (None, None) => Ok(UserReplication::default_for(&settings.primary, secondary)),
+    }
+}
+
 /// Where a command with the primary down learns the secondary from, for
 /// its error when none is known.
 pub const SECONDARY_SOURCES: &str = "pass --secondary REGION, set MRAA_SECONDARY, or put \

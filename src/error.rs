@@ -92,6 +92,20 @@ pub enum InputError {
     )]
     SecondaryMismatch { given: String, recorded: String },
 
+    #[error(
+        "--user-replication native: Cognito's multi-Region replication cannot be deployed in \
+         {region} (CloudFormation offers no AWS::Cognito::UserPoolReplica there); use \
+         --user-replication import, or a region pair where both offer it"
+    )]
+    NativeReplicationUnavailable { region: String },
+
+    #[error(
+        "--user-replication {given}: this deployment replicates users by {recorded}, and \
+         changing it would leave the {recorded} mode's pools behind; deploy with \
+         --user-replication {recorded}, or `mraa teardown --delete-data` first"
+    )]
+    UserReplicationMismatch { given: String, recorded: String },
+
     #[error("cannot read config file {}: {reason}", path.display())]
     ConfigUnreadable { path: PathBuf, reason: String },
 

@@ -17,6 +17,7 @@ pub mod lock;
 pub mod names;
 pub mod permissions;
 pub mod plan;
+pub mod pool_replica;
 pub mod regions;
 pub mod render;
 pub mod state;

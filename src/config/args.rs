@@ -38,6 +38,17 @@ pub struct GlobalArgs {
     )]
     pub allowed_origin: Option<String>,
 
+    /// How users reach the secondary region: native (Cognito's multi-Region
+    /// replication; passwords included) or import (a pool per region, users
+    /// imported without passwords) [default: native]
+    #[arg(
+        long,
+        global = true,
+        env = "MRAA_USER_REPLICATION",
+        value_name = "MODE"
+    )]
+    pub user_replication: Option<crate::plan::UserReplication>,
+
     /// YAML configuration file (see examples/mraa.yaml)
     #[arg(long, global = true, env = "MRAA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

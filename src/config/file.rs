@@ -19,6 +19,7 @@ pub struct FileConfig {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub allowed_origin: Option<String>,
+    pub user_replication: Option<crate::plan::UserReplication>,
     pub output: Option<OutputFormat>,
     pub no_color: Option<bool>,
     pub admin_name: Option<String>,

@@ -42,6 +42,9 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     /// CORS origin of the regional APIs; `*` unless set.
     pub allowed_origin: String,
+    /// How users reach the secondary region (deploy, render, diff); `None`:
+    /// the deployment's own, or native where both regions offer it.
+    pub user_replication: Option<crate::plan::UserReplication>,
     pub output: OutputFormat,
     pub color: bool,
     pub verbosity: Verbosity,
@@ -133,6 +136,7 @@ impl Settings {
                 .clone()
                 .or(file.allowed_origin)
                 .unwrap_or_else(|| "*".to_string()),
+            user_replication: args.user_replication.or(file.user_replication),
             output: args.output.or(file.output).unwrap_or(OutputFormat::Text),
             color: !no_color && std::io::stderr().is_terminal(),
             verbosity,
@@ -182,6 +186,14 @@ impl Settings {
 
     fn validate(&self) -> Result<(), InputError> {
         check_region(&self.primary, "primary")?;
+        if let (Some(crate::plan::UserReplication::Native), Some(secondary)) =
+            (self.user_replication, &self.secondary)
+            && let Some(region) = crate::plan::users::unavailable_in(&self.primary, secondary)
+        {
+            return Err(InputError::NativeReplicationUnavailable {
+                region: region.to_string(),
+            });
+        }
         if let Some(secondary) = &self.secondary {
             check_region(secondary, "secondary")?;
             if secondary == &self.primary {

@@ -44,6 +44,9 @@ pub async fn run(
     let secondary = settings.require_secondary()?.to_string();
     let mut plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
+    if let Some(mode) = settings.user_replication {
+        plan = plan.with_user_replication(mode);
+    }
     // The zone id is known once Route 53 is asked; templates do not depend
     // on it, so everything renders now.
     if let Some(domain) = &settings.domain {
@@ -83,6 +86,11 @@ pub async fn run(
     .await;
     let (caller, api_logging) = (caller?, api_logging?);
     let (bootstrap_stack, edge_stack) = (bootstrap_stack?, edge_stack?);
+    let users = crate::discover::user_replication(settings, &secondary, bootstrap_stack.as_ref())?;
+    if users != plan.user_replication {
+        plan = plan.with_user_replication(users);
+        rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+    }
     reporter.note(&format!(
         "deploying app {} to {} (primary) and {} as {} (account {})",
         settings.app, settings.primary, secondary, caller.arn, caller.account

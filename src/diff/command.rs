@@ -27,6 +27,9 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
     let app = settings.app.clone();
     let mut plan = Plan::new(&app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
+    if let Some(mode) = settings.user_replication {
+        plan = plan.with_user_replication(mode);
+    }
     let aws = Aws::new(&settings, &secondary).await;
     let caller = aws.caller().await?;
     let primary = aws.primary.region.clone();
@@ -42,6 +45,8 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
     };
     let (bootstrap, edge) =
         futures::future::try_join(read(Unit::Bootstrap), read(Unit::Edge)).await?;
+    let users = crate::discover::user_replication(&settings, &secondary, bootstrap.as_ref())?;
+    plan = plan.with_user_replication(users);
 
     // A deployment keeps its custom domain when --domain is not given, as
     // deploy does.

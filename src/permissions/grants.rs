@@ -414,6 +414,60 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
         string_equals: &[],
     },
+    // The users key (a multi-Region key made by the bootstrap stack with
+    // these credentials; AWS::KMS::Key's handlers) and, on teardown with
+    // --delete-data, its deletion in both regions. Key ARNs carry ids only;
+    // multi-Region key ids start with `mrk-`. CreateKey names no key: only a
+    // multi-Region key may be made
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-auth.html).
+    Grant {
+        sid: "CreateUsersKey",
+        purposes: &[Deploy],
+        actions: &["kms:CreateKey"],
+        resources: &["*"],
+        string_equals: &[("kms:MultiRegion", &["true"])],
+    },
+    Grant {
+        sid: "UsersKey",
+        purposes: CHANGING,
+        actions: &[
+            "kms:DescribeKey",
+            "kms:EnableKey",
+            "kms:DisableKey",
+            "kms:EnableKeyRotation",
+            "kms:DisableKeyRotation",
+            "kms:GetKeyRotationStatus",
+            "kms:GetKeyPolicy",
+            "kms:PutKeyPolicy",
+            "kms:ListResourceTags",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:UpdateKeyDescription",
+            "kms:ScheduleKeyDeletion",
+        ],
+        resources: &["arn:aws:kms:*:*:key/mrk-*"],
+        string_equals: &[],
+    },
+    // The user pool's replica (Cognito's multi-Region replication): status
+    // reads it, failover makes sure it is active, teardown --delete-data
+    // deactivates and deletes it before the pool.
+    Grant {
+        sid: "ReadPoolReplicas",
+        purposes: &[Status, State, Teardown, Diff],
+        actions: &["cognito-idp:ListUserPoolReplicas"],
+        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "PoolReplicas",
+        purposes: &[State, Teardown],
+        actions: &[
+            "cognito-idp:UpdateUserPoolReplica",
+            "cognito-idp:DeleteUserPoolReplica",
+        ],
+        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        string_equals: &[],
+    },
     // API Gateway: the account's logging setting (read, and set where none
     // is named) and a new deployment of each API to its stage after an
     // update. API ids are random, so paths are the narrowest IAM allows.

@@ -10,6 +10,9 @@ use crate::names;
 
 pub mod api_logging;
 pub mod parameters;
+pub mod users;
+
+pub use users::UserReplication;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -290,6 +293,7 @@ pub struct Plan {
     pub secondary: String,
     /// The custom domain, when deployed with `--domain`.
     pub domain: Option<PlanDomain>,
+    pub user_replication: UserReplication,
     pub units: Vec<PlannedUnit>,
 }
 
@@ -308,6 +312,7 @@ impl Plan {
             primary: primary.to_string(),
             secondary: secondary.to_string(),
             domain: None,
+            user_replication: UserReplication::default_for(primary, secondary),
             units: Vec::new(),
         };
         plan.units = Unit::ALL
@@ -316,7 +321,8 @@ impl Plan {
             .map(|&unit| plan.planned(unit))
             .collect();
         plan.assign_waves();
-        plan
+        let mode = plan.user_replication;
+        plan.with_user_replication(mode)
     }
 
     /// Adds the custom domain: the site certificate (us-east-1), the regional
@@ -380,6 +386,7 @@ impl Plan {
         parameters.extend(
             unit.extra_parameters()
                 .into_iter()
+                .chain(users::parameters(unit))
                 .map(|(k, v)| (k.to_string(), v)),
         );
         if unit == Unit::Bootstrap {

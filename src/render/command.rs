@@ -34,6 +34,9 @@ pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Resul
     let secondary = settings.require_secondary()?;
     let mut plan = Plan::new(&settings.app, &settings.primary, secondary)
         .with_allowed_origin(&settings.allowed_origin);
+    if let Some(mode) = settings.user_replication {
+        plan = plan.with_user_replication(mode);
+    }
     if let Some(domain) = &settings.domain {
         // Offline: the zone is found by name only when deploying.
         let zone = settings

@@ -230,7 +230,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
             ));
         }
     }
-    checks.extend(user_pool_checks(aws, &outputs, &down));
+    checks.extend(user_pool_checks(aws, &outputs, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.

@@ -149,34 +149,81 @@ pub(super) async fn unit_checks(aws: &Aws, plan: &Plan, down: &Down) -> (Vec<Che
     (checks, outputs)
 }
 
-/// Each region's Cognito user pool, as the front end's outputs name it.
-pub(super) fn user_pool_checks(aws: &Aws, outputs: &UnitOutputs, down: &Down) -> Vec<Check> {
-    aws.regions()
-        .iter()
-        .map(|clients| {
-            let region = &clients.region;
-            let pool = outputs
-                .get(&(Unit::Frontend, region.clone()))
-                .and_then(|o| o.get("UserPoolId"))
-                .filter(|id| !id.is_empty());
-            let (status, detail) = match (down.get(region), pool) {
-                (Some(cause), _) => (Health::Unreachable, cause.clone()),
-                (None, Some(id)) => (Health::Ok, id.clone()),
-                (None, None) => (
-                    Health::Missing,
-                    "the front end has no UserPoolId output".into(),
-                ),
-            };
-            Check {
-                kind: "unit",
-                name: "user-pool".into(),
-                region: region.clone(),
-                status,
-                detail,
-                updated: None,
-            }
-        })
-        .collect()
+/// Each region's Cognito user pool, as the front end's outputs name it. With
+/// Cognito's replication the secondary's pool is the primary's replica
+/// (same id), asked of Cognito there: it serves a failover only when ACTIVE.
+pub(super) async fn user_pool_checks(aws: &Aws, outputs: &UnitOutputs, down: &Down) -> Vec<Check> {
+    let output = |region: &str, key: &str| {
+        outputs
+            .get(&(Unit::Frontend, region.to_string()))
+            .and_then(|o| o.get(key))
+            .filter(|v| !v.is_empty())
+            .cloned()
+    };
+    let mut checks = Vec::new();
+    for clients in aws.regions() {
+        let region = &clients.region;
+        let pool = output(region, "UserPoolId");
+        let replica_of = output(&aws.primary.region, "UserPoolId").filter(|_| {
+            pool.is_none()
+                && *region == aws.secondary.region
+                && output(region, "UserReplication").as_deref() == Some("native")
+        });
+        let (status, detail) = match (down.get(region), pool, replica_of) {
+            (Some(cause), _, _) => (Health::Unreachable, cause.clone()),
+            (None, Some(id), _) => (Health::Ok, id),
+            (None, None, Some(id)) => replica_health(clients, &id).await,
+            (None, None, None) => (
+                Health::Missing,
+                "the front end has no UserPoolId output".into(),
+            ),
+        };
+        checks.push(Check {
+            kind: "unit",
+            name: "user-pool".into(),
+            region: region.clone(),
+            status,
+            detail,
+            updated: None,
+        });
+    }
+    checks
+}
+
+/// The replica of `pool_id` in the secondary, as its own region reports it.
+async fn replica_health(clients: &crate::aws::RegionClients, pool_id: &str) -> (Health, String) {
+    let region = &clients.region;
+    match crate::pool_replica::secondary_of(&clients.cognito, pool_id).await {
+        Ok(Some(replica)) if replica.region == *region && replica.is_active() => (
+            Health::Ok,
+            format!("{pool_id} (replica, ACTIVE: users sign in here with their own password)"),
+        ),
+        Ok(Some(replica)) if replica.region == *region => (
+            Health::Degraded,
+            format!(
+                "{pool_id}: the replica is {}, so it would sign no one in during a failover; \
+                 run `mraa deploy` to activate it",
+                replica.status
+            ),
+        ),
+        Ok(other) => (
+            Health::Missing,
+            format!(
+                "{pool_id} has no replica in {region}{}; run `mraa deploy` to make it",
+                other
+                    .map(|r| format!(" (its replica is in {})", r.region))
+                    .unwrap_or_default()
+            ),
+        ),
+        Err(e) => (
+            if crate::aws::says_unreachable(&e) {
+                Health::Unreachable
+            } else {
+                Health::Degraded
+            },
+            format!("the replica of {pool_id} cannot be read: {e}"),
+        ),
+    }
 }
 
 /// Whether the StackSet instances could be listed (the home region answers).

@@ -28,6 +28,10 @@ pub struct SiteConfig {
     pub primary_region: String,
     pub secondary_region: String,
     pub regions: BTreeMap<String, RegionEndpoints>,
+    /// `native` (Cognito replicates users, passwords included) or `import`
+    /// (users reach the secondary without their password): what the site
+    /// tells a user signing in during a failover.
+    pub user_replication: String,
     /// Absent without `--domain`, so such a deployment's file is unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<CustomDomain>,
@@ -109,6 +113,12 @@ fn config_of(site: &Site, outputs: &Outputs) -> SiteConfig {
         primary_region: site.primary.to_string(),
         secondary_region: site.secondary.to_string(),
         regions,
+        user_replication: crate::plan::UserReplication::from_recorded(outputs.get(
+            Unit::Frontend,
+            site.primary,
+            "UserReplication",
+        ))
+        .to_string(),
         custom_domain: site.domain.map(|d| CustomDomain::new(site.app, d)),
     }
 }
@@ -173,8 +183,10 @@ pub fn endpoints(app: &str, region: &str, outputs: &Outputs) -> RegionEndpoints 
     RegionEndpoints {
         state_url: get(Unit::Routing, "StateApiUrl").map(|base| format!("{base}{app}")),
         api_url: get(Unit::Application, "AppApiUrl"),
-        user_pool_id: get(Unit::Frontend, "UserPoolId"),
-        user_pool_client_id: get(Unit::Frontend, "UserPoolClientId"),
+        user_pool_id: outputs.user_pool(region, "UserPoolId").map(str::to_string),
+        user_pool_client_id: outputs
+            .user_pool(region, "UserPoolClientId")
+            .map(str::to_string),
     }
 }
 

@@ -45,9 +45,13 @@ pub fn arn_of(t: &Instance, id: &str, resource: &Value) -> Option<String> {
         ),
         "AWS::Events::Rule" => regional("events", format!("rule/{}", own()?)),
         "AWS::Cognito::UserPool" => regional("cognito-idp", format!("userpool/{}", own()?)),
-        "AWS::Cognito::UserPoolClient" => {
+        // The replica and its regional settings act on the shared pool id.
+        "AWS::Cognito::UserPoolClient"
+        | "AWS::Cognito::UserPoolReplica"
+        | "AWS::Cognito::UserPoolRegionalConfigurationAttachment" => {
             regional("cognito-idp", format!("userpool/{}", prop("UserPoolId")?))
         }
+        "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => regional("kms", format!("key/{}", own()?)),
         "AWS::CertificateManager::Certificate" => own()?,
         // CloudFront is global: no region in its ARNs, ids only.
         "AWS::CloudFront::Distribution" => {

@@ -145,3 +145,29 @@ fn as_wildcard(format: &str) -> String {
     }
     out
 }
+
+/// Native user replication is offered exactly where AWS publishes both of its
+/// CloudFormation types (the registry schemas of each region).
+#[test]
+fn native_user_replication_regions_are_where_aws_publishes_its_types() {
+    let providers = data_dir().join("schemas/providers");
+    let mut offered: Vec<String> = std::fs::read_dir(&providers)
+        .unwrap_or_else(|e| panic!("{}: {e}", providers.display()))
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let region = name.strip_suffix(".json")?.to_string();
+            let index = read_json(&entry.path());
+            [
+                "AWS::Cognito::UserPoolReplica",
+                "AWS::Cognito::UserPoolRegionalConfigurationAttachment",
+                "AWS::KMS::ReplicaKey",
+            ]
+            .iter()
+            .all(|t| index.get(*t).is_some())
+            .then_some(region)
+        })
+        .collect();
+    offered.sort();
+    assert_eq!(offered, mraa::plan::users::NATIVE_REGIONS.map(String::from));
+}

@@ -14,6 +14,8 @@ pub use crate::support::template::{at, field, intrinsic, seq, string as str_of};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const PARTITION: &str = "aws";
+/// A multi-Region key's id (its replicas share it).
+const USERS_KEY_ID: &str = "mrk-1234abcd12ab34cd56ef1234567890ab";
 
 /// The deployments every check runs on: a plain one, one with a custom domain
 /// (every unit there is), and one whose secondary is disabled by default.
@@ -79,9 +81,24 @@ impl Instance {
                 }
             }
         }
+        let value_of = |name: &str| match planned.parameters.get(name) {
+            Some(ParamSource::Value(v)) => v.clone(),
+            _ => String::new(),
+        };
+        let (primary, native) = (
+            value_of("PrimaryRegion"),
+            value_of("UserReplication") == "native",
+        );
         for (name, source) in &planned.parameters {
             let value = match source {
                 ParamSource::Value(v) => v.clone(),
+                // The multi-Region key CloudFormation makes in the primary.
+                ParamSource::FromOutput {
+                    output: "UsersKeyArn",
+                    ..
+                } if native => {
+                    format!("arn:{PARTITION}:kms:{primary}:{ACCOUNT}:key/{USERS_KEY_ID}")
+                }
                 ParamSource::FromOutput { default, .. } => default.to_string(),
             };
             params.insert(name.clone(), value);
@@ -321,6 +338,7 @@ fn physical_id(t: &Instance, id: &str, resource: &Value) -> Option<String> {
         "AWS::ApiGateway::DomainName" => prop("DomainName")?,
         "AWS::Cognito::UserPool" => format!("{}_AbCdEf123", t.region),
         "AWS::Cognito::UserPoolClient" => "1example23456789abcdefghij".into(),
+        "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => USERS_KEY_ID.into(),
         "AWS::CertificateManager::Certificate" => format!(
             "arn:{PARTITION}:acm:{}:{ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012",
             t.region

@@ -228,7 +228,15 @@ fn replication_time_control_comes_with_metrics() {
 fn every_user_pool_is_retained() {
     let mut pools = 0;
     for (scenario, t) in cfn::every_instance() {
-        for (id, pool) in t.of_type("AWS::Cognito::UserPool") {
+        // The replica is the users' copy in the secondary, and the keys
+        // are what the pool and its replica are readable with.
+        let kept = [
+            "AWS::Cognito::UserPool",
+            "AWS::Cognito::UserPoolReplica",
+            "AWS::KMS::Key",
+            "AWS::KMS::ReplicaKey",
+        ];
+        for (id, pool) in kept.iter().flat_map(|kind| t.of_type(kind)) {
             for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
                 assert_eq!(
                     field(pool, policy).and_then(str_of),
@@ -240,7 +248,12 @@ fn every_user_pool_is_retained() {
             pools += 1;
         }
     }
-    assert!(pools >= 6, "only {pools} user pools found");
+    // The pool, its replica, the key and its replica in each of the two
+    // native scenarios; a pool per region where users are imported.
+    assert!(
+        pools >= 10,
+        "only {pools} user pools, replicas and keys found"
+    );
 }
 
 /// CloudFront takes certificates from ACM in US East (N. Virginia) only: the

@@ -256,12 +256,18 @@ fn every_table_is_created_in_the_primary_only_retained_protected_and_streamed() 
                 .to_string();
             let at = format!("{}: {id} ({name})", t.file());
 
-            // Created in the primary; mraa adds the secondary replica.
-            assert_eq!(
-                string_at(table, "Condition"),
-                Some("IsPrimary"),
-                "{at}: Condition"
-            );
+            // Created in the primary (the users table only when users are
+            // imported); mraa adds the secondary replica.
+            let condition = string_at(table, "Condition").unwrap_or_default();
+            match condition {
+                "IsPrimary" => {}
+                "ImportPrimary" => assert_eq!(
+                    show(t.condition("ImportPrimary")),
+                    "!And [!Condition IsPrimary, !Condition Import]",
+                    "{at}"
+                ),
+                other => panic!("{at}: Condition {other:?}, not the primary's"),
+            }
             assert_eq!(show(t.condition("IsPrimary")), IS_PRIMARY, "{at}");
             // Data: kept on stack deletion and on replacement, and protected.
             assert_eq!(string_at(table, "DeletionPolicy"), Some("Retain"), "{at}");
@@ -941,6 +947,9 @@ fn every_template_takes_exactly_the_parameters_the_plan_gives_it() {
     }
 }
 
+/// Conditions of one user replication mode (bootstrap and front end).
+const MODE_CONDITIONS: [&str; 2] = ["NativeUserReplication", "CreatesPool"];
+
 #[test]
 fn every_output_the_plan_reads_exists_where_it_is_read() {
     let plan = plan();
@@ -971,6 +980,24 @@ fn every_output_the_plan_reads_exists_where_it_is_read() {
                 .unwrap_or_else(|| panic!("{at}: no such output"));
             match (string_at(declared, "Condition"), region) {
                 (None, _) | (Some("IsPrimary"), RegionRole::Primary) => {}
+                // An output of one replication mode only: the reader must
+                // take its absence (the plan's default, which its template
+                // accepts) in the other.
+                (Some(condition), _) if MODE_CONDITIONS.contains(&condition) => {
+                    let ParamSource::FromOutput { default, .. } = source else {
+                        continue;
+                    };
+                    let reader = template(planned.unit);
+                    let pattern = field_of(reader.parameters(), name)
+                        .and_then(|p| string_at(p, "AllowedPattern"))
+                        .unwrap_or_default();
+                    assert!(
+                        default.is_empty()
+                            && (pattern.starts_with("^$|") || pattern.ends_with("*$")),
+                        "{at}: output only exists under {condition}, and the reader does not \
+                         accept its absence (default {default:?}, pattern {pattern:?})"
+                    );
+                }
                 (Some(condition), _) => panic!("{at}: output only exists under {condition}"),
             }
         }
