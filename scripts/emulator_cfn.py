@@ -31,6 +31,9 @@ from moto.apigateway.exceptions import (
     DomainNameNotFound,
 )
 from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation import models as cfn_models
+from moto.cloudformation import responses as cfn_responses
+from moto.cloudformation import utils as cfn_utils
 from moto.cloudformation.exceptions import (
     CloudFormationError,
     UnformattedGetAttTemplateException,
@@ -513,3 +516,21 @@ def _clean_json(resource_json: Any, resources_map: Any) -> Any:
 
 
 cfn_parsing.clean_json = _clean_json
+
+
+# `!Condition Name` inside Fn::And, Fn::Or and Fn::Not names another condition: "Condition
+# functions" (docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/
+# intrinsic-function-reference-conditions.html) gives its YAML short form, `!Condition`, which
+# stands for `{"Condition": Name}`. moto's YAML loader turns every short form `!X` into
+# `{"Fn::X": ...}`, so a condition named that way would be read as an unknown function.
+_moto_yaml_tag = cfn_utils.yaml_tag_constructor
+
+
+def _yaml_tag(loader: Any, tag: Any, node: Any) -> Any:
+    if tag == "!Condition":
+        return {"Condition": node.value}
+    return _moto_yaml_tag(loader, tag, node)
+
+
+cfn_models.yaml_tag_constructor = _yaml_tag
+cfn_responses.yaml_tag_constructor = _yaml_tag

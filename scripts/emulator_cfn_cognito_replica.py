@@ -137,6 +137,9 @@ class ReplicaKey(IdModel, CloudFormationModel):
         replica.policy = policy if isinstance(policy, str) else json.dumps(policy)
         replica.description = props.get("Description", "")
         replica.enabled = props.get("Enabled", True)
+        if props.get("Tags"):
+            kms.kms_backends[account_id][region_name].tag_resource(
+                replica.id, {t["Key"]: t.get("Value", "") for t in props["Tags"]})
         return cls(account_id, region_name, replica.id, props)
 
     @classmethod
@@ -167,8 +170,16 @@ class ReplicaKey(IdModel, CloudFormationModel):
 _moto_key_from_cfn = kms.Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
 
+def _kms_tags(props: dict[str, Any]) -> list[dict[str, str]]:
+    """CloudFormation's Tags (Key, Value) as KMS takes them (TagKey, TagValue): moto hands the
+    former to its tagger, which reads only the latter."""
+    return [{"TagKey": t["Key"], "TagValue": t.get("Value", "")} for t in props.get("Tags") or []]
+
+
 def _key_from_cfn(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                   region_name: str, **kwargs: Any) -> Any:
+    cloudformation_json = {**cloudformation_json, "Properties": {
+        **cloudformation_json["Properties"], "Tags": _kms_tags(cloudformation_json["Properties"])}}
     key = _moto_key_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name,
                              **kwargs)
     if cloudformation_json["Properties"].get("MultiRegion") in (True, "true", "True"):

@@ -45,8 +45,17 @@ pub fn table_name(app: &str, table: &str) -> String {
 }
 
 /// The global tables of a deployment: created in the primary by the layers,
-/// replicated to the secondary by wiring.
-pub const GLOBAL_TABLES: &[&str] = &["comments", "app-config", "users"];
+/// replicated to the secondary by wiring. The users table records who to
+/// import, so only users replicated by import have one.
+/// Every table that is global in either mode: what teardown looks for.
+pub const ALL_GLOBAL_TABLES: &[&str] = &["comments", "app-config", "users"];
+
+pub fn global_tables(users: crate::plan::UserReplication) -> &'static [&'static str] {
+    match users {
+        crate::plan::UserReplication::Native => &["comments", "app-config"],
+        crate::plan::UserReplication::Import => &["comments", "app-config", "users"],
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -73,12 +73,14 @@ pub async fn set_active(
         .map_err(|e| sdk_message(&e))
 }
 
-/// Deletes the replica: deactivated first, as Cognito deletes only an
-/// INACTIVE one. `primary` is the primary region's client.
+/// Deletes the replica and waits until Cognito no longer lists it (the
+/// pool itself can be deleted only then): deactivated first, as Cognito
+/// deletes only an INACTIVE one. `primary` is the primary region's client.
 pub async fn delete(
     primary: &idp::Client,
     pool_id: &str,
     replica_region: &str,
+    custom_endpoint: bool,
 ) -> Result<(), String> {
     set_active(primary, pool_id, replica_region, false).await?;
     primary
@@ -87,6 +89,23 @@ pub async fn delete(
         .region_name(replica_region)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| sdk_message(&e))
+        .map_err(|e| sdk_message(&e))?;
+    let mut backoff = crate::cfn::wait::Backoff::for_operation(custom_endpoint, DELETE_LIMIT);
+    loop {
+        match secondary_of(primary, pool_id).await? {
+            None => return Ok(()),
+            Some(replica) if !backoff.wait().await => {
+                return Err(format!(
+                    "the replica in {} is still {} after {} minutes",
+                    replica.region,
+                    replica.status,
+                    DELETE_LIMIT.as_secs() / 60
+                ));
+            }
+            Some(_) => {}
+        }
+    }
 }
+
+/// A replica is deleted in minutes; past this, something is wrong.
+const DELETE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30 * 60);

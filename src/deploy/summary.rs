@@ -91,6 +91,7 @@ pub(super) struct Deployed<'a> {
     pub(super) primary: &'a str,
     pub(super) secondary: &'a str,
     pub(super) domain: Option<&'a str>,
+    pub(super) user_replication: crate::plan::UserReplication,
     pub(super) elapsed_s: f64,
 }
 
@@ -102,6 +103,7 @@ impl<'a> Deployed<'a> {
             primary: &ctx.aws.primary.region,
             secondary: &ctx.aws.secondary.region,
             domain: ctx.plan.domain.as_ref().map(|d| d.name.as_str()),
+            user_replication: ctx.plan.user_replication,
             elapsed_s: (ctx.reporter.elapsed().as_millis() as f64) / 1000.0,
         }
     }
@@ -144,7 +146,7 @@ impl Summary {
                     endpoints: wire::site::endpoints(app, region, outputs),
                     object_bucket: crate::names::bucket_name(app, "objects", run.account, region),
                     website_bucket: crate::names::bucket_name(app, "website", run.account, region),
-                    tables: crate::names::GLOBAL_TABLES
+                    tables: crate::names::global_tables(run.user_replication)
                         .iter()
                         .map(|t| crate::names::table_name(app, t))
                         .collect(),

@@ -74,6 +74,7 @@ mod tests {
     use crate::wire::Verdict;
 
     const RUN: Deployed<'static> = Deployed {
+        user_replication: crate::plan::UserReplication::Import,
         app: "shop",
         account: "123456789012",
         primary: "us-east-1",

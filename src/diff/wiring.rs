@@ -44,7 +44,7 @@ pub async fn compare(
         }
     }
     // DynamoDB replicas of every global table, once the tables exist.
-    for table in names::GLOBAL_TABLES
+    for table in names::global_tables(plan.user_replication)
         .iter()
         .map(|t| names::table_name(app, t))
     {

@@ -50,9 +50,30 @@ pub async fn s3_replication(aws: &Aws, app: &str, account: &str) -> Check {
     check(Health::Ok, detail)
 }
 
-/// Each global table's replica in the secondary region.
-pub async fn dynamodb_replicas(aws: &Aws, app: &str) -> Vec<Check> {
-    let tables: Vec<(&str, String)> = names::GLOBAL_TABLES
+/// The global tables of the deployment, as the primary holds them: users
+/// replicated by import are recorded in a users table, which must be
+/// replicated too; natively replicated users have none. (Any answer but
+/// "no such table" counts it in, so that its check reports the answer.)
+pub async fn replicated_tables(aws: &Aws, app: &str) -> &'static [&'static str] {
+    let users = names::table_name(app, "users");
+    let mode = match aws
+        .primary
+        .dynamodb
+        .describe_table()
+        .table_name(&users)
+        .send()
+        .await
+    {
+        Err(e) if crate::aws::is_not_found(&e) => crate::plan::UserReplication::Native,
+        _ => crate::plan::UserReplication::Import,
+    };
+    names::global_tables(mode)
+}
+
+/// Each global table's replica in the secondary region (`tables`: as
+/// `names::global_tables` gives them for the deployment's user replication).
+pub async fn dynamodb_replicas(aws: &Aws, app: &str, tables: &[&'static str]) -> Vec<Check> {
+    let tables: Vec<(&str, String)> = tables
         .iter()
         .map(|t| (*t, names::table_name(app, t)))
         .collect();
@@ -243,7 +264,7 @@ pub async fn replication_problems(aws: &Aws, app: &str) -> Vec<String> {
         Err(e) => return vec![format!("cannot tell the account: {e}")],
     };
     let mut checks = vec![s3_replication(aws, app, &account).await];
-    checks.extend(dynamodb_replicas(aws, app).await);
+    checks.extend(dynamodb_replicas(aws, app, replicated_tables(aws, app).await).await);
     checks
         .into_iter()
         .filter(|c| c.status != Health::Ok)

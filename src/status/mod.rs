@@ -178,7 +178,10 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
         },
         async {
             match &primary_down {
-                None => links::dynamodb_replicas(aws, app).await,
+                None => {
+                    let tables = links::replicated_tables(aws, app).await;
+                    links::dynamodb_replicas(aws, app, tables).await
+                }
                 Some(cause) => vec![Check::link(
                     "dynamodb-replicas",
                     &aws.primary.region,

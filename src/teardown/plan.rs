@@ -181,10 +181,17 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
         let item = Item::new("user-pool", &pool.id, Some(&pool.region));
         if delete_data {
             if !refuse(item.clone(), &pool.owner) {
-                delete.push(item.detail(format!(
-                    "{}: its users; deletion protection turned off first",
-                    pool.name
-                )));
+                delete.push(item.detail(if pool.is_replica {
+                    format!(
+                        "{}: Cognito's replica of the primary's pool, deactivated and deleted first",
+                        pool.name
+                    )
+                } else {
+                    format!(
+                        "{}: its users; deletion protection turned off first",
+                        pool.name
+                    )
+                }));
             }
         } else if pool.owner.is_ours() {
             keep.push(item.detail(format!(
@@ -300,6 +307,8 @@ mod tests {
                 region: "us-east-1".into(),
                 arn: None,
                 owner: Owner::Tagged,
+                replica_in: None,
+                is_replica: false,
             }],
             state: Some("failover".into()),
             ..Inventory::default()

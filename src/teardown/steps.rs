@@ -512,9 +512,22 @@ async fn user_pools(run: &Run) -> Result<()> {
         .inventory
         .pools
         .iter()
-        .filter(|p| p.owner.is_ours())
+        // A replica goes with its pool, first: Cognito deletes a pool only
+        // once its replica is gone.
+        .filter(|p| p.owner.is_ours() && !p.is_replica)
         .map(|pool| async move {
-            pools::remove(&run.aws.region(&pool.region).cognito, &pool.id)
+            let cognito = &run.aws.region(&pool.region).cognito;
+            if let Some(region) = &pool.replica_in {
+                crate::pool_replica::delete(cognito, &pool.id, region, run.aws.custom_endpoint)
+                    .await
+                    .map_err(|e| fail(step, region, &pool.id, e))?;
+                run.deleted(
+                    step,
+                    Item::new("user-pool", &pool.id, Some(region))
+                        .detail(format!("{}: replica", pool.name)),
+                );
+            }
+            pools::remove(cognito, &pool.id)
                 .await
                 .map_err(|e| fail(step, &pool.region, &pool.id, e))?;
             run.deleted(

@@ -28,7 +28,7 @@ pub const REPLICA_TAG: &str = "mraa:replica";
 const REPLICA_LIMIT: Duration = Duration::from_secs(60 * 60);
 
 pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
-    let tables: Vec<String> = names::GLOBAL_TABLES
+    let tables: Vec<String> = names::global_tables(ctx.plan.user_replication)
         .iter()
         .map(|t| names::table_name(&ctx.app, t))
         .collect();

@@ -143,6 +143,11 @@ pub struct PoolRef {
     pub region: String,
     pub arn: Option<String>,
     pub owner: Owner,
+    /// The region of this pool's Cognito replica, when it has one.
+    pub replica_in: Option<String>,
+    /// This is the replica of the pool of the same id in the primary: it
+    /// goes with that pool's replica deletion.
+    pub is_replica: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -327,7 +332,7 @@ pub async fn find_secondary(
             }
         }
     }
-    for table in names::GLOBAL_TABLES {
+    for table in names::ALL_GLOBAL_TABLES {
         let name = names::table_name(app, table);
         if let Some(t) = read_table(primary, &name, app, &BTreeMap::new(), None).await? {
             if let Some(region) = t.replicas.iter().find(|r| other(r)) {

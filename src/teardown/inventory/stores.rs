@@ -44,7 +44,7 @@ pub(super) async fn read_tables(
     let app = inventory.app.clone();
     let app = app.as_str();
     let mut tables = Vec::new();
-    for table in names::GLOBAL_TABLES {
+    for table in names::ALL_GLOBAL_TABLES {
         let name = names::table_name(app, table);
         let main = read_table(&aws.primary, &name, app, managed, None).await?;
         let replica_of = main
@@ -88,8 +88,18 @@ pub(super) async fn read_pools(
             else {
                 continue;
             };
+            // Cognito's replication lists the replica under the same id in
+            // the secondary. A pool that cannot say has none as far as
+            // teardown knows: deleting it then names Cognito's own reason.
+            let replica = crate::pool_replica::secondary_of(&clients.cognito, &id)
+                .await
+                .ok()
+                .flatten();
+            let is_replica = replica.as_ref().is_some_and(|r| r.region == clients.region);
             inventory.pools.push(PoolRef {
                 owner: Owner::from_tag(tag.as_deref(), app, managed.get(&id)),
+                replica_in: replica.map(|r| r.region).filter(|_| !is_replica),
+                is_replica,
                 id,
                 name: name.clone(),
                 region: clients.region.clone(),
