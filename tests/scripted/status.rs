@@ -136,7 +136,8 @@ async fn replica_checks(status: ReplicaStatus, why: Option<&'static str>) -> Vec
         primary_dynamodb: &rules,
         ..Scripts::default()
     });
-    let checks = links::dynamodb_replicas(&aws, APP).await;
+    let tables = mraa::names::global_tables(mraa::plan::UserReplication::Import);
+    let checks = links::dynamodb_replicas(&aws, APP, tables).await;
     assert_called_once(&rules);
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
