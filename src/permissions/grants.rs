@@ -395,9 +395,10 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
         string_equals: &[],
     },
+    // Failover finds the secondary's replica pool by name too.
     Grant {
         sid: "FindPools",
-        purposes: CHANGING,
+        purposes: &[Deploy, Teardown, State],
         actions: &["cognito-idp:ListUserPools"],
         resources: &["*"],
         string_equals: &[],

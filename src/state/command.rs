@@ -4,8 +4,9 @@
 //! `failover` writes through the secondary, so it works while the primary is
 //! down; `fence` and `activate` write through the primary and fall back to
 //! the secondary (a global table replicates either way). They call nothing
-//! but DynamoDB and STS: with a custom domain, Route 53's health checks read
-//! the state and move DNS themselves.
+//! but DynamoDB and STS, and failover Cognito in the secondary (its user
+//! pool replica must be ACTIVE): with a custom domain, Route 53's health
+//! checks read the state and move DNS themselves.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -41,6 +42,9 @@ struct Outcome {
     changed: bool,
     written_in: Option<String>,
     regions: Vec<RegionRead>,
+    /// On failover: the secondary's user pool replica, ready to sign users in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,7 +129,25 @@ pub async fn run(
     }
 
     let down = primary_down.then(|| aws.primary.region.clone());
-    let regions = read_back(&aws, &settings.app, down.as_deref()).await;
+    let (regions, users) =
+        futures::future::join(read_back(&aws, &settings.app, down.as_deref()), async {
+            match target {
+                AppState::Failover => super::users::ready_for_failover(&aws, &settings.app).await,
+                _ => None,
+            }
+        })
+        .await;
+    let users = users.map(|found| match found {
+        Ok(done) => done,
+        Err(problem) => {
+            warn(
+                settings,
+                messages,
+                &format!("{problem}: users cannot sign in to {} until it is ACTIVE; run `mraa deploy` there when you can", aws.secondary.region),
+            );
+            problem
+        }
+    });
     let outcome = Outcome {
         schema_version: 1,
         app: settings.app.clone(),
@@ -134,6 +156,7 @@ pub async fn run(
         after: target.as_str().to_string(),
         written_in: written,
         regions,
+        users,
     };
     report(settings, &outcome, out).map_err(|e| MraaError::Io(e.to_string()))?;
     Ok(EXIT_OK)
@@ -369,6 +392,9 @@ fn report(settings: &Settings, outcome: &Outcome, out: &mut dyn Write) -> std::i
             }
             (None, None) => writeln!(out, "  {:<15} has no state", read.region)?,
         }
+    }
+    if let Some(users) = &outcome.users {
+        writeln!(out, "  users: {users}")?;
     }
     Ok(())
 }

@@ -4,5 +4,6 @@
 //! commands make no Route 53 call.
 
 mod command;
+mod users;
 
 pub use command::{StateArgs, run};

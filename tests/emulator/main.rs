@@ -14,3 +14,4 @@ mod permissions;
 mod smoke;
 mod status;
 mod teardown;
+mod users;

@@ -17,13 +17,17 @@ const SECONDARY: &str = "ap-northeast-1";
 #[tokio::test(flavor = "multi_thread")]
 async fn object_store_stack_set_reaches_both_regions() {
     let emulator = Emulator::start("emulator_smoke");
-    let plan = Plan::new("smoke", PRIMARY, SECONDARY);
+    // Alone, without the bootstrap's users key: users by import.
+    let plan = Plan::new("smoke", PRIMARY, SECONDARY)
+        .with_user_replication(mraa::plan::UserReplication::Import);
     let unit = plan.unit(Unit::ObjectStore).expect("object store planned");
     let template = render_unit(unit).expect("renders");
     let parameters: Vec<Parameter> = [
         ("AppName", "smoke"),
         ("PrimaryRegion", PRIMARY),
         ("SecondaryRegion", SECONDARY),
+        ("UserReplication", "import"),
+        ("UsersKeyArn", ""),
     ]
     .iter()
     .map(|(k, v)| {
