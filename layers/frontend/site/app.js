@@ -10,6 +10,10 @@
 // the Route 53 failover name of the APIs, and shows the state read through that name (once per
 // refresh). That read is informational only: it never decides the region and its failure only
 // shows the name as unreachable.
+//
+// Users in the secondary (config.json userReplication, absent on older deployments: "import"):
+// "native" is Cognito's multi-Region replication, where passwords are replicated too; "import"
+// copies users without their password, so they set one with "Forgot your password?".
 
 const STATES = ['active', 'fenced', 'failover'];
 const STATE_TIMEOUT_MS = 3000;
@@ -37,6 +41,7 @@ const app = {
   region: null, // region the site targets
   session: null,
   challenge: null,
+  reset: null, // {region, username} while a password reset waits for its emailed code
   photos: new Map(), // photo key -> {list, status, form}
 };
 
@@ -261,6 +266,27 @@ function readCustomDomainState() {
 
 // ---- state --------------------------------------------------------------------------
 
+/** How users reach the secondary's pool: 'native' (Cognito replication) or 'import'. */
+function userReplication() {
+  return app.config.userReplication === 'native' ? 'native' : 'import';
+}
+
+/** Signed in against the secondary, whose users were imported without their password. */
+function importedPasswords() {
+  return app.region !== app.config.primaryRegion && userReplication() === 'import';
+}
+
+// A native replica takes no password change or reset (the primary is the only writer) and no TOTP
+// MFA (docs.aws.amazon.com/cognito/latest/developerguide/user-pool-multi-region.html): no reset is
+// offered there. Everywhere else it is: an imported user has a random password nobody knows
+// (layers/frontend/user_import.py) and sets one that way.
+function renderPasswordHelp() {
+  const replica = app.region !== app.config.primaryRegion && userReplication() === 'native';
+  $('signin-failover-note').hidden = !importedPasswords();
+  $('signin-replicated-note').hidden = !replica;
+  $('forgot-password').hidden = replica;
+}
+
 function regionLabel(region) {
   if (!region) return '—';
   const role = region === app.config.primaryRegion ? 'primary' : 'secondary';
@@ -306,7 +332,7 @@ function applyState({ state, from, failures }) {
   note.hidden = !note.textContent;
   document.title = `Photo sharing (${state}, ${app.region}) · Multi-Region Application Architecture demo`;
   $('signin-region').textContent = `You sign in to the user pool of ${regionLabel(app.region)}.`;
-  $('signin-failover-note').hidden = app.region === app.config.primaryRegion;
+  renderPasswordHelp();
   renderWritable();
   return before !== null && before !== app.region;
 }
@@ -384,6 +410,7 @@ function startSession(region, result) {
 function endSession(message) {
   app.session = null;
   app.challenge = null;
+  app.reset = null;
   sessionStorage.removeItem(SESSION_KEY);
   showSignIn();
   if (message) {
@@ -409,6 +436,7 @@ function handleAuthResult(out, username, region) {
   const user = out.ChallengeParameters?.USER_ID_FOR_SRP || username;
   app.challenge = { name: out.ChallengeName, session: out.Session, username: user, region };
   if (out.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
+    showResetCode(null);
     showPanel('new-password-panel');
     say('Choose a new password to finish signing in.');
     $('new-password').focus();
@@ -419,6 +447,65 @@ function handleAuthResult(out, username, region) {
   } else {
     app.challenge = null;
     throw new Error(`this sign-in step (${out.ChallengeName || 'unknown'}) is not supported here`);
+  }
+}
+
+function initiateAuth(region, username, password) {
+  return cognito(region, 'InitiateAuth', {
+    AuthFlow: 'USER_PASSWORD_AUTH',
+    ClientId: app.config.regions[region].userPoolClientId,
+    AuthParameters: { USERNAME: username, PASSWORD: password },
+  });
+}
+
+/** The new-password panel asks for the emailed code during a reset (`sent` says where it went). */
+function showResetCode(sent) {
+  $('reset-code-field').hidden = !sent;
+  $('reset-code').disabled = !sent; // not required while hidden
+  $('new-password-note').hidden = Boolean(sent);
+  $('reset-sent').hidden = !sent;
+  $('reset-sent').textContent = sent || '';
+}
+
+/** ForgotPassword: Cognito emails a code to the user's verified address. */
+async function requestReset(username) {
+  const region = app.region;
+  let out;
+  try {
+    out = await cognito(region, 'ForgotPassword', { ClientId: app.config.regions[region].userPoolClientId, Username: username });
+  } catch (err) {
+    throw new Refusal(`No code was sent: ${describe(err)}`);
+  }
+  app.reset = { region, username };
+  const to = out.CodeDeliveryDetails?.Destination;
+  showResetCode(`A code was emailed to ${to || 'the verified address of your account'}. Enter it with a new password.`);
+  showPanel('new-password-panel');
+  say('Check your email for the code.');
+  $('reset-code').focus();
+}
+
+/** ConfirmForgotPassword with the code and the new password, then a sign-in with it. */
+async function finishReset(form, password) {
+  const { region, username } = app.reset;
+  try {
+    await cognito(region, 'ConfirmForgotPassword', {
+      ClientId: app.config.regions[region].userPoolClientId,
+      Username: username,
+      ConfirmationCode: $('reset-code').value.trim(),
+      Password: password,
+    });
+  } catch (err) {
+    throw new Refusal(`The password was not reset: ${describe(err)}`);
+  }
+  form.reset();
+  app.reset = null;
+  say('Password changed. Signing in…');
+  try {
+    handleAuthResult(await initiateAuth(region, username, password), username, region);
+  } catch (err) {
+    endSession();
+    $('username').value = username;
+    throw new Refusal(`Your password was changed, but the sign-in failed: ${describe(err)}`);
   }
 }
 
@@ -436,7 +523,7 @@ async function respond(responses) {
 // ---- views --------------------------------------------------------------------------
 
 function showPanel(id) {
-  for (const panel of ['signin-panel', 'new-password-panel', 'mfa-panel', 'app-panel']) {
+  for (const panel of ['signin-panel', 'forgot-panel', 'new-password-panel', 'mfa-panel', 'app-panel']) {
     $(panel).hidden = panel !== id;
   }
   $('user-bar').hidden = id !== 'app-panel';
@@ -444,6 +531,7 @@ function showPanel(id) {
 
 function showSignIn() {
   showPanel('signin-panel');
+  showResetCode(null);
   $('password').value = '';
   app.photos.clear();
   $('photo-list').replaceChildren();
@@ -627,17 +715,15 @@ function wire() {
       const password = $('password').value;
       const region = app.region;
       try {
-        const out = await cognito(region, 'InitiateAuth', {
-          AuthFlow: 'USER_PASSWORD_AUTH',
-          ClientId: app.config.regions[region].userPoolClientId,
-          AuthParameters: { USERNAME: username, PASSWORD: password },
-        });
+        const out = await initiateAuth(region, username, password);
         $('password').value = '';
         handleAuthResult(out, username, region);
       } catch (err) {
         $('password').value = '';
         $('password').focus();
-        throw new Refusal(`Sign-in failed: ${describe(err)}`);
+        const hint = err.type === 'NotAuthorizedException' && importedPasswords()
+          ? ' Passwords are not copied between regions: set a new one with “Forgot your password?”.' : '';
+        throw new Refusal(`Sign-in failed: ${describe(err)}${hint}`);
       }
     });
   });
@@ -651,6 +737,10 @@ function wire() {
         $('confirm-password').focus();
         return;
       }
+      if (app.reset) {
+        await finishReset(event.target, password);
+        return;
+      }
       try {
         await respond({ NEW_PASSWORD: password });
         event.target.reset();
@@ -658,6 +748,18 @@ function wire() {
         challengeFailed(event.target, err, 'The new password was not accepted');
       }
     });
+  });
+  $('forgot-password').addEventListener('click', () => {
+    warn('');
+    $('forgot-username').value = $('username').value.trim();
+    showPanel('forgot-panel');
+    say('Enter your username or email to get a code.');
+    $('forgot-username').focus();
+  });
+  $('forgot-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const button = event.submitter || event.target.querySelector('button[type=submit]');
+    busy(button, () => requestReset($('forgot-username').value.trim()));
   });
   $('mfa-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -673,9 +775,10 @@ function wire() {
   });
   for (const cancel of document.querySelectorAll('.cancel-challenge')) {
     cancel.addEventListener('click', () => {
+      const what = app.reset || cancel.form.id === 'forgot-form' ? 'Password reset' : 'Sign-in';
       cancel.form.reset();
       endSession();
-      say('Sign-in cancelled.');
+      say(`${what} cancelled.`);
       $('username').focus();
     });
   }

@@ -37,7 +37,7 @@ try {
     const page = await newPage(browser, { width: 1200, height: 900 });
     await page.goto(stub.url);
     await page.locator('#banner-state', { hasText: state }).waitFor();
-    await page.getByLabel('Username or email').fill('alice');
+    await page.locator('#signin-form').getByLabel('Username or email').fill('alice');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#photo-list > li').nth(2).waitFor();

@@ -1,6 +1,7 @@
 // The demo site (layers/frontend/site) in headless Chromium against the in-memory stub.
 // Run: bash layers/tests/browser/run.sh   (or: cd layers/tests/browser && node --test)
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import { launch, newPage } from './browser.mjs';
@@ -11,6 +12,11 @@ const PRIMARY = 'us-east-1';
 const SECONDARY = 'ap-northeast-1';
 const PASSWORD = 'Correct-Horse-42!';
 const TEMPORARY = 'Temporary-Pass-1!';
+const NEW_PASSWORD = 'Brand-New-Pass-7?';
+const IMPORT_NOTE = 'The application runs in the secondary region. Passwords are not copied between regions: to sign in '
+  + 'here, set a new password with “Forgot your password?”. A code is emailed to your verified address.';
+const REPLICATED_NOTE = 'Your account and password are replicated: sign in as usual. Password changes and resets wait until '
+  + 'the primary region is back. If you use an authenticator app (TOTP) for MFA, sign-in here is not possible until then.';
 const SEED_PHOTO = 'photos/11111111-2222-4333-8444-555555555555.png';
 
 let stub;
@@ -30,8 +36,11 @@ after(async () => {
 beforeEach(() => {
   stub.reset();
   stub.addUser(PRIMARY, 'alice', PASSWORD);
-  // imported into the secondary pool by the user-import function: no password replicated
-  stub.addUser(SECONDARY, 'alice', TEMPORARY, { status: 'FORCE_CHANGE_PASSWORD' });
+  // imported into the secondary pool by the user-import function (layers/frontend/user_import.py):
+  // CONFIRMED, with her verified email and a random password nobody knows
+  stub.addUser(SECONDARY, 'alice', `Unknown-${randomUUID()}`);
+  // created by an administrator in the primary (mraa deploy --admin-email): a temporary password
+  stub.addUser(PRIMARY, 'dave', TEMPORARY, { status: 'FORCE_CHANGE_PASSWORD' });
   stub.addPhoto(SEED_PHOTO, landscape(0), { lastModified: new Date(Date.now() - 3_600_000) });
   stub.addComment(SEED_PHOTO, 'What a view!', 'bob@example.com', Date.now() - 1_800_000);
 });
@@ -48,10 +57,35 @@ async function open(state, { timeout = 10_000 } = {}) {
   return page;
 }
 
+// The sign-in and reset panels both ask for "Username or email": the sign-in one is meant.
+const signInUsername = (page) => page.locator('#signin-form').getByLabel('Username or email');
+
 async function signIn(page, username = 'alice', password = PASSWORD) {
-  await page.getByLabel('Username or email').fill(username);
+  await signInUsername(page).fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Fills the "Choose a new password" panel and submits it. */
+async function setNewPassword(page, password, confirm = password) {
+  await page.getByLabel('New password', { exact: true }).fill(password);
+  await page.getByLabel('Confirm new password').fill(confirm);
+  await page.getByRole('button', { name: 'Set password and sign in' }).click();
+}
+
+/** "Forgot your password?" from the sign-in panel, up to the panel that asks for the emailed code. */
+async function requestCode(page, username = 'alice') {
+  await signInUsername(page).fill(username);
+  await page.getByRole('button', { name: 'Forgot your password?' }).click();
+  await page.getByRole('button', { name: 'Email me a code' }).click();
+  await page.getByLabel('Code from the email').waitFor();
+}
+
+/** The whole reset, with the code the stub emailed; signs in. */
+async function resetPassword(page, username = 'alice', password = NEW_PASSWORD) {
+  await requestCode(page, username);
+  await page.getByLabel('Code from the email').fill(stub.outbox.at(-1).code);
+  await setNewPassword(page, password);
 }
 
 async function signedIn(page) {
@@ -153,27 +187,46 @@ describe('demo site', { timeout: 120_000 }, () => {
     noProblems(page);
   });
 
-  test('failover: the secondary region serves, read-only; imported users set a new password', async () => {
+  test('failover, user import: passwords are not copied, "Forgot your password?" emails a code, then sign-in', async () => {
     const page = await open('failover');
     assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
     assert.match(await text(page, '#banner-message'), new RegExp(`^Served from the secondary region ${SECONDARY} after a failover: read-only`));
-    assert.equal(await page.locator('#signin-failover-note').isVisible(), true);
+    assert.equal(await text(page, '#signin-failover-note'), IMPORT_NOTE);
+    assert.equal(await page.locator('#signin-replicated-note').isVisible(), false);
 
-    await signIn(page, 'alice', TEMPORARY);
+    // the primary's password does not work here, and the site says why
+    await signIn(page);
+    assert.equal(await alertText(page, /Sign-in failed/),
+      'Sign-in failed: Incorrect username or password. Passwords are not copied between regions: set a new one with “Forgot your password?”.');
+
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    assert.equal(await page.locator('#forgot-form').getByLabel('Username or email').inputValue(), 'alice', 'taken from the sign-in');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'forgot-username');
+    await page.getByRole('button', { name: 'Email me a code' }).click();
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
-    // a password the pool's policy refuses: the Cognito message is shown
-    await page.getByLabel('New password', { exact: true }).fill('abcdefghijklmnop');
-    await page.getByLabel('Confirm new password').fill('abcdefghijklmnop');
-    await page.getByRole('button', { name: 'Set password and sign in' }).click();
-    assert.match(await alertText(page, /not accepted/), /^The new password was not accepted: Password does not conform to policy/);
-    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
-    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
-    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    assert.equal(await text(page, '#reset-sent'), 'A code was emailed to a***@e***. Enter it with a new password.');
+    assert.equal(await page.locator('#new-password-note').isVisible(), false);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'reset-code');
+    assert.deepEqual(stub.outbox.map(({ region, to }) => [region, to]), [[SECONDARY, 'alice@example.com']]);
+
+    // a wrong code, two passwords that differ, a password the policy refuses: each is said
+    await page.getByLabel('Code from the email').fill('000000');
+    await setNewPassword(page, NEW_PASSWORD);
+    assert.equal(await alertText(page, /code/), 'The password was not reset: Invalid verification code provided, please try again.');
+    await page.getByLabel('Code from the email').fill(stub.outbox[0].code);
+    await setNewPassword(page, NEW_PASSWORD, 'Brand-New-Pass-8?');
+    assert.equal(await alertText(page, /differ/), 'The two passwords differ.');
+    await setNewPassword(page, 'abcdefghijklmnop');
+    assert.match(await alertText(page, /policy/), /^The password was not reset: Password does not conform to policy/);
+    await setNewPassword(page, NEW_PASSWORD);
     await signedIn(page);
     await page.locator('.comment-text', { hasText: 'What a view!' }).waitFor();
+    assert.equal(stub.users[SECONDARY].get('alice').password, NEW_PASSWORD);
 
     const cognitoCalls = stub.calls({ kind: 'cognito', method: 'POST' });
-    assert.deepEqual(cognitoCalls.map((c) => c.target), ['InitiateAuth', 'RespondToAuthChallenge', 'RespondToAuthChallenge']);
+    assert.deepEqual(cognitoCalls.map((c) => c.target), ['InitiateAuth', 'ForgotPassword', 'ConfirmForgotPassword',
+      'ConfirmForgotPassword', 'ConfirmForgotPassword', 'InitiateAuth']);
     assert.ok(cognitoCalls.every((c) => c.region === SECONDARY && c.clientId === `client-${SECONDARY}`));
     assert.ok(cognitoCalls.every((c) => c.contentType === 'application/x-amz-json-1.1'));
     const apiCalls = stub.requests.filter((r) => r.kind === 'photos' || r.kind === 'comments' || r.kind === 's3');
@@ -183,6 +236,83 @@ describe('demo site', { timeout: 120_000 }, () => {
     assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
     assert.equal(await page.getByRole('button', { name: 'Post comment' }).count(), 0);
     assert.match(await text(page, '#read-only-note'), /secondary region/);
+    noProblems(page);
+  });
+
+  test('failover, native replication: passwords are replicated, no reset is offered in the secondary', async () => {
+    stub.configOverrides = { userReplication: 'native' };
+    stub.addUser(SECONDARY, 'alice', PASSWORD); // the replica shares the primary's users and passwords
+    const page = await open('failover');
+    assert.equal(await text(page, '#signin-replicated-note'), REPLICATED_NOTE);
+    assert.equal(await page.locator('#signin-failover-note').isVisible(), false);
+    assert.equal(await page.getByRole('button', { name: 'Forgot your password?' }).count(), 0, 'no reset button');
+    await signIn(page, 'alice', 'wrong-password');
+    assert.equal(await alertText(page, /Sign-in failed/), 'Sign-in failed: Incorrect username or password.');
+    await signIn(page);
+    await signedIn(page);
+    assert.deepEqual(stub.calls({ kind: 'cognito' }).map((c) => `${c.target} ${c.region}`),
+      [`InitiateAuth ${SECONDARY}`, `InitiateAuth ${SECONDARY}`]);
+    noProblems(page);
+  });
+
+  test('"Forgot your password?" in the primary, whatever the user replication', async () => {
+    for (const userReplication of [undefined, 'import', 'native']) {
+      stub.configOverrides = userReplication ? { userReplication } : {};
+      const page = await open('active');
+      assert.equal(await page.locator('#signin-failover-note').isVisible(), false, userReplication);
+      assert.equal(await page.locator('#signin-replicated-note').isVisible(), false, userReplication);
+      const password = `Reset-${userReplication}-Pass-1!`;
+      await resetPassword(page, 'alice', password);
+      await signedIn(page);
+      assert.equal(stub.users[PRIMARY].get('alice').password, password);
+      noProblems(page);
+      await closeAll();
+    }
+    assert.deepEqual(stub.outbox.map((m) => m.region), [PRIMARY, PRIMARY, PRIMARY]);
+    assert.ok(stub.calls({ kind: 'cognito' }).every((c) => c.region === PRIMARY));
+  });
+
+  test('a reset Cognito refuses shows its reason; cancelling a reset goes back to sign-in', async () => {
+    // imported earlier in FORCE_CHANGE_PASSWORD, not yet repaired by the user import
+    stub.addUser(SECONDARY, 'bob', `Unknown-${randomUUID()}`, { status: 'FORCE_CHANGE_PASSWORD' });
+    const page = await open('failover');
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await page.locator('#forgot-form').getByLabel('Username or email').fill('bob');
+    await page.getByRole('button', { name: 'Email me a code' }).click();
+    assert.equal(await alertText(page, /No code/), 'No code was sent: User password cannot be reset in the current state.');
+    assert.equal(await page.locator('#forgot-panel').isVisible(), true);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#status', { hasText: 'Password reset cancelled.' }).waitFor();
+    assert.equal(await page.locator('#signin-panel').isVisible(), true);
+    noProblems(page);
+
+    // cancelled once the code was sent: a later new-password challenge asks for no code
+    await closeAll();
+    const primary = await open('active');
+    await requestCode(primary);
+    await primary.getByRole('button', { name: 'Cancel' }).click();
+    await primary.locator('#status', { hasText: 'Password reset cancelled.' }).waitFor();
+    await signIn(primary, 'dave', TEMPORARY);
+    await primary.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    assert.equal(await primary.locator('#reset-code-field').isVisible(), false);
+    assert.equal(await primary.locator('#new-password-note').isVisible(), true);
+    await setNewPassword(primary, NEW_PASSWORD);
+    await signedIn(primary);
+    noProblems(primary);
+  });
+
+  test('active: a user an administrator created chooses a new password at the first sign-in', async () => {
+    const page = await open('active');
+    await signIn(page, 'dave', TEMPORARY);
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    assert.equal(await page.locator('#reset-code-field').isVisible(), false, 'no code asked');
+    // a password the pool's policy refuses: the Cognito message is shown
+    await setNewPassword(page, 'abcdefghijklmnop');
+    assert.match(await alertText(page, /not accepted/), /^The new password was not accepted: Password does not conform to policy/);
+    await setNewPassword(page, NEW_PASSWORD);
+    await signedIn(page);
+    assert.deepEqual(stub.calls({ kind: 'cognito', method: 'POST' }).map((c) => c.target),
+      ['InitiateAuth', 'RespondToAuthChallenge', 'RespondToAuthChallenge']);
     noProblems(page);
   });
 
@@ -224,10 +354,7 @@ describe('demo site', { timeout: 120_000 }, () => {
 
   test('state unreadable later on: the page stays in its region, read-only', async () => {
     const page = await open('failover');
-    await signIn(page, 'alice', TEMPORARY);
-    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
-    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
-    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await resetPassword(page);
     await signedIn(page);
     stub.stateMode[PRIMARY] = 'error';
     stub.stateMode[SECONDARY] = 'error';
@@ -249,8 +376,8 @@ describe('demo site', { timeout: 120_000 }, () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('mraa.session')), null);
 
     // keyboard only: Tab from the username to the password, Enter submits
-    await page.getByLabel('Username or email').fill('');
-    await page.getByLabel('Username or email').focus();
+    await signInUsername(page).fill('');
+    await signInUsername(page).focus();
     await page.keyboard.type('alice@example.com'); // the e-mail alias works too
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
@@ -281,13 +408,11 @@ describe('demo site', { timeout: 120_000 }, () => {
   });
 
   test('a new-password challenge that timed out sends the user back to sign in', async () => {
-    const page = await open('failover');
-    await signIn(page, 'alice', TEMPORARY);
+    const page = await open('active');
+    await signIn(page, 'dave', TEMPORARY);
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     stub.sessions.clear(); // Cognito's AuthSessionValidity (3 minutes) has passed
-    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
-    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
-    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await setNewPassword(page, NEW_PASSWORD);
     assert.equal(await alertText(page, /not accepted/),
       'The new password was not accepted: Invalid session for the user, session is expired. Please sign in again.');
     assert.equal(await page.locator('#signin-panel').isVisible(), true);
@@ -344,10 +469,7 @@ describe('demo site', { timeout: 120_000 }, () => {
     assert.equal(stub.calls({ kind: 'photos', method: 'POST' }).length, 0);
 
     // back to active: a page still pointing at the secondary must not upload there
-    await signIn(page, 'alice', TEMPORARY);
-    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Pass-7?');
-    await page.getByLabel('Confirm new password').fill('Brand-New-Pass-7?');
-    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await resetPassword(page);
     await signedIn(page);
     stub.state = 'active';
     await page.getByRole('button', { name: 'Refresh' }).click();
@@ -469,7 +591,7 @@ describe('demo site', { timeout: 120_000 }, () => {
     const page = await open('active');
     assert.ok(Date.now() - started < 2_500, 'the regional state did not wait for the custom domain');
     assert.equal(await text(page, '#banner-domain-state'), 'checking…');
-    await page.getByLabel('Username or email').fill('alice'); // the page is usable meanwhile
+    await signInUsername(page).fill('alice'); // the page is usable meanwhile
     await page.locator('#banner-domain-state', { hasText: 'unreachable (no answer in time)' }).waitFor();
     assert.ok(Date.now() - started >= 2_500);
     assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);

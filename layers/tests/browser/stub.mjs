@@ -17,6 +17,11 @@
 // paths /app and /routing), and the CSP allows connect-src to it, as templates/edge.yaml does.
 // The failover name cannot be served on loopback: routeCustomDomain(page) intercepts it in
 // the browser and answers as the state API of `domainRegion` would (`domainMode` up | down | hang).
+//
+// Users in the secondary: with configOverrides.userReplication 'native' the secondary pool acts as
+// Cognito's replica and refuses password resets; otherwise (import) a reset works in both pools.
+// ForgotPassword "emails" its code to `outbox`, as Cognito does, only for a CONFIRMED user with a
+// verified email.
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -77,6 +82,7 @@ export class Stub {
     this.comments = [];
     this.tokens = new Map(); // token -> {region, username, email, kind}
     this.sessions = new Map();
+    this.outbox = []; // {region, to, username, code}: the emails ForgotPassword sent
     this.requests = [];
     this.customDomain = false; // true: config.json has customDomain (for DOMAIN)
     this.domainRegion = this.primary; // the region api.<DOMAIN> currently resolves to
@@ -85,8 +91,8 @@ export class Stub {
     this.configOverrides = {}; // merged into config.json last
   }
 
-  addUser(region, username, password, { email = `${username}@example.com`, status = 'CONFIRMED', refused = false } = {}) {
-    this.users[region].set(username.toLowerCase(), { username, password, email, status, refused });
+  addUser(region, username, password, { email = `${username}@example.com`, emailVerified = true, status = 'CONFIRMED', refused = false } = {}) {
+    this.users[region].set(username.toLowerCase(), { username, password, email, emailVerified, status, refused });
   }
 
   addPhoto(key, body, { contentType = 'image/png', lastModified = new Date() } = {}) {
@@ -310,6 +316,11 @@ export class Stub {
 
   // ---- Cognito user pools ----------------------------------------------------------------
 
+  /** The secondary pool as a replica of Cognito's multi-Region replication (no user writes). */
+  isReplica(region) {
+    return region === this.secondary && this.config().userReplication === 'native';
+  }
+
   issueTokens(region, user) {
     const now = Math.floor(Date.now() / 1000);
     const pool = `${region}_StubPool`;
@@ -378,6 +389,34 @@ export class Stub {
         this.sessions.delete(body.Session);
         Object.assign(user, { password: body.ChallengeResponses.NEW_PASSWORD, status: 'CONFIRMED' });
         return ok(this.issueTokens(entry.region, user));
+      }
+      case 'ForgotPassword': {
+        if (!clientOk) return fail('ResourceNotFoundException', 'User pool client does not exist.');
+        if (this.isReplica(entry.region)) return fail('OperationNotEnabledException', 'Password resets are not supported in a secondary replica.');
+        const user = find(body.Username);
+        const mask = (email) => email.replace(/^(.)[^@]*@(.).*$/, '$1***@$2***');
+        const details = (email) => ({ CodeDeliveryDetails: { Destination: mask(email), DeliveryMedium: 'EMAIL', AttributeName: 'email' } });
+        if (!user) return ok(details(`${body.Username}@example.com`)); // PreventUserExistenceErrors: ENABLED
+        if (user.status !== 'CONFIRMED') return fail('NotAuthorizedException', 'User password cannot be reset in the current state.');
+        if (!user.emailVerified) {
+          return fail('InvalidParameterException', 'Cannot reset password for the user as there is no registered/verified email or phone_number');
+        }
+        user.resetCode = String(100000 + Math.floor(Math.random() * 900000));
+        this.outbox.push({ region: entry.region, to: user.email, username: user.username, code: user.resetCode });
+        return ok(details(user.email));
+      }
+      case 'ConfirmForgotPassword': {
+        if (!clientOk) return fail('ResourceNotFoundException', 'User pool client does not exist.');
+        if (this.isReplica(entry.region)) return fail('OperationNotEnabledException', 'Password resets are not supported in a secondary replica.');
+        const user = find(body.Username);
+        if (!user?.resetCode || body.ConfirmationCode !== user.resetCode) {
+          return fail('CodeMismatchException', 'Invalid verification code provided, please try again.');
+        }
+        if (!PASSWORD_POLICY.test(String(body.Password || ''))) {
+          return fail('InvalidPasswordException', 'Password does not conform to policy: Password must have symbol characters');
+        }
+        Object.assign(user, { password: body.Password, status: 'CONFIRMED', resetCode: null });
+        return ok({});
       }
       case 'GlobalSignOut': {
         const who = this.tokens.get(body.AccessToken);
