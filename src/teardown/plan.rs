@@ -200,6 +200,23 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
             )));
         }
     }
+    // The users key outlives the pool it encrypts (a kept pool is unreadable
+    // without it); mraa never schedules a key's deletion, which cannot be
+    // undone once its waiting period ends.
+    if let Some(key) = inv
+        .bootstrap
+        .as_ref()
+        .filter(|b| b.owner.is_ours())
+        .and_then(|b| b.outputs.get("UsersKeyArn"))
+    {
+        let id = key.rsplit('/').next().unwrap_or(key);
+        let regions = inv.regions().join(", ");
+        keep.push(Item::new("kms-key", id, Some(&inv.primary)).detail(format!(
+            "the user pool's multi-Region key, with its replica (retained, as the pool needs it; \
+             once the pool is gone: `aws kms schedule-key-deletion --key-id {id} --region R` \
+             for R in {regions}, replica first)"
+        )));
+    }
     for (region, role) in &inv.apigw_roles {
         keep.push(Item::new("iam-role", role, Some(region)).detail(
             "API Gateway's account-wide CloudWatch Logs role in this region (retained: other APIs of the account may log through it)",

@@ -358,6 +358,14 @@ async fn without_delete_data_exactly_the_data_stores_remain_intact() {
         );
     }
 
+    // The users key stays with the pool it encrypts, and says how to go.
+    assert!(
+        stdout.lines().any(|l| l.trim_start().starts_with("kept")
+            && l.contains("kms-key")
+            && l.contains("mrk-")),
+        "the users key listed as kept: {stdout}"
+    );
+
     // Exactly the data stores remain, their contents intact.
     let left = what_is_left(&emulator).await;
     assert!(left.stacks.is_empty(), "{left:?}");
