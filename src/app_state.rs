@@ -1,6 +1,17 @@
 //! The application state of the original — active, fenced, failover — kept
 //! as one item of the app-config global table, keyed by the app name. Read
 //! by status, teardown and the state commands; seeded by deploy.
+//!
+//! Beside it, in the same table, the deployment record: which regions are
+//! the primary and the secondary. The bootstrap stack records them too, but
+//! only in the primary; DynamoDB replicates a write to one replica of a
+//! global table to all the others ("Global tables core concepts", DynamoDB
+//! Developer Guide,
+//! <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-CoreConcepts.html>),
+//! so a command can learn the secondary there while the primary is down. It is an
+//! item of its own (key `<app>#deployment`, which no app name can be, as
+//! names have no `#`) so that the state item, its conditional writes and the
+//! APIs that read it stay as they are.
 
 use std::collections::HashMap;
 
@@ -10,7 +21,7 @@ use serde::Serialize;
 
 use crate::aws::{aws_error, sdk_message};
 use crate::context::{Change, Ctx, now};
-use crate::error::Result;
+use crate::error::{MraaError, Result};
 use crate::names;
 use crate::wire::{Verdict, WireOutcome};
 
@@ -79,15 +90,59 @@ impl StateRecord {
 }
 
 pub async fn read(client: &Client, app: &str) -> Result<Option<StateRecord>, String> {
+    Ok(get(client, app, app)
+        .await?
+        .as_ref()
+        .map(StateRecord::from_item))
+}
+
+/// One item of the app's app-config table, read consistently.
+async fn get(
+    client: &Client,
+    app: &str,
+    key: &str,
+) -> Result<Option<HashMap<String, AttributeValue>>, String> {
     let out = client
         .get_item()
         .table_name(names::table_name(app, "app-config"))
-        .key("appId", AttributeValue::S(app.to_string()))
+        .key("appId", AttributeValue::S(key.to_string()))
         .consistent_read(true)
         .send()
         .await
         .map_err(|e| sdk_message(&e))?;
-    Ok(out.item().map(StateRecord::from_item))
+    Ok(out.item().cloned())
+}
+
+/// The deployment's regions, as its record in the app-config table holds
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionsRecord {
+    pub primary: String,
+    pub secondary: String,
+}
+
+/// The key of the deployment record.
+pub fn record_key(app: &str) -> String {
+    format!("{app}#deployment")
+}
+
+impl RegionsRecord {
+    fn from_item(item: &HashMap<String, AttributeValue>) -> Option<RegionsRecord> {
+        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+        Some(RegionsRecord {
+            primary: text("primaryRegion")?,
+            secondary: text("secondaryRegion")?,
+        })
+    }
+}
+
+/// The deployment record as `client`'s region holds it. `Ok(None)`: no
+/// record there (or one without both regions).
+pub async fn read_record(client: &Client, app: &str) -> Result<Option<RegionsRecord>, String> {
+    Ok(get(client, app, &record_key(app))
+        .await?
+        .as_ref()
+        .and_then(RegionsRecord::from_item))
 }
 
 /// Seeds `active` when no state exists; never overwrites one.
@@ -136,12 +191,57 @@ pub async fn seed(ctx: &Ctx) -> Result<WireOutcome> {
         }
     }
     match read(&clients.dynamodb, &ctx.app).await.map_err(fail)? {
-        Some(record) if record.state.is_some() => outcome.check(&clients.region, Verdict::Ok),
+        Some(record) if record.state.is_some() => {}
         other => {
             return Err(fail(format!(
                 "the state item is not readable back: {other:?}"
             )));
         }
     }
+    outcome.mark(write_record(ctx, &fail).await?);
+    outcome.check(&clients.region, Verdict::Ok);
     Ok(outcome)
+}
+
+/// Writes the deployment record in the primary (replication carries it to
+/// the secondary) unless it already names these regions. Returns whether it
+/// was written.
+async fn write_record(ctx: &Ctx, fail: &(dyn Fn(String) -> MraaError + Sync)) -> Result<bool> {
+    let clients = &ctx.aws.primary;
+    let wanted = RegionsRecord {
+        primary: clients.region.clone(),
+        secondary: ctx.aws.secondary.region.clone(),
+    };
+    if read_record(&clients.dynamodb, &ctx.app)
+        .await
+        .map_err(fail)?
+        == Some(wanted.clone())
+    {
+        return Ok(false);
+    }
+    ctx.claim("deploy").await?;
+    clients
+        .dynamodb
+        .put_item()
+        .table_name(names::table_name(&ctx.app, "app-config"))
+        .item("appId", AttributeValue::S(record_key(&ctx.app)))
+        .item("primaryRegion", AttributeValue::S(wanted.primary.clone()))
+        .item(
+            "secondaryRegion",
+            AttributeValue::S(wanted.secondary.clone()),
+        )
+        .item("updatedAt", AttributeValue::S(now()))
+        .item("updatedBy", AttributeValue::S(ctx.caller_arn.clone()))
+        .send()
+        .await
+        .map_err(|e| fail(sdk_message(&e)))?;
+    match read_record(&clients.dynamodb, &ctx.app)
+        .await
+        .map_err(fail)?
+    {
+        Some(found) if found == wanted => Ok(true),
+        other => Err(fail(format!(
+            "the deployment record is not readable back: {other:?}"
+        ))),
+    }
 }

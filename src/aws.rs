@@ -31,6 +31,13 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 pub const PROBE_ATTEMPTS: u32 = 2;
 pub const PROBE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(12);
+/// The search for the deployment record asks every other region at once,
+/// each call with this budget; the whole search ends after `SEARCH_TIMEOUT`
+/// whatever the regions do, so that a command with the primary down still
+/// finishes in well under 30 s.
+pub const SEARCH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const SEARCH_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+pub const SEARCH_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// CloudFormation configuration override for a probe call.
 pub fn probe_budget() -> aws_sdk_cloudformation::config::Builder {
@@ -44,10 +51,14 @@ fn probe_retries() -> RetryConfig {
 }
 
 fn probe_timeouts() -> TimeoutConfig {
+    short_timeouts(PROBE_ATTEMPT_TIMEOUT, PROBE_TIMEOUT)
+}
+
+fn short_timeouts(attempt: Duration, call: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(PROBE_ATTEMPT_TIMEOUT)
-        .operation_timeout(PROBE_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(call)
         .build()
 }
 
@@ -151,6 +162,23 @@ impl Aws {
             .timeout_config(probe_timeouts())
             .build();
         aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// DynamoDB in `region` with the search's budget: one of the many
+    /// regions asked at once for the deployment record.
+    pub fn dynamodb_search_in(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(&in_region(&self.base, region))
+            .retry_config(probe_retries())
+            .timeout_config(short_timeouts(SEARCH_ATTEMPT_TIMEOUT, SEARCH_CALL_TIMEOUT))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// The same clients with `secondary` as the secondary region (found
+    /// after the clients were made); no new configuration is loaded.
+    pub fn with_secondary(mut self, secondary: &str) -> Aws {
+        self.secondary = RegionClients::new(&self.base, secondary, self.custom_endpoint);
+        self
     }
 
     /// Who the credentials belong to: checks them once, before any change.

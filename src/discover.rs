@@ -1,12 +1,22 @@
 //! Finding a deployment from AWS alone: the bootstrap stack in the primary
 //! region records the app, its regions and its mode in its outputs. No local
-//! state file, so any machine or CI job finds the same deployment.
+//! state file, so any machine or CI job finds the same deployment. With the
+//! primary down, the deployment record kept in both regions (see
+//! [`crate::app_state`]) names the secondary.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
 
-use crate::aws::{Aws, aws_error, is_not_found, is_unreachable, probe_budget, sdk_message};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::app_state;
+use crate::aws::{
+    Aws, SEARCH_TIMEOUT, aws_error, is_not_found, is_unreachable, probe_budget, sdk_message,
+};
 use crate::cfn::stack;
-use crate::config::Settings;
+use crate::config::{Settings, Verbosity};
 use crate::error::{InputError, MraaError, Result};
 use crate::names;
 
@@ -155,6 +165,81 @@ pub fn user_replication(
 pub const SECONDARY_SOURCES: &str = "pass --secondary REGION, set MRAA_SECONDARY, or put \
      `secondary: REGION` in the configuration file";
 
+/// What a command with the primary down is told when the search for the
+/// deployment record found nothing.
+pub const RECORD_NOT_FOUND: &str = "no other region answered with a deployment record \
+     (the app-config table's) naming the secondary";
+
+/// The clients of a deployment whose primary does not answer, with the
+/// secondary the settings name, or else the one the deployment record names
+/// (searched for in every other region, bounded by [`SEARCH_TIMEOUT`]; one
+/// line on `messages` says where it was found). `None`: neither names one.
+pub async fn without_primary(settings: &Settings, messages: &mut dyn Write) -> Option<Aws> {
+    if let Some(secondary) = &settings.secondary {
+        return Some(Aws::new(settings, secondary).await);
+    }
+    let aws = Aws::new(settings, &settings.primary).await;
+    let candidates = crate::regions::other_regions(&settings.primary);
+    let found = search(candidates, SEARCH_TIMEOUT, |region| {
+        let client = aws.dynamodb_search_in(region);
+        async move {
+            match app_state::read_record(&client, &settings.app).await {
+                // Only a record of this deployment counts: it names the
+                // given primary, and the region that holds it as the
+                // secondary (the same app name may be deployed elsewhere).
+                Ok(Some(record)) => {
+                    record.primary == settings.primary && record.secondary == region
+                }
+                Ok(None) => false,
+                // A region the account has not enabled takes no request
+                // (see `aws::disabled_opt_in_regions`) and one without the
+                // table answers ResourceNotFoundException (DynamoDB API
+                // Reference, GetItem, "Errors",
+                // <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html>):
+                // either way, not here.
+                Err(cause) => {
+                    tracing::debug!("no deployment record in {region}: {cause}");
+                    false
+                }
+            }
+        }
+    })
+    .await?;
+    if settings.verbosity != Verbosity::Quiet {
+        let _ = writeln!(
+            messages,
+            "found the secondary {found} from the deployment record in {found}"
+        );
+    }
+    Some(aws.with_secondary(found))
+}
+
+/// Asks every candidate at once; the first to answer `true` wins. Ends
+/// after `budget` whatever the candidates do: `None` when none said yes by
+/// then.
+async fn search<'a, F, Fut>(candidates: Vec<&'a str>, budget: Duration, ask: F) -> Option<&'a str>
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let mut asking: FuturesUnordered<_> = candidates
+        .into_iter()
+        .map(|region| {
+            let answer = ask(region);
+            async move { answer.await.then_some(region) }
+        })
+        .collect();
+    let first = async {
+        while let Some(answer) = asking.next().await {
+            if answer.is_some() {
+                return answer;
+            }
+        }
+        None
+    };
+    tokio::time::timeout(budget, first).await.ok().flatten()
+}
+
 /// The custom domain a deployment already serves, read from its stacks:
 /// the edge stack's `SiteDomain` parameter (`edge`, already read by the
 /// caller) and the site certificate stack's `HostedZoneId` (us-east-1, read
@@ -255,5 +340,62 @@ pub async fn user_pools(
             Some(next) => token = Some(next.to_string()),
             None => return Ok(ids),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use tokio::time::Instant;
+
+    /// Every candidate hangs: the search ends, empty, at its budget.
+    #[tokio::test(start_paused = true)]
+    async fn a_search_where_every_region_hangs_ends_at_its_budget() {
+        let started = Instant::now();
+        let found = search(
+            crate::regions::other_regions("us-east-1"),
+            SEARCH_TIMEOUT,
+            |_| std::future::pending::<bool>(),
+        )
+        .await;
+        assert_eq!(found, None);
+        assert_eq!(started.elapsed(), SEARCH_TIMEOUT);
+    }
+
+    /// The region that says yes wins as soon as it does, while others still
+    /// hang or have said no.
+    #[tokio::test(start_paused = true)]
+    async fn the_first_region_that_holds_the_record_wins_without_waiting_for_the_rest() {
+        let started = Instant::now();
+        let found = search(
+            vec!["eu-west-1", "ap-northeast-1", "af-south-1"],
+            SEARCH_TIMEOUT,
+            |region| async move {
+                match region {
+                    "ap-northeast-1" => {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        true
+                    }
+                    "af-south-1" => std::future::pending().await,
+                    _ => false,
+                }
+            },
+        )
+        .await;
+        assert_eq!(found, Some("ap-northeast-1"));
+        assert_eq!(started.elapsed(), Duration::from_millis(300));
+    }
+
+    /// Every region answers no: the search ends at once, empty.
+    #[tokio::test(start_paused = true)]
+    async fn a_search_answered_no_everywhere_ends_at_once() {
+        let started = Instant::now();
+        let found = search(vec!["eu-west-1", "ap-northeast-1"], SEARCH_TIMEOUT, |_| {
+            std::future::ready(false)
+        })
+        .await;
+        assert_eq!(found, None);
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }

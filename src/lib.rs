@@ -71,7 +71,7 @@ async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Re
         }
         Command::Status => {
             let settings = Settings::resolve(&cli.global).await?;
-            status::run(&settings, out).await
+            status::run(&settings, out, messages).await
         }
         Command::Failover(args) | Command::Fence(args) | Command::Activate(args) => {
             let target = match &cli.command {

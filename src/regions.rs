@@ -2,7 +2,11 @@
 //! any AWS call (a misspelt region otherwise surfaces as a DNS failure minutes
 //! into a deploy).
 
-/// Regions of the `aws` partition where every service mraa uses is offered.
+/// The commercial regions of the `aws` partition, as the AWS Regions and
+/// Availability Zones guide lists them
+/// (<https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html>);
+/// every service mraa uses is offered in each. The one list of regions: a
+/// region launched later is added here (and, if opt-in, below).
 pub const KNOWN_REGIONS: &[&str] = &[
     "af-south-1",
     "ap-east-1",
@@ -114,6 +118,17 @@ pub fn is_known(region: &str) -> bool {
     KNOWN_REGIONS.contains(&region)
 }
 
+/// Where the secondary of a deployment whose primary is `primary` may be:
+/// every other region of the partition (a deployment's two regions are in
+/// one partition, and mraa knows only the `aws` one).
+pub fn other_regions(primary: &str) -> Vec<&'static str> {
+    KNOWN_REGIONS
+        .iter()
+        .copied()
+        .filter(|r| *r != primary)
+        .collect()
+}
+
 /// The known region closest to `region` by edit distance, when it is close
 /// enough to be a plausible typo.
 pub fn suggest(region: &str) -> Option<&'static str> {
@@ -165,6 +180,14 @@ mod tests {
         // 2019-03-20: a region added above must be sorted into one list.
         let enabled = KNOWN_REGIONS.iter().filter(|r| !is_opt_in(r)).count();
         assert_eq!(enabled, 17, "a region was added: is it opt-in?");
+    }
+
+    #[test]
+    fn the_other_regions_are_every_known_one_but_the_primary() {
+        let others = other_regions("us-east-1");
+        assert_eq!(others.len(), KNOWN_REGIONS.len() - 1);
+        assert!(!others.contains(&"us-east-1"));
+        assert!(others.contains(&"ap-northeast-1") && others.contains(&"af-south-1"));
     }
 
     #[test]

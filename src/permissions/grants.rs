@@ -329,6 +329,9 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:s3:::mraa-{app}-*/*"],
         string_equals: &[],
     },
+    // In every region: with the primary down, status and the state commands
+    // look for the deployment record (an item of app-config) in each other
+    // region.
     Grant {
         sid: "ReadTables",
         purposes: ALL,

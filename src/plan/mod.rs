@@ -268,7 +268,9 @@ impl WiringStep {
             WiringStep::DynamodbReplicas => {
                 "add secondary replicas to the global tables (version 2019.11.21)"
             }
-            WiringStep::AppState => "seed the application state `active` if none exists",
+            WiringStep::AppState => {
+                "seed the application state `active` if none exists; record the two regions beside it"
+            }
             WiringStep::SiteUpload => "upload the web site and its config.json to every region",
         }
     }

@@ -62,7 +62,7 @@ pub async fn run(
     out: &mut dyn Write,
     messages: &mut dyn Write,
 ) -> Result<u8> {
-    let (aws, primary_down) = locate(settings, target).await?;
+    let (aws, primary_down) = locate(settings, target, messages).await?;
     let order: Vec<&str> = match target {
         AppState::Failover => vec![&aws.secondary.region],
         AppState::Fenced | AppState::Active => {
@@ -163,27 +163,33 @@ pub async fn run(
 }
 
 /// The deployment's clients, and whether its primary failed to answer.
-async fn locate(settings: &Settings, target: AppState) -> Result<(Aws, bool)> {
+async fn locate(
+    settings: &Settings,
+    target: AppState,
+    messages: &mut dyn Write,
+) -> Result<(Aws, bool)> {
     match discover::find(settings).await {
         Ok(Some((_, aws))) => Ok((aws, false)),
         Ok(None) => Err(MraaError::NotDeployed {
             app: settings.app.clone(),
             region: settings.primary.clone(),
         }),
-        // The record lives in the primary; with the primary down, the
-        // secondary must be named by flag, environment or config file.
+        // The bootstrap lives in the primary; with the primary down, the
+        // secondary is named by flag, environment or config file, or by the
+        // deployment record in another region.
         Err(MraaError::Unreachable { region, cause }) => {
-            let Some(secondary) = &settings.secondary else {
+            let Some(aws) = discover::without_primary(settings, messages).await else {
                 return Err(MraaError::Unreachable {
                     region,
                     cause: format!(
-                        "{cause}; so that mraa can {} without reading the deployment record, {}",
+                        "{cause}; {}; so that mraa can {} without the primary, {}",
+                        discover::RECORD_NOT_FOUND,
                         target.verb(),
                         discover::SECONDARY_SOURCES
                     ),
                 });
             };
-            Ok((Aws::new(settings, secondary).await, true))
+            Ok((aws, true))
         }
         Err(other) => Err(other),
     }

@@ -68,7 +68,7 @@ pub struct StatusReport {
     pub checks: Vec<Check>,
 }
 
-pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
+pub async fn run(settings: &Settings, out: &mut dyn Write, messages: &mut dyn Write) -> Result<u8> {
     let mut known_down = Down::new();
     let (deployment, aws) = match discover::find(settings).await {
         Ok(Some(found)) => found,
@@ -78,14 +78,16 @@ pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
                 region: settings.primary.clone(),
             });
         }
-        // The record lives in the primary; with the primary down, the
-        // secondary named by flag or config lets the rest be shown.
+        // The bootstrap lives in the primary; with the primary down, the
+        // secondary named by flag or config, or by the deployment record in
+        // another region, lets the rest be shown.
         Err(MraaError::Unreachable { region, cause }) => {
-            let Some(secondary) = settings.secondary.clone() else {
+            let Some(aws) = discover::without_primary(settings, messages).await else {
                 return Err(MraaError::Unreachable {
                     region,
                     cause: format!(
-                        "{cause}; to see the other region, {}",
+                        "{cause}; {}; to see the other region, {}",
+                        discover::RECORD_NOT_FOUND,
                         discover::SECONDARY_SOURCES
                     ),
                 });
@@ -95,11 +97,11 @@ pub async fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8> {
             let deployment = Deployment {
                 app: settings.app.clone(),
                 primary: settings.primary.clone(),
-                secondary: secondary.clone(),
+                secondary: aws.secondary.region.clone(),
                 mode: "unknown".into(),
                 bootstrap_status: "unknown".into(),
             };
-            (deployment, Aws::new(settings, &secondary).await)
+            (deployment, aws)
         }
         Err(err) => return Err(err),
     };

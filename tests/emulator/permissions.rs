@@ -10,7 +10,8 @@
 use mraa::permissions::{Purpose, policy};
 
 use crate::support::iam::{Statement, granting, json_statements, wildcard};
-use crate::support::{ACCOUNT, Call, Emulator, run_ok};
+use crate::support::proxy::Proxy;
+use crate::support::{ACCOUNT, Call, Emulator, mraa, show, with_var};
 
 const PRIMARY: &str = "eu-west-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -341,9 +342,26 @@ fn refused(statements: &[Statement], call: &Call) -> Option<String> {
 
 /// Runs `args`, recording, and lists what the policy of `purpose` refuses.
 fn check(emulator: &Emulator, purpose: Purpose, args: &[&str]) -> Vec<String> {
+    check_in(emulator, purpose, args, &emulator.env_in(PRIMARY), 0).0
+}
+
+/// The same with `env`, expecting exit `code`; also returns the calls.
+fn check_in(
+    emulator: &Emulator,
+    purpose: Purpose,
+    args: &[&str],
+    env: &[(String, String)],
+    code: i32,
+) -> (Vec<String>, Vec<Call>) {
     let statements = json_statements(&policy(purpose, APP));
     emulator.start_recording();
-    run_ok(args, &emulator.env_in(PRIMARY));
+    let output = mraa(args, env, None);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "mraa {args:?}: {}",
+        show(&output)
+    );
     let calls = emulator.recorded_calls();
     assert!(!calls.is_empty(), "mraa {args:?} made no recorded call");
     let mut refusals: Vec<String> = calls
@@ -355,6 +373,34 @@ fn check(emulator: &Emulator, purpose: Purpose, args: &[&str]) -> Vec<String> {
         .collect();
     refusals.sort();
     refusals.dedup();
+    (refusals, calls)
+}
+
+/// With the primary down and no secondary given, `status` and `failover`
+/// search the other regions for the deployment record: those calls too.
+fn check_primary_down(emulator: &Emulator) -> Vec<String> {
+    let proxy = Proxy::start(emulator.port);
+    proxy.block(PRIMARY);
+    let env = with_var(
+        emulator.env_in(PRIMARY),
+        "AWS_ENDPOINT_URL",
+        &proxy.endpoint,
+    );
+    let mut refusals = Vec::new();
+    for (purpose, args, code) in [
+        (Purpose::Status, &["status"][..], 4),
+        (Purpose::State, &["failover"][..], 0),
+    ] {
+        let (found, calls) = check_in(emulator, purpose, args, &env, code);
+        let searched = |region: &str| {
+            calls
+                .iter()
+                .any(|c| c.service == "dynamodb" && c.operation == "GetItem" && c.region == region)
+        };
+        // The secondary and a region of no deployment were both asked.
+        assert!(searched(SECONDARY) && searched("us-west-2"), "{calls:#?}");
+        refusals.extend(found);
+    }
     refusals
 }
 
@@ -378,6 +424,8 @@ async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
     refusals.extend(check(&emulator, Purpose::Status, &["status"]));
     refusals.extend(check(&emulator, Purpose::State, &["fence"]));
     refusals.extend(check(&emulator, Purpose::State, &["failover"]));
+    refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
+    refusals.extend(check_primary_down(&emulator));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
     refusals.extend(check(
         &emulator,

@@ -80,6 +80,23 @@ async fn state_in(emulator: &Emulator, region: &str) -> Option<String> {
     text(&item_in(emulator, region).await, "state")
 }
 
+/// The secondary's state item says failover, written there; returned for
+/// further checks.
+async fn failover_written_in_secondary(emulator: &Emulator) -> HashMap<String, AttributeValue> {
+    let item = item_in(emulator, SECONDARY).await;
+    assert_eq!(
+        text(&item, "state").as_deref(),
+        Some("failover"),
+        "{item:?}"
+    );
+    assert_eq!(
+        text(&item, "updatedIn").as_deref(),
+        Some(SECONDARY),
+        "{item:?}"
+    );
+    item
+}
+
 /// Every line fits 100 columns and carries no terminal escape.
 fn assert_plain_and_narrow(output: &Output) {
     let stdout = stdout_of(output);
@@ -152,6 +169,34 @@ fn read_back(outcome: &Value) -> BTreeMap<String, (Option<String>, Option<String
             )
         })
         .collect()
+}
+
+/// The report says the primary did not answer: overall and its bootstrap.
+fn assert_primary_unreachable(report: &Value) {
+    assert_eq!(report["overall"], "unreachable", "{report}");
+    assert_eq!(
+        checks_of(report)[&key("unit", "bootstrap", PRIMARY)].0,
+        "unreachable",
+        "{report:#}"
+    );
+}
+
+/// With the primary down, the secondary is shown as it is: every unit ok,
+/// and the state its item holds.
+fn assert_secondary_shown(report: &Value, state: &str) {
+    let checks = checks_of(report);
+    for unit in STACK_SET_UNITS {
+        assert_eq!(
+            checks[&key("unit", unit, SECONDARY)].0,
+            "ok",
+            "{unit} in {SECONDARY}: {report:#}"
+        );
+    }
+    assert_eq!(
+        checks[&key("state", "app-state", SECONDARY)],
+        ("ok".to_string(), state.to_string()),
+        "{report:#}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -318,12 +363,7 @@ async fn failover_fence_and_activate_round_trip() {
     assert_eq!(outcome["after"], "failover");
     assert_eq!(outcome["changed"], true);
     assert_eq!(outcome["written_in"], SECONDARY);
-    let item = item_in(&emulator, SECONDARY).await;
-    assert_eq!(
-        text(&item, "state").as_deref(),
-        Some("failover"),
-        "{item:?}"
-    );
+    let item = failover_written_in_secondary(&emulator).await;
     assert_eq!(
         text(&item, "previousState").as_deref(),
         Some("active"),
@@ -521,20 +561,10 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
         "the primary could not be read, and says so: {outcome}"
     );
     // Checked directly at the emulator: written in the secondary.
-    let item = item_in(&emulator, SECONDARY).await;
-    assert_eq!(
-        text(&item, "state").as_deref(),
-        Some("failover"),
-        "{item:?}"
-    );
+    let item = failover_written_in_secondary(&emulator).await;
     assert_eq!(
         text(&item, "reason").as_deref(),
         Some("primary down"),
-        "{item:?}"
-    );
-    assert_eq!(
-        text(&item, "updatedIn").as_deref(),
-        Some(SECONDARY),
         "{item:?}"
     );
     // Only mraa's way to the primary is cut, not the emulator's replication:
@@ -606,18 +636,7 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
         checks.contains_key(&key("link", "cloudfront", "global")),
         "{report:#}"
     );
-    // The secondary is shown as it is.
-    for unit in STACK_SET_UNITS {
-        assert_eq!(
-            checks[&key("unit", unit, SECONDARY)].0,
-            "ok",
-            "{unit} in {SECONDARY}: {report:#}"
-        );
-    }
-    assert_eq!(
-        checks[&key("state", "app-state", SECONDARY)],
-        ("ok".to_string(), "failover".to_string())
-    );
+    assert_secondary_shown(&report, "failover");
     assert_eq!(report["state"]["state"], "failover", "{report}");
     assert_eq!(report["state"]["reason"], "primary down", "{report}");
 
@@ -664,15 +683,9 @@ async fn with_a_hanging_primary_status_and_failover_finish_within_30_seconds() {
     assert_eq!(output.status.code(), Some(4), "{}", show(&output));
     assert!(status_took <= BOUND, "status took {status_took:?}");
     let report = json_of(&output);
-    assert_eq!(report["overall"], "unreachable", "{report}");
-    let checks = checks_of(&report);
+    assert_primary_unreachable(&report);
     assert_eq!(
-        checks[&key("unit", "bootstrap", PRIMARY)].0,
-        "unreachable",
-        "{report:#}"
-    );
-    assert_eq!(
-        checks[&key("state", "app-state", SECONDARY)].0,
+        checks_of(&report)[&key("state", "app-state", SECONDARY)].0,
         "ok",
         "{report:#}"
     );
@@ -702,6 +715,147 @@ async fn with_a_hanging_primary_status_and_failover_finish_within_30_seconds() {
             .any(|s| s.region == PRIMARY && s.action == "hang"),
         "the primary was asked and held the connection"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The primary down and the secondary named nowhere: the deployment record
+// ---------------------------------------------------------------------------
+
+/// The deployment record (`<app>#deployment` in the app-config table) as
+/// `region`'s table holds it: (primary, secondary).
+async fn record_in(emulator: &Emulator, region: &str) -> Option<(String, String)> {
+    let item = emulator
+        .dynamodb(region)
+        .get_item()
+        .table_name(TABLE)
+        .key("appId", AttributeValue::S(format!("{APP}#deployment")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("get_item in {region}: {e:?}"))
+        .item()
+        .cloned()?;
+    Some((
+        text(&item, "primaryRegion")?,
+        text(&item, "secondaryRegion")?,
+    ))
+}
+
+/// What a command says when nothing names the secondary: every source, and
+/// that the record was looked for.
+fn assert_names_the_sources(output: &Output) {
+    assert_eq!(output.status.code(), Some(4), "{}", show(output));
+    let said = stderr_of(output);
+    for source in [
+        "--secondary",
+        "MRAA_SECONDARY",
+        "configuration file",
+        "deployment record",
+    ] {
+        assert!(said.contains(source), "{source} not named: {said}");
+    }
+}
+
+/// With the primary hanging and no `--secondary`, `MRAA_SECONDARY` or
+/// config file, failover and status learn the secondary from the deployment
+/// record that deploy wrote in the primary and replication carried to the
+/// secondary; each still finishes within 30 s.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_primary_hanging_and_no_secondary_given_the_record_names_it() {
+    const BOUND: Duration = Duration::from_secs(30);
+    let found =
+        format!("found the secondary {SECONDARY} from the deployment record in {SECONDARY}");
+    let emulator = Emulator::start("status_secondary_from_record");
+    deploy(&emulator);
+    let both = Some((PRIMARY.to_string(), SECONDARY.to_string()));
+    assert_eq!(
+        record_in(&emulator, PRIMARY).await,
+        both,
+        "written by deploy"
+    );
+    assert_eq!(record_in(&emulator, SECONDARY).await, both, "replicated");
+    let proxy = Proxy::start(emulator.port);
+    let env = proxied_env(&emulator, &proxy);
+    assert!(!env.iter().any(|(k, _)| k == "MRAA_SECONDARY"));
+    proxy.hang(PRIMARY);
+
+    let (output, failover_took) = timed(&["failover", "--output", "json"], &env);
+    eprintln!("failover with {PRIMARY} hanging, no secondary given, took {failover_took:?}");
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    assert!(failover_took <= BOUND, "failover took {failover_took:?}");
+    assert!(stderr_of(&output).contains(&found), "{}", show(&output));
+    assert_eq!(json_of(&output)["written_in"], SECONDARY);
+    // Checked at the emulator: the secondary's state item says failover.
+    failover_written_in_secondary(&emulator).await;
+    // The search asked other regions' DynamoDB, never the primary's.
+    let seen = proxy.seen();
+    assert!(
+        seen.iter().any(|s| s.service == "dynamodb"
+            && s.operation == "GetItem"
+            && s.region == "eu-west-1"),
+        "{seen:#?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|s| s.region == PRIMARY && s.service == "dynamodb"),
+        "{seen:#?}"
+    );
+
+    let (output, status_took) = timed(&["status", "--output", "json"], &env);
+    eprintln!("status with {PRIMARY} hanging, no secondary given, took {status_took:?}");
+    assert_eq!(output.status.code(), Some(4), "{}", show(&output));
+    assert!(status_took <= BOUND, "status took {status_took:?}");
+    assert!(stderr_of(&output).contains(&found), "{}", show(&output));
+    let report = json_of(&output);
+    assert_eq!(report["secondary"], SECONDARY, "{report}");
+    assert_primary_unreachable(&report);
+    assert_secondary_shown(&report, "failover");
+
+    // A deployment made before the record existed: nothing names the
+    // secondary, and both commands say where it could come from.
+    emulator
+        .dynamodb(PRIMARY)
+        .delete_item()
+        .table_name(TABLE)
+        .key("appId", AttributeValue::S(format!("{APP}#deployment")))
+        .send()
+        .await
+        .expect("delete the record");
+    assert_eq!(record_in(&emulator, SECONDARY).await, None, "replicated");
+    let (output, took) = timed(&["status"], &env);
+    assert!(took <= BOUND, "status took {took:?}");
+    assert_names_the_sources(&output);
+    let (output, took) = timed(&["failover"], &env);
+    assert!(took <= BOUND, "failover took {took:?}");
+    assert_names_the_sources(&output);
+}
+
+/// No record anywhere (nothing deployed): with the primary down, the error
+/// names every source of the secondary and says the record was looked for.
+#[test]
+fn with_the_primary_down_and_no_record_anywhere_the_error_names_the_sources() {
+    let emulator = Emulator::start("status_no_record");
+    let proxy = Proxy::start(emulator.port);
+    proxy.block(PRIMARY);
+    let env = proxied_env(&emulator, &proxy);
+    for command in ["status", "failover"] {
+        let output = mraa(&[command], &env, None);
+        assert_names_the_sources(&output);
+    }
+    // Every other region was asked, and answered (no table there).
+    let asked: BTreeSet<String> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.service == "dynamodb" && s.action == "forward")
+        .map(|s| s.region.clone())
+        .collect();
+    assert_eq!(
+        asked.len(),
+        mraa::regions::KNOWN_REGIONS.len() - 1,
+        "{asked:?}"
+    );
+    assert!(!asked.contains(PRIMARY));
 }
 
 /// The text table with the primary down: still within 100 columns.

@@ -11,5 +11,6 @@ mod certificates;
 mod deploy;
 mod faults;
 mod regions;
+mod secondary;
 mod status;
 mod teardown;
