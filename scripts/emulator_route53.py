@@ -28,6 +28,7 @@ Route 53's name servers would, failover routing decided by the health checks abo
 followed are cited where they apply.
 """
 import datetime
+import functools
 import json
 import re
 import uuid
@@ -319,10 +320,14 @@ def _get_health_check_status(self: Route53) -> Any:
 
 # ---- TestDNSAnswer ---------------------------------------------------------------------------
 
-# The record types TestDNSAnswer takes (its RecordType is an RRType, the API's own enum); any other
-# is refused with InvalidInput (the operation's errors: InvalidInput, NoSuchHostedZone).
-RECORD_TYPES = set(botocore.session.get_session().get_service_model("route53")
-                   .shape_for("RRType").enum)
+@functools.cache
+def record_types() -> frozenset[str]:
+    """The record types TestDNSAnswer takes (its RecordType is an RRType, the API's own enum); any
+    other is refused with InvalidInput (the operation's errors: InvalidInput, NoSuchHostedZone).
+    Read on first use: loading the model takes half a second the emulator's start need not wait."""
+    model = botocore.session.get_session().get_service_model("route53")
+    return frozenset(model.shape_for("RRType").enum)
+
 # Aliases to aliases: Route 53 follows a chain within its zones; a bound keeps a loop finite.
 ALIAS_DEPTH = 8
 
@@ -414,9 +419,9 @@ def _test_dns_answer(self: Route53) -> ActionResult:
     kind = self._get_param("RecordType")
     if not zone_id or not name or not kind:
         raise InvalidInput("Invalid request: hostedzoneid, recordname and recordtype are required")
-    if kind not in RECORD_TYPES:
+    if kind not in record_types():
         raise InvalidInput(f"Invalid request: {kind!r} is not a record type "
-                           f"({', '.join(sorted(RECORD_TYPES))})")
+                           f"({', '.join(sorted(record_types()))})")
     zone = self.backend.get_hosted_zone(zone_id)  # NoSuchHostedZone when there is none
     if zone.private_zone:
         # TestDNSAnswer: "This call only supports querying public hosted zones."
