@@ -39,7 +39,9 @@ stop() {
 }
 trap stop EXIT
 
-for _ in $(seq 1 100); do
+# Importing moto and its stand-ins takes ~10 s on a busy two-core machine:
+# wait up to a minute for the port before calling it a failure.
+for _ in $(seq 1 600); do
     [ -s "$portfile" ] && break
     sleep 0.1
 done
@@ -60,14 +62,16 @@ run() { printf '%s$ %s%s\n' "$bold" "$*" "$plain"; "$@" 2>&1 | tee -a "$transcri
 step "A local AWS emulator listens on $AWS_ENDPOINT_URL (log: $log)"
 echo "It stands in for AWS where mraa depends on it: CloudFront distributions and"
 echo "Cognito pools made by CloudFormation, global-table replicas that copy items,"
-echo "S3 replication that copies objects, Route 53 health checks that probe the state API."
+echo "S3 replication that copies objects, Route 53 health checks that probe the state API,"
+echo "and Route 53's TestDNSAnswer, which answers the failover records by those checks."
 echo "What a laptop cannot have:"
 echo "  - the site and the APIs from a browser: CloudFront's edge and API Gateway's invoke"
 echo "    names serve on AWS only; here they are read back through the services' APIs"
 echo "  - the Lambda code behind the APIs: without Docker the emulator stores functions and"
 echo "    an invocation echoes its input (layers/tests runs the code itself)"
 echo "  - the custom domain in DNS: no resolver serves example.test; Route 53's records are"
-echo "    read back through its API"
+echo "    read back through its API, and which region api.app.example.test answers through"
+echo "    TestDNSAnswer (its TXT region marker; on AWS: dig TXT api.<domain>)"
 
 step "Deploy the application to $PRIMARY (primary) and $SECONDARY (secondary)"
 run "$MRAA" deploy --secondary "$SECONDARY"
@@ -92,7 +96,7 @@ run "$MRAA" status
 step "The primary region is in trouble: fail over to $SECONDARY (written through $SECONDARY)"
 run "$MRAA" failover --reason "demo: primary region outage drill"
 
-step "Status during failover: the state, and Route 53's health checks"
+step "Status during failover: the state, Route 53's health checks, and which region DNS answers"
 run "$MRAA" status | grep -E '^(app|state|health-check|dns-answer)' || true
 
 step "Back to normal: activate the primary again"

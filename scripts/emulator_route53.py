@@ -1,5 +1,5 @@
 """Route 53 health checks that probe the emulator's own REST APIs (moto reports every check
-healthy). A check of type HTTP(S) or HTTP(S)_STR_MATCH on an API Gateway invoke name
+healthy), and TestDNSAnswer (moto lacks it), which answers by those checks. A check of type HTTP(S) or HTTP(S)_STR_MATCH on an API Gateway invoke name
 (`<rest-api-id>.execute-api.<region>.amazonaws.com`) is answered by running that API's stage and
 method as API Gateway would, on moto's API Gateway and DynamoDB backends; other checks keep
 moto's answer.
@@ -21,19 +21,29 @@ integration's response is chosen by matching each SelectionPattern against the b
 code, the one without a pattern by default; `$context.responseOverride.status` overrides the
 status. Templates run on airspeed, a Python implementation of Apache Velocity (API Gateway's
 engine). moto keeps no snapshot per deployment: the stage runs the API's current methods.
+
+TestDNSAnswer ("TestDNSAnswer", Route 53 API Reference, docs.aws.amazon.com/Route53/latest/
+APIReference/API_TestDNSAnswer.html) answers from the zone's record sets of the name and type as
+Route 53's name servers would, failover routing decided by the health checks above; the rules
+followed are cited where they apply.
 """
 import datetime
+import functools
 import json
 import re
 import uuid
 from typing import Any
 
 import airspeed
+import botocore.session
 from moto.apigateway.exceptions import RestAPINotFound
 from moto.apigateway.models import apigateway_backends
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler
+from moto.route53 import urls as route53_urls
+from moto.route53.exceptions import InvalidInput, NoSuchHealthCheck
+from moto.route53.models import FakeZone, RecordSet, Route53Backend
 from moto.route53.responses import Route53
 from moto.moto_server.werkzeug_app import BackendRequest
 from werkzeug.test import EnvironBuilder
@@ -308,5 +318,125 @@ def _get_health_check_status(self: Route53) -> Any:
         for region in (check.regions or CHECKER_REGIONS)]})
 
 
+# ---- TestDNSAnswer ---------------------------------------------------------------------------
+
+@functools.cache
+def record_types() -> frozenset[str]:
+    """The record types TestDNSAnswer takes (its RecordType is an RRType, the API's own enum); any
+    other is refused with InvalidInput (the operation's errors: InvalidInput, NoSuchHostedZone).
+    Read on first use: loading the model takes half a second the emulator's start need not wait."""
+    model = botocore.session.get_session().get_service_model("route53")
+    return frozenset(model.shape_for("RRType").enum)
+
+# Aliases to aliases: Route 53 follows a chain within its zones; a bound keeps a loop finite.
+ALIAS_DEPTH = 8
+
+
+def _bare(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+def _healthy(backend: Route53Backend, account: str, check_id: str | None) -> bool:
+    """A record's health as Route 53 routes by it: its check's status (more than 18% of checkers
+    reporting success, as probe() reports for all of them alike)."""
+    if not check_id:
+        # ResourceRecordSet, Failover (API Reference): a record without HealthCheckId is always
+        # taken as healthy.
+        return True
+    try:
+        check = backend.get_health_check(check_id)
+    except NoSuchHealthCheck:
+        # DeleteHealthCheck (API Reference): a deleted check still named by records has a status
+        # that "can't be predicted"; the emulator takes it as failing.
+        return False
+    result = probe(account, check)
+    return True if result is None else result[0]
+
+
+def _route(backend: Route53Backend, account: str, sets: list[RecordSet]) -> list[RecordSet]:
+    """The record sets of one name and type that the answer comes from."""
+    if all(not r.set_identifier for r in sets):
+        return sets  # simple routing: the one record set
+    if not all(r.failover for r in sets):
+        raise NotEmulated("emulator: TestDNSAnswer on weighted, latency, geolocation or "
+                          "multivalue records")
+    for record in sets:
+        alias = record.alias_target or {}
+        if _flag(alias.get("EvaluateTargetHealth")):
+            raise NotEmulated("emulator: TestDNSAnswer with EvaluateTargetHealth")
+    primary = next((r for r in sets if r.failover == "PRIMARY"), None)
+    secondary = next((r for r in sets if r.failover == "SECONDARY"), None)
+    # ResourceRecordSet, Failover (API Reference): the primary when it is healthy; the secondary
+    # when the primary is unhealthy and the secondary healthy; the primary when the secondary is
+    # unhealthy, whatever the primary's health.
+    if primary is None or secondary is None:
+        return [r for r in (primary, secondary) if r is not None]
+    if _healthy(backend, account, primary.health_check_id):
+        return [primary]
+    if _healthy(backend, account, secondary.health_check_id):
+        return [secondary]
+    return [primary]
+
+
+def answer(backend: Route53Backend, account: str, zone: FakeZone, name: str, kind: str,
+           depth: int = 0) -> tuple[str, list[str]]:
+    """(DNS response code, record data) for a query of `name` and `kind` in `zone`."""
+    named = [r for r in zone.rrsets if _bare(r.name) == _bare(name)]
+    if not named:
+        # A name with no records of its own but names below it exists: NOERROR with no data
+        # (RFC 8020, "NXDOMAIN: There Really Is Nothing Underneath"); otherwise NXDOMAIN.
+        below = any(_bare(r.name).endswith("." + _bare(name)) for r in zone.rrsets)
+        return ("NOERROR" if below else "NXDOMAIN"), []
+    data: list[str] = []
+    for record in _route(backend, account, [r for r in named if r.type == kind]):
+        if not record.alias_target:
+            data.extend(record.records)
+            continue
+        # An alias answers with what its target answers ("Choosing between alias and non-alias
+        # records", Route 53 Developer Guide). A target in a zone the emulator holds is
+        # evaluated there; any other (an API Gateway or CloudFront name) is AWS's to resolve,
+        # which nothing serves locally: no data rather than invented addresses.
+        target = record.alias_target
+        target_zone = backend.zones.get(str(target.get("HostedZoneId", "")).split("/")[-1])
+        if target_zone is not None and depth < ALIAS_DEPTH:
+            data.extend(answer(backend, account, target_zone, target.get("DNSName", ""), kind,
+                               depth + 1)[1])
+    return "NOERROR", data
+
+
+def _nameserver(zone: FakeZone) -> str:
+    """One of the zone's name servers (its apex NS record, else its delegation set)."""
+    for record in zone.rrsets:
+        if record.type == "NS" and _bare(record.name) == _bare(zone.name) and record.records:
+            return record.records[0].rstrip(".")
+    servers = zone.delegation_set.name_servers if zone.delegation_set else []
+    return servers[0] if servers else "ns.emulator.invalid"
+
+
+def _test_dns_answer(self: Route53) -> ActionResult:
+    zone_id = self._get_param("HostedZoneId")
+    name = self._get_param("RecordName")
+    kind = self._get_param("RecordType")
+    if not zone_id or not name or not kind:
+        raise InvalidInput("Invalid request: hostedzoneid, recordname and recordtype are required")
+    if kind not in record_types():
+        raise InvalidInput(f"Invalid request: {kind!r} is not a record type "
+                           f"({', '.join(sorted(record_types()))})")
+    zone = self.backend.get_hosted_zone(zone_id)  # NoSuchHostedZone when there is none
+    if zone.private_zone:
+        # TestDNSAnswer: "This call only supports querying public hosted zones."
+        raise NotEmulated("emulator: TestDNSAnswer on a private hosted zone")
+    if not (_bare(name) == _bare(zone.name) or _bare(name).endswith("." + _bare(zone.name))):
+        raise NotEmulated(f"emulator: TestDNSAnswer for {name}, outside the zone {zone.name}")
+    code, data = answer(self.backend, self.current_account, zone, name, kind)
+    return ActionResult({
+        "Nameserver": _nameserver(zone), "RecordName": name, "RecordType": kind,
+        "RecordData": data, "ResponseCode": code, "Protocol": "UDP"})
+
+
 def install() -> None:
     Route53.get_health_check_status = _get_health_check_status
+    # GET /2013-04-01/testdnsanswer (the operation's request syntax), routed as moto routes
+    # Route 53's other operations: by the botocore model, to Route53.test_dns_answer.
+    route53_urls.url_paths[r"{0}/(?P<api_version>[\d_-]+)/testdnsanswer$"] = Route53.dispatch
+    Route53.test_dns_answer = _test_dns_answer

@@ -114,3 +114,110 @@ def test_other_checks_keep_moto_answer(client):
     assert observations[0]["StatusReport"]["Status"].startswith("Success")
     with pytest.raises(ClientError):
         client("route53").get_health_check_status(HealthCheckId="nope")
+
+
+# ---- TestDNSAnswer ---------------------------------------------------------------------------
+
+DOMAIN = "dns.example.test"
+API = f"api.{DOMAIN}"
+
+
+def marker(region):
+    return f'"mraa-{APP} region={region}"'
+
+
+def failover_pair(zone, name, kind, checks, values):
+    """UPSERTs of a PRIMARY/SECONDARY pair of `kind` at `name`: checks and values by role."""
+    changes = []
+    for role in ("PRIMARY", "SECONDARY"):
+        record = {"Name": name, "Type": kind, "SetIdentifier": f"{kind}-{role.lower()}",
+                  "Failover": role, **values[role]}
+        if checks.get(role):
+            record["HealthCheckId"] = checks[role]
+        changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
+    return changes
+
+
+def write(client, zone, changes):
+    client("route53").change_resource_record_sets(
+        HostedZoneId=zone, ChangeBatch={"Changes": changes})
+
+
+def ask(client, zone, name, kind):
+    out = client("route53").test_dns_answer(HostedZoneId=zone, RecordName=name, RecordType=kind)
+    assert out["RecordName"] == name and out["RecordType"] == kind and out["Protocol"] == "UDP"
+    assert out["Nameserver"], out
+    return out["ResponseCode"], out["RecordData"]
+
+
+@pytest.fixture(scope="module")
+def zone(client):
+    return client("route53").create_hosted_zone(
+        Name=DOMAIN, CallerReference="dns-answer")["HostedZone"]["Id"].split("/")[-1]
+
+
+def test_failover_answer_follows_the_state(client, apis, zone):
+    checks = {"PRIMARY": check(client, apis[PRIMARY], PRIMARY),
+              "SECONDARY": check(client, apis[SECONDARY], SECONDARY)}
+    txt = {role: {"TTL": 60, "ResourceRecords": [{"Value": marker(region)}]}
+           for role, region in (("PRIMARY", PRIMARY), ("SECONDARY", SECONDARY))}
+    alias = {role: {"AliasTarget": {
+        "HostedZoneId": "Z1YSHQZHG15GKL", "EvaluateTargetHealth": False,
+        "DNSName": f"d-{role.lower()}.execute-api.{region}.amazonaws.com"}}
+        for role, region in (("PRIMARY", PRIMARY), ("SECONDARY", SECONDARY))}
+    write(client, zone, failover_pair(zone, API, "TXT", checks, txt)
+          + failover_pair(zone, API, "A", checks, alias))
+
+    set_state(client, "active")
+    assert ask(client, zone, API, "TXT") == ("NOERROR", [marker(PRIMARY)])
+    set_state(client, "failover")
+    assert ask(client, zone, API, "TXT") == ("NOERROR", [marker(SECONDARY)])
+    set_state(client, "active")
+    assert ask(client, zone, API, "TXT") == ("NOERROR", [marker(PRIMARY)])
+    # The A records alias API Gateway names, which nothing resolves locally: no addresses are
+    # made up, and the name still exists.
+    assert ask(client, zone, API, "A") == ("NOERROR", [])
+
+
+def test_failover_rules_without_and_with_failing_checks(client, apis, zone):
+    set_state(client, "active")
+    failing = {role: check(client, apis[PRIMARY], PRIMARY, SearchString="never there")
+               for role in ("PRIMARY", "SECONDARY")}
+    values = {role: {"TTL": 60, "ResourceRecords": [{"Value": f'"{role}"'}]}
+              for role in ("PRIMARY", "SECONDARY")}
+    # Both unhealthy: the primary answers.
+    write(client, zone, failover_pair(zone, f"both.{DOMAIN}", "TXT", failing, values))
+    assert ask(client, zone, f"both.{DOMAIN}", "TXT") == ("NOERROR", ['"PRIMARY"'])
+    # A secondary without a check counts as healthy: it answers for a failing primary.
+    write(client, zone, failover_pair(zone, f"bare.{DOMAIN}", "TXT",
+                                      {"PRIMARY": failing["PRIMARY"]}, values))
+    assert ask(client, zone, f"bare.{DOMAIN}", "TXT") == ("NOERROR", ['"SECONDARY"'])
+
+
+def test_simple_records_aliases_and_missing_names(client, zone):
+    write(client, zone, [
+        {"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"a.b.{DOMAIN}", "Type": "A", "TTL": 300,
+            "ResourceRecords": [{"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}]}},
+        {"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"alias.{DOMAIN}", "Type": "A", "AliasTarget": {
+                "HostedZoneId": zone, "DNSName": f"a.b.{DOMAIN}", "EvaluateTargetHealth": False}}},
+    ])
+    assert ask(client, zone, f"a.b.{DOMAIN}", "A") == ("NOERROR", ["192.0.2.1", "192.0.2.2"])
+    # An alias to a record of the zone answers with that record's values.
+    assert ask(client, zone, f"alias.{DOMAIN}", "A") == ("NOERROR", ["192.0.2.1", "192.0.2.2"])
+    # The name exists with another type: NOERROR, no data.
+    assert ask(client, zone, f"a.b.{DOMAIN}", "TXT") == ("NOERROR", [])
+    # Only names below it exist: NOERROR; nothing at all: NXDOMAIN.
+    assert ask(client, zone, f"b.{DOMAIN}", "A") == ("NOERROR", [])
+    assert ask(client, zone, f"nothing.{DOMAIN}", "A") == ("NXDOMAIN", [])
+
+
+def test_refusals(client, zone):
+    r53 = client("route53")
+    with pytest.raises(ClientError) as caught:
+        r53.test_dns_answer(HostedZoneId="ZNOSUCHZONE", RecordName=API, RecordType="TXT")
+    assert caught.value.response["Error"]["Code"] == "NoSuchHostedZone"
+    with pytest.raises(ClientError) as caught:
+        r53.test_dns_answer(HostedZoneId=zone, RecordName=API, RecordType="BOGUS")
+    assert caught.value.response["Error"]["Code"] == "InvalidInput"

@@ -8,7 +8,7 @@ use r53::types::{Change as RecordChange, ChangeBatch};
 use crate::aws::{Aws, aws_error, sdk_message};
 use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
-use crate::wire::dns::{self, Found, ZoneRead, api_record, same_record, site_alias_records};
+use crate::wire::dns::{self, Found, ZoneRead, api_records, same_record, site_alias_records};
 use crate::wire::route53::{
     DomainRequest, GLOBAL, STEP, api_name, find_zone, foreign, records_named,
 };
@@ -107,10 +107,8 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
         )
         .await?;
         replaced.extend(found.outdated.into_iter().cloned());
-        desired_records.push(
-            api_record(app, domain, wanted.role, &wanted.target, &check)
-                .map_err(|e| fail(&api, e))?,
-        );
+        desired_records
+            .extend(api_records(app, domain, wanted, &check).map_err(|e| fail(&api, e))?);
     }
 
     // The records: UPSERT only those that differ.

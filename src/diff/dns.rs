@@ -8,7 +8,7 @@ use crate::aws::{Aws, sdk_message};
 use crate::context::Outputs;
 use crate::error::Result;
 use crate::plan::{Plan, Unit};
-use crate::wire::dns::{self, Found, api_record, site_alias_records};
+use crate::wire::dns::{self, Found, api_records, site_alias_records};
 use crate::wire::route53::{GLOBAL, STEP, role_of, same_name};
 
 use super::report::WiringDiff;
@@ -84,10 +84,8 @@ pub async fn compare(aws: &Aws, plan: &Plan, outputs: &Outputs) -> Result<Vec<Wi
                 outdated.join(", ")
             ));
         }
-        desired.push(
-            api_record(app, name, wanted.role, &wanted.target, &id)
-                .map_err(|e| fail(STEP, region, name, e))?,
-        );
+        desired
+            .extend(api_records(app, name, wanted, &id).map_err(|e| fail(STEP, region, name, e))?);
     }
     if let Some(distribution) = &distribution {
         desired.extend(
@@ -167,6 +165,19 @@ fn differences(record: &ResourceRecordSet, existing: &[&ResourceRecordSet]) -> V
             "health check {} → {}",
             stored.health_check_id().unwrap_or("none"),
             record.health_check_id().unwrap_or("none")
+        ));
+    }
+    let values = |r: &ResourceRecordSet| -> Vec<String> {
+        r.resource_records()
+            .iter()
+            .map(|v| v.value().to_string())
+            .collect()
+    };
+    if values(stored) != values(record) {
+        said.push(format!(
+            "value {} → {}",
+            values(stored).join(" "),
+            values(record).join(" ")
         ));
     }
     if alias(stored) != alias(record) {

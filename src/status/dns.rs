@@ -1,14 +1,12 @@
 //! `mraa status`'s view of the custom domain: each health check, and which
-//! region the API name answers with.
+//! region the API name answers with (`dns_answer`).
 
 use std::collections::BTreeMap;
 
-use aws_sdk_route53 as r53;
-use r53::types::RrType;
-
 use crate::aws::{Aws, sdk_message};
-use crate::plan::RegionRole;
-use crate::wire::route53::{GLOBAL, OwnedCheck, api_name, records_named, role_of};
+use crate::wire::route53::{GLOBAL, OwnedCheck, api_name};
+
+use super::dns_answer::{Regions, answer_check};
 
 /// `mraa status`: each health check's status, and which region the API
 /// name answers with. No checks at all when the app has no custom domain.
@@ -107,104 +105,17 @@ pub async fn status_checks(
         return checks;
     };
     let api = api_name(&domain);
-    let expected = if healthy_by_region
-        .get(&aws.primary.region)
-        .copied()
-        .unwrap_or(false)
-    {
-        aws.primary.region.clone()
+    let healthy = |region: &str| healthy_by_region.get(region).copied().unwrap_or(false);
+    let (primary, secondary) = (&aws.primary.region, &aws.secondary.region);
+    // Route 53's failover rule (API Reference, ResourceRecordSet, Failover):
+    // the primary while its check passes, the secondary while the primary's
+    // fails and its own passes, the primary again when both fail.
+    let expected = if healthy(primary) || !healthy(secondary) {
+        primary
     } else {
-        aws.secondary.region.clone()
+        secondary
     };
-    let records = records_named(&client, &zone, &api)
-        .await
-        .unwrap_or_default();
-    // Route 53 answers an alias with the target's addresses: resolve each
-    // region's target here to tell which region the answer is.
-    let mut addresses: Vec<(String, Vec<String>)> = Vec::new();
-    for r in &records {
-        let region = match role_of(app, r.set_identifier()) {
-            Some(RegionRole::Primary) => aws.primary.region.clone(),
-            Some(RegionRole::Secondary) => aws.secondary.region.clone(),
-            None => continue,
-        };
-        let mut values: Vec<String> = r
-            .resource_records()
-            .iter()
-            .map(|rr| rr.value().trim_end_matches('.').to_ascii_lowercase())
-            .collect();
-        if let Some(alias) = r.alias_target() {
-            values.extend(resolve(alias.dns_name()).await);
-        }
-        addresses.push((region, values));
-    }
-    let region_of = |value: &str| {
-        let value = value.trim_end_matches('.').to_ascii_lowercase();
-        addresses
-            .iter()
-            .find(|(_, values)| values.contains(&value))
-            .map(|(region, _)| region.clone())
-    };
-    let answer = client
-        .test_dns_answer()
-        .hosted_zone_id(&zone)
-        .record_name(&api)
-        .record_type(RrType::A)
-        .send()
-        .await;
-    let check = match answer {
-        Ok(out) => {
-            let data = out.record_data().join(", ");
-            match out.record_data().first().and_then(|v| region_of(v)) {
-                Some(region) if region == expected => Check::link(
-                    "dns-answer",
-                    GLOBAL,
-                    Health::Ok,
-                    format!("{api} answers {region} ({data})"),
-                ),
-                Some(region) => Check::link(
-                    "dns-answer",
-                    GLOBAL,
-                    Health::Degraded,
-                    format!("{api} answers {region} ({data}), the health checks say {expected}"),
-                ),
-                None => Check::link(
-                    "dns-answer",
-                    GLOBAL,
-                    Health::Degraded,
-                    format!("{api} answers {data:?}, which is no record of mraa's"),
-                ),
-            }
-        }
-        Err(e) => Check::link(
-            "dns-answer",
-            GLOBAL,
-            if aws.custom_endpoint {
-                Health::Unverified
-            } else {
-                Health::Degraded
-            },
-            format!(
-                "the endpoint cannot say what {api} answers ({}); by the health checks it is {expected}",
-                sdk_message(&e)
-            ),
-        ),
-    };
-    checks.push(check);
+    let regions = Regions { primary, secondary };
+    checks.push(answer_check(&client, app, (&zone, &api), &regions, expected).await);
     checks
-}
-
-/// The addresses a name resolves to now (none when it does not resolve
-/// within a few seconds).
-async fn resolve(name: &str) -> Vec<String> {
-    let host = name.trim_end_matches('.').to_string();
-    match tokio::time::timeout(
-        std::time::Duration::from_secs(3),
-        tokio::net::lookup_host((host, 443)),
-    )
-    .await
-    {
-        Ok(Ok(found)) => found.map(|a| a.ip().to_string()).collect(),
-        _ => Vec::new(),
-    }
 }

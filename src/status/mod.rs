@@ -3,6 +3,7 @@
 //! `missing`, `unverified` (the endpoint cannot show it) or `unreachable`.
 
 mod dns;
+mod dns_answer;
 mod report;
 mod state;
 mod units;

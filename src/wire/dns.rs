@@ -4,8 +4,9 @@
 //! both make the same reads and reach the same answer. Nothing here writes.
 
 use aws_sdk_route53 as r53;
+use r53::types::builders::ResourceRecordSetBuilder;
 use r53::types::{
-    AliasTarget, ChangeAction, HealthCheck, HealthCheckConfig, ResourceRecordSet,
+    AliasTarget, ChangeAction, HealthCheck, HealthCheckConfig, ResourceRecord, ResourceRecordSet,
     ResourceRecordSetFailover, RrType,
 };
 
@@ -18,9 +19,15 @@ use crate::plan::{Plan, RegionRole, Unit};
 
 use super::route53::{
     CLOUDFRONT_ZONE, DesiredCheck, GLOBAL, OwnedCheck, STEP, api_name, checker_regions, is_ours,
-    owned_among, records_named, same_name, set_identifier, site_identifier, split_url,
-    state_path_checks,
+    marker_identifier, marker_value, owned_among, records_named, same_name, set_identifier,
+    site_identifier, split_url, state_path_checks,
 };
+
+/// The region marker's TTL: Route 53 recommends 60 seconds or less for a
+/// record with a health check, so that clients see a change of health soon
+/// (Developer Guide, "Values specific for failover records", TTL). Alias
+/// records take their target's TTL.
+pub const MARKER_TTL: i64 = 60;
 
 /// Where one region's API is served under the custom domain: its API
 /// Gateway regional custom domain (from the api-domain unit's outputs).
@@ -210,6 +217,68 @@ impl<'a> Found<'a> {
     }
 }
 
+/// One region's records at the API name, each carrying `check`: the
+/// failover alias to its API, and the failover TXT record naming the region
+/// (`wire::route53`, the region marker).
+pub fn api_records(
+    app: &str,
+    domain: &str,
+    wanted: &Wanted,
+    check: &str,
+) -> std::result::Result<Vec<ResourceRecordSet>, String> {
+    Ok(vec![
+        api_record(app, domain, wanted.role, &wanted.target, check)?,
+        marker_record(app, domain, wanted.role, &wanted.check.region, check)?,
+    ])
+}
+
+/// What both of a region's records at the API name share: the name, the
+/// region's failover role and its check.
+fn failover_record(
+    domain: &str,
+    kind: RrType,
+    identifier: String,
+    role: RegionRole,
+    check: &str,
+) -> ResourceRecordSetBuilder {
+    ResourceRecordSet::builder()
+        .name(api_name(domain))
+        .r#type(kind)
+        .set_identifier(identifier)
+        .failover(match role {
+            RegionRole::Primary => ResourceRecordSetFailover::Primary,
+            RegionRole::Secondary => ResourceRecordSetFailover::Secondary,
+        })
+        .health_check_id(check)
+}
+
+/// One region's marker at the API name: TXT, the same failover role and
+/// check as its alias, the region as its value.
+pub fn marker_record(
+    app: &str,
+    domain: &str,
+    role: RegionRole,
+    region: &str,
+    check: &str,
+) -> std::result::Result<ResourceRecordSet, String> {
+    failover_record(
+        domain,
+        RrType::Txt,
+        marker_identifier(app, role),
+        role,
+        check,
+    )
+    .ttl(MARKER_TTL)
+    .resource_records(
+        ResourceRecord::builder()
+            .value(marker_value(app, region))
+            .build()
+            .map_err(|e| e.to_string())?,
+    )
+    .build()
+    .map_err(|e| e.to_string())
+}
+
 /// One region's failover record at the API name, carrying `check`.
 pub fn api_record(
     app: &str,
@@ -218,15 +287,7 @@ pub fn api_record(
     target: &ApiTarget,
     check: &str,
 ) -> std::result::Result<ResourceRecordSet, String> {
-    ResourceRecordSet::builder()
-        .name(api_name(domain))
-        .r#type(RrType::A)
-        .set_identifier(set_identifier(app, role))
-        .failover(match role {
-            RegionRole::Primary => ResourceRecordSetFailover::Primary,
-            RegionRole::Secondary => ResourceRecordSetFailover::Secondary,
-        })
-        .health_check_id(check)
+    failover_record(domain, RrType::A, set_identifier(app, role), role, check)
         .alias_target(
             AliasTarget::builder()
                 .hosted_zone_id(&target.hosted_zone_id)
@@ -362,6 +423,37 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].0, ChangeAction::Upsert);
         assert_eq!(changes[0].1.health_check_id(), Some("hc-1"));
+    }
+
+    #[test]
+    fn a_deployment_without_markers_gets_them_and_keeps_its_aliases() {
+        let domain = "app.example.test";
+        let wanted = Wanted {
+            role: RegionRole::Secondary,
+            check: DesiredCheck {
+                region: "ap-northeast-1".into(),
+                fqdn: "x.execute-api.ap-northeast-1.amazonaws.com".into(),
+                path: "/prod/state/demo".into(),
+                regions: Vec::new(),
+            },
+            target: target(),
+        };
+        let desired = api_records("demo", domain, &wanted, "hc-2").expect("records");
+        let alias = &desired[0];
+        let marker = &desired[1];
+        assert_eq!(marker.r#type(), &RrType::Txt);
+        assert_eq!(marker.failover(), alias.failover());
+        assert_eq!(marker.health_check_id(), Some("hc-2"));
+        assert_ne!(marker.set_identifier(), alias.set_identifier());
+        assert_eq!(
+            marker.resource_records()[0].value(),
+            "\"mraa-demo region=ap-northeast-1\""
+        );
+        // Only the alias is there: the marker alone is written, nothing deleted.
+        let changes = record_changes("demo", &desired, &[alias]);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].0, ChangeAction::Upsert);
+        assert_eq!(changes[0].1.r#type(), &RrType::Txt);
     }
 
     #[test]

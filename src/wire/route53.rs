@@ -6,10 +6,23 @@
 //! Ownership is explicit, because a hosted zone is shared with whatever else
 //! the user keeps there: the health checks carry the tags `mraa:app`,
 //! `mraa:region`, `mraa:domain` and `mraa:zone`; the records mraa writes carry
-//! the set identifiers `mraa-<app>-primary`, `mraa-<app>-secondary` and
-//! `mraa-<app>-site`. A record of a name mraa would write without one of
-//! those identifiers belongs to someone else: deploy refuses before any
-//! change, and teardown never touches it.
+//! the set identifiers `mraa-<app>-primary`, `mraa-<app>-secondary` (the
+//! failover aliases), `mraa-<app>-primary-marker`,
+//! `mraa-<app>-secondary-marker` (the region markers) and `mraa-<app>-site`. A
+//! record of a name mraa would write without one of those identifiers belongs
+//! to someone else: deploy refuses before any change, and teardown never
+//! touches it.
+//!
+//! The region marker: beside each region's failover alias, a failover TXT
+//! record of the same name, role and health check whose value names the
+//! region (`"mraa-<app> region=<region>"`). Route 53 evaluates failover per
+//! record type with the same checks, so the TXT answer names the region the
+//! A answer serves, without resolving AWS-owned alias targets: `mraa status`
+//! reads it through TestDNSAnswer, an operator with `dig TXT api.NAME`.
+//! Failover routing takes TXT records like address records (Route 53
+//! Developer Guide, "Failover routing" and "Values specific for failover
+//! records", Value/Route traffic to: TXT among the types listed;
+//! docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html).
 //!
 //! DNS follows the state item by itself: each region's check is a string
 //! match on that region's `GET /state/<app>`, which says `"serving": true`
@@ -87,15 +100,45 @@ pub fn set_identifier(app: &str, role: RegionRole) -> String {
     }
 }
 
+/// The region marker's set identifier: not the alias's, which keeps each
+/// record set of the failover pair addressable on its own (deploy replaces
+/// mraa's records of another type under a wanted identifier).
+pub fn marker_identifier(app: &str, role: RegionRole) -> String {
+    format!("{}-marker", set_identifier(app, role))
+}
+
+/// The region marker's value: one quoted TXT string (Route 53 Developer
+/// Guide, "Supported DNS record types", TXT record type: each string in
+/// quotation marks).
+pub fn marker_value(app: &str, region: &str) -> String {
+    format!("\"mraa-{app} region={region}\"")
+}
+
+/// The region a marker value names, if it is this app's marker. Quotes are
+/// optional: a DNS answer may show the string with or without them.
+pub fn marker_region(app: &str, value: &str) -> Option<String> {
+    let text = value.trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let region = text.strip_prefix(&format!("mraa-{app} region="))?;
+    (!region.is_empty() && !region.contains(char::is_whitespace)).then(|| region.to_string())
+}
+
 pub fn site_identifier(app: &str) -> String {
     format!("mraa-{app}-site")
 }
 
-/// Which region's failover record a set identifier marks, if any.
+/// Which region's failover record (alias or marker) a set identifier
+/// marks, if any.
 pub fn role_of(app: &str, identifier: Option<&str>) -> Option<RegionRole> {
     [RegionRole::Primary, RegionRole::Secondary]
         .into_iter()
-        .find(|&role| identifier == Some(set_identifier(app, role).as_str()))
+        .find(|&role| {
+            identifier == Some(set_identifier(app, role).as_str())
+                || identifier == Some(marker_identifier(app, role).as_str())
+        })
 }
 
 pub fn is_ours(app: &str, identifier: Option<&str>) -> bool {
@@ -545,6 +588,31 @@ mod tests {
             ))
         );
         assert_eq!(split_url("http://x/"), None);
+    }
+
+    #[test]
+    fn markers_name_their_region_and_role() {
+        let value = marker_value("demo", "eu-west-1");
+        assert_eq!(value, "\"mraa-demo region=eu-west-1\"");
+        assert_eq!(marker_region("demo", &value).as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            marker_region("demo", "mraa-demo region=eu-west-1").as_deref(),
+            Some("eu-west-1")
+        );
+        // Another app's marker, or anything else, names no region of this app.
+        assert_eq!(
+            marker_region("demo", &marker_value("other", "eu-west-1")),
+            None
+        );
+        assert_eq!(marker_region("demo", "\"v=spf1 -all\""), None);
+        assert_eq!(marker_region("demo", "\"mraa-demo region=\""), None);
+        for role in [RegionRole::Primary, RegionRole::Secondary] {
+            let marker = marker_identifier("demo", role);
+            assert_eq!(role_of("demo", Some(&marker)), Some(role));
+            assert!(is_ours("demo", Some(&marker)));
+            assert_ne!(marker, set_identifier("demo", role));
+        }
+        assert_eq!(role_of("demo", Some("mraa-other-primary-marker")), None);
     }
 
     #[test]

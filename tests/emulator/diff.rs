@@ -1,13 +1,14 @@
 //! `mraa diff` against the emulator: after a deploy, nothing (and no drift);
 //! what a changed input would do, drift, a site file changed behind mraa's
-//! back, a table a deploy would replace, and the custom domain's records and
-//! health checks changed behind mraa's back; the recorder proves diff
+//! back, a table a deploy would replace, the custom domain's records and
+//! health checks changed behind mraa's back, and a deployment made before the
+//! region markers; the recorder proves diff
 //! changes nothing but its own change sets and drift detection.
 
 use serde_json::Value;
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
-use aws_sdk_route53::types::{HealthCheckRegion, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{ChangeAction, HealthCheckRegion, ResourceRecordSet, RrType};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::support::{ACCOUNT, Emulator, mraa, repo_root, show, stdout_of};
@@ -444,4 +445,50 @@ async fn diff_names_dns_records_and_health_checks_changed_behind_mraas_back() {
         show(&text)
     );
     assert_eq!(mutations, Vec::<String>::new());
+
+    markers_missing_are_records_to_write(&emulator, &zone).await;
+}
+
+/// A deployment made before the region markers (the aliases only): diff
+/// names each marker as a record to write, and the next deploy writes them.
+async fn markers_missing_are_records_to_write(emulator: &Emulator, zone: &str) {
+    let deployed = run_in(emulator, "deploy", &[]);
+    assert_eq!(deployed.status.code(), Some(0), "{}", show(&deployed));
+    let api = format!("api.{DOMAIN}");
+    for record in crate::domain::records_named(emulator, zone, &api).await {
+        if record.r#type() == &RrType::Txt {
+            crate::domain::change(emulator, zone, ChangeAction::Delete, record).await;
+        }
+    }
+    emulator.start_recording();
+    let changed = diff(emulator, &["--output", "json"]);
+    assert_eq!(changed.status.code(), Some(2), "{}", show(&changed));
+    assert_eq!(route53_mutations(emulator), Vec::<String>::new());
+    let report = json_of(&changed);
+    assert_eq!(
+        wiring_of(&report, "dns"),
+        [PRIMARY, SECONDARY].map(|region| {
+            let role = if region == PRIMARY {
+                "primary"
+            } else {
+                "secondary"
+            };
+            (
+                region.to_string(),
+                format!("write the record {api} TXT (mraa-mraa-{role}-marker): new"),
+            )
+        }),
+        "{report:#}"
+    );
+    let deployed = run_in(emulator, "deploy", &[]);
+    assert_eq!(deployed.status.code(), Some(0), "{}", show(&deployed));
+    let markers: Vec<ResourceRecordSet> = crate::domain::records_named(emulator, zone, &api)
+        .await
+        .into_iter()
+        .filter(|r| r.r#type() == &RrType::Txt)
+        .collect();
+    assert_eq!(markers.len(), 2, "{markers:?}");
+    let same = diff(emulator, &["--output", "json"]);
+    assert_eq!(same.status.code(), Some(0), "{}", show(&same));
+    assert_eq!(json_of(&same)["wiring"], serde_json::json!([]));
 }

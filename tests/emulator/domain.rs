@@ -58,6 +58,16 @@ pub(crate) async fn create_zone(emulator: &Emulator, name: &str) -> String {
 }
 
 pub(crate) async fn upsert(emulator: &Emulator, zone: &str, record: ResourceRecordSet) {
+    change(emulator, zone, ChangeAction::Upsert, record).await;
+}
+
+/// One change of the test's own to the zone, behind mraa's back.
+pub(crate) async fn change(
+    emulator: &Emulator,
+    zone: &str,
+    action: ChangeAction,
+    record: ResourceRecordSet,
+) {
     emulator
         .route53()
         .change_resource_record_sets()
@@ -66,7 +76,7 @@ pub(crate) async fn upsert(emulator: &Emulator, zone: &str, record: ResourceReco
             ChangeBatch::builder()
                 .changes(
                     Change::builder()
-                        .action(ChangeAction::Upsert)
+                        .action(action)
                         .resource_record_set(record)
                         .build()
                         .expect("change"),
@@ -76,7 +86,7 @@ pub(crate) async fn upsert(emulator: &Emulator, zone: &str, record: ResourceReco
         )
         .send()
         .await
-        .expect("write a record of the test's own");
+        .expect("change a record of the test's own");
 }
 
 fn plain(name: &str, kind: RrType, value: &str) -> ResourceRecordSet {
@@ -175,6 +185,63 @@ async fn healthy(emulator: &Emulator, id: &str) -> bool {
         })
         .count();
     !observations.is_empty() && ok * 100 > observations.len() * 18
+}
+
+/// The region marker a region's TXT record carries.
+fn marker(region: &str) -> String {
+    format!("\"mraa-{APP} region={region}\"")
+}
+
+/// What Route 53 (the emulator's TestDNSAnswer) answers for the API name's
+/// TXT records now.
+async fn txt_answer(emulator: &Emulator, zone: &str) -> Vec<String> {
+    let out = emulator
+        .route53()
+        .test_dns_answer()
+        .hosted_zone_id(zone)
+        .record_name(API)
+        .record_type(RrType::Txt)
+        .send()
+        .await
+        .expect("TestDNSAnswer");
+    assert_eq!(out.response_code(), "NOERROR", "{out:?}");
+    out.record_data().to_vec()
+}
+
+/// `mraa status --output json`: its exit code and its `dns-answer` row.
+fn dns_answer_row(emulator: &Emulator) -> (Option<i32>, Value) {
+    let output = mraa(
+        &["status", "--output", "json"],
+        &emulator.env_in(PRIMARY),
+        None,
+    );
+    let report: Value = serde_json::from_str(&stdout_of(&output))
+        .unwrap_or_else(|e| panic!("status JSON ({e}): {}", show(&output)));
+    let row = report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "dns-answer"))
+        .cloned()
+        .unwrap_or_else(|| panic!("a dns-answer check: {report:#}"));
+    (output.status.code(), row)
+}
+
+/// Status says the API name answers `region`, from the marker Route 53
+/// answers with, and the TXT answer read through Route 53's API says so too.
+async fn answers(emulator: &Emulator, zone: &str, region: &str) {
+    assert_eq!(txt_answer(emulator, zone).await, [marker(region)]);
+    status_answer_says(emulator, ("ok", 0), &format!("answers {region}"));
+}
+
+/// `mraa status`'s `dns-answer` row has this status and exit code, and
+/// says `text`.
+fn status_answer_says(emulator: &Emulator, (status, code): (&str, i32), text: &str) {
+    let (exit, row) = dns_answer_row(emulator);
+    assert_eq!(row["status"], status, "{row}");
+    assert!(
+        row["detail"].as_str().is_some_and(|d| d.contains(text)),
+        "{row}"
+    );
+    assert_eq!(exit, Some(code), "{row}");
 }
 
 /// Every health check of the account, tagged or not.
@@ -414,11 +481,23 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         assert_eq!(config.inverted(), Some(false));
     }
     let records = records_named(&emulator, &zone, API).await;
-    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records.len(), 4, "{records:?}");
     for (role, region, failover) in [
         ("primary", PRIMARY, ResourceRecordSetFailover::Primary),
         ("secondary", SECONDARY, ResourceRecordSetFailover::Secondary),
     ] {
+        // The region marker: TXT, the alias's failover role and check, the
+        // region as its value.
+        let txt = records
+            .iter()
+            .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-{role}-marker")))
+            .unwrap_or_else(|| panic!("a {role} marker: {records:?}"));
+        assert_eq!(txt.r#type(), &RrType::Txt);
+        assert_eq!(txt.failover(), Some(&failover));
+        assert_eq!(txt.health_check_id(), Some(checks[region].id()));
+        assert_eq!(txt.ttl(), Some(60));
+        let values: Vec<&str> = txt.resource_records().iter().map(|v| v.value()).collect();
+        assert_eq!(values, [marker(region)]);
         let record = records
             .iter()
             .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-{role}")))
@@ -533,16 +612,9 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
             "{check}"
         );
     }
-    let answer = status_checks
-        .iter()
-        .find(|c| c["name"] == "dns-answer")
-        .unwrap_or_else(|| panic!("a dns-answer check: {report:#}"));
-    assert!(
-        answer["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains(PRIMARY)),
-        "{answer}"
-    );
+    assert_eq!(report["overall"], "ok", "{report:#}");
+    // Route 53 answers the primary's marker, and status reads it so.
+    answers(&emulator, &zone, PRIMARY).await;
 
     // The state commands make no Route 53 call at all; DNS follows the
     // state item through the checks.
@@ -562,6 +634,8 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     // no longer says "serving": true), the secondary's keeps passing.
     assert!(!healthy(&emulator, checks[PRIMARY].id()).await);
     assert!(healthy(&emulator, checks[SECONDARY].id()).await);
+    // Route 53 now answers the secondary's records, status says so.
+    answers(&emulator, &zone, SECONDARY).await;
 
     emulator.start_recording();
     run_ok(&["fence"], &emulator.env_in(PRIMARY));
@@ -577,6 +651,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
     // Fenced: the primary serves (read-only) again.
     assert!(healthy(&emulator, checks[PRIMARY].id()).await);
+    answers(&emulator, &zone, PRIMARY).await;
 
     emulator.start_recording();
     run_ok(&["activate", "--yes"], &emulator.env_in(PRIMARY));
@@ -588,6 +663,35 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     );
     assert!(healthy(&emulator, checks[PRIMARY].id()).await);
     assert!(healthy(&emulator, checks[SECONDARY].id()).await);
+    answers(&emulator, &zone, PRIMARY).await;
+
+    // Behind mraa's back, the primary's marker names the secondary: Route 53
+    // answers a region the checks do not choose, and status says so, with
+    // the region the checks choose.
+    let mut wrong = records_named(&emulator, &zone, API)
+        .await
+        .into_iter()
+        .find(|r| r.set_identifier() == Some(&format!("mraa-{APP}-primary-marker")))
+        .expect("the primary's marker");
+    wrong.resource_records = Some(vec![
+        ResourceRecord::builder()
+            .value(marker(SECONDARY))
+            .build()
+            .expect("rr"),
+    ]);
+    upsert(&emulator, &zone, wrong).await;
+    assert_eq!(txt_answer(&emulator, &zone).await, [marker(SECONDARY)]);
+    status_answer_says(
+        &emulator,
+        ("degraded", 3),
+        &format!("the health checks say {PRIMARY}"),
+    );
+    // A deploy writes the marker back.
+    run_ok(
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &emulator.env_in(PRIMARY),
+    );
+    answers(&emulator, &zone, PRIMARY).await;
 
     // Done means 4: teardown removes exactly what mraa made.
     let output = run_ok(&["teardown", "--yes"], &emulator.env_in(PRIMARY));
