@@ -397,8 +397,10 @@ fn check_primary_down(emulator: &Emulator) -> Vec<String> {
                 .iter()
                 .any(|c| c.service == "dynamodb" && c.operation == "GetItem" && c.region == region)
         };
-        // The secondary and a region of no deployment were both asked.
-        assert!(searched(SECONDARY) && searched("us-west-2"), "{calls:#?}");
+        // The secondary was asked. (Which other regions were asked before
+        // its answer ended the search depends on timing: every call that
+        // was made is checked against the policy all the same.)
+        assert!(searched(SECONDARY), "{calls:#?}");
         refusals.extend(found);
     }
     refusals
