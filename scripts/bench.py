@@ -39,8 +39,10 @@ import emulator_time as clock  # noqa: E402  (the durations the emulator uses, n
 READS = ("Describe", "Get", "List", "BatchGet", "Query", "Scan", "Estimate", "Validate")
 SECONDARY = "ap-northeast-1"
 PRIMARY = "us-east-1"
-# The global tables the layers make in the primary (src/names.rs, GLOBAL_TABLES).
-GLOBAL_TABLES = ("comments", "app-config", "users")
+# The global tables the layers make in the primary (src/names.rs, global_tables): the users
+# table only when users are replicated by import.
+GLOBAL_TABLES = ("comments", "app-config")
+IMPORT_TABLES = ("users",)
 # The baseline polls this often: tight enough that its time is the operations' own, not a
 # script's polling (the CLI's waiters poll every 30 AWS seconds; that would only add to it).
 POLL = 0.05
@@ -297,7 +299,9 @@ class Sequential:
     def dynamodb_replicas(self):
         primary, secondary = self.regions
         source, target = self.client("dynamodb", primary), self.client("dynamodb", secondary)
-        for table in (f"mraa-{self.app}-{t}" for t in GLOBAL_TABLES):
+        tables = GLOBAL_TABLES + (
+            IMPORT_TABLES if self.manifest.get("user_replication") == "import" else ())
+        for table in (f"mraa-{self.app}-{t}" for t in tables):
             source.update_table(TableName=table,
                                 ReplicaUpdates=[{"Create": {"RegionName": secondary}}])
             self.until(lambda: source.describe_table(TableName=table)["Table"].get("Replicas", []),

@@ -14,6 +14,8 @@ pub struct Manifest<'a> {
     pub app: &'a str,
     pub primary: &'a str,
     pub secondary: &'a str,
+    /// How users reach the secondary: `native` or `import`.
+    pub user_replication: crate::plan::UserReplication,
     pub units: &'a [PlannedUnit],
     pub wiring: Vec<Wiring>,
 }
@@ -32,6 +34,7 @@ impl<'a> Manifest<'a> {
             app: &plan.app,
             primary: &plan.primary,
             secondary: &plan.secondary,
+            user_replication: plan.user_replication,
             units: &plan.units,
             wiring: WiringStep::ALL
                 .iter()
