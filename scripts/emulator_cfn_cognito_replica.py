@@ -26,6 +26,19 @@ from emulator_cfn import MODULE, IdModel, _reported
 DEFAULT_PENDING_DAYS = 30
 
 
+def _replaced(cls: Any, original: Any, create_only: tuple[str, ...], new_name: str,
+              cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+    """The replacement CloudFormation makes when a create-only property (the registry schema's
+    createOnlyProperties) changes, or `None` when none did. The old resource goes first: a pool
+    has at most one replica, and a key one replica per region."""
+    props = cloudformation_json["Properties"]
+    if all(props.get(k) == original.props.get(k) for k in create_only):
+        return None
+    original.delete(account_id, region_name)
+    return cls.create_from_cloudformation_json(new_name, cloudformation_json, account_id,
+                                               region_name)
+
+
 class UserPoolReplica(IdModel, CloudFormationModel):
     __module__ = MODULE
     TYPE = "AWS::Cognito::UserPoolReplica"
@@ -48,13 +61,11 @@ class UserPoolReplica(IdModel, CloudFormationModel):
         cls, original_resource: "UserPoolReplica", new_resource_name: str,
         cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> "UserPoolReplica":
-        props = cloudformation_json["Properties"]
-        if props == original_resource.props:
-            return original_resource
-        # Every property is create-only: a new replica, then the old one goes.
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name)
+        # Every property is create-only.
+        return _replaced(cls, original_resource,
+                         ("UserPoolId", "RegionName", "UserPoolTagsAtCreate"),
+                         new_resource_name, cloudformation_json, account_id,
+                         region_name) or original_resource
 
     @_reported
     def delete(self, account_id: str, region_name: str) -> None:
@@ -96,11 +107,11 @@ class UserPoolRegionalConfigurationAttachment(IdModel, CloudFormationModel):
         new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
         region_name: str,
     ) -> "UserPoolRegionalConfigurationAttachment":
+        replacement = _replaced(cls, original_resource, ("UserPoolId",), new_resource_name,
+                                cloudformation_json, account_id, region_name)
+        if replacement is not None:
+            return replacement
         props = cloudformation_json["Properties"]
-        if props["UserPoolId"] != original_resource.props["UserPoolId"]:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name)
         cls._apply(account_id, region_name, props)
         original_resource.props = props
         return original_resource
@@ -148,11 +159,11 @@ class ReplicaKey(IdModel, CloudFormationModel):
         cls, original_resource: "ReplicaKey", new_resource_name: str,
         cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> "ReplicaKey":
+        replacement = _replaced(cls, original_resource, ("PrimaryKeyArn",), new_resource_name,
+                                cloudformation_json, account_id, region_name)
+        if replacement is not None:
+            return replacement
         props = cloudformation_json["Properties"]
-        if props["PrimaryKeyArn"] != original_resource.props["PrimaryKeyArn"]:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name)
         key = kms.kms_backends[account_id][region_name].describe_key(original_resource.id)
         key.description = props.get("Description", "")
         key.enabled = props.get("Enabled", True)

@@ -74,3 +74,57 @@ def test_the_attachment_needs_a_replica(client):
         cfn.create_stack(StackName="orphan", TemplateBody=json.dumps({"Resources": {"A": {
             "Type": "AWS::Cognito::UserPoolRegionalConfigurationAttachment",
             "Properties": {"UserPoolId": pool, "Status": "ACTIVE"}}}}))
+
+
+def test_updates_apply_in_place_unless_a_create_only_property_changes(client):
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "kms:*", "Resource": "*"}]}
+    key = _stack(client, PRIMARY, "u-key", {"Key": {"Type": "AWS::KMS::Key", "Properties": {
+        "MultiRegion": True, "KeyPolicy": policy}}},
+        {"Arn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}})["Arn"]
+
+    def replica_key_template(description):
+        return json.dumps({"Parameters": {"Primary": {"Type": "String"}}, "Resources": {
+            "Replica": {"Type": "AWS::KMS::ReplicaKey", "Properties": {
+                "PrimaryKeyArn": {"Ref": "Primary"}, "KeyPolicy": policy,
+                "Description": description}}}})
+
+    cfn = client("cloudformation", SECONDARY)
+    parameters = [{"ParameterKey": "Primary", "ParameterValue": key}]
+    cfn.create_stack(StackName="u-replica-key", TemplateBody=replica_key_template("first"),
+                     Parameters=parameters)
+    cfn.update_stack(StackName="u-replica-key", TemplateBody=replica_key_template("second"),
+                     Parameters=parameters)
+    # The description is not create-only: the same replica, described anew.
+    kms = client("kms", SECONDARY)
+    replica_id = key.rsplit("/", 1)[-1]
+    assert kms.describe_key(KeyId=replica_id)["KeyMetadata"]["Description"] == "second"
+    assert kms.describe_key(KeyId=replica_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    assert cfn.describe_stacks(StackName="u-replica-key")["Stacks"][0][
+        "StackStatus"] == "UPDATE_COMPLETE"
+
+    pool = _stack(client, PRIMARY, "u-pool", {
+        "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {
+            "UserPoolName": "replicated-u", "UserPoolTier": "ESSENTIALS",
+            "KeyConfiguration": {"KeyType": "CUSTOMER_MANAGED_KEY", "KmsKeyArn": key}}},
+        "Replica": {"Type": "AWS::Cognito::UserPoolReplica", "Properties": {
+            "UserPoolId": {"Ref": "Pool"}, "RegionName": SECONDARY}}},
+        {"PoolId": {"Value": {"Ref": "Pool"}}})["PoolId"]
+
+    def attachment(status):
+        return json.dumps({"Parameters": {"PoolId": {"Type": "String"}}, "Resources": {
+            "Attachment": {"Type": "AWS::Cognito::UserPoolRegionalConfigurationAttachment",
+                           "Properties": {"UserPoolId": {"Ref": "PoolId"}, "Status": status}}}})
+
+    pool_parameter = [{"ParameterKey": "PoolId", "ParameterValue": pool}]
+    cfn.create_stack(StackName="u-regional", TemplateBody=attachment("ACTIVE"),
+                     Parameters=pool_parameter)
+    cfn.update_stack(StackName="u-regional", TemplateBody=attachment("INACTIVE"),
+                     Parameters=pool_parameter)
+    assert cfn.describe_stacks(StackName="u-regional")["Stacks"][0][
+        "StackStatus"] == "UPDATE_COMPLETE"
+    secondary = client("cognito-idp", SECONDARY)
+    assert [(r["RegionName"], r["Status"]) for r in secondary.list_user_pool_replicas(
+        UserPoolId=pool)["UserPoolReplicas"] if r["Role"] == "SECONDARY"] == [
+        (SECONDARY, "INACTIVE")]
