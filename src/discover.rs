@@ -28,6 +28,9 @@ pub struct Deployment {
     pub secondary: String,
     pub mode: String,
     pub bootstrap_status: String,
+    /// How users reach the secondary, as the record says; `None` when the
+    /// record could not be read (the primary does not answer).
+    pub user_replication: Option<crate::plan::UserReplication>,
 }
 
 /// Reads the bootstrap record in the primary region. `Ok(None)`: nothing of
@@ -120,6 +123,9 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
             .stack_status()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        user_replication: Some(crate::plan::UserReplication::from_recorded(
+            outputs.get("UserReplication").map(String::as_str),
+        )),
     };
     let aws = if probe.secondary.region == secondary {
         probe

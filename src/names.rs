@@ -53,7 +53,7 @@ pub const ALL_GLOBAL_TABLES: &[&str] = &["comments", "app-config", "users"];
 pub fn global_tables(users: crate::plan::UserReplication) -> &'static [&'static str] {
     match users {
         crate::plan::UserReplication::Native => &["comments", "app-config"],
-        crate::plan::UserReplication::Import => &["comments", "app-config", "users"],
+        crate::plan::UserReplication::Import => ALL_GLOBAL_TABLES,
     }
 }
 

@@ -50,26 +50,6 @@ pub async fn s3_replication(aws: &Aws, app: &str, account: &str) -> Check {
     check(Health::Ok, detail)
 }
 
-/// The global tables of the deployment, as the primary holds them: users
-/// replicated by import are recorded in a users table, which must be
-/// replicated too; natively replicated users have none. (Any answer but
-/// "no such table" counts it in, so that its check reports the answer.)
-pub async fn replicated_tables(aws: &Aws, app: &str) -> &'static [&'static str] {
-    let users = names::table_name(app, "users");
-    let mode = match aws
-        .primary
-        .dynamodb
-        .describe_table()
-        .table_name(&users)
-        .send()
-        .await
-    {
-        Err(e) if crate::aws::is_not_found(&e) => crate::plan::UserReplication::Native,
-        _ => crate::plan::UserReplication::Import,
-    };
-    names::global_tables(mode)
-}
-
 /// Each global table's replica in the secondary region (`tables`: as
 /// `names::global_tables` gives them for the deployment's user replication).
 pub async fn dynamodb_replicas(aws: &Aws, app: &str, tables: &[&'static str]) -> Vec<Check> {
@@ -258,13 +238,14 @@ pub async fn website_policies(aws: &Aws, app: &str, account: &str, id: Option<&s
 
 /// What stands between the deployment and "replication is known to be
 /// healthy": used before activating the primary again.
-pub async fn replication_problems(aws: &Aws, app: &str) -> Vec<String> {
+/// `tables`: the deployment's global tables (`names::global_tables`).
+pub async fn replication_problems(aws: &Aws, app: &str, tables: &[&'static str]) -> Vec<String> {
     let account = match aws.caller_in(&aws.secondary.region).await {
         Ok(caller) => caller.account,
         Err(e) => return vec![format!("cannot tell the account: {e}")],
     };
     let mut checks = vec![s3_replication(aws, app, &account).await];
-    checks.extend(dynamodb_replicas(aws, app, replicated_tables(aws, app).await).await);
+    checks.extend(dynamodb_replicas(aws, app, tables).await);
     checks
         .into_iter()
         .filter(|c| c.status != Health::Ok)

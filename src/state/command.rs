@@ -62,7 +62,7 @@ pub async fn run(
     out: &mut dyn Write,
     messages: &mut dyn Write,
 ) -> Result<u8> {
-    let (aws, primary_down) = locate(settings, target, messages).await?;
+    let (aws, primary_down, tables) = locate(settings, target, messages).await?;
     let order: Vec<&str> = match target {
         AppState::Failover => vec![&aws.secondary.region],
         AppState::Fenced | AppState::Active => {
@@ -94,6 +94,7 @@ pub async fn run(
             region,
             target,
             args.reason.as_deref(),
+            tables,
             messages,
         )
         .await
@@ -162,14 +163,20 @@ pub async fn run(
     Ok(EXIT_OK)
 }
 
-/// The deployment's clients, and whether its primary failed to answer.
+/// The deployment's clients, whether its primary failed to answer, and its
+/// global tables (with the primary down its record is not read: every table
+/// either user replication has, so that none is passed over).
 async fn locate(
     settings: &Settings,
     target: AppState,
     messages: &mut dyn Write,
-) -> Result<(Aws, bool)> {
+) -> Result<(Aws, bool, &'static [&'static str])> {
     match discover::find(settings).await {
-        Ok(Some((_, aws))) => Ok((aws, false)),
+        Ok(Some((deployment, aws))) => {
+            let tables = (deployment.user_replication)
+                .map_or(names::ALL_GLOBAL_TABLES, names::global_tables);
+            Ok((aws, false, tables))
+        }
         Ok(None) => Err(MraaError::NotDeployed {
             app: settings.app.clone(),
             region: settings.primary.clone(),
@@ -189,7 +196,7 @@ async fn locate(
                     ),
                 });
             };
-            Ok((aws, true))
+            Ok((aws, true, names::ALL_GLOBAL_TABLES))
         }
         Err(other) => Err(other),
     }
@@ -211,6 +218,7 @@ async fn write(
     region: &str,
     target: AppState,
     reason: Option<&str>,
+    tables: &[&'static str],
     messages: &mut dyn Write,
 ) -> Result<Option<String>, WriteError> {
     let client = &aws.region(region).dynamodb;
@@ -254,7 +262,7 @@ async fn write(
         return Err(WriteError::AlreadySet(current));
     }
     if target == AppState::Active
-        && !confirm_activation(settings, aws, messages)
+        && !confirm_activation(settings, aws, tables, messages)
             .await
             .map_err(WriteError::Failed)?
     {
@@ -342,9 +350,10 @@ async fn read_back(aws: &Aws, app: &str, down: Option<&str>) -> Vec<RegionRead> 
 async fn confirm_activation(
     settings: &Settings,
     aws: &Aws,
+    tables: &[&'static str],
     messages: &mut dyn Write,
 ) -> Result<bool> {
-    let problems = links::replication_problems(aws, &settings.app).await;
+    let problems = links::replication_problems(aws, &settings.app, tables).await;
     if problems.is_empty() || settings.yes {
         return Ok(true);
     }

@@ -101,6 +101,7 @@ pub async fn run(settings: &Settings, out: &mut dyn Write, messages: &mut dyn Wr
                 secondary: aws.secondary.region.clone(),
                 mode: "unknown".into(),
                 bootstrap_status: "unknown".into(),
+                user_replication: None,
             };
             (deployment, aws)
         }
@@ -181,8 +182,10 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
         },
         async {
             match &primary_down {
+                // The record is read whenever the primary answers.
                 None => {
-                    let tables = links::replicated_tables(aws, app).await;
+                    let tables = (deployment.user_replication)
+                        .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
                     links::dynamodb_replicas(aws, app, tables).await
                 }
                 Some(cause) => vec![Check::link(
