@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV   := .venv
 CARGO  ?= cargo
 
-.PHONY: all build test system lint fmt venv demo bench clean
+.PHONY: all build test system lint fmt venv demo bench e2e clean
 
 all: build
 
@@ -55,6 +55,11 @@ demo: venv build
 # Options go through BENCH_ARGS, e.g. make bench BENCH_ARGS="--time-scale 30 --runs 1".
 bench: venv build
 	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)
+
+# The real-AWS suite (tests/e2e_aws.rs): ignored by `cargo test`, run here. It needs
+# MRAA_E2E_PROFILE (an AWS profile) and fails without it; README, "The real-AWS suite".
+e2e: build
+	$(CARGO) test --test e2e_aws -- --ignored --nocapture
 
 fmt:
 	$(CARGO) fmt

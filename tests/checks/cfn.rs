@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use mraa::plan::{Kind, ParamSource, Plan, PlannedUnit, Unit};
+use mraa::plan::{Kind, ParamSource, Plan, PlannedUnit, RegionRole, Unit};
 use mraa::render::render_unit;
 use serde_yaml::{Mapping, Value};
 
@@ -98,6 +98,19 @@ impl Instance {
                     ..
                 } if native => {
                     format!("arn:{PARTITION}:kms:{primary}:{ACCOUNT}:key/{USERS_KEY_ID}")
+                }
+                // A pool's id starts with its region; the native replica
+                // shares the primary's.
+                ParamSource::FromOutput {
+                    output: "UserPoolId",
+                    region: role,
+                    ..
+                } => {
+                    let region = match role {
+                        RegionRole::Primary => primary.clone(),
+                        RegionRole::Secondary => value_of("SecondaryRegion"),
+                    };
+                    pool_id(&region)
                 }
                 ParamSource::FromOutput { default, .. } => default.to_string(),
             };
@@ -336,7 +349,7 @@ fn physical_id(t: &Instance, id: &str, resource: &Value) -> Option<String> {
         "AWS::SSM::Parameter" => prop("Name").unwrap_or_else(generated),
         "AWS::Events::Rule" => prop("Name").unwrap_or_else(generated),
         "AWS::ApiGateway::DomainName" => prop("DomainName")?,
-        "AWS::Cognito::UserPool" => format!("{}_AbCdEf123", t.region),
+        "AWS::Cognito::UserPool" => pool_id(&t.region),
         "AWS::Cognito::UserPoolClient" => "1example23456789abcdefghij".into(),
         "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => USERS_KEY_ID.into(),
         "AWS::CertificateManager::Certificate" => format!(
@@ -349,6 +362,11 @@ fn physical_id(t: &Instance, id: &str, resource: &Value) -> Option<String> {
         }
         _ => generated(),
     })
+}
+
+/// The id Cognito gives a user pool made in `region`.
+pub fn pool_id(region: &str) -> String {
+    format!("{region}_AbCdEf123")
 }
 
 fn scalar(v: &Value) -> Option<String> {

@@ -15,6 +15,10 @@
 //! - an action of another service on the ARNs of that service the resource
 //!   names (`iam:PassRole` on the function's role), or on some resource when
 //!   it names none;
+//! - under the statement's conditions, evaluated against the condition keys
+//!   the handler's call carries (`call_context.rs`): a grant conditioned on
+//!   `iam:PassedToService`, `iam:AWSServiceName`, `kms:ViaService` or
+//!   `kms:MultiRegionKeyType` counts only for a call that meets it;
 //! - and no Deny statement may match.
 //!
 //! A permission that applies only with a property the templates do not set is
@@ -35,8 +39,9 @@ use serde_yaml::Value;
 
 use crate::arns::arn_of;
 use crate::aws_data::{self, Action, HANDLERS};
+use crate::call_context;
 use crate::cfn::{self, Instance, at, field, type_of};
-use crate::iam::{self, Statement, wildcard};
+use crate::iam::{self, Context, Statement, wildcard};
 
 const EXCUSED: &str = include_str!("handler_permissions_excused.txt");
 
@@ -50,6 +55,8 @@ pub struct Need {
     pub handler: &'static str,
     pub permission: String,
     pub scope: Scope,
+    /// The condition keys the handler's call carries.
+    pub context: Context,
 }
 
 /// What the granting statement's Resource must admit.
@@ -81,6 +88,7 @@ pub fn handler_needs(plan: &Plan, select: impl Fn(&Instance) -> bool) -> Vec<Nee
             for handler in HANDLERS {
                 for permission in aws_data::handler_permissions(&t.region, type_name, handler) {
                     let scope = scope(t, resource, &own, &permission);
+                    let context = call_context::of(t, resource, type_name, &permission);
                     needs.push(Need {
                         unit: t.unit,
                         region: t.region.clone(),
@@ -89,6 +97,7 @@ pub fn handler_needs(plan: &Plan, select: impl Fn(&Instance) -> bool) -> Vec<Nee
                         handler,
                         permission,
                         scope,
+                        context,
                     });
                 }
             }
@@ -144,9 +153,32 @@ fn referenced_strings(t: &Instance, v: Option<&Value>) -> Vec<String> {
 
 /// `None` when granted; otherwise why not.
 pub fn refusal(policy: &[Statement], need: &Need) -> Option<String> {
-    let on = |resource: &str| match iam::granting(policy, &need.permission, resource) {
+    let action = need.permission.as_str();
+    let context = &need.context;
+    // What a statement that names the action on the resource but does not
+    // apply asks of the call, for the message.
+    let unmet = |resource: Option<&str>| -> String {
+        let asked: Vec<String> = policy
+            .iter()
+            .filter(|s| s.allow && resource.map_or(s.names(action), |r| s.matches(action, r)))
+            .map(|s| format!("{} asks {}", s.sid, s.unmet(context).join(" and ")))
+            .collect();
+        if asked.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (the call carries {}; {})",
+                context.describe(),
+                asked.join("; ")
+            )
+        }
+    };
+    let on = |resource: &str| match iam::granting_in(policy, action, resource, context) {
         Ok(Some(_)) => None,
-        Ok(None) => Some(format!("no statement allows it on {resource}")),
+        Ok(None) => Some(format!(
+            "no statement allows it on {resource}{}",
+            unmet(Some(resource))
+        )),
         Err(deny) => Some(format!("statement {} denies it on {resource}", deny.sid)),
     };
     match &need.scope {
@@ -158,14 +190,10 @@ pub fn refusal(policy: &[Statement], need: &Need) -> Option<String> {
             (!refused.is_empty()).then(|| refused.join("; "))
         }
         Scope::Any => {
-            let action = need.permission.to_ascii_lowercase();
-            let allowed = policy.iter().any(|s| {
-                s.allow
-                    && s.actions
-                        .iter()
-                        .any(|a| wildcard(&a.to_ascii_lowercase(), &action))
-            });
-            (!allowed).then(|| "no statement allows it on any resource".to_string())
+            let allowed = policy
+                .iter()
+                .any(|s| s.allow && s.names(action) && s.holds(context));
+            (!allowed).then(|| format!("no statement allows it on any resource{}", unmet(None)))
         }
     }
 }

@@ -10,12 +10,15 @@ mod support;
 
 mod arns;
 mod aws_data;
+mod call_context;
 mod cfn;
 mod examples;
 mod handler_permissions;
 mod iam;
+mod key_policy;
 mod operator_policy;
 mod opt_in_regions;
+mod pool_issuer;
 mod rules;
 mod secrets;
 mod security_review;
