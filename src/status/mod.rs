@@ -187,13 +187,12 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
                 None => {
                     let tables = (deployment.user_replication)
                         .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
-                    let (mut found, settings) = futures::future::join(
+                    let (rows, settings) = futures::future::join(
                         links::dynamodb_replicas(aws, app, tables),
-                        replicas::settings_checks(aws, app, tables, &down),
+                        replicas::settings(aws, app, tables, &down),
                     )
                     .await;
-                    found.extend(settings);
-                    found
+                    replicas::merge(rows, settings)
                 }
                 Some(cause) => vec![Check::link(
                     "dynamodb-replicas",

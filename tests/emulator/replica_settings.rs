@@ -31,7 +31,7 @@ async fn pitr(client: &aws_sdk_dynamodb::Client, table: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The `replica settings comments` row of `mraa status --output json`.
+/// The `replica comments` row of `mraa status --output json`.
 fn settings_row(emulator: &Emulator) -> (Option<i32>, Value) {
     let status = mraa(
         &["status", "--secondary", SECONDARY, "--output", "json"],
@@ -43,9 +43,9 @@ fn settings_row(emulator: &Emulator) -> (Option<i32>, Value) {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|c| c["name"] == "replica settings comments")
+        .find(|c| c["name"] == "replica comments")
         .cloned()
-        .unwrap_or_else(|| panic!("no replica settings row: {report:#}"));
+        .unwrap_or_else(|| panic!("no replica row: {report:#}"));
     (status.status.code(), row)
 }
 
@@ -90,6 +90,12 @@ async fn a_replica_setting_changed_behind_mraas_back_shows_and_deploy_restores_i
     let (code, row) = settings_row(&emulator);
     assert_eq!(row["status"], "ok", "{row:#} (status exited {code:?})");
     assert_eq!(row["region"], SECONDARY);
+    assert!(
+        row["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("its settings are the template's")),
+        "{row:#}"
+    );
 
     // Point-in-time recovery off in the secondary, through DynamoDB's API;
     // the primary keeps its own.
@@ -114,7 +120,8 @@ async fn a_replica_setting_changed_behind_mraas_back_shows_and_deploy_restores_i
     assert_eq!(row["region"], SECONDARY, "{row:#}");
     let detail = row["detail"].as_str().unwrap_or_default();
     assert!(
-        detail.contains("point-in-time recovery is disabled in ap-northeast-1"),
+        detail.starts_with("point-in-time recovery is disabled, the template says enabled")
+            && detail.contains(&format!("in {SECONDARY}")),
         "{detail}"
     );
 
