@@ -85,7 +85,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
         units::compare(&aws, &plan, &rendered, &run_id, &app).await?;
     let wiring = wiring::compare(&aws, &plan, &caller.account, &outputs).await?;
     let drift = match args.drift {
-        true => Some(drift::detect(&aws, &deployed).await?),
+        true => Some(drift::detect(&aws, &plan, &deployed).await?),
         false => None,
     };
     let report = DiffReport::new((&app, &primary, &secondary), unit_diffs, wiring, drift);

@@ -5,6 +5,9 @@
 //! configuration; see "Detect unmanaged configuration changes to stacks and
 //! resources with drift detection"
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html>.
+//! Global-table replicas belong to no stack (mraa makes them), so their
+//! settings are compared with the template here, as deploy compares them
+//! (`wire::replica_settings`), and reported in the same shape.
 
 use std::time::Duration;
 
@@ -15,6 +18,9 @@ use futures::StreamExt;
 use crate::aws::{Aws, sdk_message};
 use crate::cfn::wait::Backoff;
 use crate::error::Result;
+use crate::names;
+use crate::plan::Plan;
+use crate::wire::replica_settings;
 
 use super::report::{DriftedResource, PropertyDrift, StackDrift};
 use super::units::{DeployedStack, fail};
@@ -25,8 +31,62 @@ const PARALLEL: usize = 4;
 /// Detection takes seconds to minutes per stack.
 const DETECTION_LIMIT: Duration = Duration::from_secs(15 * 60);
 
-/// The drifted stacks, in the order given.
-pub async fn detect(aws: &Aws, stacks: &[DeployedStack]) -> Result<Vec<StackDrift>> {
+/// The drifted stacks, in the order given, then each global-table replica
+/// whose settings differ from the template's.
+pub async fn detect(aws: &Aws, plan: &Plan, stacks: &[DeployedStack]) -> Result<Vec<StackDrift>> {
+    let (mut drifted, replicas) =
+        futures::future::try_join(detect_stacks(aws, stacks), replicas(aws, plan)).await?;
+    drifted.extend(replicas);
+    Ok(drifted)
+}
+
+/// Each replica that exists and differs: `unit` is the wiring step that
+/// keeps it, `stack` the table's name, the resource the table as the
+/// template declares it, each property as the template's path.
+async fn replicas(aws: &Aws, plan: &Plan) -> Result<Vec<StackDrift>> {
+    let region = &aws.secondary.region;
+    let step = crate::wire::dynamodb::STEP;
+    let mut drifted = Vec::new();
+    for &short in names::global_tables(plan.user_replication) {
+        let table = names::table_name(&plan.app, short);
+        let want = replica_settings::desired(&plan.app, short)
+            .map_err(|e| fail(step, region, &table, e))?;
+        let Some((_, have)) = replica_settings::read(&aws.secondary.dynamodb, &table)
+            .await
+            .map_err(|e| fail(step, region, &table, e))?
+        else {
+            continue;
+        };
+        let found = replica_settings::differences(&want, &have);
+        if found.is_empty() {
+            continue;
+        }
+        drifted.push(StackDrift {
+            unit: step.to_string(),
+            region: region.clone(),
+            stack: table,
+            resources: vec![DriftedResource {
+                logical_id: replica_settings::logical_id(short)
+                    .unwrap_or(short)
+                    .to_string(),
+                resource_type: "AWS::DynamoDB::Table".into(),
+                status: "modified".into(),
+                properties: found
+                    .into_iter()
+                    .map(|d| PropertyDrift {
+                        path: d.path,
+                        expected: d.expected,
+                        actual: d.actual,
+                        difference: "not_equal".into(),
+                    })
+                    .collect(),
+            }],
+        });
+    }
+    Ok(drifted)
+}
+
+async fn detect_stacks(aws: &Aws, stacks: &[DeployedStack]) -> Result<Vec<StackDrift>> {
     let results: Vec<Result<Option<StackDrift>>> = futures::stream::iter(stacks)
         .map(|s| async move {
             let cfn = aws.cfn_in(&s.region);

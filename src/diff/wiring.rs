@@ -44,10 +44,8 @@ pub async fn compare(
         }
     }
     // DynamoDB replicas of every global table, once the tables exist.
-    for table in names::global_tables(plan.user_replication)
-        .iter()
-        .map(|t| names::table_name(app, t))
-    {
+    for short in names::global_tables(plan.user_replication) {
+        let table = names::table_name(app, short);
         let step = wire::dynamodb::STEP;
         let Some(described) = wire::dynamodb::describe(&primary.dynamodb, &table)
             .await
@@ -61,6 +59,25 @@ pub async fn compare(
                 region: secondary.region.clone(),
                 change: format!("create the replica of {table}"),
             });
+            continue;
+        }
+        // The replica's own settings, which deploy sets to the template's.
+        let want = wire::replica_settings::desired(app, short)
+            .map_err(|e| fail(step, &secondary.region, &table, e))?;
+        if let Some((_, have)) = wire::replica_settings::read(&secondary.dynamodb, &table)
+            .await
+            .map_err(|e| fail(step, &secondary.region, &table, e))?
+        {
+            for d in wire::replica_settings::differences(&want, &have) {
+                found.push(WiringDiff {
+                    step: step.into(),
+                    region: secondary.region.clone(),
+                    change: format!(
+                        "set {} of the replica of {table} to {} (it is {})",
+                        d.setting, d.expected, d.actual
+                    ),
+                });
+            }
         }
     }
     found.extend(website_policies(aws, app, account, outputs).await?);

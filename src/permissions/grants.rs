@@ -372,6 +372,19 @@ pub const GRANTS: &[Grant] = &[
             "dynamodb:UpdateContinuousBackups",
             "dynamodb:ListTagsOfResource",
             "dynamodb:TagResource",
+            "dynamodb:UpdateTimeToLive",
+        ],
+        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
+        string_equals: &[],
+    },
+    // Each replica's own settings, compared with the template's.
+    Grant {
+        sid: "ReplicaSettings",
+        purposes: &[Deploy, Status, Diff],
+        actions: &[
+            "dynamodb:DescribeContinuousBackups",
+            "dynamodb:DescribeTimeToLive",
+            "dynamodb:ListTagsOfResource",
         ],
         resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
         string_equals: &[],

@@ -4,6 +4,7 @@
 
 mod dns;
 mod dns_answer;
+mod replicas;
 mod report;
 mod state;
 mod units;
@@ -186,7 +187,12 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
                 None => {
                     let tables = (deployment.user_replication)
                         .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
-                    links::dynamodb_replicas(aws, app, tables).await
+                    let (rows, settings) = futures::future::join(
+                        links::dynamodb_replicas(aws, app, tables),
+                        replicas::settings(aws, app, tables, &down),
+                    )
+                    .await;
+                    replicas::merge(rows, settings)
                 }
                 Some(cause) => vec![Check::link(
                     "dynamodb-replicas",

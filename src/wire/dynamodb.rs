@@ -1,14 +1,14 @@
 //! DynamoDB global tables (version 2019.11.21): each table the layers create
 //! in the primary gets a replica in the secondary through `UpdateTable`, and
-//! mraa waits until the replica is ACTIVE, then gives it the same protection
-//! (deletion protection, point-in-time recovery) as the primary.
+//! mraa waits until the replica is ACTIVE, then keeps the replica's own
+//! settings equal to the template's (`replica_settings`).
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    CreateReplicationGroupMemberAction, PointInTimeRecoverySpecification, ReplicaStatus,
-    ReplicationGroupUpdate, TableDescription, Tag,
+    CreateReplicationGroupMemberAction, ReplicaStatus, ReplicationGroupUpdate, TableDescription,
+    Tag,
 };
 
 use crate::aws::{aws_error, is_not_found, sdk_message};
@@ -28,16 +28,17 @@ pub const REPLICA_TAG: &str = "mraa:replica";
 const REPLICA_LIMIT: Duration = Duration::from_secs(60 * 60);
 
 pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
-    let tables: Vec<String> = names::global_tables(ctx.plan.user_replication)
+    let shorts = names::global_tables(ctx.plan.user_replication);
+    let tables: Vec<String> = shorts
         .iter()
         .map(|t| names::table_name(&ctx.app, t))
         .collect();
-    let results = futures::future::join_all(tables.iter().map(|table| {
+    let results = futures::future::join_all(shorts.iter().map(|short| {
         ensure_replica(
             &ctx.aws.primary.dynamodb,
             &ctx.aws.secondary.dynamodb,
             &ctx.aws.secondary.region,
-            table,
+            (ctx.app.as_str(), *short),
             ctx.aws.custom_endpoint,
             ctx,
         )
@@ -57,16 +58,17 @@ pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
     Ok(outcome)
 }
 
-/// One table: `(changed, verdict)`. `claim` is awaited before the first
-/// change (it takes the app's lock).
+/// One table (the app and the table's short name): `(changed, verdict)`.
+/// `claim` is awaited before the first change (it takes the app's lock).
 pub async fn ensure_replica(
     primary: &Client,
     secondary: &Client,
     secondary_region: &str,
-    table: &str,
+    (app, short): (&str, &str),
     custom_endpoint: bool,
     claim: &dyn Claimer,
 ) -> Result<(bool, Verdict), String> {
+    let table = &names::table_name(app, short);
     let described = describe(primary, table)
         .await?
         .ok_or_else(|| format!("table {table} is missing in the primary region"))?;
@@ -155,7 +157,7 @@ pub async fn ensure_replica(
         }
     }
 
-    changed |= protect_replica(secondary, table, claim).await?;
+    changed |= super::replica_settings::ensure(secondary, app, short, table, claim).await?;
     Ok((changed, Verdict::Ok))
 }
 
@@ -212,56 +214,4 @@ pub async fn requested_before(
         .tags()
         .iter()
         .any(|t| t.key() == REPLICA_TAG && t.value() == region))
-}
-
-/// Replicas do not inherit deletion protection or PITR. `Ok(true)` when
-/// either had to be turned on.
-async fn protect_replica(
-    secondary: &Client,
-    table: &str,
-    claim: &dyn Claimer,
-) -> Result<bool, String> {
-    let mut changed = false;
-    let replica = describe(secondary, table)
-        .await?
-        .ok_or_else(|| format!("replica table {table} not found in its region"))?;
-    if replica.deletion_protection_enabled() != Some(true) {
-        claim.claim().await?;
-        secondary
-            .update_table()
-            .table_name(table)
-            .deletion_protection_enabled(true)
-            .send()
-            .await
-            .map_err(|e| sdk_message(&e))?;
-        changed = true;
-    }
-    let backups = secondary
-        .describe_continuous_backups()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(|e| sdk_message(&e))?;
-    let pitr_on = backups
-        .continuous_backups_description()
-        .and_then(|d| d.point_in_time_recovery_description())
-        .and_then(|p| p.point_in_time_recovery_status())
-        .is_some_and(|s| s.as_str() == "ENABLED");
-    if !pitr_on {
-        claim.claim().await?;
-        secondary
-            .update_continuous_backups()
-            .table_name(table)
-            .point_in_time_recovery_specification(
-                PointInTimeRecoverySpecification::builder()
-                    .point_in_time_recovery_enabled(true)
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            )
-            .send()
-            .await
-            .map_err(|e| sdk_message(&e))?;
-        changed = true;
-    }
-    Ok(changed)
 }

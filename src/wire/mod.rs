@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cloudfront;
 pub mod dns;
 pub mod dynamodb;
+pub mod replica_settings;
 pub mod route53;
 pub mod s3;
 pub mod site;

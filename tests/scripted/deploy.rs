@@ -58,13 +58,16 @@ use cfn::types::{
 use ddb::Client as Dynamo;
 use ddb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput;
 use ddb::operation::describe_table::DescribeTableOutput;
+use ddb::operation::describe_time_to_live::DescribeTimeToLiveOutput;
 use ddb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
 use ddb::operation::tag_resource::TagResourceOutput;
 use ddb::operation::update_continuous_backups::UpdateContinuousBackupsOutput;
 use ddb::operation::update_table::UpdateTableOutput;
 use ddb::types::{
     ContinuousBackupsDescription, ContinuousBackupsStatus, PointInTimeRecoveryDescription,
-    PointInTimeRecoveryStatus, ReplicaDescription, ReplicaStatus, TableDescription, TableStatus,
+    PointInTimeRecoveryStatus, ReplicaDescription, ReplicaStatus, SseDescription, SseStatus,
+    SseType, StreamSpecification, StreamViewType, TableDescription, TableStatus,
+    TimeToLiveDescription, TimeToLiveStatus,
 };
 
 use mraa::aws::Aws;
@@ -1491,7 +1494,21 @@ fn table(replica: Option<ReplicaStatus>, deletion_protection: bool) -> TableDesc
         .table_name(TABLE)
         .table_arn(TABLE_ARN)
         .table_status(TableStatus::Active)
-        .deletion_protection_enabled(deletion_protection);
+        .deletion_protection_enabled(deletion_protection)
+        // Encryption and stream as the template declares them.
+        .sse_description(
+            SseDescription::builder()
+                .status(SseStatus::Enabled)
+                .sse_type(SseType::Kms)
+                .build(),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        );
     if let Some(status) = replica {
         let description = match status {
             ReplicaStatus::InaccessibleEncryptionCredentials => {
@@ -1541,6 +1558,36 @@ fn continuous_backups(pitr: PointInTimeRecoveryStatus) -> Rule {
         })
 }
 
+/// The replica's time to live (off, as the template has it) and tags (the
+/// StackSet's `mraa:app`), as the settings check reads them after PITR.
+fn ttl_and_tags() -> (Rule, Rule) {
+    let ttl = mock!(Dynamo::describe_time_to_live)
+        .match_requests(|r| r.table_name() == Some(TABLE))
+        .then_output(|| {
+            DescribeTimeToLiveOutput::builder()
+                .time_to_live_description(
+                    TimeToLiveDescription::builder()
+                        .time_to_live_status(TimeToLiveStatus::Disabled)
+                        .build(),
+                )
+                .build()
+        });
+    let tags = mock!(Dynamo::list_tags_of_resource)
+        .match_requests(|r| r.resource_arn() == Some(TABLE_ARN))
+        .then_output(|| {
+            ListTagsOfResourceOutput::builder()
+                .tags(
+                    ddb::types::Tag::builder()
+                        .key("mraa:app")
+                        .value("demo")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+    (ttl, tags)
+}
+
 fn dynamo(region: &str, rules: &[&Rule]) -> Dynamo {
     scripted!(ddb, region, rules)
 }
@@ -1568,17 +1615,33 @@ async fn a_creating_replica_is_awaited_then_protected() {
                     .is_some_and(|s| s.point_in_time_recovery_enabled())
         })
         .then_output(|| UpdateContinuousBackupsOutput::builder().build());
+    let (ttl, tags) = ttl_and_tags();
+    // Read back once set.
+    let replica_after = describe_table(vec![table(None, true)]);
+    let backups_after = continuous_backups(PointInTimeRecoveryStatus::Enabled);
+    let (ttl_after, tags_after) = ttl_and_tags();
     let primary = dynamo(PRIMARY, &[&primary_table]);
     let secondary = dynamo(
         SECONDARY,
-        &[&replica_table, &protect, &backups, &enable_pitr],
+        &[
+            &replica_table,
+            &backups,
+            &ttl,
+            &tags,
+            &enable_pitr,
+            &protect,
+            &replica_after,
+            &backups_after,
+            &ttl_after,
+            &tags_after,
+        ],
     );
 
     let result = ensure_replica(
         &primary,
         &secondary,
         SECONDARY,
-        TABLE,
+        ("demo", "comments"),
         true,
         &mraa::lock::NoClaim,
     )
@@ -1588,9 +1651,17 @@ async fn a_creating_replica_is_awaited_then_protected() {
     assert_calls(&[
         ("describe_table in the primary", &primary_table, 3),
         ("describe_table in the secondary", &replica_table, 1),
-        ("update_table (deletion protection)", &protect, 1),
         ("describe_continuous_backups", &backups, 1),
         ("update_continuous_backups", &enable_pitr, 1),
+        ("update_table (deletion protection)", &protect, 1),
+        (
+            "describe_table in the secondary, read back",
+            &replica_after,
+            1,
+        ),
+        ("describe_continuous_backups, read back", &backups_after, 1),
+        ("describe_time_to_live, read back", &ttl_after, 1),
+        ("list_tags_of_resource, read back", &tags_after, 1),
     ]);
 }
 
@@ -1608,7 +1679,7 @@ async fn a_replica_without_its_kms_key_is_an_error_naming_the_status() {
         &primary,
         &secondary,
         SECONDARY,
-        TABLE,
+        ("demo", "comments"),
         true,
         &mraa::lock::NoClaim,
     )
@@ -1655,14 +1726,18 @@ async fn a_table_without_replica_or_tag_gets_one_replica_request_and_the_tag() {
     // The replica already has protection and PITR: nothing to turn on.
     let replica_table = describe_table(vec![table(None, true)]);
     let backups = continuous_backups(PointInTimeRecoveryStatus::Enabled);
+    let (replica_ttl, replica_tags) = ttl_and_tags();
     let primary = dynamo(PRIMARY, &[&before, &tags, &request, &tag, &after]);
-    let secondary = dynamo(SECONDARY, &[&replica_table, &backups]);
+    let secondary = dynamo(
+        SECONDARY,
+        &[&replica_table, &backups, &replica_ttl, &replica_tags],
+    );
 
     let result = ensure_replica(
         &primary,
         &secondary,
         SECONDARY,
-        TABLE,
+        ("demo", "comments"),
         true,
         &mraa::lock::NoClaim,
     )
@@ -1766,14 +1841,15 @@ async fn dynamodb_throttling_is_retried_until_the_answer_comes() {
     let retries = ddb::config::retry::RetryConfig::standard()
         .with_max_attempts(3)
         .with_initial_backoff(Duration::from_millis(1));
+    let (ttl, tags) = ttl_and_tags();
     let primary: Dynamo = scripted!(ddb, PRIMARY, &[&primary_table], retries);
-    let secondary = dynamo(SECONDARY, &[&replica_table, &backups]);
+    let secondary = dynamo(SECONDARY, &[&replica_table, &backups, &ttl, &tags]);
 
     let result = ensure_replica(
         &primary,
         &secondary,
         SECONDARY,
-        TABLE,
+        ("demo", "comments"),
         true,
         &mraa::lock::NoClaim,
     )
