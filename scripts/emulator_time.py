@@ -315,12 +315,6 @@ HEALTH_CHECK_FAILURE_THRESHOLD = 3
 # UpdateUserPoolReplica, asynchronously (UserPoolReplicaType, Cognito API Reference). AWS
 # publishes no duration for either; these are assumptions of the order of a DynamoDB replica's
 # (REPLICA_CREATE above) and of a configuration change, marked as such. With the clock off, a
-# status change still lands after REPLICA_STATUS_CLOCK_OFF real seconds, never inside the request.
+# change lands once a read has reported the old status (emulator_cognito_replica.py).
 USER_POOL_REPLICA_CREATE = 120  # assumption, no AWS figure
 USER_POOL_REPLICA_STATUS_CHANGE = 30  # assumption, no AWS figure
-REPLICA_STATUS_CLOCK_OFF = 0.25
-
-
-def replica_status_seconds(aws_seconds: float) -> float:
-    """Real seconds a Cognito replica's status change takes."""
-    return aws_seconds / SCALE if enabled() else REPLICA_STATUS_CLOCK_OFF
