@@ -493,6 +493,70 @@ async fn failover_fence_and_activate_round_trip() {
 
 /// Activating an app that is already active activates nothing: no
 /// confirmation to ask for, "already", exit 0, as for the other states.
+/// A second of replication lag, as AWS shows between distant regions: long
+/// enough that a read right after a write comes before the copy.
+const LAG: &str = "1.0";
+
+/// Global tables copy a write to the other region asynchronously: read
+/// there right after, the item is still the old one. `failover` writes in
+/// the secondary and reads back in both regions: it waits for the primary to
+/// read the new state, and says how long replication took.
+#[tokio::test(flavor = "multi_thread")]
+async fn failover_reads_back_after_the_replication_lag() {
+    let emulator = Emulator::start_with(
+        "status_replication_lag",
+        &[("MRAA_EMULATOR_REPLICATION_LAG", LAG)],
+    );
+    deploy(&emulator);
+    let lag = Duration::from_secs_f64(LAG.parse().expect("a number of seconds"));
+
+    // The emulator's lag, through DynamoDB's API: a write in the primary is
+    // not yet readable in the secondary, even with a consistent read.
+    let written = Instant::now();
+    emulator
+        .dynamodb(PRIMARY)
+        .update_item()
+        .table_name(TABLE)
+        .key("appId", AttributeValue::S(APP.into()))
+        .update_expression("SET reason = :why")
+        .expression_attribute_values(":why", AttributeValue::S("lag probe".into()))
+        .send()
+        .await
+        .expect("write in the primary");
+    let secondary_reads = text(&item_in(&emulator, SECONDARY).await, "reason");
+    assert!(
+        written.elapsed() < lag,
+        "the read came too late to see the lag"
+    );
+    assert_ne!(secondary_reads.as_deref(), Some("lag probe"));
+
+    // failover writes in the secondary; its read-back in the primary waits
+    // for the copy (without the wait it would print the old state).
+    let (output, took) = timed(&["failover", "--output", "json"], &emulator.env_in(PRIMARY));
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let outcome = json_of(&output);
+    assert_eq!(outcome["written_in"], SECONDARY, "{outcome}");
+    let primary = outcome["regions"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["region"] == PRIMARY))
+        .cloned()
+        .unwrap_or_else(|| panic!("the primary's read-back: {outcome}"));
+    assert_eq!(primary["state"], "failover", "{outcome}");
+    assert!(primary["error"].is_null(), "{outcome}");
+    let after = primary["replicated_after_ms"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("the lag the read-back saw: {outcome}"));
+    assert!(
+        Duration::from_millis(after) >= lag.mul_f64(0.9) && took >= lag,
+        "the primary read failover {after} ms after the write, with a {lag:?} lag: {outcome}"
+    );
+    // What mraa printed holds: the primary's table says failover.
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("failover")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn activate_when_already_active_needs_no_confirmation() {
     let emulator = Emulator::start("status_already_active");
