@@ -229,7 +229,9 @@ async fn a_user_of_the_primary_signs_in_to_the_secondary_after_failover() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failover_activates_a_replica_left_inactive() {
-    let emulator = Emulator::start("users_inactive");
+    // On AWS's clock (scaled): the replica's status change takes its time,
+    // which failover must wait out.
+    let emulator = Emulator::start_with("users_inactive", &[("MRAA_EMULATOR_TIME_SCALE", "60")]);
     let env = emulator.env_in(PRIMARY);
     run_ok(&["deploy", "--secondary", SECONDARY], &env);
     let pool = pools_in(&emulator, PRIMARY).await.remove(0);
