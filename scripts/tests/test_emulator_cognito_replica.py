@@ -198,3 +198,38 @@ def test_unsigned_sign_in_goes_to_its_region_or_is_refused(client, endpoint):
     with pytest.raises(ClientError, match="cannot tell which region"):
         unsigned.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
                                AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD})
+
+
+def test_on_the_clock_a_status_change_takes_its_scaled_time(tmp_path):
+    import sys
+
+    from conftest import REPO, clients, start_emulator, stop_emulator
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    import emulator_time
+
+    scale = 60
+    proc, url = start_emulator(tmp_path / "emulator.log", MRAA_EMULATOR_TIME_SCALE=str(scale))
+    try:
+        client = clients(url)
+        key = _mr_key(client)
+        client("kms", PRIMARY).replicate_key(KeyId=key["KeyId"], ReplicaRegion=SECONDARY)
+        pool, _ = _pool(client, "clocked", key["Arn"])
+        primary = client("cognito-idp", PRIMARY)
+        # Timed from before the request: the change cannot land sooner than its duration.
+        start = time.monotonic()
+        created = primary.create_user_pool_replica(
+            UserPoolId=pool, RegionName=SECONDARY)["UserPoolReplica"]
+        assert created["Status"] == "CREATING"
+        wait_for(primary, pool, "INACTIVE")
+        assert time.monotonic() - start >= emulator_time.USER_POOL_REPLICA_CREATE / scale
+        start = time.monotonic()
+        primary.update_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY, Status="ACTIVE")
+        # Reads do not hurry it: it lands on the clock.
+        assert status_of(primary, pool) == "INACTIVE"
+        assert status_of(primary, pool) == "INACTIVE"
+        wait_for(primary, pool, "ACTIVE")
+        took = time.monotonic() - start
+        assert took >= emulator_time.USER_POOL_REPLICA_STATUS_CHANGE / scale, took
+    finally:
+        stop_emulator(proc)
