@@ -981,3 +981,128 @@ fn status_without_a_deployment_says_so_and_exits_3() {
         show(&output)
     );
 }
+
+// ---------------------------------------------------------------------------
+// S3 replication acts as its role: the deployed role may replicate, a role
+// stripped of s3:ReplicateObject leaves new objects FAILED
+// ---------------------------------------------------------------------------
+
+/// Percent-encoding for a form body (RFC 3986 unreserved characters kept).
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// An IAM query-API call to the emulator (the tests link no IAM SDK);
+/// returns the HTTP status line and body.
+fn iam_call(emulator: &Emulator, params: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let body = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", emulator.port)).expect("connect to emulator");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: iam.amazonaws.com\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20200101/us-east-1/iam/aws4_request, \
+         SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the IAM request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the IAM response");
+    response
+}
+
+/// What HeadObject reports for `key` in the primary's photo bucket, and
+/// whether the secondary's bucket has it.
+async fn replication_of(emulator: &Emulator, key: &str) -> (Option<String>, bool) {
+    let bucket = |region: &str| format!("mraa-{APP}-objects-{ACCOUNT}-{region}");
+    emulator
+        .s3(PRIMARY)
+        .put_object()
+        .bucket(bucket(PRIMARY))
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"photo"))
+        .send()
+        .await
+        .expect("put a photo");
+    let head = emulator
+        .s3(PRIMARY)
+        .head_object()
+        .bucket(bucket(PRIMARY))
+        .key(key)
+        .send()
+        .await
+        .expect("head the photo");
+    let copied = emulator
+        .s3(SECONDARY)
+        .head_object()
+        .bucket(bucket(SECONDARY))
+        .key(key)
+        .send()
+        .await
+        .is_ok();
+    (
+        head.replication_status().map(|s| s.as_str().to_string()),
+        copied,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_replicates_as_the_deployed_role_and_fails_without_replicate_object() {
+    let emulator = Emulator::start("status_replication_role");
+    deploy(&emulator);
+    // The role the object-store template makes lets S3 replicate.
+    assert_eq!(
+        replication_of(&emulator, "photos/before.jpg").await,
+        (Some("COMPLETED".into()), true)
+    );
+
+    // Behind mraa's back, the role loses s3:ReplicateObject (the other
+    // statements as the template writes them).
+    let source = format!("arn:aws:s3:::mraa-{APP}-objects-{ACCOUNT}-{PRIMARY}");
+    let destination = format!("arn:aws:s3:::mraa-{APP}-objects-{ACCOUNT}-{SECONDARY}/*");
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+             "Resource": source},
+            {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication",
+             "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+             "Resource": format!("{source}/*")},
+            {"Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateTags"],
+             "Resource": destination},
+        ],
+    });
+    let role = format!("mraa-{APP}-replication-{PRIMARY}");
+    let answer = iam_call(
+        &emulator,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("Version", "2010-05-08"),
+            ("RoleName", &role),
+            ("PolicyName", "replicate-photos"),
+            ("PolicyDocument", &policy.to_string()),
+        ],
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A new object is not copied, and S3 says FAILED.
+    assert_eq!(
+        replication_of(&emulator, "photos/after.jpg").await,
+        (Some("FAILED".into()), false)
+    );
+}
