@@ -7,6 +7,8 @@ moto 5.2.5 lacks or half-applies, acting through the emulator's replica model
 - AWS::Cognito::UserPoolRegionalConfigurationAttachment (.../aws-resource-cognito-
   userpoolregionalconfigurationattachment.html): in the replica's region, once the replica is
   ACTIVE or INACTIVE; sets its regional settings and status; Ref is the pool id;
+- both complete once the replica's status has landed (CREATING over, the status set), as
+  CloudFormation's handlers wait for a resource to stabilize; the API itself is asynchronous;
 - AWS::KMS::Key's MultiRegion, which moto's model drops (.../aws-resource-kms-key.html);
 - AWS::KMS::ReplicaKey (.../aws-resource-kms-replicakey.html): a replica, in the stack's region,
   of the key named by PrimaryKeyArn; deleting it schedules its deletion (PendingWindowInDays,
@@ -53,6 +55,7 @@ class UserPoolReplica(IdModel, CloudFormationModel):
         replica = replicas.create_replica(account_id, region_name, props["UserPoolId"],
                                           props["RegionName"],
                                           props.get("UserPoolTagsAtCreate") or {})
+        replica.settle()  # CloudFormation waits out CREATING
         return cls(account_id, region_name, f"{replica.id}|{replica.region}", props)
 
     @classmethod
@@ -88,7 +91,7 @@ class UserPoolRegionalConfigurationAttachment(IdModel, CloudFormationModel):
             raise InvalidParameterException(f"{pool_id} has no replica in {region}")
         pool.regional = {k: props[k] for k in replicas.REGIONAL if props.get(k) is not None}
         if props.get("Status"):
-            replicas.set_status(account_id, region, pool_id, region, props["Status"])
+            replicas.set_status(account_id, region, pool_id, region, props["Status"]).settle()
 
     @classmethod
     @_reported

@@ -10,8 +10,10 @@ UserPoolReplicaType (docs.aws.amazon.com/cognito-user-identity-pools/latest/APIR
   against the secondary with the same password;
 - the pool needs the Essentials or Plus feature plan (FeatureUnavailableInTierException) and a
   multi-Region customer managed KMS key that is available in the replica's region;
-- each pool has at most one secondary replica; a new one starts INACTIVE (the emulator skips
-  CREATING: replicas complete at once, like its other operations);
+- each pool has at most one secondary replica; a new one is CREATING, then INACTIVE; a status
+  set by UpdateUserPoolReplica (ACTIVE <-> INACTIVE) lands later, the old status read until then
+  (UserPoolReplicaType; durations: emulator_time on the clock; with it off, a change lands
+  once a ListUserPoolReplicas has reported the old status);
 - INACTIVE: no end-user requests (sign-in, tokens), administrator configuration only;
 - SECONDARY: no user creation (AdminCreateUser, SignUp) and no change to a user (password reset,
   attributes); only regional settings (email, SMS, Lambda triggers, tags) can be set there, the
@@ -28,6 +30,7 @@ API_ReplicateKey.html): only a multi-Region primary key can be replicated
 and then reports both as REPLICA; the replica gets its own copy here.
 """
 import copy
+import time
 from typing import Any
 
 from moto.cognitoidp import models as idp
@@ -37,6 +40,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.kms import models as kms
 from moto.kms.exceptions import AlreadyExistsException, NotFoundException
+
+import emulator_time
 
 # Settings a replica keeps for itself (the guide's list, as UpdateUserPool names them).
 REGIONAL = ("EmailConfiguration", "SmsConfiguration", "LambdaConfig", "UserPoolTags")
@@ -71,8 +76,46 @@ class ReplicaPool(idp.CognitoIdpUserPool):
         self.primary = primary
         self.region = region
         self.arn = primary.arn.replace(f":{primary.region}:", f":{region}:")
-        self.replica_status = "INACTIVE"
+        self._status = "CREATING"
+        self._next: tuple[str, float] | None = None
+        self._schedule("INACTIVE", time.monotonic(), emulator_time.USER_POOL_REPLICA_CREATE)
         self.regional: dict[str, Any] = {"UserPoolTags": dict(tags)}
+
+    def _schedule(self, status: str, start: float, aws_seconds: float) -> None:
+        # With the clock off, a change lands once a ListUserPoolReplicas has reported the old
+        # status (observed()): never inside the request that asked for it, whatever the timing.
+        due = start + aws_seconds / emulator_time.SCALE if emulator_time.enabled() else float("inf")
+        self._next = (status, due)
+
+    def observed(self) -> None:
+        if self._next is not None and not emulator_time.enabled():
+            self._next = (self._next[0], time.monotonic())
+
+    @property
+    def replica_status(self) -> str:
+        """The status Cognito reports now: a change lands once its time has passed."""
+        if self._next is not None and time.monotonic() >= self._next[1]:
+            self._status, self._next = self._next[0], None
+        return self._status
+
+    def change(self, status: str) -> None:
+        """UpdateUserPoolReplica's status change: asynchronous, after the creation if the replica
+        is still CREATING; the status read until then is the old one."""
+        current = self.replica_status
+        if current == status and self._next is None:
+            return
+        start = self._next[1] if self._next is not None else time.monotonic()
+        if start == float("inf"):
+            start = time.monotonic()  # clock off: lands with the next observation anyway
+        self._schedule(status, start, emulator_time.USER_POOL_REPLICA_STATUS_CHANGE)
+
+    def settle(self) -> None:
+        """Lands the pending change now: CloudFormation's handler waits for it before it reports
+        the resource complete (a handler returns SUCCESS only once the resource is stabilized,
+        "Resource type handler contract", docs.aws.amazon.com/cloudformation-cli/latest/
+        userguide/resource-type-test-contract.html)."""
+        if self._next is not None:
+            self._status, self._next = self._next[0], None
 
     @property  # type: ignore[override]
     def extended_config(self) -> dict[str, Any]:
@@ -156,7 +199,7 @@ def set_status(account: str, region: str, pool_id: str, replica_region: str,
     if status not in ("ACTIVE", "INACTIVE"):
         raise InvalidParameterException("Status must be ACTIVE or INACTIVE")
     replica = _replica_in(account, pool_id, replica_region)
-    replica.replica_status = status
+    replica.change(status)
     return replica
 
 
@@ -189,7 +232,10 @@ def list_user_pool_replicas(self: CognitoIdpResponse) -> Any:
     pool_id = self._get_param("UserPoolId")
     primary = _primary_of(self.current_account, self.region, pool_id)
     replica = replica_of(self.current_account, pool_id)
-    return ActionResult({"UserPoolReplicas": _entries(primary, replica)})
+    result = ActionResult({"UserPoolReplicas": _entries(primary, replica)})
+    if replica is not None:
+        replica.observed()
+    return result
 
 
 def delete_user_pool_replica(self: CognitoIdpResponse) -> Any:

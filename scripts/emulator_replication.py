@@ -2,23 +2,33 @@
 
 - DynamoDB global tables, version 2019.11.21: UpdateTable with ReplicaUpdates creates (or deletes)
   the table in the other region, describe_table lists the replicas with their status, and every
-  write to one replica appears in the others (the emulator serializes requests, so the last
-  writer wins, as on AWS).
+  item written to one replica appears in the others after a lag (emulator_time.replication_lag:
+  a read elsewhere right after a write sees the old item), the last writer winning, as on AWS.
 - S3 replication: each object version put after a rule exists is copied to the rule's
-  destination bucket, the source reading x-amz-replication-status PENDING then COMPLETED and the
-  copy REPLICA; delete markers follow the rule's DeleteMarkerReplication; the stored
+  destination bucket when the rule's role may do it (its trust and identity policies evaluated
+  as IAM does; otherwise the source reads FAILED), the source reading x-amz-replication-status
+  PENDING then COMPLETED and the copy REPLICA; delete markers follow the rule's DeleteMarkerReplication; the stored
   configuration reads back as stored.
 """
 import copy
+import heapq
+import itertools
+import json
 import threading
+import time
+import urllib.parse
 from typing import Any
 
 from moto.dynamodb import models as ddb
 from moto.dynamodb.exceptions import MockValidationException, ResourceInUseException
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.iam.models import iam_backends
 from moto.s3 import models as s3
 from moto.s3.responses import S3Response
+from moto.utilities.utils import get_partition
+
+from emulator_s3_policy import _as_list, conditions_hold, statement_applies
 
 import emulator_time
 
@@ -158,23 +168,93 @@ def _describe(table: Table, base_key: str = "TableDescription") -> dict[str, Any
     return result
 
 
+def _flat(table: Table) -> dict[tuple, Any]:
+    """The table's items by key: (hash,) or (hash, range)."""
+    if table.has_range_key:
+        return {(h, r): i for h, ranges in table.items.items() for r, i in ranges.items()}
+    return {(h,): i for h, i in table.items.items() if not isinstance(i, dict)}
+
+
+def _image(item: Any) -> Any:
+    return None if item is None else item.to_json()
+
+
+# Copies on their way to another replica: (due, seq, account, region, table, key, item or None
+# for a delete, written at). Delivered before any DynamoDB request is answered once due, in order.
+_in_flight: list[tuple[float, int, str, str, str, tuple, Any, float]] = []
+# (account, region, table, key) -> when the item there was last written, for last writer wins.
+_written: dict[tuple[str, str, str, tuple], float] = {}
+_sequence = itertools.count()
+
+
+def _send(table: Table, key: tuple, item: Any) -> None:
+    """Queues the copy of one written item to the table's other replicas, after the lag."""
+    now = time.monotonic()
+    _written[(table.account_id, table.region_name, table.name, key)] = now
+    for peer in _peers(table):
+        heapq.heappush(_in_flight, (now + emulator_time.replication_lag(), next(_sequence),
+                                    table.account_id, peer.region_name, table.name, key,
+                                    copy.deepcopy(item), now))
+
+
+def deliver() -> None:
+    """Applies the copies whose lag has passed. A copy older than the replica's own last write of
+    the item is dropped: "last writer wins" ("Global tables: how it works", conflict resolution,
+    docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html)."""
+    now = time.monotonic()
+    while _in_flight and _in_flight[0][0] <= now:
+        _, _, account, region, name, key, item, written = heapq.heappop(_in_flight)
+        peer = _table(account, region, name)
+        if peer is None or _written.get((account, region, name, key), -1.0) > written:
+            continue
+        _written[(account, region, name, key)] = written
+        hash_key, range_key = key[0], (key[1] if len(key) > 1 else None)
+        if peer.has_range_key:
+            if item is None:
+                peer.items.get(hash_key, {}).pop(range_key, None)
+                if hash_key in peer.items and not peer.items[hash_key]:
+                    del peer.items[hash_key]
+            else:
+                peer.items[hash_key][range_key] = item
+        elif item is None:
+            peer.items.pop(hash_key, None)
+        else:
+            peer.items[hash_key] = item
+
+
 def _replicated_writes(method: Any) -> Any:
-    """Mirrors each replicated table a write request touched to its peers. Every write is
-    mirrored as it happens, so the replicas stay equal and the latest write wins everywhere."""
+    """Sends each item a write request changed in a replicated table to the other replicas,
+    asynchronously (DynamoDB replicates "in the background", item by item: "Global tables core
+    concepts", docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-
+    CoreConcepts.html): a read in another region right after the write sees the old item."""
 
     def handler(self: DynamoHandler) -> Any:
-        response = method(self)
         body = self.body
         names = {body.get("TableName")} | set(body.get("RequestItems") or {})
         for item in body.get("TransactItems") or []:
             names |= {op.get("TableName") for op in item.values()}
+        before = {}
         for name in names - {None}:
             table = self.dynamodb_backend.tables.get(name)
-            for peer in _peers(table) if table is not None else []:
-                peer.items = copy.deepcopy(table.items)
+            if table is not None and _peers(table):
+                before[name] = (table, {k: _image(i) for k, i in _flat(table).items()})
+        response = method(self)
+        for table, old in before.values():
+            new = _flat(table)
+            for key in old.keys() | new.keys():
+                if old.get(key) != _image(new.get(key)):
+                    _send(table, key, new.get(key))
         return response
 
     return handler
+
+
+_moto_call_action = DynamoHandler.call_action
+
+
+def _call_action(self: DynamoHandler) -> Any:
+    deliver()
+    return _moto_call_action(self)
 
 
 _moto_delete_table = ddb.DynamoDBBackend.delete_table
@@ -218,6 +298,84 @@ def _destination(backend: Any, rule: dict[str, Any]) -> Any:
     return backend.buckets.get(name)
 
 
+# What S3 does as the replication role ("Setting up permissions for live replication", step 2,
+# docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html): the role
+# trusts s3.amazonaws.com, reads the source's configuration and object versions, and replicates
+# into the destination; tags need s3:ReplicateTags, delete markers s3:ReplicateDelete.
+SOURCE_BUCKET_ACTIONS = ("s3:GetReplicationConfiguration", "s3:ListBucket")
+SOURCE_OBJECT_ACTIONS = ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
+                         "s3:GetObjectVersionTagging")
+REPLICATE_OBJECT, REPLICATE_TAGS, REPLICATE_DELETE = (
+    "s3:ReplicateObject", "s3:ReplicateTags", "s3:ReplicateDelete")
+
+
+def _document(text: Any) -> dict[str, Any]:
+    if isinstance(text, dict):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(urllib.parse.unquote(text))
+
+
+def _role(source: Any) -> Any:
+    arn = ((getattr(source, "replication", None) or {}).get("Role")) or ""
+    try:
+        return iam_backends[source.account_id][get_partition(source.region_name)] \
+            .get_role_by_arn(arn)
+    except Exception:  # noqa: BLE001 - moto raises IAMNotFoundException; any miss is no role
+        return None
+
+
+def _trusts_s3(role: Any, source: Any) -> bool:
+    """The trust policy lets s3.amazonaws.com assume the role, its conditions evaluated with what
+    S3 sets when it does (aws:SourceAccount, aws:SourceArn: the source bucket)."""
+    context = {"aws:SourceAccount": source.account_id, "aws:SourceArn": source.arn}
+    for statement in _as_list(_document(role.assume_role_policy_document).get("Statement")):
+        services = _as_list(((statement.get("Principal") or {}) if isinstance(
+            statement.get("Principal"), dict) else {}).get("Service") or [])
+        if (statement.get("Effect") == "Allow" and "s3.amazonaws.com" in services
+                and "sts:AssumeRole" in _as_list(statement.get("Action") or [])
+                and conditions_hold(statement.get("Condition"), context)):
+            return True
+    return False
+
+
+def _allowed(role: Any, action: str, resource: str) -> bool:
+    """IAM's evaluation over the role's identity policies, inline and attached: an explicit Deny
+    wins, else an Allow permits, else the implicit deny ("Policy evaluation logic", IAM User
+    Guide, docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
+    documents = [_document(d) for d in role.policies.values()]
+    for policy in role.managed_policies.values():
+        documents += [_document(v.document) for v in policy.versions if v.is_default]
+    caller = {"account": role.account_id, "arn": role.arn}
+    allowed = False
+    for document in documents:
+        for statement in _as_list(document.get("Statement") or []):
+            if statement_applies(statement, action, resource, caller, {}):
+                if statement.get("Effect") == "Deny":
+                    return False
+                allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def role_may_replicate(source: Any, key: Any, target: Any, delete_marker: bool = False) -> bool:
+    role = _role(source)
+    if role is None or not _trusts_s3(role, source):
+        return False
+    wanted = [(a, source.arn) for a in SOURCE_BUCKET_ACTIONS]
+    wanted += [(a, f"{source.arn}/{key.name}") for a in SOURCE_OBJECT_ACTIONS]
+    destination = f"{target.arn}/{key.name}"
+    if delete_marker:
+        wanted.append((REPLICATE_DELETE, destination))
+    else:
+        wanted.append((REPLICATE_OBJECT, destination))
+        backend = s3.s3_backends[source.account_id][get_partition(source.region_name)]
+        if backend.tagger.list_tags_for_resource(key.arn).get("Tags"):
+            wanted.append((REPLICATE_TAGS, destination))
+    return all(_allowed(role, action, resource) for action, resource in wanted)
+
+
 _moto_put_object = s3.S3Backend.put_object
 
 
@@ -233,7 +391,8 @@ def _put_object(backend: Any, bucket_name: str, key_name: str, value: bytes, *ar
     # replication-status.html): the source reads PENDING, then COMPLETED or FAILED; the copy
     # reads REPLICA. A destination that is missing or not versioned fails the replication.
     target = _destination(backend, rule)
-    if target is None or not target.is_versioned:
+    if target is None or not target.is_versioned or not role_may_replicate(
+            backend.get_bucket(bucket_name), key, target):
         key.replication_status = "FAILED"
         return key
     _replicating.active = True
@@ -248,7 +407,30 @@ def _put_object(backend: Any, bucket_name: str, key_name: str, value: bytes, *ar
     return key
 
 
+_moto_put_tagging = s3.S3Backend.put_object_tagging
+
+
+def _put_object_tagging(backend: Any, key: Any, tags: Any) -> Any:
+    # moto tags a new object after putting it (PutObject's x-amz-tagging): the tags travel with
+    # the replica only when the role may replicate them; otherwise the replication failed.
+    result = _moto_put_tagging(backend, key, tags)
+    if tags and getattr(key, "replication_status", None) == "COMPLETED":
+        source = backend.get_bucket(key.bucket_name)
+        rule = _matching_rule(source, key.name)
+        target = _destination(backend, rule) if rule else None
+        if target is None or not role_may_replicate(source, key, target):
+            key.replication_status = "FAILED"
+    return result
+
+
 _moto_delete_object = s3.S3Backend.delete_object
+
+
+class _Named:
+    """The key a delete marker is made for (a marker carries no tags)."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 def _delete_object(backend: Any, bucket_name: str, key_name: str, version_id: str | None = None,
@@ -264,7 +446,8 @@ def _delete_object(backend: Any, bucket_name: str, key_name: str, version_id: st
         return result
     enabled = (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled"
     target = _destination(backend, rule)
-    if (enabled or "Filter" not in rule) and target is not None and target.is_versioned:
+    if (enabled or "Filter" not in rule) and target is not None and target.is_versioned and (
+            role_may_replicate(bucket, _Named(key_name), target, delete_marker=True)):
         _moto_delete_object(backend, target.name, key_name, None, bypass)
     return result
 
@@ -312,9 +495,11 @@ def install() -> None:
     for name in ("put_item", "update_item", "delete_item", "batch_write_item",
                  "transact_write_items"):
         setattr(DynamoHandler, name, _replicated_writes(getattr(DynamoHandler, name)))
+    DynamoHandler.call_action = _call_action
     Table.describe = _describe
     ddb.DynamoDBBackend.delete_table = _delete_table
     s3.S3Backend.put_object = _put_object
     s3.S3Backend.delete_object = _delete_object
+    s3.S3Backend.put_object_tagging = _put_object_tagging
     s3.FakeKey.response_dict = property(_response_dict)
     S3Response.get_bucket_replication = _get_bucket_replication

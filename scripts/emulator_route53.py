@@ -9,8 +9,10 @@ Developer Guide, docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-
 health-of-endpoints.html, and HealthCheckConfig in the API Reference): healthy on a status of 200
 or more and below 400, and for the _STR_MATCH types when SearchString appears (case counts) in the
 first 5,120 bytes of the body; an Inverted check is unhealthy when it would be healthy and the
-reverse; a Disabled check is considered healthy. Each checker region reports the status Route 53
-acts on.
+reverse; a Disabled check is considered healthy. Each checker region reports its last probe;
+the status Route 53 routes by (and TestDNSAnswer answers by) changes only after FailureThreshold
+probes in a row disagree with it, one probe per RequestInterval (emulator_time: scaled with the
+clock on; one per evaluation asked for with it off).
 
 API Gateway's rules followed for the invocation ("Set up data transformations for REST APIs" and
 "API Gateway mapping template and access logging variable reference", API Gateway Developer
@@ -31,6 +33,7 @@ import datetime
 import functools
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -47,6 +50,8 @@ from moto.route53.models import FakeZone, RecordSet, Route53Backend
 from moto.route53.responses import Route53
 from moto.moto_server.werkzeug_app import BackendRequest
 from werkzeug.test import EnvironBuilder
+
+import emulator_time
 
 # Route 53's default checker regions (HealthCheckConfig.Regions: "If you don't specify any
 # regions, Route 53 health checkers in all of the regions check the endpoint"; the enum of
@@ -302,14 +307,74 @@ def probe(account: str, check: Any) -> tuple[bool, str] | None:
     return healthy, ("Success: " if healthy else "Failure: ") + report
 
 
+# ---- what Route 53 acts on: the threshold over rounds of probes ------------------------------
+
+class Verdict:
+    """One health check as Route 53's checkers see it (all of them alike here): the status Route 53
+    routes by, the disagreeing probes in a row, the rounds evaluated, the last probe's report.
+    "Route 53 considers a new health check to be healthy until there's enough data to determine
+    the actual status" ("How Amazon Route 53 determines whether a health check is healthy")."""
+
+    def __init__(self) -> None:
+        self.healthy = True
+        self.streak = 0
+        self.rounds = 0
+        self.since = time.monotonic()
+        self.last: tuple[bool, str] | None = None
+
+    def round(self, healthy: bool, threshold: int) -> None:
+        # FailureThreshold (HealthCheckConfig): "the number of consecutive health checks that an
+        # endpoint must pass or fail for Route 53 to change the current status".
+        self.streak = 0 if healthy == self.healthy else self.streak + 1
+        if self.streak >= threshold:
+            self.healthy, self.streak = healthy, 0
+
+
+_verdicts: dict[tuple[str, str], Verdict] = {}
+
+
+def evaluate(account: str, check: Any) -> tuple[bool, str] | None:
+    """(status Route 53 acts on, last checker report) once the rounds due now are evaluated; None
+    for a check the emulator does not probe. With the clock on, a round comes every
+    RequestInterval / scale seconds; with it off, each evaluation asked for (a
+    GetHealthCheckStatus, a TestDNSAnswer that consults the check) is one round. Rounds the
+    emulator did not see come (no request arrived) are counted with the last probe's result, so
+    a change of the endpoint takes its full threshold from the first read that sees it: never
+    sooner than on AWS."""
+    if check.type_ not in PROBED_TYPES or INVOKE_NAME.match(check.fqdn or "") is None:
+        return None
+    verdict = _verdicts.setdefault((account, check.id), Verdict())
+    threshold = int(check.failure_threshold or emulator_time.HEALTH_CHECK_FAILURE_THRESHOLD)
+    if emulator_time.enabled():
+        interval = float(check.request_interval or emulator_time.HEALTH_CHECK_INTERVAL) / (
+            emulator_time.SCALE)
+        due = int((time.monotonic() - verdict.since) / interval) - verdict.rounds
+        if due > 0:
+            for _ in range(due - 1 if verdict.last is not None else 0):
+                verdict.round(verdict.last[0], threshold)  # type: ignore[index]
+            verdict.last = probe(account, check)
+            verdict.round(verdict.last[0], threshold)  # type: ignore[index]
+            verdict.rounds += due
+        elif verdict.last is None:
+            verdict.last = probe(account, check)  # a report to show; not yet a round
+    else:
+        verdict.last = probe(account, check)
+        verdict.round(verdict.last[0], threshold)  # type: ignore[index]
+    if _flag(check.disabled):
+        return True, verdict.last[1]  # type: ignore[index]
+    return verdict.healthy, verdict.last[1]  # type: ignore[index]
+
+
 _moto_status = Route53.get_health_check_status
 
 
 def _get_health_check_status(self: Route53) -> Any:
     check = self.backend.get_health_check(self._get_param("HealthCheckId"))
-    result = probe(self.current_account, check)
+    result = evaluate(self.current_account, check)
     if result is None:
         return _moto_status(self)
+    # Each checker's observation is its last probe's report (StatusReport), which leads the
+    # status Route 53 routes by until the threshold is met.
     _, report = result
     now = datetime.datetime.now(datetime.timezone.utc)
     return ActionResult({"HealthCheckObservations": [
@@ -349,7 +414,7 @@ def _healthy(backend: Route53Backend, account: str, check_id: str | None) -> boo
         # DeleteHealthCheck (API Reference): a deleted check still named by records has a status
         # that "can't be predicted"; the emulator takes it as failing.
         return False
-    result = probe(account, check)
+    result = evaluate(account, check)
     return True if result is None else result[0]
 
 

@@ -274,3 +274,47 @@ def _certificates() -> None:
         return result
 
     acm.CertBundle.describe = describe
+
+
+# ---- Asynchronous replication, health checks and replica status ------------------------------
+# These are not operations whose in-progress status lags: they are delays between a write and
+# what another region (or Route 53, or Cognito) reports, applied with the clock off too.
+
+# A global table replicates each write to the other replicas asynchronously; CloudWatch's
+# ReplicationLatency is "the elapsed time between when an item is written to a replica table,
+# and when that item appears in another replica" ("Monitoring global tables", docs.aws.amazon.com/
+# amazondynamodb/latest/developerguide/V2globaltables_monitoring.html), in practice around a
+# second between distant regions. Real seconds, not scaled: scaled down it would fall below one
+# request's round trip and hide the asynchrony it stands for. Set with
+# MRAA_EMULATOR_REPLICATION_LAG (emulator.py --replication-lag).
+REPLICATION_LAG_CLOCK_OFF = 0.25
+REPLICATION_LAG_CLOCK_ON = 1.0
+
+
+def replication_lag() -> float:
+    """Real seconds between a write to one replica and its copy in the others."""
+    try:
+        given = os.environ.get("MRAA_EMULATOR_REPLICATION_LAG")
+        if given not in (None, ""):
+            return max(float(given), 0.0)
+    except ValueError:
+        pass
+    return REPLICATION_LAG_CLOCK_ON if enabled() else REPLICATION_LAG_CLOCK_OFF
+
+
+# Route 53 health checks: each checker probes every RequestInterval seconds (10 or 30, default
+# 30) and changes its verdict after FailureThreshold consecutive probes that disagree with it
+# (1-10, default 3) (HealthCheckConfig, Route 53 API Reference; "How Amazon Route 53 determines
+# whether a health check is healthy", docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-
+# failover-determining-health-of-endpoints.html). With the clock on a round comes every
+# RequestInterval / SCALE real seconds; with it off, each read of the check is one round.
+HEALTH_CHECK_INTERVAL = 30
+HEALTH_CHECK_FAILURE_THRESHOLD = 3
+
+# A Cognito user pool replica: CREATING, then INACTIVE; ACTIVE <-> INACTIVE on
+# UpdateUserPoolReplica, asynchronously (UserPoolReplicaType, Cognito API Reference). AWS
+# publishes no duration for either; these are assumptions of the order of a DynamoDB replica's
+# (REPLICA_CREATE above) and of a configuration change, marked as such. With the clock off, a
+# change lands once a read has reported the old status (emulator_cognito_replica.py).
+USER_POOL_REPLICA_CREATE = 120  # assumption, no AWS figure
+USER_POOL_REPLICA_STATUS_CHANGE = 30  # assumption, no AWS figure

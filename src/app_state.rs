@@ -198,15 +198,92 @@ pub async fn seed(ctx: &Ctx) -> Result<WireOutcome> {
             )));
         }
     }
-    outcome.mark(write_record(ctx, &fail).await?);
+    let record = write_record(ctx, &fail).await?;
+    outcome.mark(record.is_some());
     outcome.check(&clients.region, Verdict::Ok);
+    let secondary = &ctx.aws.secondary;
+    let wanted = record.unwrap_or_else(|| RegionsRecord {
+        primary: clients.region.clone(),
+        secondary: secondary.region.clone(),
+    });
+    replicated(
+        &secondary.dynamodb,
+        &ctx.app,
+        &wanted,
+        ctx.aws.custom_endpoint,
+    )
+    .await
+    .map_err(|cause| aws_error(SEED_STEP, &secondary.region, table.as_str(), cause))?;
+    outcome.check(&secondary.region, Verdict::Ok);
     Ok(outcome)
 }
 
+/// Replication between regions takes about a second on AWS (CloudWatch's
+/// ReplicationLatency, "Monitoring global tables", DynamoDB Developer Guide,
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html>);
+/// a read-back in another region waits this long at most.
+pub const REPLICATION_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Polling for a replicated write: a second's lag is the norm, so polls start
+/// short and stay under a couple of seconds (a custom endpoint's clock may
+/// be scaled down: its polls are shorter still).
+pub fn replication_backoff(custom_endpoint: bool) -> crate::cfn::wait::Backoff {
+    use std::time::Duration;
+    if custom_endpoint {
+        crate::cfn::wait::Backoff::new(
+            Duration::from_millis(50),
+            Duration::from_millis(250),
+            REPLICATION_LIMIT,
+        )
+    } else {
+        crate::cfn::wait::Backoff::new(
+            Duration::from_millis(250),
+            Duration::from_secs(2),
+            REPLICATION_LIMIT,
+        )
+    }
+}
+
+/// Waits until the secondary's replica holds the state item and the
+/// deployment record: the write went to the primary, and a global table
+/// copies it asynchronously, so the secondary reads nothing at first. A
+/// failover learns its regions from that record and reads that state.
+async fn replicated(
+    client: &Client,
+    app: &str,
+    wanted: &RegionsRecord,
+    custom_endpoint: bool,
+) -> Result<(), String> {
+    let mut backoff = replication_backoff(custom_endpoint);
+    loop {
+        let state = read(client, app).await?;
+        let record = read_record(client, app).await?;
+        if state.is_some() && record.as_ref() == Some(wanted) {
+            return Ok(());
+        }
+        if !backoff.wait().await {
+            return Err(format!(
+                "the state item and the deployment record written in {} have not reached this                  region's replica after {} s (it reads state {}, record {}): replication lags;                  run `mraa status` to see both regions, then `mraa deploy` again",
+                wanted.primary,
+                REPLICATION_LIMIT.as_secs(),
+                state.and_then(|s| s.raw_state).as_deref().unwrap_or("none"),
+                if record.is_some() {
+                    "different"
+                } else {
+                    "none"
+                },
+            ));
+        }
+    }
+}
+
 /// Writes the deployment record in the primary (replication carries it to
-/// the secondary) unless it already names these regions. Returns whether it
-/// was written.
-async fn write_record(ctx: &Ctx, fail: &(dyn Fn(String) -> MraaError + Sync)) -> Result<bool> {
+/// the secondary) unless it already names these regions. Returns the record
+/// when it was written.
+async fn write_record(
+    ctx: &Ctx,
+    fail: &(dyn Fn(String) -> MraaError + Sync),
+) -> Result<Option<RegionsRecord>> {
     let clients = &ctx.aws.primary;
     let wanted = RegionsRecord {
         primary: clients.region.clone(),
@@ -217,7 +294,7 @@ async fn write_record(ctx: &Ctx, fail: &(dyn Fn(String) -> MraaError + Sync)) ->
         .map_err(fail)?
         == Some(wanted.clone())
     {
-        return Ok(false);
+        return Ok(None);
     }
     ctx.claim("deploy").await?;
     clients
@@ -239,7 +316,7 @@ async fn write_record(ctx: &Ctx, fail: &(dyn Fn(String) -> MraaError + Sync)) ->
         .await
         .map_err(fail)?
     {
-        Some(found) if found == wanted => Ok(true),
+        Some(found) if found == wanted => Ok(Some(found)),
         other => Err(fail(format!(
             "the deployment record is not readable back: {other:?}"
         ))),

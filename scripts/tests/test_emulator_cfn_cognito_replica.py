@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from test_emulator_cognito_replica import wait_for
+
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
 
 
@@ -59,6 +61,7 @@ def test_a_replicated_pool_made_by_cloudformation(client):
     client("cloudformation", SECONDARY).delete_stack(StackName="regional")
     client("cognito-idp", PRIMARY).update_user_pool_replica(
         UserPoolId=pool, RegionName=SECONDARY, Status="INACTIVE")
+    wait_for(client("cognito-idp", PRIMARY), pool, "INACTIVE")
     client("cloudformation", PRIMARY).delete_stack(StackName="pool")
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         secondary.describe_user_pool(UserPoolId=pool)

@@ -1,10 +1,25 @@
 """Cognito's multi-Region replication of user pools and KMS's ReplicateKey in the emulator
 (scripts/emulator_cognito_replica.py), through the services' own APIs."""
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
 PASSWORD = "Correct-Horse-9!"
+
+
+def status_of(idp, pool):
+    return next(r["Status"] for r in idp.list_user_pool_replicas(UserPoolId=pool)[
+        "UserPoolReplicas"] if r["Role"] == "SECONDARY")
+
+
+def wait_for(idp, pool, status, within=5.0):
+    """Polls until the replica reads `status` (Cognito changes it asynchronously)."""
+    start = time.monotonic()
+    while (now := status_of(idp, pool)) != status:
+        assert time.monotonic() - start < within, f"replica still {now}, not {status}"
+        time.sleep(0.05)
 
 
 def _code(error: pytest.ExceptionInfo) -> str:
@@ -51,7 +66,8 @@ def _sign_in(client, region, pool, app, name, password=PASSWORD):
 
 def test_a_primary_user_signs_in_against_the_active_replica_with_its_password(client):
     pool, app, created = _replicated(client, "shared")
-    assert created["Status"] == "INACTIVE" and created["Role"] == "SECONDARY"
+    assert created["Status"] == "CREATING" and created["Role"] == "SECONDARY"
+    wait_for(client("cognito-idp", PRIMARY), pool, "INACTIVE")
     assert created["UserPoolArn"].split(":")[3] == SECONDARY
     _user(client, pool, "jane")
     secondary = client("cognito-idp", SECONDARY)
@@ -62,8 +78,14 @@ def test_a_primary_user_signs_in_against_the_active_replica_with_its_password(cl
     with pytest.raises(ClientError) as error:
         _sign_in(client, SECONDARY, pool, app, "jane")
     assert _code(error) == "OperationNotEnabledException"
-    # Activated from the secondary alone (the primary may be down).
+    # Activated from the secondary alone (the primary may be down), asynchronously: it reads
+    # INACTIVE and signs no one in until the change lands.
     secondary.update_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY, Status="ACTIVE")
+    with pytest.raises(ClientError) as error:
+        _sign_in(client, SECONDARY, pool, app, "jane")
+    assert _code(error) == "OperationNotEnabledException"
+    assert status_of(secondary, pool) == "INACTIVE"
+    wait_for(secondary, pool, "ACTIVE")
     assert _sign_in(client, SECONDARY, pool, app, "jane")["AccessToken"]
     with pytest.raises(ClientError, match="NotAuthorized"):
         _sign_in(client, SECONDARY, pool, app, "jane", "Wrong-Password-1!")
@@ -77,6 +99,7 @@ def test_the_replica_creates_and_changes_no_user(client):
     _user(client, pool, "joe")
     secondary = client("cognito-idp", SECONDARY)
     secondary.update_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY, Status="ACTIVE")
+    wait_for(secondary, pool, "ACTIVE")
     for call in (
         lambda: secondary.admin_create_user(UserPoolId=pool, Username="new"),
         lambda: secondary.admin_set_user_password(
@@ -117,12 +140,21 @@ def test_one_replica_deleted_from_the_primary_once_inactive(client):
     primary, secondary = client("cognito-idp", PRIMARY), client("cognito-idp", SECONDARY)
     with pytest.raises(ClientError, match="InvalidParameterException"):
         primary.create_user_pool_replica(UserPoolId=pool, RegionName="eu-west-1")
+    # CREATING: not yet deletable ("You can only delete replicas that are in the INACTIVE
+    # status", DeleteUserPoolReplica).
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        primary.delete_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY)
     primary.update_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY, Status="ACTIVE")
+    wait_for(primary, pool, "ACTIVE")
     with pytest.raises(ClientError, match="InvalidParameterException"):
         primary.delete_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY)
     with pytest.raises(ClientError, match="InvalidParameterException"):
         primary.delete_user_pool(UserPoolId=pool)  # its replica first
     secondary.update_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY, Status="INACTIVE")
+    # Asked right away, the replica is still ACTIVE: the delete is refused.
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        primary.delete_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY)
+    wait_for(primary, pool, "INACTIVE")
     with pytest.raises(ClientError, match="OperationNotEnabledException"):
         secondary.delete_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY)
     primary.delete_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY)
@@ -154,6 +186,7 @@ def test_unsigned_sign_in_goes_to_its_region_or_is_refused(client, endpoint):
     _user(client, pool, "ann")
     client("cognito-idp", SECONDARY).update_user_pool_replica(
         UserPoolId=pool, RegionName=SECONDARY, Status="ACTIVE")
+    wait_for(client("cognito-idp", SECONDARY), pool, "ACTIVE")
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
@@ -165,3 +198,38 @@ def test_unsigned_sign_in_goes_to_its_region_or_is_refused(client, endpoint):
     with pytest.raises(ClientError, match="cannot tell which region"):
         unsigned.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
                                AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD})
+
+
+def test_on_the_clock_a_status_change_takes_its_scaled_time(tmp_path):
+    import sys
+
+    from conftest import REPO, clients, start_emulator, stop_emulator
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    import emulator_time
+
+    scale = 60
+    proc, url = start_emulator(tmp_path / "emulator.log", MRAA_EMULATOR_TIME_SCALE=str(scale))
+    try:
+        client = clients(url)
+        key = _mr_key(client)
+        client("kms", PRIMARY).replicate_key(KeyId=key["KeyId"], ReplicaRegion=SECONDARY)
+        pool, _ = _pool(client, "clocked", key["Arn"])
+        primary = client("cognito-idp", PRIMARY)
+        # Timed from before the request: the change cannot land sooner than its duration.
+        start = time.monotonic()
+        created = primary.create_user_pool_replica(
+            UserPoolId=pool, RegionName=SECONDARY)["UserPoolReplica"]
+        assert created["Status"] == "CREATING"
+        wait_for(primary, pool, "INACTIVE")
+        assert time.monotonic() - start >= emulator_time.USER_POOL_REPLICA_CREATE / scale
+        start = time.monotonic()
+        primary.update_user_pool_replica(UserPoolId=pool, RegionName=SECONDARY, Status="ACTIVE")
+        # Reads do not hurry it: it lands on the clock.
+        assert status_of(primary, pool) == "INACTIVE"
+        assert status_of(primary, pool) == "INACTIVE"
+        wait_for(primary, pool, "ACTIVE")
+        took = time.monotonic() - start
+        assert took >= emulator_time.USER_POOL_REPLICA_STATUS_CHANGE / scale, took
+    finally:
+        stop_emulator(proc)

@@ -1,7 +1,33 @@
 """The emulator's global-table replicas and S3 replication (scripts/emulator_replication.py),
 refusals included, checked through DynamoDB's and S3's own APIs."""
+import json
+import time
+
 import pytest
 from botocore.exceptions import ClientError
+
+from conftest import clients, start_emulator, stop_emulator
+
+# Long enough that a read right after a write comes before the copy; short enough for the suite.
+LAG = 0.5
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    proc, url = start_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log",
+                               MRAA_EMULATOR_REPLICATION_LAG=str(LAG))
+    yield url
+    stop_emulator(proc)
+
+
+def eventually(read, wanted, within=5.0):
+    """Polls `read` until it returns `wanted` (replication is asynchronous); returns how long it
+    took."""
+    start = time.monotonic()
+    while (got := read()) != wanted:
+        assert time.monotonic() - start < within, f"still {got!r}, not {wanted!r}"
+        time.sleep(0.05)
+    return time.monotonic() - start
 
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
 
@@ -34,17 +60,60 @@ def test_a_replica_is_created_and_items_flow_both_ways(client):
     assert replicas(tokyo, "global") == {PRIMARY: "ACTIVE"}
     assert tokyo.get_item(TableName="global", Key={"id": {"S": "before"}}).get("Item")
 
+    def value(ddb):
+        item = ddb.get_item(TableName="global", Key={"id": {"S": "k"}},
+                            ConsistentRead=True).get("Item")
+        return item and item["v"]["S"]
+
     tokyo.put_item(TableName="global", Item={"id": {"S": "k"}, "v": {"S": "tokyo"}})
-    assert east.get_item(TableName="global", Key={"id": {"S": "k"}})["Item"]["v"] == {"S": "tokyo"}
+    eventually(lambda: value(east), "tokyo")
     east.update_item(TableName="global", Key={"id": {"S": "k"}}, UpdateExpression="SET v = :v",
                      ExpressionAttributeValues={":v": {"S": "east"}})
-    assert tokyo.get_item(TableName="global", Key={"id": {"S": "k"}})["Item"]["v"] == {"S": "east"}
+    eventually(lambda: value(tokyo), "east")
     tokyo.delete_item(TableName="global", Key={"id": {"S": "k"}})
-    assert "Item" not in east.get_item(TableName="global", Key={"id": {"S": "k"}})
+    eventually(lambda: value(east), None)
 
     east.update_table(TableName="global", ReplicaUpdates=[{"Delete": {"RegionName": SECONDARY}}])
     assert "global" not in tokyo.list_tables()["TableNames"]
     assert replicas(east, "global") == {}
+
+
+def test_a_write_reaches_the_other_region_only_after_the_lag(client):
+    east, tokyo = client("dynamodb", PRIMARY), client("dynamodb", SECONDARY)
+    make_table(east, "lagging")
+    add_replica(east, "lagging")
+
+    def state(ddb):
+        item = ddb.get_item(TableName="lagging", Key={"id": {"S": "app"}},
+                            ConsistentRead=True).get("Item")
+        return item and item["state"]["S"]
+
+    east.put_item(TableName="lagging", Item={"id": {"S": "app"}, "state": {"S": "active"}})
+    eventually(lambda: state(tokyo), "active")
+    written = time.monotonic()
+    east.put_item(TableName="lagging", Item={"id": {"S": "app"}, "state": {"S": "failover"}})
+    # Right after the write, the other region still reads the old value, even consistently
+    # (a strongly consistent read is consistent within its own region only).
+    assert state(tokyo) == "active"
+    assert state(east) == "failover"
+    eventually(lambda: state(tokyo), "failover")
+    assert time.monotonic() - written >= LAG
+
+
+def test_the_last_writer_wins_when_both_regions_write(client):
+    east, tokyo = client("dynamodb", PRIMARY), client("dynamodb", SECONDARY)
+    make_table(east, "conflict")
+    add_replica(east, "conflict")
+
+    def value(ddb):
+        item = ddb.get_item(TableName="conflict", Key={"id": {"S": "k"}}).get("Item")
+        return item and item["v"]["S"]
+
+    east.put_item(TableName="conflict", Item={"id": {"S": "k"}, "v": {"S": "first"}})
+    tokyo.put_item(TableName="conflict", Item={"id": {"S": "k"}, "v": {"S": "second"}})
+    # Both copies cross; the older one (east's) is dropped in Tokyo, the newer one lands east.
+    eventually(lambda: value(east), "second")
+    assert value(tokyo) == "second"
 
 
 @pytest.mark.parametrize("view, name", [(None, "no-stream"), ("NEW_IMAGE", "new-image")])
@@ -81,12 +150,36 @@ RULE = {
 }
 
 
+TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]}
+
+
+def replication_role(client, name, source, destination, without=()):
+    """A role as "Setting up permissions for live replication" (step 2) writes it, less the
+    actions in `without`; returns its ARN."""
+    iam = client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    statements = [
+        (["s3:GetReplicationConfiguration", "s3:ListBucket"], f"arn:aws:s3:::{source}"),
+        (["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
+          "s3:GetObjectVersionTagging"], f"arn:aws:s3:::{source}/*"),
+        (["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+         f"arn:aws:s3:::{destination}/*")]
+    iam.put_role_policy(RoleName=name, PolicyName="replicate", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": [a for a in actions if a not in without],
+             "Resource": resource} for actions, resource in statements]}))
+    return arn
+
+
 def test_objects_and_delete_markers_replicate_and_the_rule_reads_back(client):
     east, tokyo = client("s3", "us-west-2"), client("s3", SECONDARY)
     bucket(east, "objects-west", "us-west-2")
     bucket(tokyo, "objects-tokyo", SECONDARY)
     east.put_object(Bucket="objects-west", Key="early", Body=b"0")
-    config = {"Role": "arn:aws:iam::123456789012:role/replication", "Rules": [RULE]}
+    role = replication_role(client, "replication", "objects-west", "objects-tokyo")
+    config = {"Role": role, "Rules": [RULE]}
     east.put_bucket_replication(Bucket="objects-west", ReplicationConfiguration=config)
     stored = east.get_bucket_replication(Bucket="objects-west")["ReplicationConfiguration"]
     assert stored == config
@@ -110,10 +203,51 @@ def test_delete_markers_stay_when_the_rule_says_disabled(client):
     bucket(s3, "dst-disabled", "eu-west-1")
     rule = dict(RULE, DeleteMarkerReplication={"Status": "Disabled"},
                 Destination={"Bucket": "arn:aws:s3:::dst-disabled"})
+    role = replication_role(client, "replication-disabled", "src-disabled", "dst-disabled")
     s3.put_bucket_replication(Bucket="src-disabled", ReplicationConfiguration={
-        "Role": "arn:aws:iam::123456789012:role/replication", "Rules": [rule]})
+        "Role": role, "Rules": [rule]})
     s3.put_object(Bucket="src-disabled", Key="k", Body=b"x")
     s3.delete_object(Bucket="src-disabled", Key="k")
     versions = s3.list_object_versions(Bucket="dst-disabled")
     assert [v["Key"] for v in versions["Versions"]] == ["k"]
     assert not versions.get("DeleteMarkers")
+
+
+@pytest.mark.parametrize("name, without", [
+    ("no-replicate-object", ("s3:ReplicateObject",)),
+    ("no-source-read", ("s3:GetObjectVersionForReplication",)),
+    ("no-list", ("s3:ListBucket",)),
+])
+def test_a_role_that_may_not_replicate_leaves_the_object_failed(client, name, without):
+    s3 = client("s3", "eu-west-2")
+    source, destination = f"src-{name}", f"dst-{name}"
+    bucket(s3, source, "eu-west-2")
+    bucket(s3, destination, "eu-west-2")
+    role = replication_role(client, f"role-{name}", source, destination, without)
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={
+        "Role": role, "Rules": [dict(RULE, Destination={"Bucket": f"arn:aws:s3:::{destination}"})]})
+    s3.put_object(Bucket=source, Key="photo", Body=b"1")
+    assert s3.head_object(Bucket=source, Key="photo")["ReplicationStatus"] == "FAILED"
+    with pytest.raises(ClientError, match="404"):
+        s3.head_object(Bucket=destination, Key="photo")
+
+
+def test_tags_need_replicate_tags_and_a_role_must_trust_s3(client):
+    s3 = client("s3", "eu-west-3")
+    bucket(s3, "src-tags", "eu-west-3")
+    bucket(s3, "dst-tags", "eu-west-3")
+    role = replication_role(client, "role-tags", "src-tags", "dst-tags", ("s3:ReplicateTags",))
+    s3.put_bucket_replication(Bucket="src-tags", ReplicationConfiguration={
+        "Role": role, "Rules": [dict(RULE, Destination={"Bucket": "arn:aws:s3:::dst-tags"})]})
+    s3.put_object(Bucket="src-tags", Key="plain", Body=b"1")
+    assert s3.head_object(Bucket="src-tags", Key="plain")["ReplicationStatus"] == "COMPLETED"
+    s3.put_object(Bucket="src-tags", Key="tagged", Body=b"1", Tagging="k=v")
+    assert s3.head_object(Bucket="src-tags", Key="tagged")["ReplicationStatus"] == "FAILED"
+
+    # A role S3 may not assume (its trust names another account) replicates nothing.
+    iam = client("iam")
+    iam.update_assume_role_policy(RoleName="role-tags", PolicyDocument=json.dumps(
+        {**TRUST, "Statement": [{**TRUST["Statement"][0], "Condition": {
+            "StringEquals": {"aws:SourceAccount": "999999999999"}}}]}))
+    s3.put_object(Bucket="src-tags", Key="untrusted", Body=b"1")
+    assert s3.head_object(Bucket="src-tags", Key="untrusted")["ReplicationStatus"] == "FAILED"

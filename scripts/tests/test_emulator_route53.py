@@ -4,10 +4,12 @@ HTTPS_STR_MATCH check read through GetHealthCheckStatus.
 
 Run from the repository root: .venv/bin/python -m pytest -q scripts/tests
 """
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import REPO
+from conftest import REPO, clients, start_emulator, stop_emulator
 
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
 APP = "hc"
@@ -15,9 +17,16 @@ TABLE = f"mraa-{APP}-app-config"
 
 
 @pytest.fixture(scope="module")
-def apis(client):
-    """The routing StackSet in both regions, the app-config table replicated to the secondary
-    (as mraa does); the state API's id per region."""
+def endpoint(tmp_path_factory):
+    # The global table's lag is tested in test_emulator_replication.py; here each region's state
+    # API reads the state as soon as it is written, so that only the checks' own timing shows.
+    proc, url = start_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log",
+                               MRAA_EMULATOR_REPLICATION_LAG="0")
+    yield url
+    stop_emulator(proc)
+
+
+def routing(client):
     cfn = client("cloudformation")
     cfn.create_stack_set(
         StackSetName="routing", TemplateBody=(REPO / "templates/routing.yaml").read_text(),
@@ -34,6 +43,13 @@ def apis(client):
         apis = client("apigateway", region).get_rest_apis()["items"]
         found[region] = next(a["id"] for a in apis if a["name"] == f"mraa-{APP}-state")
     return found
+
+
+@pytest.fixture(scope="module")
+def apis(client):
+    """The routing StackSet in both regions, the app-config table replicated to the secondary
+    (as mraa does); the state API's id per region."""
+    return routing(client)
 
 
 def check(client, api_id, region, **config):
@@ -156,6 +172,15 @@ def zone(client):
         Name=DOMAIN, CallerReference="dns-answer")["HostedZone"]["Id"].split("/")[-1]
 
 
+def asks_until(client, zone, name, kind, wanted, limit=20):
+    """How many TestDNSAnswer calls it takes for the answer to be `wanted` (with the clock off,
+    each call is one round of the checks it consults)."""
+    for asked in range(1, limit + 1):
+        if ask(client, zone, name, kind) == wanted:
+            return asked
+    raise AssertionError(f"{name} {kind} never answered {wanted} in {limit} asks")
+
+
 def test_failover_answer_follows_the_state(client, apis, zone):
     checks = {"PRIMARY": check(client, apis[PRIMARY], PRIMARY),
               "SECONDARY": check(client, apis[SECONDARY], SECONDARY)}
@@ -170,10 +195,13 @@ def test_failover_answer_follows_the_state(client, apis, zone):
 
     set_state(client, "active")
     assert ask(client, zone, API, "TXT") == ("NOERROR", [marker(PRIMARY)])
+    # The primary's check fails at once (its report), but Route 53 moves the answer only after
+    # FailureThreshold (3 by default) rounds in a row fail, and back after 3 that pass.
     set_state(client, "failover")
-    assert ask(client, zone, API, "TXT") == ("NOERROR", [marker(SECONDARY)])
+    assert healthy(client, checks["PRIMARY"]) is False
+    assert asks_until(client, zone, API, "TXT", ("NOERROR", [marker(SECONDARY)])) == 2
     set_state(client, "active")
-    assert ask(client, zone, API, "TXT") == ("NOERROR", [marker(PRIMARY)])
+    assert asks_until(client, zone, API, "TXT", ("NOERROR", [marker(PRIMARY)])) == 3
     # The A records alias API Gateway names, which nothing resolves locally: no addresses are
     # made up, and the name still exists.
     assert ask(client, zone, API, "A") == ("NOERROR", [])
@@ -185,9 +213,12 @@ def test_failover_rules_without_and_with_failing_checks(client, apis, zone):
                for role in ("PRIMARY", "SECONDARY")}
     values = {role: {"TTL": 60, "ResourceRecords": [{"Value": f'"{role}"'}]}
               for role in ("PRIMARY", "SECONDARY")}
-    # Both unhealthy: the primary answers.
+    # New checks are healthy until their threshold of failures: the primary answers, then the
+    # secondary once the primary's check has failed 3 times (the secondary's is consulted from
+    # then on), then, both failed, the primary.
     write(client, zone, failover_pair(zone, f"both.{DOMAIN}", "TXT", failing, values))
-    assert ask(client, zone, f"both.{DOMAIN}", "TXT") == ("NOERROR", ['"PRIMARY"'])
+    answers = [ask(client, zone, f"both.{DOMAIN}", "TXT")[1][0] for _ in range(7)]
+    assert answers == ['"PRIMARY"'] * 2 + ['"SECONDARY"'] * 2 + ['"PRIMARY"'] * 3, answers
     # A secondary without a check counts as healthy: it answers for a failing primary.
     write(client, zone, failover_pair(zone, f"bare.{DOMAIN}", "TXT",
                                       {"PRIMARY": failing["PRIMARY"]}, values))
@@ -221,3 +252,44 @@ def test_refusals(client, zone):
     with pytest.raises(ClientError) as caught:
         r53.test_dns_answer(HostedZoneId=zone, RecordName=API, RecordType="BOGUS")
     assert caught.value.response["Error"]["Code"] == "InvalidInput"
+
+
+# ---- the checks on the clock -----------------------------------------------------------------
+
+SCALE = 30
+
+
+@pytest.fixture(scope="module")
+def clocked(tmp_path_factory):
+    proc, url = start_emulator(tmp_path_factory.mktemp("clocked") / "emulator.log",
+                               MRAA_EMULATOR_TIME_SCALE=str(SCALE),
+                               MRAA_EMULATOR_REPLICATION_LAG="0")
+    yield clients(url)
+    stop_emulator(proc)
+
+
+def test_on_the_clock_dns_moves_after_threshold_rounds_of_the_interval(clocked):
+    apis = routing(clocked)
+    checks = {role: check(clocked, apis[region], region, RequestInterval=10, FailureThreshold=3)
+              for role, region in (("PRIMARY", PRIMARY), ("SECONDARY", SECONDARY))}
+    zone = clocked("route53").create_hosted_zone(
+        Name=DOMAIN, CallerReference="clocked")["HostedZone"]["Id"].split("/")[-1]
+    txt = {role: {"TTL": 60, "ResourceRecords": [{"Value": marker(region)}]}
+           for role, region in (("PRIMARY", PRIMARY), ("SECONDARY", SECONDARY))}
+    write(clocked, zone, failover_pair(zone, API, "TXT", checks, txt))
+    set_state(clocked, "active")
+    assert ask(clocked, zone, API, "TXT") == ("NOERROR", [marker(PRIMARY)])
+
+    interval = 10 / SCALE
+    set_state(clocked, "failover")
+    start = time.monotonic()
+    asked = 0
+    while ask(clocked, zone, API, "TXT") != ("NOERROR", [marker(SECONDARY)]):
+        asked += 1
+        assert time.monotonic() - start < 10 * interval, "DNS never moved"
+        time.sleep(interval / 10)
+    moved = time.monotonic() - start
+    # Three failing rounds, one per interval; the first may come right after the failover.
+    assert 2 * interval <= moved <= 3 * interval + 0.5, (moved, interval)
+    # A read in between saw the old answer.
+    assert asked >= 1, asked

@@ -53,6 +53,10 @@ struct RegionRead {
     state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// How long after the write this region first read the new state
+    /// (replication is asynchronous), in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicated_after_ms: Option<u64>,
 }
 
 pub async fn run(
@@ -130,14 +134,16 @@ pub async fn run(
     }
 
     let down = primary_down.then(|| aws.primary.region.clone());
-    let (regions, users) =
-        futures::future::join(read_back(&aws, &settings.app, down.as_deref()), async {
+    let (regions, users) = futures::future::join(
+        read_back(&aws, &settings.app, down.as_deref(), target),
+        async {
             match target {
                 AppState::Failover => super::users::ready_for_failover(&aws, &settings.app).await,
                 _ => None,
             }
-        })
-        .await;
+        },
+    )
+    .await;
     let users = users.map(|found| match found {
         Ok(done) => done,
         Err(problem) => {
@@ -313,36 +319,86 @@ async fn write(
     }
 }
 
-/// Reads the item back in every region: what each region now says.
-async fn read_back(aws: &Aws, app: &str, down: Option<&str>) -> Vec<RegionRead> {
-    let reads = futures::future::join_all(aws.regions().map(|c| async move {
-        if down == Some(c.region.as_str()) {
-            return Err("not read: the region did not answer".to_string());
+/// Reads the item back in every region until each reads `target`: the write
+/// went to one region, and a global table copies it to the others
+/// asynchronously, so another region reads the old state first. Waits
+/// (bounded, with backoff) and reports when each region caught up; a region
+/// still behind at the bound is reported with what it reads.
+async fn read_back(aws: &Aws, app: &str, down: Option<&str>, target: AppState) -> Vec<RegionRead> {
+    let started = std::time::Instant::now();
+    let mut backoff = crate::app_state::replication_backoff(aws.custom_endpoint);
+    let regions = aws.regions();
+    let mut reads: Vec<Option<RegionRead>> = regions.iter().map(|_| None).collect();
+    loop {
+        let pending: Vec<_> = regions
+            .iter()
+            .zip(&reads)
+            .filter(|(_, read)| {
+                read.as_ref()
+                    .is_none_or(|r| r.error.is_none() && !reached(r, target))
+            })
+            .map(|(c, _)| c)
+            .collect();
+        let results = futures::future::join_all(pending.iter().map(|c| async move {
+            if down == Some(c.region.as_str()) {
+                return Err("not read: the region did not answer".to_string());
+            }
+            read(&c.dynamodb, app).await
+        }))
+        .await;
+        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        for (c, result) in pending.iter().zip(results) {
+            let index = regions
+                .iter()
+                .position(|r| r.region == c.region)
+                .unwrap_or_default();
+            let mut read = region_read(&c.region, result);
+            if reached(&read, target) {
+                read.replicated_after_ms = Some(elapsed);
+            }
+            reads[index] = Some(read);
         }
-        read(&c.dynamodb, app).await
-    }))
-    .await;
-    aws.regions()
-        .iter()
-        .zip(reads)
-        .map(|(c, result)| match result {
-            Ok(Some(record)) => RegionRead {
-                region: c.region.clone(),
-                state: record.raw_state,
-                error: None,
-            },
-            Ok(None) => RegionRead {
-                region: c.region.clone(),
-                state: None,
-                error: Some("no state item in this region".into()),
-            },
-            Err(e) => RegionRead {
-                region: c.region.clone(),
-                state: None,
-                error: Some(e),
-            },
+        let behind = reads
+            .iter()
+            .flatten()
+            .filter(|r| r.error.is_none() && !reached(r, target))
+            .count();
+        if behind == 0 || !backoff.wait().await {
+            break;
+        }
+    }
+    reads
+        .into_iter()
+        .flatten()
+        .map(|mut read| {
+            if read.error.is_none() && !reached(&read, target) {
+                read.error = Some(format!(
+                    "still reads {} after {} s: replication has not caught up; run `mraa status` to follow it",
+                    read.state.as_deref().unwrap_or("no state"),
+                    crate::app_state::REPLICATION_LIMIT.as_secs()
+                ));
+            }
+            read
         })
         .collect()
+}
+
+fn reached(read: &RegionRead, target: AppState) -> bool {
+    read.state.as_deref() == Some(target.as_str())
+}
+
+fn region_read(region: &str, result: Result<Option<StateRecord>, String>) -> RegionRead {
+    let (state, error) = match result {
+        Ok(Some(record)) => (record.raw_state, None),
+        Ok(None) => (None, Some("no state item in this region".into())),
+        Err(e) => (None, Some(e)),
+    };
+    RegionRead {
+        region: region.to_string(),
+        state,
+        error,
+        replicated_after_ms: None,
+    }
 }
 
 /// Activating before replication has caught up can lose the writes the
@@ -401,7 +457,22 @@ fn report(settings: &Settings, outcome: &Outcome, out: &mut dyn Write) -> std::i
     }
     for read in &outcome.regions {
         match (&read.state, &read.error) {
-            (Some(state), _) => writeln!(out, "  {:<15} reads {state}", read.region)?,
+            (Some(state), Some(error)) => {
+                writeln!(out, "  {:<15} reads {state}: {error}", read.region)?
+            }
+            (Some(state), None) => match read.replicated_after_ms {
+                // The region written in reads it at once; another region's
+                // read shows the replication lag.
+                Some(ms) if outcome.written_in.as_deref() != Some(read.region.as_str()) => {
+                    writeln!(
+                        out,
+                        "  {:<15} reads {state} (replicated within {:.1} s)",
+                        read.region,
+                        ms as f64 / 1000.0
+                    )?
+                }
+                _ => writeln!(out, "  {:<15} reads {state}", read.region)?,
+            },
             (None, Some(error)) => {
                 writeln!(out, "  {:<15} could not be read: {error}", read.region)?
             }

@@ -5,6 +5,8 @@
 //! may set a replica's status, per UpdateUserPoolReplica in the Cognito API
 //! Reference), so a primary that does not answer costs nothing here.
 
+use aws_sdk_cognitoidentityprovider::types::ReplicaStatusType;
+
 use crate::aws::Aws;
 use crate::pool_replica;
 
@@ -26,16 +28,32 @@ pub async fn ready_for_failover(aws: &Aws, app: &str) -> Option<Result<String, S
         if replica.is_active() {
             return Some(Ok(format!("user pool replica {id} is ACTIVE")));
         }
+        if let Err(e) =
+            pool_replica::set_active(&secondary.cognito, &id, &secondary.region, true).await
+        {
+            return Some(Err(format!(
+                "user pool replica {id} is {} and could not be activated: {e}",
+                replica.status
+            )));
+        }
+        // The status changes after the call returns: users sign in only once
+        // the replica reads ACTIVE.
         return Some(
-            match pool_replica::set_active(&secondary.cognito, &id, &secondary.region, true).await {
-                Ok(()) => Ok(format!(
-                    "user pool replica {id} was {}: activated",
-                    replica.status
+            match pool_replica::wait_for_status(
+                &secondary.cognito,
+                &id,
+                &secondary.region,
+                ReplicaStatusType::Active,
+                aws.custom_endpoint,
+            )
+            .await
+            {
+                Ok(took) => Ok(format!(
+                    "user pool replica {id} was {}: activated, ACTIVE after {:.1} s",
+                    replica.status,
+                    took.as_secs_f64()
                 )),
-                Err(e) => Err(format!(
-                    "user pool replica {id} is {} and could not be activated: {e}",
-                    replica.status
-                )),
+                Err(e) => Err(format!("user pool replica {id} was asked to activate: {e}")),
             },
         );
     }

@@ -5,6 +5,7 @@
 //! exactly as the test made it. Every effect is checked through the SDK.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::support::{ACCOUNT, Emulator, json_lines, mraa, run_ok, show, stderr_of, stdout_of};
 use aws_sdk_route53::types::{
@@ -225,10 +226,34 @@ fn dns_answer_row(emulator: &Emulator) -> (Option<i32>, Value) {
     (output.status.code(), row)
 }
 
+/// Route 53 moves a failover answer only once the health check has failed
+/// (or passed) FailureThreshold times in a row: polls TestDNSAnswer (each
+/// call one evaluation round with the emulator's clock off, a round per
+/// scaled RequestInterval with it on) until it answers `region`, bounded.
+/// Returns how long that took and how many answers came before.
+async fn dns_moves_to(emulator: &Emulator, zone: &str, region: &str) -> (Duration, usize) {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    for before in 0.. {
+        if txt_answer(emulator, zone).await == [marker(region)] {
+            return (started.elapsed(), before);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "DNS never answered {region}: {:?}",
+            txt_answer(emulator, zone).await
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+    unreachable!("the loop returns or fails")
+}
+
 /// Status says the API name answers `region`, from the marker Route 53
-/// answers with, and the TXT answer read through Route 53's API says so too.
+/// answers with, and the TXT answer read through Route 53's API says so
+/// too, once Route 53's checks have moved it.
 async fn answers(emulator: &Emulator, zone: &str, region: &str) {
-    assert_eq!(txt_answer(emulator, zone).await, [marker(region)]);
+    dns_moves_to(emulator, zone, region).await;
     status_answer_says(emulator, ("ok", 0), &format!("answers {region}"));
 }
 
@@ -634,7 +659,10 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     // no longer says "serving": true), the secondary's keeps passing.
     assert!(!healthy(&emulator, checks[PRIMARY].id()).await);
     assert!(healthy(&emulator, checks[SECONDARY].id()).await);
-    // Route 53 now answers the secondary's records, status says so.
+    // Route 53 answers the secondary's records once the primary's check has
+    // failed three rounds in a row (one was the read above), status says so.
+    let (_, stale) = dns_moves_to(&emulator, &zone, SECONDARY).await;
+    assert_eq!(stale, 1, "answers of the primary after the failover");
     answers(&emulator, &zone, SECONDARY).await;
 
     emulator.start_recording();
@@ -942,4 +970,60 @@ async fn an_interrupted_check_is_adopted_and_an_old_https_check_is_replaced() {
     run_ok(&args, &emulator.env_in(PRIMARY));
     let mutating = emulator.mutating_calls();
     assert!(mutating.is_empty(), "{mutating:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// Health checks on the clock: DNS moves only after the checks' threshold
+// ---------------------------------------------------------------------------
+
+/// AWS's clock divided by 60: a 30 s RequestInterval is half a second.
+const SCALE: f64 = 60.0;
+
+/// With the emulator on AWS's clock (scaled), `failover` changes the state
+/// at once, but Route 53 answers the secondary only after the primary's
+/// check has failed FailureThreshold rounds of RequestInterval: measured
+/// from the moment failover returns.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_the_clock_dns_moves_only_after_the_checks_threshold() {
+    // No replication lag: the primary's check fails from the moment
+    // failover writes, so the time DNS takes is the checks' own.
+    let emulator = Emulator::start_with(
+        "domain_on_the_clock",
+        &[
+            ("MRAA_EMULATOR_TIME_SCALE", &SCALE.to_string()),
+            ("MRAA_EMULATOR_REPLICATION_LAG", "0"),
+        ],
+    );
+    let zone = create_zone(&emulator, DOMAIN).await;
+    run_ok(
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &emulator.env_in(PRIMARY),
+    );
+    dns_moves_to(&emulator, &zone, PRIMARY).await;
+
+    let started = Instant::now();
+    run_ok(&["failover"], &emulator.env_in(PRIMARY));
+    let returned = started.elapsed();
+    let (moved, before) = dns_moves_to(&emulator, &zone, SECONDARY).await;
+    let interval =
+        Duration::from_secs_f64(f64::from(mraa::wire::route53::REQUEST_INTERVAL) / SCALE);
+    let threshold = u32::try_from(mraa::wire::route53::FAILURE_THRESHOLD).expect("a small count");
+    eprintln!(
+        "DNS moved {moved:?} after failover returned ({returned:?} after it started; {before} \
+         answers of the primary before; interval {interval:?}, threshold {threshold})"
+    );
+    // The primary's check can fail no sooner than failover starts; its
+    // first failing round may come right then, the threshold's last one
+    // (threshold - 1) intervals later at least.
+    assert!(
+        returned + moved >= interval * (threshold - 1),
+        "DNS moved {:?} after failover started, before {threshold} rounds of {interval:?}",
+        returned + moved
+    );
+    assert!(
+        moved <= interval * (threshold + 2),
+        "DNS took {moved:?} to move, {threshold} rounds being {:?}",
+        interval * threshold
+    );
+    assert!(before >= 1, "{before} answers before the move");
 }

@@ -80,6 +80,23 @@ async fn state_in(emulator: &Emulator, region: &str) -> Option<String> {
     text(&item_in(emulator, region).await, "state")
 }
 
+/// Waits, bounded, until `done` holds: a write in one region reaches the
+/// other only after the global table's replication lag.
+async fn replicated<F, Fut>(done: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not replicated within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The secondary's state item says failover, written there; returned for
 /// further checks.
 async fn failover_written_in_secondary(emulator: &Emulator) -> HashMap<String, AttributeValue> {
@@ -493,6 +510,70 @@ async fn failover_fence_and_activate_round_trip() {
 
 /// Activating an app that is already active activates nothing: no
 /// confirmation to ask for, "already", exit 0, as for the other states.
+/// A second of replication lag, as AWS shows between distant regions: long
+/// enough that a read right after a write comes before the copy.
+const LAG: &str = "1.0";
+
+/// Global tables copy a write to the other region asynchronously: read
+/// there right after, the item is still the old one. `failover` writes in
+/// the secondary and reads back in both regions: it waits for the primary to
+/// read the new state, and says how long replication took.
+#[tokio::test(flavor = "multi_thread")]
+async fn failover_reads_back_after_the_replication_lag() {
+    let emulator = Emulator::start_with(
+        "status_replication_lag",
+        &[("MRAA_EMULATOR_REPLICATION_LAG", LAG)],
+    );
+    deploy(&emulator);
+    let lag = Duration::from_secs_f64(LAG.parse().expect("a number of seconds"));
+
+    // The emulator's lag, through DynamoDB's API: a write in the primary is
+    // not yet readable in the secondary, even with a consistent read.
+    let written = Instant::now();
+    emulator
+        .dynamodb(PRIMARY)
+        .update_item()
+        .table_name(TABLE)
+        .key("appId", AttributeValue::S(APP.into()))
+        .update_expression("SET reason = :why")
+        .expression_attribute_values(":why", AttributeValue::S("lag probe".into()))
+        .send()
+        .await
+        .expect("write in the primary");
+    let secondary_reads = text(&item_in(&emulator, SECONDARY).await, "reason");
+    assert!(
+        written.elapsed() < lag,
+        "the read came too late to see the lag"
+    );
+    assert_ne!(secondary_reads.as_deref(), Some("lag probe"));
+
+    // failover writes in the secondary; its read-back in the primary waits
+    // for the copy (without the wait it would print the old state).
+    let (output, took) = timed(&["failover", "--output", "json"], &emulator.env_in(PRIMARY));
+    assert_eq!(output.status.code(), Some(0), "{}", show(&output));
+    let outcome = json_of(&output);
+    assert_eq!(outcome["written_in"], SECONDARY, "{outcome}");
+    let primary = outcome["regions"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["region"] == PRIMARY))
+        .cloned()
+        .unwrap_or_else(|| panic!("the primary's read-back: {outcome}"));
+    assert_eq!(primary["state"], "failover", "{outcome}");
+    assert!(primary["error"].is_null(), "{outcome}");
+    let after = primary["replicated_after_ms"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("the lag the read-back saw: {outcome}"));
+    assert!(
+        Duration::from_millis(after) >= lag.mul_f64(0.9) && took >= lag,
+        "the primary read failover {after} ms after the write, with a {lag:?} lag: {outcome}"
+    );
+    // What mraa printed holds: the primary's table says failover.
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("failover")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn activate_when_already_active_needs_no_confirmation() {
     let emulator = Emulator::start("status_already_active");
@@ -568,11 +649,9 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
         "{item:?}"
     );
     // Only mraa's way to the primary is cut, not the emulator's replication:
-    // the primary has the state too, as AWS's would once it is back.
-    assert_eq!(
-        state_in(&emulator, PRIMARY).await.as_deref(),
-        Some("failover")
-    );
+    // the primary has the state too, once replication has copied it, as
+    // AWS's would once it is back.
+    replicated(|| async { state_in(&emulator, PRIMARY).await == Some("failover".into()) }).await;
     let seen = proxy.seen();
     assert!(
         seen.iter()
@@ -823,7 +902,7 @@ async fn with_the_primary_hanging_and_no_secondary_given_the_record_names_it() {
         .send()
         .await
         .expect("delete the record");
-    assert_eq!(record_in(&emulator, SECONDARY).await, None, "replicated");
+    replicated(|| async { record_in(&emulator, SECONDARY).await.is_none() }).await;
     let (output, took) = timed(&["status"], &env);
     assert!(took <= BOUND, "status took {took:?}");
     assert_names_the_sources(&output);
@@ -900,5 +979,130 @@ fn status_without_a_deployment_says_so_and_exits_3() {
         stderr_of(&output).contains("no deployment"),
         "{}",
         show(&output)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// S3 replication acts as its role: the deployed role may replicate, a role
+// stripped of s3:ReplicateObject leaves new objects FAILED
+// ---------------------------------------------------------------------------
+
+/// Percent-encoding for a form body (RFC 3986 unreserved characters kept).
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// An IAM query-API call to the emulator (the tests link no IAM SDK);
+/// returns the HTTP status line and body.
+fn iam_call(emulator: &Emulator, params: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let body = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", emulator.port)).expect("connect to emulator");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: iam.amazonaws.com\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20200101/us-east-1/iam/aws4_request, \
+         SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the IAM request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the IAM response");
+    response
+}
+
+/// What HeadObject reports for `key` in the primary's photo bucket, and
+/// whether the secondary's bucket has it.
+async fn replication_of(emulator: &Emulator, key: &str) -> (Option<String>, bool) {
+    let bucket = |region: &str| format!("mraa-{APP}-objects-{ACCOUNT}-{region}");
+    emulator
+        .s3(PRIMARY)
+        .put_object()
+        .bucket(bucket(PRIMARY))
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"photo"))
+        .send()
+        .await
+        .expect("put a photo");
+    let head = emulator
+        .s3(PRIMARY)
+        .head_object()
+        .bucket(bucket(PRIMARY))
+        .key(key)
+        .send()
+        .await
+        .expect("head the photo");
+    let copied = emulator
+        .s3(SECONDARY)
+        .head_object()
+        .bucket(bucket(SECONDARY))
+        .key(key)
+        .send()
+        .await
+        .is_ok();
+    (
+        head.replication_status().map(|s| s.as_str().to_string()),
+        copied,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_replicates_as_the_deployed_role_and_fails_without_replicate_object() {
+    let emulator = Emulator::start("status_replication_role");
+    deploy(&emulator);
+    // The role the object-store template makes lets S3 replicate.
+    assert_eq!(
+        replication_of(&emulator, "photos/before.jpg").await,
+        (Some("COMPLETED".into()), true)
+    );
+
+    // Behind mraa's back, the role loses s3:ReplicateObject (the other
+    // statements as the template writes them).
+    let source = format!("arn:aws:s3:::mraa-{APP}-objects-{ACCOUNT}-{PRIMARY}");
+    let destination = format!("arn:aws:s3:::mraa-{APP}-objects-{ACCOUNT}-{SECONDARY}/*");
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+             "Resource": source},
+            {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication",
+             "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+             "Resource": format!("{source}/*")},
+            {"Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateTags"],
+             "Resource": destination},
+        ],
+    });
+    let role = format!("mraa-{APP}-replication-{PRIMARY}");
+    let answer = iam_call(
+        &emulator,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("Version", "2010-05-08"),
+            ("RoleName", &role),
+            ("PolicyName", "replicate-photos"),
+            ("PolicyDocument", &policy.to_string()),
+        ],
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A new object is not copied, and S3 says FAILED.
+    assert_eq!(
+        replication_of(&emulator, "photos/after.jpg").await,
+        (Some("FAILED".into()), false)
     );
 }

@@ -229,7 +229,9 @@ async fn a_user_of_the_primary_signs_in_to_the_secondary_after_failover() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failover_activates_a_replica_left_inactive() {
-    let emulator = Emulator::start("users_inactive");
+    // On AWS's clock (scaled): the replica's status change takes its time,
+    // which failover must wait out.
+    let emulator = Emulator::start_with("users_inactive", &[("MRAA_EMULATOR_TIME_SCALE", "60")]);
     let env = emulator.env_in(PRIMARY);
     run_ok(&["deploy", "--secondary", SECONDARY], &env);
     let pool = pools_in(&emulator, PRIMARY).await.remove(0);
@@ -242,6 +244,8 @@ async fn failover_activates_a_replica_left_inactive() {
         .send()
         .await
         .expect("deactivate the replica");
+    // Cognito changes the status after the call returns.
+    replica_reads(&emulator, &pool, "INACTIVE").await;
     let status = mraa(&["status", "--output", "json"], &env, None);
     // Degraded: the deployment would not serve users in a failover.
     assert_eq!(status.status.code(), Some(3), "{}", stderr_of(&status));
@@ -260,11 +264,37 @@ async fn failover_activates_a_replica_left_inactive() {
         "{pool_check}"
     );
 
-    run_ok(&["failover", "--reason", "drill"], &env);
+    // failover activates it and waits until it reads ACTIVE: the next read
+    // says so, with no wait of the test's own.
+    let output = run_ok(&["failover", "--reason", "drill"], &env);
+    assert!(
+        stdout_of(&output).contains(&format!(
+            "user pool replica {pool} was INACTIVE: activated, ACTIVE after"
+        )),
+        "{}",
+        stdout_of(&output)
+    );
     assert_eq!(
         secondary_replica(&emulator, &pool).await,
         Some((SECONDARY.to_string(), "ACTIVE".to_string()))
     );
+}
+
+/// Polls the replica's status through Cognito's API until it reads
+/// `status`, bounded.
+async fn replica_reads(emulator: &Emulator, pool: &str, status: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let now = secondary_replica(emulator, pool).await;
+        if now.as_ref().is_some_and(|(_, s)| s == status) {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the replica of {pool} still reads {now:?}, not {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -56,6 +56,12 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start(name: &str) -> Emulator {
+        Emulator::start_with(name, &[])
+    }
+
+    /// An emulator with its own settings, e.g. `MRAA_EMULATOR_TIME_SCALE`
+    /// (AWS's clock, scaled) or `MRAA_EMULATOR_REPLICATION_LAG` (seconds).
+    pub fn start_with(name: &str, settings: &[(&str, &str)]) -> Emulator {
         let logs = repo_root().join("target/emulator-logs");
         std::fs::create_dir_all(&logs).expect("create target/emulator-logs");
         let log = logs.join(format!("{name}.log"));
@@ -64,6 +70,7 @@ impl Emulator {
             .arg(repo_root().join("scripts/emulator.py"))
             .arg("--log")
             .arg(&log)
+            .envs(settings.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
