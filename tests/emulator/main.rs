@@ -11,6 +11,7 @@ mod deploy;
 mod diff;
 mod domain;
 mod permissions;
+mod promises;
 mod smoke;
 mod status;
 mod teardown;
