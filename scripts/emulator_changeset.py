@@ -99,9 +99,11 @@ _moto_update_stack_set = cfn.StackSet.update
 
 
 def _overrides(instance: Any) -> dict[str, str]:
+    # moto keeps a copy of the set's parameters (a dict) on an instance made without overrides,
+    # and the overrides given to CreateStackInstances or UpdateStackInstances as a list.
     given = instance.parameters or []
     if isinstance(given, dict):
-        return dict(given)
+        return {}
     return {p["ParameterKey"]: p["ParameterValue"] for p in given if "ParameterValue" in p}
 
 

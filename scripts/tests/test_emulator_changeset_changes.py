@@ -179,7 +179,7 @@ def test_a_stack_set_update_reaches_its_instance_stacks(client):
         "Resources": {"OriginParameter": {"Type": "AWS::SSM::Parameter", "Properties": {
             "Name": "/cs-set/origin", "Type": "String", "Value": {"Ref": "Origin"}}}}})
     cfn.create_stack_set(StackSetName="cs-set", TemplateBody=body,
-                         PermissionModel="SELF_MANAGED")
+                         Parameters=params(Origin="*"), PermissionModel="SELF_MANAGED")
     regions = ["us-east-1", "ap-northeast-1"]
     cfn.create_stack_instances(StackSetName="cs-set", Accounts=["123456789012"], Regions=regions)
     for region in regions:
