@@ -90,6 +90,23 @@ print(f"  hosted zone example.test: {zone['HostedZone']['Id']}")
 PY
 run "$MRAA" deploy --secondary "$SECONDARY" --domain app.example.test
 
+step "Read through CloudFront's API: the distribution serves app.example.test with its certificate"
+"$PYTHON" - "$AWS_ENDPOINT_URL" <<'PY'
+import sys, boto3
+session = dict(region_name="us-east-1", endpoint_url=sys.argv[1],
+               aws_access_key_id="demo", aws_secret_access_key="demo")
+cloudfront, acm = boto3.client("cloudfront", **session), boto3.client("acm", **session)
+(dist,) = cloudfront.list_distributions()["DistributionList"]["Items"]
+config = cloudfront.get_distribution(Id=dist["Id"])["Distribution"]["DistributionConfig"]
+aliases = config["Aliases"].get("Items", [])
+arn = config["ViewerCertificate"].get("ACMCertificateArn", "")
+names = acm.describe_certificate(CertificateArn=arn)["Certificate"]["DomainName"] if arn else None
+print(f"  distribution {dist['Id']}: aliases {aliases}, certificate {arn or 'CloudFront default'}"
+      f" for {names}")
+if aliases != ["app.example.test"] or names != "app.example.test":
+    sys.exit("the distribution does not serve app.example.test")
+PY
+
 step "What is deployed, and is it healthy?"
 run "$MRAA" status
 

@@ -24,6 +24,10 @@ class InvalidArgument(ServiceException):
     code = "InvalidArgument"
 
 
+class InvalidViewerCertificate(ServiceException):
+    code = "InvalidViewerCertificate"
+
+
 # "Optimizing high availability with CloudFront origin failover"
 # (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html):
 # an origin group has exactly two origins (a primary and a secondary), and "CloudFront fails over to
@@ -68,6 +72,7 @@ _moto_config_init = cf.DistributionConfig.__init__
 
 def _config_init(self: Any, config: dict[str, Any]) -> None:
     check_origin_groups(config)
+    check_aliases(config)
     default = config.get("DefaultCacheBehavior") or {}
     target = default.get("TargetOriginId")
     origins = [o["Id"] for o in config["Origins"]["Items"]]
@@ -94,6 +99,39 @@ def _origin_init(self: Any, origin: dict[str, Any]) -> None:
 
 cf.Origin.__init__ = _origin_init
 
+_moto_certificate_init = cf.ViewerCertificate.__init__
+
+
+def _certificate_init(self: Any, config: dict[str, Any]) -> None:
+    # "ViewerCertificate" (docs.aws.amazon.com/cloudfront/latest/APIReference/
+    # API_ViewerCertificate.html): with an ACM certificate, CloudFrontDefaultCertificate is false
+    # and CertificateSource is acm; moto keeps true and cloudfront.
+    _moto_certificate_init(self, config)
+    if self.acm_certificate_arn:
+        self.cloud_front_default_certificate = config.get("CloudFrontDefaultCertificate", False)
+        self.certificate_source = "acm"
+        self.certificate = self.acm_certificate_arn
+
+
+cf.ViewerCertificate.__init__ = _certificate_init
+
+
+def check_aliases(config: dict[str, Any]) -> None:
+    """"Requirements for using alternate domain names" (docs.aws.amazon.com/AmazonCloudFront/
+    latest/DeveloperGuide/CNAMEs.html): a distribution with an alternate domain name must have a
+    certificate (ACM or IAM) that covers it; the default *.cloudfront.net one does not."""
+    aliases = (config.get("Aliases") or {}).get("Items") or []
+    certificate = config.get("ViewerCertificate") or {}
+    if not isinstance(certificate, dict):
+        return  # moto's own object, checked when it was made
+    if aliases and not (certificate.get("ACMCertificateArn")
+                        or certificate.get("IAMCertificateId")):
+        raise InvalidViewerCertificate(
+            "To add an alternate domain name (CNAME) to a CloudFront distribution, you must "
+            "attach a trusted certificate that validates your authorization to use the domain "
+            f"name. For more details, see: {', '.join(aliases)}")
+
+
 
 def _backend(account_id: str, region: str) -> cf.CloudFrontBackend:
     return cf.cloudfront_backends[account_id][get_partition(region)]
@@ -112,6 +150,12 @@ def _api_behaviour(behaviour: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The property reference's ViewerCertificate names (aws-properties-cloudfront-distribution-
+# viewercertificate.html, as the registry schema spells them) and the API's.
+CERTIFICATE_NAMES = {"AcmCertificateArn": "ACMCertificateArn", "IamCertificateId":
+                     "IAMCertificateId", "SslSupportMethod": "SSLSupportMethod"}
+
+
 def api_config(props: dict[str, Any], caller_reference: str) -> dict[str, Any]:
     """CloudFormation's DistributionConfig (lists) in the API's shape (Quantity/Items); the
     property reference: docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/
@@ -127,6 +171,9 @@ def api_config(props: dict[str, Any], caller_reference: str) -> dict[str, Any]:
         [_api_behaviour(b) for b in props.get("CacheBehaviors") or []])
     config["CustomErrorResponses"] = _items(props.get("CustomErrorResponses"))
     config["IsIPV6Enabled"] = props.get("IPV6Enabled", False)
+    if "ViewerCertificate" in props:
+        config["ViewerCertificate"] = {
+            CERTIFICATE_NAMES.get(k, k): v for k, v in props["ViewerCertificate"].items()}
     config.setdefault("Comment", "")
     config.setdefault("Enabled", True)
     return config

@@ -15,6 +15,14 @@ API_ExecuteChangeSet.html):
 - once a change set is executed, the stack's other change sets are OBSOLETE;
 - CreateChangeSet with no changes succeeds and leaves that FAILED change set (moto refuses the
   request itself with "No updates are to be performed", which is UpdateStack's answer).
+
+A StackSet's update reaches its instances' stacks (moto stores the new template and parameters on
+the set and leaves every instance stack as it was): "UpdateStackSet" (docs.aws.amazon.com/
+AWSCloudFormation/latest/APIReference/API_UpdateStackSet.html) updates "the stack set and
+associated stack instances in the specified accounts and Regions", and, without Accounts and
+Regions, every instance of the set; each instance stack is updated as an UpdateStack of the new
+template with the set's parameters and the instance's overrides, so its resources change by the
+resolved template (emulator_changeset_changes).
 """
 from typing import Any
 
@@ -87,6 +95,32 @@ def execute_change_set(backend: Any, change_set_name: str, stack_name: str | Non
 
 
 _moto_create = CloudFormationResponse.create_change_set
+_moto_update_stack_set = cfn.StackSet.update
+
+
+def _overrides(instance: Any) -> dict[str, str]:
+    # moto keeps a copy of the set's parameters (a dict) on an instance made without overrides,
+    # and the overrides given to CreateStackInstances or UpdateStackInstances as a list.
+    given = instance.parameters or []
+    if isinstance(given, dict):
+        return {}
+    return {p["ParameterKey"]: p["ParameterValue"] for p in given if "ParameterValue" in p}
+
+
+def update_stack_set(stack_set: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    operation = _moto_update_stack_set(stack_set, *args, **kwargs)
+    accounts, regions = kwargs.get("accounts") or [], kwargs.get("regions") or []
+    # Instances made later take the set's template and parameters as they are now.
+    stack_set.instances.template = stack_set.template
+    stack_set.instances.parameters = stack_set.parameters
+    for instance in stack_set.instances.stack_instances:
+        if accounts and regions and (instance.account_id not in accounts
+                                     or instance.region_name not in regions):
+            continue
+        values = {**(stack_set.parameters or {}), **_overrides(instance)}
+        instance.template = stack_set.template
+        instance.stack.update(stack_set.template, parameters=values)
+    return operation
 
 
 def create_change_set(response: CloudFormationResponse) -> Any:
@@ -98,3 +132,4 @@ def create_change_set(response: CloudFormationResponse) -> Any:
 def install() -> None:
     cfn.CloudFormationBackend.execute_change_set = execute_change_set
     CloudFormationResponse.create_change_set = create_change_set
+    cfn.StackSet.update = update_stack_set

@@ -3,11 +3,13 @@ origin access control, response headers policy; Cognito user pool and client; S3
 and CloudFront's origin-group rules, checked through the services' own APIs."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 ACCOUNT = "123456789012"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def bucket_domain(region):
@@ -198,3 +200,59 @@ def test_a_protected_pool_is_not_deleted_until_protection_is_off(client):
         idp.delete_user_pool(UserPoolId=pool["Id"])
     idp.update_user_pool(UserPoolId=pool["Id"], DeletionProtection="INACTIVE")
     idp.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_a_domain_added_later_gives_the_distribution_its_alias_and_certificate(client):
+    """The project's edge template, deployed without a domain, then given one through a change
+    set of the same template text: the condition HasDomain flips, so Fn::If picks the alias and
+    the ACM certificate ("Condition functions", docs.aws.amazon.com/AWSCloudFormation/latest/
+    TemplateReference/intrinsic-function-reference-conditions.html), and CloudFront's API shows
+    them once the change set is executed."""
+    cfn, cloudfront, acm = client("cloudformation"), client("cloudfront"), client("acm")
+    body = (REPO / "templates/edge.yaml").read_text()
+    base = {"AppName": "later", "PrimaryRegion": "us-east-1", "SecondaryRegion": "ap-northeast-1",
+            "SiteCertificateArn": ""}
+    cfn.create_stack(StackName="edge-later", TemplateBody=body, Parameters=[
+        {"ParameterKey": k, "ParameterValue": v} for k, v in base.items()])
+    dist_id = outputs(cfn, "edge-later")["DistributionId"]
+    config = cloudfront.get_distribution(Id=dist_id)["Distribution"]["DistributionConfig"]
+    assert config["Aliases"]["Quantity"] == 0
+    assert config["ViewerCertificate"]["CloudFrontDefaultCertificate"] is True
+
+    arn = acm.request_certificate(DomainName="app.example.test",
+                                  ValidationMethod="DNS")["CertificateArn"]
+    later = dict(base, SiteDomain="app.example.test", SiteCertificateArn=arn)
+    cfn.create_change_set(StackName="edge-later", ChangeSetName="domain", ChangeSetType="UPDATE",
+                          TemplateBody=body, Parameters=[
+                              {"ParameterKey": k, "ParameterValue": v} for k, v in later.items()])
+    described = cfn.describe_change_set(StackName="edge-later", ChangeSetName="domain")
+    assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
+    found = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+             for c in described["Changes"]}
+    assert found["Distribution"]["Action"] == "Modify"
+    assert found["Distribution"]["Replacement"] == "False"
+    assert found["SecurityHeadersPolicy"]["Action"] == "Modify"  # its CSP names api.<domain>
+    cfn.execute_change_set(StackName="edge-later", ChangeSetName="domain")
+
+    config = cloudfront.get_distribution(Id=dist_id)["Distribution"]["DistributionConfig"]
+    assert config["Aliases"] == {"Quantity": 1, "Items": ["app.example.test"]}
+    certificate = config["ViewerCertificate"]
+    assert certificate["ACMCertificateArn"] == arn
+    assert certificate["CloudFrontDefaultCertificate"] is False
+    assert certificate["SSLSupportMethod"] == "sni-only"
+    assert certificate["MinimumProtocolVersion"] == "TLSv1.2_2021"
+
+
+def test_an_alias_without_a_certificate_is_refused(client):
+    # "Requirements for using alternate domain names" (docs.aws.amazon.com/AmazonCloudFront/
+    # latest/DeveloperGuide/CNAMEs.html): the alias needs a certificate that covers it.
+    cfn = client("cloudformation")
+    config = distribution_config(comment="alias")
+    config["Aliases"] = ["nocert.example.test"]
+    body = json.loads(edge_template())
+    body["Resources"]["Distribution"]["Properties"]["DistributionConfig"] = config
+    # Names of their own: a refused stack leaves its policies behind in the emulator.
+    body["Resources"]["Oac"]["Properties"]["OriginAccessControlConfig"]["Name"] = "nocert"
+    body["Resources"]["Headers"]["Properties"]["ResponseHeadersPolicyConfig"]["Name"] = "nocert"
+    with pytest.raises(ClientError, match="InvalidViewerCertificate"):
+        cfn.create_stack(StackName="edge-nocert", TemplateBody=json.dumps(body))

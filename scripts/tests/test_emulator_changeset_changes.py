@@ -101,3 +101,92 @@ def test_no_change_is_refused_as_aws_refuses_it(client):
     # The same text is no change either: a FAILED change set, as AWS leaves it.
     described, found = changes(cfn, "cs-same", template(), params(TableName="same", Shown="one"))
     assert described["Status"] == "FAILED" and found == {}
+
+
+# Conditions from parameters: "Conditions syntax" (docs.aws.amazon.com/AWSCloudFormation/latest/
+# TemplateReference/conditions-section-structure.html) and "Condition functions"
+# (intrinsic-function-reference-conditions.html): on an update, conditions are evaluated from the
+# new parameters; Fn::If takes the new branch, a resource whose condition turns true is created and
+# one whose condition turns false is deleted.
+def conditional(name="cs-cond"):
+    return json.dumps({
+        "Parameters": {"Domain": {"Type": "String", "Default": ""}},
+        "Conditions": {"HasDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Domain"}, ""]}]}},
+        "Resources": {
+            "Shown": {"Type": "AWS::SSM::Parameter", "Properties": {
+                "Name": f"/{name}/shown", "Type": "String",
+                "Value": {"Fn::If": ["HasDomain", {"Fn::Sub": "https://${Domain}"}, "none"]}}},
+            "Only": {"Type": "AWS::SSM::Parameter", "Condition": "HasDomain", "Properties": {
+                "Name": f"/{name}/only", "Type": "String", "Value": "made"}},
+        }})
+
+
+def execute(cfn, stack, body, parameters, name):
+    cfn.create_change_set(StackName=stack, ChangeSetName=name, ChangeSetType="UPDATE",
+                          TemplateBody=body, Parameters=parameters)
+    found = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+             for c in cfn.describe_change_set(StackName=stack, ChangeSetName=name)["Changes"]}
+    cfn.execute_change_set(StackName=stack, ChangeSetName=name)
+    return found
+
+
+def test_a_parameter_that_flips_a_condition_modifies_fn_if_and_adds_or_removes(client):
+    cfn, ssm = client("cloudformation"), client("ssm")
+    cfn.create_stack(StackName="cs-cond", TemplateBody=conditional())
+    assert ssm.get_parameter(Name="/cs-cond/shown")["Parameter"]["Value"] == "none"
+    assert [p["Name"] for p in ssm.describe_parameters()["Parameters"]
+            if p["Name"].startswith("/cs-cond/")] == ["/cs-cond/shown"]
+
+    # The template text is the same: only the parameter changes, through the condition.
+    found = execute(cfn, "cs-cond", conditional(), params(Domain="app.example.test"), "add")
+    assert {k: v["Action"] for k, v in found.items()} == {"Shown": "Modify", "Only": "Add"}
+    assert found["Shown"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "Value", "RequiresRecreation": "Never"},
+        "Evaluation": "Static", "ChangeSource": "ParameterReference"}]
+    # Executed: the resources are what the new parameters make them.
+    assert ssm.get_parameter(Name="/cs-cond/shown")["Parameter"][
+        "Value"] == "https://app.example.test"
+    assert ssm.get_parameter(Name="/cs-cond/only")["Parameter"]["Value"] == "made"
+
+    # And back: the conditional resource is removed, the value takes the other branch.
+    found = execute(cfn, "cs-cond", conditional(), params(Domain=""), "remove")
+    assert {k: v["Action"] for k, v in found.items()} == {"Shown": "Modify", "Only": "Remove"}
+    assert ssm.get_parameter(Name="/cs-cond/shown")["Parameter"]["Value"] == "none"
+    assert not ssm.get_parameters(Names=["/cs-cond/only"])["Parameters"]
+
+    # The same parameters again: no change, as AWS refuses it.
+    described, found = changes(cfn, "cs-cond", conditional(), params(Domain=""))
+    assert described["Status"] == "FAILED" and found == {}
+
+
+def test_update_stack_follows_the_resolved_template_too(client):
+    cfn, ssm = client("cloudformation"), client("ssm")
+    cfn.create_stack(StackName="cs-update", TemplateBody=conditional("cs-update"))
+    cfn.update_stack(StackName="cs-update", TemplateBody=conditional("cs-update"),
+                     Parameters=params(Domain="shop.example.test"))
+    assert ssm.get_parameter(Name="/cs-update/shown")["Parameter"][
+        "Value"] == "https://shop.example.test"
+    assert ssm.get_parameter(Name="/cs-update/only")["Parameter"]["Value"] == "made"
+
+
+# "UpdateStackSet" (docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/
+# API_UpdateStackSet.html): the update reaches the set's instances, every one when no accounts
+# and Regions are given.
+def test_a_stack_set_update_reaches_its_instance_stacks(client):
+    cfn = client("cloudformation")
+    body = json.dumps({
+        "Parameters": {"Origin": {"Type": "String", "Default": "*"}},
+        "Resources": {"OriginParameter": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": "/cs-set/origin", "Type": "String", "Value": {"Ref": "Origin"}}}}})
+    cfn.create_stack_set(StackSetName="cs-set", TemplateBody=body,
+                         Parameters=params(Origin="*"), PermissionModel="SELF_MANAGED")
+    regions = ["us-east-1", "ap-northeast-1"]
+    cfn.create_stack_instances(StackSetName="cs-set", Accounts=["123456789012"], Regions=regions)
+    for region in regions:
+        assert client("ssm", region).get_parameter(Name="/cs-set/origin")["Parameter"][
+            "Value"] == "*"
+    cfn.update_stack_set(StackSetName="cs-set", TemplateBody=body,
+                         Parameters=params(Origin="https://photos.example.test"))
+    for region in regions:
+        assert client("ssm", region).get_parameter(Name="/cs-set/origin")["Parameter"][
+            "Value"] == "https://photos.example.test", region

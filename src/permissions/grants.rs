@@ -287,6 +287,22 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:s3:::mraa-{app}-website-*/*"],
         string_equals: &[],
     },
+    // Status reads back what deploy promised: each website bucket's
+    // config.json and each API's gateway responses (the CORS origin).
+    Grant {
+        sid: "ReadSiteConfig",
+        purposes: &[Status],
+        actions: &["s3:GetObject"],
+        resources: &["arn:aws:s3:::mraa-{app}-website-*/config.json"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "ReadApiCors",
+        purposes: &[Status],
+        actions: &["apigateway:GET"],
+        resources: &["arn:aws:apigateway:*::/restapis/*/gatewayresponses"],
+        string_equals: &[],
+    },
     Grant {
         sid: "ReadBuckets",
         purposes: &[Status, Diff],

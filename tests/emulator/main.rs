@@ -11,6 +11,7 @@ mod deploy;
 mod diff;
 mod domain;
 mod permissions;
+mod promises;
 mod replica_settings;
 mod smoke;
 mod status;

@@ -259,6 +259,17 @@ async fn status_after_a_deploy_lists_everything_and_claims_nothing_the_emulator_
         ok("link", "website-policy", SECONDARY, "admits distribution"),
         ok("state", "app-state", PRIMARY, "active"),
         ok("state", "app-state", SECONDARY, "active"),
+        // What deploy promised, read back (src/status/promises.rs).
+        ok(
+            "link",
+            "site-domain",
+            "global",
+            "serves its cloudfront.net name only",
+        ),
+        ok("link", "site-config", PRIMARY, "names this deployment"),
+        ok("link", "site-config", SECONDARY, "names this deployment"),
+        ok("link", "cors-origin", PRIMARY, "APIs allow origin *"),
+        ok("link", "cors-origin", SECONDARY, "APIs allow origin *"),
     ]
     .into_iter()
     .collect();
