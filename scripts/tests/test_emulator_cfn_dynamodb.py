@@ -5,14 +5,19 @@ Run from the repository root: .venv/bin/python -m pytest -q scripts/tests
 """
 import json
 
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
 
-def template(name, pitr=True, retain=False, view="NEW_AND_OLD_IMAGES"):
+
+def template(name, pitr=True, retain=False, view="NEW_AND_OLD_IMAGES", sse=None):
     table = {"Type": "AWS::DynamoDB::Table", "Properties": {
         "TableName": name, "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
         "StreamSpecification": {"StreamViewType": view},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr}}}
+    if sse is not None:
+        table["Properties"]["SSESpecification"] = sse
     if retain:
         table["UpdateReplacePolicy"] = "Retain"
         table["DeletionPolicy"] = "Retain"
@@ -68,3 +73,52 @@ def test_a_replaced_table_without_retain_is_deleted(client):
     cfn.update_stack(StackName="ddb-gone", TemplateBody=template("ddb-gone-2"))
     tables = dynamodb.list_tables()["TableNames"]
     assert "ddb-gone-2" in tables and "ddb-gone-1" not in tables
+
+
+def sse(dynamodb, name):
+    return dynamodb.describe_table(TableName=name)["Table"].get("SSEDescription")
+
+
+def test_sse_enabled_reads_as_kms_with_the_aws_managed_key_through_describe_table(client):
+    cfn, dynamodb, kms = client("cloudformation"), client("dynamodb"), client("kms")
+    cfn.create_stack(StackName="ddb-sse", TemplateBody=template(
+        "ddb-sse", sse={"SSEEnabled": True}))
+    described = sse(dynamodb, "ddb-sse")
+    managed = kms.describe_key(KeyId="alias/aws/dynamodb")["KeyMetadata"]["Arn"]
+    assert described == {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": managed}
+
+
+def test_a_named_key_reads_as_its_arn_and_turning_sse_off_is_an_update(client):
+    cfn, dynamodb, kms = client("cloudformation"), client("dynamodb"), client("kms")
+    key = kms.create_key(Description="table key")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/ddb-table", TargetKeyId=key["KeyId"])
+    cfn.create_stack(StackName="ddb-sse-key", TemplateBody=template("ddb-sse-key", sse={
+        "SSEEnabled": "true", "SSEType": "KMS", "KMSMasterKeyId": "alias/ddb-table"}))
+    assert sse(dynamodb, "ddb-sse-key")["KMSMasterKeyArn"] == key["Arn"]
+    # False means the AWS owned key, which DescribeTable does not describe.
+    cfn.update_stack(StackName="ddb-sse-key", TemplateBody=template(
+        "ddb-sse-key", sse={"SSEEnabled": False}))
+    assert sse(dynamodb, "ddb-sse-key") is None
+    assert outputs(cfn, "ddb-sse-key")["Name"] == "ddb-sse-key"
+
+
+def test_no_sse_specification_is_the_aws_owned_key(client):
+    cfn, dynamodb = client("cloudformation"), client("dynamodb")
+    cfn.create_stack(StackName="ddb-owned", TemplateBody=template("ddb-owned"))
+    assert sse(dynamodb, "ddb-owned") is None
+
+
+def test_a_key_that_does_not_exist_is_refused_and_makes_no_table(client):
+    cfn, dynamodb = client("cloudformation"), client("dynamodb")
+    refused = False
+    try:
+        cfn.create_stack(StackName="ddb-nokey", TemplateBody=template("ddb-nokey", sse={
+            "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/not-there"}))
+    except (ClientError, ResponseParserError):
+        # moto answers a resource that cannot be made with an error (HTTP 500), not with
+        # CREATE_FAILED.
+        refused = True
+    if not refused:
+        status = cfn.describe_stacks(StackName="ddb-nokey")["Stacks"][0]["StackStatus"]
+        assert status != "CREATE_COMPLETE"
+    assert "ddb-nokey" not in dynamodb.list_tables()["TableNames"]

@@ -6,10 +6,15 @@
 //! and API Gateway, to the resource ARN IAM evaluates. A request the table
 //! below cannot map fails the test: a new call needs its row, not a pass.
 //! (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>)
+//!
+//! Conditions are evaluated, not assumed: each request carries the
+//! condition-key values it would carry on AWS ([`context`]), and a role ARN
+//! it names is a PassRole of its own, to the service that takes the role
+//! ([`passes`]).
 
 use mraa::permissions::{Purpose, policy};
 
-use crate::support::iam::{Statement, granting, json_statements, wildcard};
+use crate::support::iam::{Context, Statement, granting_in, json_statements};
 use crate::support::proxy::Proxy;
 use crate::support::{ACCOUNT, Call, Emulator, mraa, show, with_var};
 
@@ -25,6 +30,10 @@ struct Authorized {
     /// The resource ARN, or `None` where this check does not derive one (the
     /// action must then be allowed on some resource).
     resource: Option<String>,
+    /// The condition-key values the request carries.
+    context: Context,
+    /// The roles the request passes: (role ARN, service it is passed to).
+    passes: Vec<(String, &'static str)>,
 }
 
 fn decode(text: &str) -> String {
@@ -115,6 +124,8 @@ fn authorized(call: &Call) -> Result<Authorized, String> {
         Ok(Authorized {
             actions: vec![action.to_string()],
             resource,
+            context: context(call),
+            passes: passes(call),
         })
     };
     let (region, account) = (&call.region, ACCOUNT);
@@ -157,7 +168,9 @@ fn authorized(call: &Call) -> Result<Authorized, String> {
         }
         "cloudfront" => cloudfront(call).map_or_else(unmapped, |a| one(&a, None)),
         "route53" => route53(call).map_or_else(unmapped, |a| one(&a, None)),
-        "sts" | "acm" | "cognito-idp" | "iam" | "lambda" | "logs" if !call.operation.is_empty() => {
+        "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs"
+            if !call.operation.is_empty() =>
+        {
             one(&format!("{}:{}", call.service, call.operation), None)
         }
         _ => unmapped(),
@@ -175,6 +188,8 @@ fn s3(
             "GET" => Ok(Authorized {
                 actions: vec!["s3:ListAllMyBuckets".into()],
                 resource: Some("*".into()),
+                context: Context::new(),
+                passes: Vec::new(),
             }),
             _ => unmapped(),
         };
@@ -224,6 +239,8 @@ fn s3(
             return Ok(Authorized {
                 actions,
                 resource: Some(format!("{bucket_arn}/*")),
+                context: Context::new(),
+                passes: Vec::new(),
             });
         } else if let Some(action) = found(BUCKET) {
             action
@@ -259,6 +276,8 @@ fn s3(
     Ok(Authorized {
         actions,
         resource: Some(resource),
+        context: Context::new(),
+        passes: passes(call),
     })
 }
 
@@ -313,6 +332,137 @@ fn route53(call: &Call) -> Option<String> {
     Some(format!("route53:{action}"))
 }
 
+/// The tags a request sets: query-protocol `Tags.member.N.Key/Value`, or a
+/// JSON `Tags` list of `{Key, Value}` or map.
+fn request_tags(call: &Call) -> Vec<(String, String)> {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&call.body) {
+        return match &json["Tags"] {
+            serde_json::Value::Array(tags) => tags
+                .iter()
+                .filter_map(|t| Some((t["Key"].as_str()?.into(), t["Value"].as_str()?.into())))
+                .collect(),
+            serde_json::Value::Object(tags) => tags
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.into())))
+                .collect(),
+            _ => Vec::new(),
+        };
+    }
+    (1..)
+        .map_while(|n| {
+            let key = field(call, &format!("Tags.member.{n}.Key"))?;
+            Some((
+                key,
+                field(call, &format!("Tags.member.{n}.Value")).unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// The condition-key values a request carries on AWS, for the keys the
+/// printed policies use: `aws:RequestTag/<key>` and `aws:TagKeys` on the
+/// calls that set tags, `iam:AWSServiceName` on CreateServiceLinkedRole,
+/// `kms:MultiRegion` on CreateKey (the service authorization reference of
+/// each service lists its keys per action:
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html>,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html>,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html>).
+fn context(call: &Call) -> Context {
+    let mut context = Context::new();
+    let tags = request_tags(call);
+    if !tags.is_empty() {
+        for (key, value) in &tags {
+            context = context.with(&format!("aws:RequestTag/{key}"), &[value]);
+        }
+        let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
+        context = context.with("aws:TagKeys", &keys);
+    }
+    match (call.service.as_str(), call.operation.as_str()) {
+        ("iam", "CreateServiceLinkedRole") => {
+            if let Some(service) = field(call, "AWSServiceName") {
+                context = context.with("iam:AWSServiceName", &[&service]);
+            }
+        }
+        ("kms", "CreateKey") => {
+            // Absent, MultiRegion is false: the key is a single-Region key.
+            let multi = serde_json::from_str::<serde_json::Value>(&call.body)
+                .ok()
+                .and_then(|b| b["MultiRegion"].as_bool())
+                .unwrap_or(false);
+            context = context.with("kms:MultiRegion", &[&multi.to_string()]);
+        }
+        _ => {}
+    }
+    context
+}
+
+/// The roles a request passes, each to the service that will assume it: a
+/// PassRole of its own, with `iam:PassedToService` naming that service
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html>).
+fn passes(call: &Call) -> Vec<(String, &'static str)> {
+    let found = |role: Option<String>, service: &'static str| {
+        role.filter(|r| r.starts_with("arn:"))
+            .map(|r| vec![(r, service)])
+            .unwrap_or_default()
+    };
+    match (call.service.as_str(), call.operation.as_str()) {
+        // StackSets assume the administration role; a stack, its service role.
+        ("cloudformation", "CreateStackSet" | "UpdateStackSet") => found(
+            field(call, "AdministrationRoleARN"),
+            "cloudformation.amazonaws.com",
+        ),
+        ("cloudformation", "CreateStack" | "UpdateStack" | "CreateChangeSet") => {
+            found(field(call, "RoleARN"), "cloudformation.amazonaws.com")
+        }
+        ("lambda", "CreateFunction" | "UpdateFunctionConfiguration") => {
+            found(field(call, "Role"), "lambda.amazonaws.com")
+        }
+        // S3 replication acts as the rule's role (PutBucketReplication's
+        // <Role>); API Gateway logs as the account's CloudWatch role
+        // (UpdateAccount's /cloudwatchRoleArn patch).
+        ("s3", _) if call.method == "PUT" && call.url.contains("replication") => found(
+            call.body
+                .split_once("<Role>")
+                .and_then(|(_, rest)| rest.split_once("</Role>"))
+                .map(|(role, _)| role.to_string()),
+            "s3.amazonaws.com",
+        ),
+        ("apigateway", _) if call.method == "PATCH" && call.url.ends_with("/account") => {
+            let patch = serde_json::from_str::<serde_json::Value>(&call.body).unwrap_or_default();
+            found(
+                patch["patchOperations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|op| op["path"] == "/cloudwatchRoleArn")
+                    .and_then(|op| op["value"].as_str())
+                    .map(str::to_string),
+                "apigateway.amazonaws.com",
+            )
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `statements` allow `action` for a call carrying `context`: on
+/// `resource`, or, where none is derived, on some resource.
+fn allows(
+    statements: &[Statement],
+    action: &str,
+    resource: Option<&str>,
+    context: &Context,
+) -> bool {
+    match resource {
+        Some(resource) => matches!(
+            granting_in(statements, action, resource, context),
+            Ok(Some(_))
+        ),
+        None => statements
+            .iter()
+            .any(|s| s.allow && s.names(action) && s.holds(context)),
+    }
+}
+
 /// Why `policy` does not allow `call`, if it does not.
 fn refused(statements: &[Statement], call: &Call) -> Option<String> {
     let authorized = match authorized(call) {
@@ -320,20 +470,22 @@ fn refused(statements: &[Statement], call: &Call) -> Option<String> {
         Err(why) => return Some(why),
     };
     let mut why = Vec::new();
+    let resource = authorized.resource.as_deref();
     for action in &authorized.actions {
-        let allowed = match &authorized.resource {
-            Some(resource) => matches!(granting(statements, action, resource), Ok(Some(_))),
-            None => statements.iter().any(|s| {
-                s.allow
-                    && s.actions
-                        .iter()
-                        .any(|a| wildcard(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
-            }),
-        };
-        if !allowed {
+        if !allows(statements, action, resource, &authorized.context) {
             why.push(format!(
-                "{action} on {}",
-                authorized.resource.as_deref().unwrap_or("any resource")
+                "{action} on {} with {}",
+                resource.unwrap_or("any resource"),
+                authorized.context.describe()
+            ));
+        }
+    }
+    for (role, service) in &authorized.passes {
+        let context = Context::new().with("iam:PassedToService", &[service]);
+        if !allows(statements, "iam:PassRole", Some(role), &context) {
+            why.push(format!(
+                "iam:PassRole on {role} with {}",
+                context.describe()
             ));
         }
     }

@@ -58,6 +58,25 @@ async fn a_replica_setting_changed_behind_mraas_back_shows_and_deploy_restores_i
 
     // Each replica as its template declares the table.
     for table in [TABLE, "mraa-mraa-app-config"] {
+        // The primary's table, which the stack made: SSESpecification
+        // SSEEnabled is KMS with the AWS managed key of its own region.
+        let primary = east
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .expect("describe the primary's table");
+        let sse = primary
+            .table()
+            .and_then(|t| t.sse_description())
+            .unwrap_or_else(|| panic!("{table} in {PRIMARY} is not encrypted with KMS"));
+        assert_eq!(sse.status().map(|s| s.as_str()), Some("ENABLED"), "{table}");
+        assert_eq!(sse.sse_type().map(|t| t.as_str()), Some("KMS"), "{table}");
+        assert!(
+            sse.kms_master_key_arn()
+                .is_some_and(|k| k.starts_with(&format!("arn:aws:kms:{PRIMARY}:"))),
+            "{table}: a key of the primary's region: {sse:?}"
+        );
         assert_eq!(pitr(&tokyo, table).await, "ENABLED", "{table}");
         let replica = tokyo
             .describe_table()

@@ -7,7 +7,7 @@
 use aws_sdk_cognitoidentityprovider as idp;
 use idp::types::{AuthFlowType, ReplicaRoleType};
 
-use crate::support::{Emulator, mraa, run_ok, stderr_of, stdout_of};
+use crate::support::{Emulator, base64_decode, mraa, run_ok, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -73,13 +73,14 @@ async fn client_id(emulator: &Emulator, region: &str, pool: &str) -> String {
         .to_string()
 }
 
-/// Signs in with a password against `region`'s Cognito: the access token.
+/// Signs in with a password against `region`'s Cognito: the ID and access
+/// tokens.
 async fn sign_in(
     emulator: &Emulator,
     region: &'static str,
     client: &str,
     user: &str,
-) -> Result<String, String> {
+) -> Result<[String; 2], String> {
     cognito(emulator, region)
         .initiate_auth()
         .auth_flow(AuthFlowType::UserPasswordAuth)
@@ -104,10 +105,59 @@ async fn sign_in(
         })
         .and_then(|out| {
             out.authentication_result()
-                .and_then(|r| r.access_token())
-                .map(str::to_string)
+                .and_then(|r| Some([r.id_token()?.to_string(), r.access_token()?.to_string()]))
                 .ok_or_else(|| format!("no tokens: challenge {:?}", out.challenge_name()))
         })
+}
+
+/// The `iss` claim of a JWT: its payload decoded (base64url), no signature
+/// check.
+fn issuer(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let standard: String = payload
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let claims: serde_json::Value = base64_decode(&standard)
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| panic!("not a JWT payload: {token}"));
+    claims["iss"].as_str().unwrap_or_default().to_string()
+}
+
+/// The user pools the application API's Cognito authorizer names in
+/// `region`, read through API Gateway (GetRestApis, GetAuthorizers).
+async fn authorizer_pools(emulator: &Emulator, region: &str) -> Vec<String> {
+    let apigateway = aws_sdk_apigateway::Client::new(&emulator.sdk_config(region));
+    let apis = apigateway
+        .get_rest_apis()
+        .limit(500)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("REST APIs in {region}: {e:?}"));
+    let api = apis
+        .items()
+        .iter()
+        .find(|a| a.name() == Some(&format!("mraa-{APP}-app")))
+        .and_then(|a| a.id())
+        .unwrap_or_else(|| panic!("no application API in {region}: {apis:?}"));
+    let authorizers = apigateway
+        .get_authorizers()
+        .rest_api_id(api)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("authorizers of {api} in {region}: {e:?}"));
+    authorizers
+        .items()
+        .iter()
+        .filter(|a| {
+            a.r#type() == Some(&aws_sdk_apigateway::types::AuthorizerType::CognitoUserPools)
+        })
+        .flat_map(|a| a.provider_arns().iter().cloned())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -223,8 +273,35 @@ async fn a_user_of_the_primary_signs_in_to_the_secondary_after_failover() {
     // Signed in against the secondary's Cognito with the client the site's
     // config.json names for that region, and the user's own password.
     let client = client_id(&emulator, SECONDARY, &pool).await;
-    let token = sign_in(&emulator, SECONDARY, &client, "ada").await;
-    assert!(token.is_ok(), "sign-in in {SECONDARY}: {token:?}");
+    let tokens = sign_in(&emulator, SECONDARY, &client, "ada")
+        .await
+        .unwrap_or_else(|e| panic!("sign-in in {SECONDARY}: {e}"));
+
+    // The tokens carry the issuer the secondary's authorizer trusts: the
+    // pool its ProviderARNs name, in the secondary (the ORIGINAL issuer,
+    // https://cognito-idp.<region>.amazonaws.com/<pool id>, "The ID token",
+    // https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html),
+    // so validating them reads nothing of the primary region.
+    let providers = authorizer_pools(&emulator, SECONDARY).await;
+    let [provider] = providers.as_slice() else {
+        panic!("one user pool named by the authorizer in {SECONDARY}: {providers:?}");
+    };
+    assert!(
+        provider.starts_with(&format!("arn:aws:cognito-idp:{SECONDARY}:"))
+            && provider.ends_with(&format!(":userpool/{pool}")),
+        "{provider}"
+    );
+    let region = provider.split(':').nth(3).unwrap_or_default();
+    let id = provider.rsplit('/').next().unwrap_or_default();
+    let trusted = format!("https://cognito-idp.{region}.amazonaws.com/{id}");
+    for token in &tokens {
+        assert_eq!(
+            issuer(token),
+            trusted,
+            "a token of {SECONDARY}'s Cognito names an issuer that {SECONDARY}'s authorizer \
+             ({provider}) does not trust"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -228,8 +228,8 @@ pub fn granting_in<'a>(
 }
 
 /// [`granting_in`] for a call whose context is not modelled: conditions
-/// count as met. Used where only the action and resource of a recorded
-/// request are known (tests/emulator/permissions.rs).
+/// count as met. (tests/emulator/permissions.rs derives each recorded
+/// request's context and calls [`granting_in`].)
 pub fn granting<'a>(
     policy: &'a [Statement],
     action: &str,
