@@ -63,6 +63,7 @@ def main() -> int:
     import emulator_cognito
     import emulator_cognito_replica
     import emulator_drift
+    import emulator_import
     import emulator_replica_settings
     import emulator_replication
     import emulator_route53
@@ -80,6 +81,7 @@ def main() -> int:
     emulator_route53.install()
     emulator_s3_policy.install()
     emulator_time.install()
+    emulator_import.install()  # wraps emulator_changeset's and emulator_time's hooks
 
     app = DomainDispatcherApplication(create_backend_app)
     # moto builds a service's handlers on its first request (~0.3 s for API Gateway); AWS answers

@@ -82,6 +82,12 @@ def execute_change_set(backend: Any, change_set_name: str, stack_name: str | Non
     stack._parse_template()
     stack.description = stack.template_dict.get("Description")
     stack.parameters = change_set.parameters
+    complete(backend, stack, change_set, kind)
+
+
+def complete(backend: Any, stack: Any, change_set: Any, kind: str) -> None:
+    """The stack's outputs and exports follow its new template; the other change sets are
+    OBSOLETE."""
     stack.output_map = stack._create_output_map()
     _register_exports(backend, stack)
     stack._add_stack_event(f"{kind}_COMPLETE")
