@@ -51,7 +51,7 @@ demo: venv build
 	scripts/demo.sh
 
 # Figures, not assertions: deploy wall times and API calls against the emulator on
-# AWS's clock (scaled), beside the plan's critical path and a sequential deployment.
+# AWS's clock (scaled), beside the dependency bound AWS sets and the original's deployment.
 # Options go through BENCH_ARGS, e.g. make bench BENCH_ARGS="--time-scale 30 --runs 1".
 bench: venv build
 	$(VENV)/bin/python scripts/bench.py $(BENCH_ARGS)

@@ -41,11 +41,27 @@ CERTIFICATE_VALIDATION = 90
 # Control ("Meeting compliance requirements with S3 RTC", docs.aws.amazon.com/AmazonS3/latest/
 # userguide/replication-time-control.html); the source reads PENDING until then.
 OBJECT_REPLICATION = 15
+# A KMS multi-Region replica key is Creating until KMS has copied the key, "after a few seconds"
+# by the developer guide ("Create multi-Region replica keys", docs.aws.amazon.com/kms/latest/
+# developerguide/multi-region-keys-replicate.html); hashicorp/terraform-provider-aws waits 2
+# minutes for it, and its issues #49491 and #49915 report that wait exceeded right after the
+# primary key's creation (as here: the bootstrap makes it minutes before). The provider's wait.
+REPLICA_KEY_CREATE = 120
+# A Cognito replica pool is CREATING while Cognito copies the pool's directory and configuration
+# to the replica's region ("Multi-Region replication for user pools", docs.aws.amazon.com/cognito/
+# latest/developerguide/user-pool-multi-region.html; UserPoolReplicaType: CREATING, then
+# INACTIVE). AWS publishes no duration; its registry schema lets the handler take up to 2,160
+# minutes. Charged like a global-table replica, the other copy of a regional store into a new
+# region (REPLICA_CREATE).
+USER_POOL_REPLICA_CREATE = REPLICA_CREATE
 # CloudFormation's own waits on the resources that take the longest (it waits for a distribution
-# to deploy and a certificate to be issued before the resource is CREATE_COMPLETE).
+# to deploy, a certificate to be issued and a replica key or pool to exist before the resource is
+# CREATE_COMPLETE).
 SLOW_RESOURCES = {
     "AWS::CloudFront::Distribution": DISTRIBUTION_DEPLOY,
     "AWS::CertificateManager::Certificate": CERTIFICATE_VALIDATION,
+    "AWS::KMS::ReplicaKey": REPLICA_KEY_CREATE,
+    "AWS::Cognito::UserPoolReplica": USER_POOL_REPLICA_CREATE,
 }
 
 
@@ -80,6 +96,60 @@ def pending(key: Hashable) -> bool:
     return deadline is not None and time.monotonic() < deadline
 
 
+def created_types(template: dict[str, Any], parameters: dict[str, str],
+                  region: str) -> list[str]:
+    """The types of the resources a stack creates (created_resources)."""
+    return [r.get("Type", "") for r in created_resources(template, parameters, region).values()]
+
+
+def created_resources(template: dict[str, Any], parameters: dict[str, str],
+                      region: str) -> dict[str, Any]:
+    """The resources a stack creates, by logical id: those without a Condition, and those whose
+    condition holds for the stack's parameters and region ("Conditions syntax", docs.aws.amazon.
+    com/AWSCloudFormation/latest/TemplateReference/conditions-section-structure.html). A
+    condition this cannot evaluate counts as true: the resource is charged rather than skipped."""
+    values = {name: str(spec.get("Default", "")) for name, spec in
+              (template.get("Parameters") or {}).items() if isinstance(spec, dict)}
+    values.update({k: str(v) for k, v in parameters.items()})
+    values["AWS::Region"] = region
+    conditions = template.get("Conditions") or {}
+    known: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            return values.get(node["Ref"], node)
+        return node
+
+    def holds(node: Any) -> bool:
+        if not isinstance(node, dict) or len(node) != 1:
+            return True
+        (op, args), = node.items()
+        if op in ("Condition", "Fn::Condition"):  # `!Condition` parses to either
+            return condition(args)
+        if op == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
+            left, right = value(args[0]), value(args[1])
+            return str(left) == str(right) if not isinstance(left, dict) and not isinstance(
+                right, dict) else True
+        if op == "Fn::Not" and isinstance(args, list) and len(args) == 1:
+            return not holds(args[0])
+        if op == "Fn::And" and isinstance(args, list):
+            return all(holds(a) for a in args)
+        if op == "Fn::Or" and isinstance(args, list):
+            return any(holds(a) for a in args)
+        return True
+
+    def condition(name: Any) -> bool:
+        if not isinstance(name, str) or name not in conditions:
+            return True
+        if name not in known:
+            known[name] = True  # a cycle is the template's error; charge it
+            known[name] = holds(conditions[name])
+        return known[name]
+
+    return {name: r for name, r in (template.get("Resources") or {}).items()
+            if isinstance(r, dict) and ("Condition" not in r or condition(r["Condition"]))}
+
+
 def stack_seconds(resource_types: list[str]) -> float:
     """A stack operation: fixed part, per resource, plus its slowest resource's own wait."""
     slowest = max((SLOW_RESOURCES.get(t, 0) for t in resource_types), default=0)
@@ -100,6 +170,13 @@ def install() -> None:
     _certificates()
 
 
+def _stack_types(stack: Any) -> list[str]:
+    """What the stack creates, by its template, parameters and region."""
+    return created_types(getattr(stack, "template_dict", {}) or {},
+                         dict(getattr(stack, "parameters", {}) or {}),
+                         getattr(stack, "region_name", ""))
+
+
 IN_PROGRESS = {"CREATE_COMPLETE": "CREATE_IN_PROGRESS", "UPDATE_COMPLETE": "UPDATE_IN_PROGRESS",
                "DELETE_COMPLETE": "DELETE_IN_PROGRESS"}
 
@@ -115,9 +192,7 @@ def _stacks() -> None:
 
     def set_status(stack: Any, status: str) -> None:
         if status in IN_PROGRESS:
-            types = [r.get("Type", "") for r in
-                     (getattr(stack, "template_dict", {}) or {}).get("Resources", {}).values()]
-            start(("stack", stack.stack_id), stack_seconds(types))
+            start(("stack", stack.stack_id), stack_seconds(_stack_types(stack)))
         stack.__dict__["_status"] = status
 
     cfn.Stack.status = property(get_status, set_status)
@@ -192,9 +267,7 @@ def _stack_sets() -> None:
                 if instance is None:
                     continue
                 stack = instance.stack
-                types = [r.get("Type", "") for r in
-                         (stack.template_dict or {}).get("Resources", {}).values()]
-                end = ends[0] + stack_seconds(types) / SCALE
+                end = ends[0] + stack_seconds(_stack_types(stack)) / SCALE
                 with _lock:
                     _windows[(stack_set.name, account, region)] = (begun, ends[0], end)
                     if operation["Action"] == "CREATE":

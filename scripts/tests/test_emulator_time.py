@@ -1,11 +1,15 @@
 """The emulator's scaled AWS clock (scripts/emulator_time.py): with MRAA_EMULATOR_TIME_SCALE set,
 statuses stay in progress for the AWS duration divided by the scale, then complete."""
 import json
+import sys
 import time
 
 import pytest
 
-from conftest import clients, start_emulator, stop_emulator
+from conftest import REPO, clients, start_emulator, stop_emulator
+
+sys.path.insert(0, str(REPO / "scripts"))
+import emulator_time  # noqa: E402  (the figures the emulator charges)
 from test_emulator_cfn_edge import edge_template
 from test_emulator_replication import make_table
 
@@ -130,3 +134,55 @@ def test_a_stack_made_by_a_change_set_takes_its_resources_time(client):
         "StackStatus"], lambda s: s == "CREATE_COMPLETE", 10, begun)
     # 30 s + 3 × 20 resources, scaled: 0.9 s (the fixed part alone would be 0.3 s).
     assert first == "CREATE_IN_PROGRESS" and 0.9 < took < 3.5, (first, took)
+
+
+def test_a_stack_is_charged_for_the_resources_its_conditions_create(client):
+    cfn = client("cloudformation")
+    # One parameter made, twenty left out by a condition on the stack's parameter.
+    resources = {f"P{i}": {"Type": "AWS::SSM::Parameter", "Condition": "Many",
+                           "Properties": {"Name": f"conditional-{i}", "Type": "String",
+                                          "Value": "v"}} for i in range(20)}
+    resources["One"] = {"Type": "AWS::SSM::Parameter",
+                        "Properties": {"Name": "conditional", "Type": "String", "Value": "v"}}
+    template = json.dumps({
+        "Parameters": {"Size": {"Type": "String", "Default": "many"}},
+        "Conditions": {"Many": {"Fn::Equals": [{"Ref": "Size"}, "many"]}},
+        "Resources": resources})
+    begun = time.monotonic()
+    cfn.create_stack(StackName="conditional", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Size", "ParameterValue": "one"}])
+    first, took = until(lambda: cfn.describe_stacks(StackName="conditional")["Stacks"][0][
+        "StackStatus"], lambda s: s == "CREATE_COMPLETE", 10, begun)
+    # 30 s + 3 × 1 resource, scaled: 0.33 s; the 21 declared would take 0.93 s.
+    assert first == "CREATE_IN_PROGRESS" and 0.33 < took < 0.85, (first, took)
+
+
+def front_end(region, mode):
+    from moto.cloudformation.utils import yaml_tag_constructor
+    import yaml
+    yaml.add_multi_constructor("", yaml_tag_constructor)
+    template = yaml.load((REPO / "templates/frontend.yaml").read_text(), Loader=yaml.Loader)
+    parameters = {"AppName": "clock", "PrimaryRegion": "us-east-1",
+                  "SecondaryRegion": "ap-northeast-1", "UserReplication": mode}
+    return emulator_time.created_types(template, parameters, region)
+
+
+def test_the_front_end_is_charged_per_region_and_mode():
+    # Native: the primary makes the pool, its client and the replica (Cognito's copy of the
+    # pool, timed); the secondary only its website bucket (the replica is the pool there).
+    primary = front_end("us-east-1", "native")
+    assert "AWS::Cognito::UserPoolReplica" in primary and "AWS::Cognito::UserPool" in primary
+    assert emulator_time.stack_seconds(primary) == (
+        emulator_time.STACK_BASE + emulator_time.STACK_PER_RESOURCE * len(primary)
+        + emulator_time.USER_POOL_REPLICA_CREATE)
+    assert front_end("ap-northeast-1", "native") == ["AWS::S3::Bucket"]
+    # Import: a pool per region, the import functions in the secondary, no replica.
+    secondary = front_end("ap-northeast-1", "import")
+    assert "AWS::Cognito::UserPool" in secondary and "AWS::Events::Rule" in secondary
+    assert "AWS::Cognito::UserPoolReplica" not in front_end("us-east-1", "import")
+
+
+def test_a_replica_key_is_charged_its_creation():
+    assert emulator_time.stack_seconds(["AWS::KMS::ReplicaKey", "AWS::S3::Bucket"]) == (
+        emulator_time.STACK_BASE + 2 * emulator_time.STACK_PER_RESOURCE
+        + emulator_time.REPLICA_KEY_CREATE)

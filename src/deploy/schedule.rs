@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 
 use crate::aws::aws_error;
 use crate::error::{MraaError, Result};
-use crate::plan::{Kind, Unit, WiringStep};
+use crate::plan::{Kind, Plan, Unit, WiringStep};
 use crate::render::Rendered;
 use crate::ui::progress::Status;
 use crate::wire::{self, Verdict};
@@ -34,11 +34,17 @@ impl Node {
         }
     }
 
-    fn needs(self) -> Vec<Node> {
+    /// What must be done before the node starts (`Unit::depends_on` and
+    /// `WiringStep::after` give the AWS reason of each).
+    fn needs(self, plan: &Plan) -> Vec<Node> {
         match self {
             Node::Unit(u) => u.depends_on().iter().map(|&d| Node::Unit(d)).collect(),
             Node::Wire(w) => {
-                let mut needs: Vec<Node> = w.after().iter().map(|&d| Node::Unit(d)).collect();
+                let mut needs: Vec<Node> = w
+                    .after(plan.user_replication)
+                    .iter()
+                    .map(|&d| Node::Unit(d))
+                    .collect();
                 // The state item is written once its table is global, so the
                 // secondary's copy exists from the start where AWS shows it.
                 if w == WiringStep::AppState {
@@ -48,6 +54,21 @@ impl Node {
             }
         }
     }
+}
+
+/// The pending nodes that can start now: everything they need is done (a
+/// unit this deployment does not have needs no wait).
+fn ready(plan: &Plan, pending: &[Node], done: &HashSet<Node>) -> Vec<Node> {
+    pending
+        .iter()
+        .copied()
+        .filter(|n| {
+            n.needs(plan).iter().all(|d| match d {
+                Node::Unit(u) => done.contains(d) || !plan.includes(*u),
+                Node::Wire(_) => done.contains(d),
+            })
+        })
+        .collect()
 }
 
 pub(super) struct NodeDone {
@@ -78,18 +99,7 @@ pub(super) async fn schedule(
 
     loop {
         if failure.is_none() {
-            let ready: Vec<Node> = pending
-                .iter()
-                .copied()
-                .filter(|n| {
-                    n.needs().iter().all(|d| match d {
-                        // A unit this deployment does not have needs no wait.
-                        Node::Unit(u) => done.contains(d) || !ctx.plan.includes(*u),
-                        Node::Wire(_) => done.contains(d),
-                    })
-                })
-                .collect();
-            for node in ready {
+            for node in ready(&ctx.plan, &pending, &done) {
                 pending.retain(|n| *n != node);
                 let ctx = ctx.clone();
                 let snapshot = outputs.clone();
@@ -222,7 +232,7 @@ pub(super) async fn run_node(
                         verdict,
                     }];
                 }
-                Unit::Frontend => {
+                Unit::WebsitePolicy => {
                     wire::cloudfront::verify_website_policies(ctx, &merged).await?;
                 }
                 _ => {}
@@ -266,5 +276,77 @@ pub(super) fn report_result(ctx: &Ctx, result: &StepResult) {
     }
     if result.checks.is_empty() {
         ctx.reporter.event(&result.step, None, status, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::UserReplication;
+
+    fn all(plan: &Plan) -> Vec<Node> {
+        plan.units
+            .iter()
+            .map(|u| Node::Unit(u.unit))
+            .chain(WiringStep::ALL.iter().map(|&w| Node::Wire(w)))
+            .collect()
+    }
+
+    /// The nodes that start once `done` are, in this order, finished.
+    fn starts_after(plan: &Plan, done: &[Node]) -> Vec<Node> {
+        let done: HashSet<Node> = done.iter().copied().collect();
+        let pending: Vec<Node> = all(plan)
+            .into_iter()
+            .filter(|n| !done.contains(n))
+            .collect();
+        ready(plan, &pending, &done)
+    }
+
+    const TABLES_MADE: [Node; 4] = [
+        Node::Unit(Unit::Bootstrap),
+        Node::Unit(Unit::ObjectStore),
+        Node::Unit(Unit::KvStore),
+        Node::Unit(Unit::Routing),
+    ];
+
+    #[test]
+    fn replicas_start_when_their_tables_exist_not_after_the_front_end() {
+        let plan = Plan::new("demo", "us-east-1", "ap-northeast-1");
+        assert_eq!(plan.user_replication, UserReplication::Native);
+        // The front end (the pool, its replica) is still being deployed.
+        let started = starts_after(&plan, &TABLES_MADE);
+        assert!(started.contains(&Node::Unit(Unit::Frontend)), "{started:?}");
+        assert!(
+            started.contains(&Node::Wire(WiringStep::DynamodbReplicas)),
+            "the replicas wait for a unit that holds none of their tables: {started:?}"
+        );
+        // With import, the users table is the front end's: its replica waits.
+        let import = plan.with_user_replication(UserReplication::Import);
+        let started = starts_after(&import, &TABLES_MADE);
+        assert!(!started.contains(&Node::Wire(WiringStep::DynamodbReplicas)));
+    }
+
+    #[test]
+    fn the_front_end_and_what_follows_do_not_wait_for_the_distribution() {
+        let plan = Plan::new("demo", "us-east-1", "ap-northeast-1");
+        let mut done = TABLES_MADE.to_vec();
+        assert!(starts_after(&plan, &done).contains(&Node::Unit(Unit::Frontend)));
+        done.push(Node::Unit(Unit::Frontend));
+        let started = starts_after(&plan, &done);
+        // The edge is still deploying: the application starts, the policy
+        // that names the distribution waits for it.
+        assert!(
+            started.contains(&Node::Unit(Unit::Application)),
+            "{started:?}"
+        );
+        assert!(!started.contains(&Node::Unit(Unit::WebsitePolicy)));
+        done.push(Node::Unit(Unit::Application));
+        let started = starts_after(&plan, &done);
+        assert!(
+            started.contains(&Node::Wire(WiringStep::SiteUpload)),
+            "{started:?}"
+        );
+        done.push(Node::Unit(Unit::Edge));
+        assert!(starts_after(&plan, &done).contains(&Node::Unit(Unit::WebsitePolicy)));
     }
 }

@@ -96,7 +96,7 @@ fn frontend_regions<'a>(aws: &'a Aws, outputs: &Outputs) -> Vec<&'a crate::aws::
 }
 
 /// Each website bucket's policy admits the edge's distribution, as deploy
-/// verifies after the front end. The policy is the frontend stack's; one
+/// verifies after the website-policy unit, whose stacks hold it; one
 /// that does not admit the distribution was changed outside mraa.
 async fn website_policies(
     aws: &Aws,
@@ -122,7 +122,7 @@ async fn website_policies(
                 region: clients.region.clone(),
                 change: format!(
                     "the policy of {bucket} does not admit distribution {id} (changed outside \
-                     mraa): deploy stops there; a deploy of the frontend unit restores it"
+                     mraa): deploy stops there; a deploy of the website-policy unit restores it"
                 ),
             });
         }

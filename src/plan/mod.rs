@@ -24,6 +24,7 @@ pub enum Unit {
     Routing,
     Edge,
     Frontend,
+    WebsitePolicy,
     Application,
     ApiDomain,
 }
@@ -67,7 +68,7 @@ pub enum RegionRole {
 
 impl Unit {
     /// In dependency order, which is also the order of the rendered summary.
-    pub const ALL: [Unit; 9] = [
+    pub const ALL: [Unit; 10] = [
         Unit::Bootstrap,
         Unit::SiteCertificate,
         Unit::Edge,
@@ -75,6 +76,7 @@ impl Unit {
         Unit::KvStore,
         Unit::Routing,
         Unit::Frontend,
+        Unit::WebsitePolicy,
         Unit::Application,
         Unit::ApiDomain,
     ];
@@ -94,6 +96,7 @@ impl Unit {
             Unit::Routing => "routing",
             Unit::Edge => "edge",
             Unit::Frontend => "frontend",
+            Unit::WebsitePolicy => "website-policy",
             Unit::Application => "application",
             Unit::ApiDomain => "api-domain",
         }
@@ -110,29 +113,41 @@ impl Unit {
         format!("{}.yaml", self.id())
     }
 
-    /// What must be deployed before this unit starts, and why.
+    /// What must be deployed before this unit starts: only what AWS
+    /// requires to exist first (a role, an id AWS assigns, a resource a
+    /// property names and the service checks), each with its reason. A name
+    /// mraa chooses (a table's, a bucket's) needs no wait where the service
+    /// does not check it: IAM policies, environment variables and origins
+    /// take names of things yet to be made.
     pub fn depends_on(self) -> &'static [Unit] {
         match self {
             Unit::Bootstrap | Unit::SiteCertificate => &[],
-            // The edge only names the website buckets' domains, which are
-            // deterministic; CloudFront does not need them to exist yet. Going
-            // first lets the front end admit the distribution in one pass.
-            // With a custom domain it serves the site certificate.
+            // The edge names the website buckets by their deterministic
+            // domains, which CloudFront does not resolve at creation. With a
+            // custom domain it serves the certificate by its ARN, which ACM
+            // assigns (ViewerCertificate.AcmCertificateArn).
             Unit::Edge => &[Unit::SiteCertificate],
-            // StackSets run under the bootstrap's administration role.
+            // A self-managed StackSet needs its administration and execution
+            // roles to exist ("Grant self-managed permissions", CloudFormation
+            // User Guide); routing's API stage logs through the account's
+            // CloudWatch role, set once the bootstrap made it.
             Unit::ObjectStore | Unit::KvStore | Unit::Routing => &[Unit::Bootstrap],
-            // Website access logs go to the object store's log bucket; the
-            // website bucket policy admits the edge's distribution.
-            Unit::Frontend => &[Unit::ObjectStore, Unit::Edge],
-            // The API's authorizer is the front end's user pool; it reads the
-            // comments table, the photos bucket and the app-config table.
-            Unit::Application => &[
-                Unit::Frontend,
-                Unit::KvStore,
-                Unit::ObjectStore,
-                Unit::Routing,
-            ],
-            // Its base path mappings name both regions' APIs.
+            // The pool is encrypted with the bootstrap's users key (by ARN);
+            // website access logs go to the object store's log bucket, which
+            // S3 requires to exist (PutBucketLogging); the pool's replica
+            // needs the key's replica in the secondary, made by the object
+            // store (Cognito's multi-Region replication prerequisites).
+            Unit::Frontend => &[Unit::Bootstrap, Unit::ObjectStore],
+            // The policy goes on each website bucket, which must exist
+            // (PutBucketPolicy: NoSuchBucket), and names the distribution by
+            // the id CloudFront assigns at creation (AWS:SourceArn).
+            Unit::WebsitePolicy => &[Unit::Frontend, Unit::Edge],
+            // The authorizer names the pool by the id Cognito assigns; the
+            // secondary activates the replica, which must exist; the stage
+            // logs through the account's CloudWatch role.
+            Unit::Application => &[Unit::Bootstrap, Unit::Frontend],
+            // Its base path mappings name both regions' APIs by the ids API
+            // Gateway assigns.
             Unit::ApiDomain => &[Unit::Bootstrap, Unit::Routing, Unit::Application],
         }
     }
@@ -154,7 +169,7 @@ impl Unit {
             // The state API is read before sign-in, by a site whose origin is
             // the distribution; `*` keeps it reachable from a custom domain too.
             Unit::Routing => vec![("AllowedOrigin", value("*"))],
-            Unit::Frontend => vec![(
+            Unit::WebsitePolicy => vec![(
                 "DistributionId",
                 ParamSource::FromOutput {
                     unit: Unit::Edge,
@@ -211,7 +226,7 @@ impl Unit {
                 ]
             }
             // Filled by `Plan::with_domain`, the only way these are planned.
-            Unit::SiteCertificate | Unit::ObjectStore | Unit::KvStore => vec![],
+            Unit::SiteCertificate | Unit::ObjectStore | Unit::KvStore | Unit::Frontend => vec![],
         }
     }
 }
@@ -241,12 +256,28 @@ impl WiringStep {
         WiringStep::SiteUpload,
     ];
 
-    pub fn after(self) -> &'static [Unit] {
-        match self {
-            WiringStep::S3Replication => &[Unit::ObjectStore],
-            WiringStep::DynamodbReplicas => &[Unit::KvStore, Unit::Routing, Unit::Frontend],
-            WiringStep::AppState => &[Unit::Routing],
-            WiringStep::SiteUpload => &[Unit::Frontend, Unit::Application, Unit::Routing],
+    /// The units whose resources the step needs to exist, and why (only
+    /// what AWS requires; the step starts once they are deployed).
+    pub fn after(self, users: UserReplication) -> &'static [Unit] {
+        match (self, users) {
+            // Both buckets, versioned, and the replication role the rule
+            // names by ARN (PutBucketReplication).
+            (WiringStep::S3Replication, _) => &[Unit::ObjectStore],
+            // A replica is added to a table that exists (UpdateTable): the
+            // comments and app-config tables; with import, also the users
+            // table, which the front end makes. Native users are replicated
+            // by Cognito, so nothing of the front end is waited for.
+            (WiringStep::DynamodbReplicas, UserReplication::Native) => {
+                &[Unit::KvStore, Unit::Routing]
+            }
+            (WiringStep::DynamodbReplicas, UserReplication::Import) => {
+                &[Unit::KvStore, Unit::Routing, Unit::Frontend]
+            }
+            // The state item goes into the app-config table.
+            (WiringStep::AppState, _) => &[Unit::Routing],
+            // Into the website buckets, with a config.json naming the pool,
+            // its client and both APIs by the ids AWS assigned them.
+            (WiringStep::SiteUpload, _) => &[Unit::Frontend, Unit::Application, Unit::Routing],
         }
     }
 
@@ -519,7 +550,7 @@ mod tests {
                 vec![Unit::Bootstrap, Unit::Edge],
                 vec![Unit::ObjectStore, Unit::KvStore, Unit::Routing],
                 vec![Unit::Frontend],
-                vec![Unit::Application],
+                vec![Unit::WebsitePolicy, Unit::Application],
             ]
         );
     }
@@ -535,7 +566,7 @@ mod tests {
                 vec![Unit::Bootstrap, Unit::SiteCertificate],
                 vec![Unit::Edge, Unit::ObjectStore, Unit::KvStore, Unit::Routing],
                 vec![Unit::Frontend],
-                vec![Unit::Application],
+                vec![Unit::WebsitePolicy, Unit::Application],
                 vec![Unit::ApiDomain],
             ]
         );
@@ -586,7 +617,9 @@ mod tests {
     #[test]
     fn wiring_runs_after_the_units_it_reads() {
         for step in WiringStep::ALL {
-            assert!(!step.after().is_empty(), "{step:?}");
+            for users in [UserReplication::Native, UserReplication::Import] {
+                assert!(!step.after(users).is_empty(), "{step:?}");
+            }
             // The id is the serialized name the manifest shows.
             assert_eq!(serde_json::to_value(step).ok(), Some(step.id().into()));
         }

@@ -40,7 +40,7 @@ impl<'a> Manifest<'a> {
                 .iter()
                 .map(|&step| Wiring {
                     step,
-                    after: step.after(),
+                    after: step.after(plan.user_replication),
                     description: step.describe(),
                 })
                 .collect(),

@@ -182,7 +182,14 @@ fn checkov_is_the_pinned_version_and_reads_every_template() {
         .iter()
         .map(|c| text(&c["file_path"]).trim_start_matches('/'))
         .collect();
-    let expected: BTreeSet<String> = rendered().into_iter().map(|t| t.file).collect();
+    // checkov 3.3.30 has no CloudFormation check of a bucket policy on its own (it counts no
+    // resource in such a template): website-policy.yaml's rules are checked in
+    // templates.rs (TLS only, the distribution alone).
+    let expected: BTreeSet<String> = rendered()
+        .into_iter()
+        .map(|t| t.file)
+        .filter(|file| file != "website-policy.yaml")
+        .collect();
     let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
     assert_eq!(files, expected, "templates checkov evaluated");
     let resources = summary["resource_count"].as_u64().unwrap_or(0);

@@ -121,7 +121,7 @@ fn photos_bucket_is_versioned_encrypted_private_and_tls_only() {
         "{id}: ACLs disabled"
     );
     assert!(
-        denies_insecure_transport(t.bucket_policy(id), id),
+        denies_insecure_transport(t.bucket_policy(id), &Bucket::Id(id)),
         "{id}: the bucket policy must deny requests without TLS (aws:SecureTransport false)"
     );
 }
@@ -341,7 +341,8 @@ fn every_table_is_created_in_the_primary_only_retained_protected_and_streamed() 
 #[test]
 fn every_bucket_is_encrypted_private_tls_only_and_retained_if_it_holds_data() {
     let mut data_buckets = BTreeSet::new();
-    for t in templates() {
+    let all = templates();
+    for t in &all {
         for (id, bucket) in t.resources_of_type("AWS::S3::Bucket") {
             let at = format!("{}: {id}", t.file());
             let name = text_at(bucket, "Properties.BucketName").unwrap_or_default();
@@ -367,8 +368,21 @@ fn every_bucket_is_encrypted_private_tls_only_and_retained_if_it_holds_data() {
 
             assert_encrypted(&at, bucket);
             assert_blocks_public_access(&at, bucket);
+            // The policy is the bucket's template's, or, for a policy that
+            // names what exists only later, another unit's naming the bucket.
+            let (policy, bucket) = match t.bucket_policy_of(id) {
+                Some(policy) => (policy, Bucket::Id(id)),
+                None => {
+                    let elsewhere: Vec<&Value> = all
+                        .iter()
+                        .filter_map(|o| o.bucket_policy_named(name))
+                        .collect();
+                    assert_eq!(elsewhere.len(), 1, "{at}: one bucket policy on {name}");
+                    (elsewhere[0], Bucket::Named(name))
+                }
+            };
             assert!(
-                denies_insecure_transport(t.bucket_policy(id), id),
+                denies_insecure_transport(policy, &bucket),
                 "{at}: the bucket policy must deny requests without TLS"
             );
         }
@@ -685,13 +699,22 @@ fn edge_outputs_the_distribution_id_and_nothing_read_from_the_distribution() {
 
 #[test]
 fn website_bucket_admits_only_the_distribution() {
-    let t = template(Unit::Frontend);
-    let (bucket, _) = t.named(
+    let frontend = template(Unit::Frontend);
+    let (_, website) = frontend.named(
         "AWS::S3::Bucket",
         "BucketName",
         "mraa-${AppName}-website-${AWS::AccountId}-${AWS::Region}",
     );
-    let policy = t.bucket_policy(bucket);
+    let bucket = text_at(website, "Properties.BucketName").expect("website bucket name");
+    // Its own unit, deployed once both the bucket and the distribution exist.
+    assert!(
+        frontend.bucket_policy_named(bucket).is_none(),
+        "the front end does not wait for the distribution its policy would name"
+    );
+    let t = template(Unit::WebsitePolicy);
+    let policy = t
+        .bucket_policy_named(bucket)
+        .unwrap_or_else(|| panic!("website-policy.yaml: a policy on {bucket}"));
     let items = seq(req(policy, "Properties.PolicyDocument.Statement")).expect("Statement list");
 
     // (condition the statement is under, statement) for every Allow.
@@ -735,7 +758,10 @@ fn website_bucket_admits_only_the_distribution() {
         ["cloudfront.amazonaws.com"]
     );
     assert_eq!(actions(statement), ["s3:GetObject"]);
-    assert_eq!(resources(statement), [format!("${{{bucket}.Arn}}/*")]);
+    assert_eq!(
+        resources(statement),
+        [format!("arn:${{AWS::Partition}}:s3:::{bucket}/*")]
+    );
     let source = text_at(statement, "Condition.StringEquals.AWS:SourceArn")
         .expect("Condition StringEquals AWS:SourceArn is a !Sub");
     assert!(
@@ -1203,18 +1229,31 @@ impl Template {
 
     /// The bucket policy attached to bucket `bucket_id`.
     fn bucket_policy(&self, bucket_id: &str) -> &Value {
+        self.bucket_policy_of(bucket_id)
+            .unwrap_or_else(|| panic!("{}: one bucket policy on {bucket_id}", self.file()))
+    }
+
+    /// The policy on the bucket `bucket_id` of this template (`!Ref`), if one.
+    fn bucket_policy_of(&self, bucket_id: &str) -> Option<&Value> {
         let found: Vec<_> = self
             .resources_of_type("AWS::S3::BucketPolicy")
             .into_iter()
             .filter(|(_, p)| at(p, "Properties.Bucket").and_then(ref_to) == Some(bucket_id))
             .collect();
-        assert_eq!(
-            found.len(),
-            1,
+        assert!(
+            found.len() <= 1,
             "{}: one bucket policy on {bucket_id}",
             self.file()
         );
-        found[0].1
+        found.first().map(|(_, p)| *p)
+    }
+
+    /// The policy on the bucket named `name` (as its template's `!Sub`).
+    fn bucket_policy_named(&self, name: &str) -> Option<&Value> {
+        self.resources_of_type("AWS::S3::BucketPolicy")
+            .into_iter()
+            .find(|(_, p)| text_at(p, "Properties.Bucket") == Some(name))
+            .map(|(_, p)| p)
     }
 
     /// The path of an API Gateway resource (`/comments/{photoId}`), given the
@@ -1371,9 +1410,36 @@ fn object_ownership(bucket: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A bucket as a policy names it: by the logical id of its template, or by
+/// its name from another template.
+enum Bucket<'a> {
+    Id(&'a str),
+    Named(&'a str),
+}
+
+impl Bucket<'_> {
+    fn is_bucket(&self, r: &Value) -> bool {
+        match self {
+            Bucket::Id(id) => get_att(r) == Some((id.to_string(), "Arn".to_string())),
+            Bucket::Named(name) => {
+                sub_text(r) == Some(format!("arn:${{AWS::Partition}}:s3:::{name}").as_str())
+            }
+        }
+    }
+
+    fn is_objects(&self, r: &Value) -> bool {
+        match self {
+            Bucket::Id(id) => sub_text(r) == Some(format!("${{{id}.Arn}}/*").as_str()),
+            Bucket::Named(name) => {
+                sub_text(r) == Some(format!("arn:${{AWS::Partition}}:s3:::{name}/*").as_str())
+            }
+        }
+    }
+}
+
 /// The policy denies everyone every S3 action on the bucket and its objects
 /// when the request is not over TLS.
-fn denies_insecure_transport(policy: &Value, bucket_id: &str) -> bool {
+fn denies_insecure_transport(policy: &Value, bucket: &Bucket) -> bool {
     statements_in(at(policy, "Properties.PolicyDocument"))
         .into_iter()
         .any(|s| {
@@ -1389,12 +1455,8 @@ fn denies_insecure_transport(policy: &Value, bucket_id: &str) -> bool {
                 && is_everyone(field(s, "Principal"))
                 && actions(s).iter().any(|a| a == "s3:*")
                 && only_without_tls
-                && covered
-                    .iter()
-                    .any(|r| get_att(r) == Some((bucket_id.to_string(), "Arn".to_string())))
-                && covered
-                    .iter()
-                    .any(|r| sub_text(r) == Some(format!("${{{bucket_id}.Arn}}/*").as_str()))
+                && covered.iter().any(|r| bucket.is_bucket(r))
+                && covered.iter().any(|r| bucket.is_objects(r))
         })
 }
 

@@ -20,11 +20,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 pub const ACCOUNT: &str = "123456789012";
 
 /// The layers deployed as StackSets, by unit id.
-pub const STACK_SET_UNITS: [&str; 5] = [
+pub const STACK_SET_UNITS: [&str; 6] = [
     "object-store",
     "kv-store",
     "routing",
     "frontend",
+    "website-policy",
     "application",
 ];
 
