@@ -16,8 +16,8 @@ use crate::aws::{Aws, sdk_message};
 use crate::cfn::wait::Backoff;
 use crate::error::Result;
 
-use super::report::{DriftedResource, PropertyDrift, StackDrift};
-use super::units::{DeployedStack, fail};
+use crate::plan::changes::report::{DriftedResource, PropertyDrift, StackDrift};
+use crate::plan::changes::units::{DeployedStack, fail};
 
 /// Detections at once: each starts a job in CloudFormation; a few at a time
 /// stays well inside its API rate.

@@ -7,7 +7,7 @@
 //! below cannot map fails the test: a new call needs its row, not a pass.
 //! (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>)
 
-use mraa::permissions::{Purpose, policy};
+use mraa::permissions::{Purpose, Scope, policy};
 
 use crate::support::iam::{Statement, granting, json_statements, wildcard};
 use crate::support::proxy::Proxy;
@@ -353,7 +353,7 @@ fn check_in(
     env: &[(String, String)],
     code: i32,
 ) -> (Vec<String>, Vec<Call>) {
-    let statements = json_statements(&policy(purpose, APP));
+    let statements = json_statements(&policy(purpose, &Scope::new(APP, PRIMARY, SECONDARY)));
     emulator.start_recording();
     let output = mraa(args, env, None);
     assert_eq!(
@@ -389,7 +389,7 @@ fn check_primary_down(emulator: &Emulator) -> Vec<String> {
     let mut refusals = Vec::new();
     for (purpose, args, code) in [
         (Purpose::Status, &["status"][..], 4),
-        (Purpose::State, &["failover"][..], 0),
+        (Purpose::State, &["failover", "--reason", "drill"][..], 0),
     ] {
         let (found, calls) = check_in(emulator, purpose, args, &env, code);
         let searched = |region: &str| {
@@ -424,8 +424,16 @@ async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
         &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
     );
     refusals.extend(check(&emulator, Purpose::Status, &["status"]));
-    refusals.extend(check(&emulator, Purpose::State, &["fence"]));
-    refusals.extend(check(&emulator, Purpose::State, &["failover"]));
+    refusals.extend(check(
+        &emulator,
+        Purpose::State,
+        &["fence", "--reason", "drill"],
+    ));
+    refusals.extend(check(
+        &emulator,
+        Purpose::State,
+        &["failover", "--reason", "drill"],
+    ));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
     refusals.extend(check_primary_down(&emulator));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));

@@ -212,14 +212,15 @@ async fn read_change_set(
             };
             let resource_type = r.resource_type().unwrap_or_default().to_string();
             let replacement = r.replacement().map(|x| x.as_str().to_ascii_lowercase());
+            let action = r
+                .action()
+                .map(|a| a.as_str().to_ascii_lowercase())
+                .unwrap_or_default();
             resources.push(ResourceChange {
                 logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                danger: ResourceChange::is_danger(&resource_type, replacement.as_deref()),
+                danger: ResourceChange::is_danger(&resource_type, &action, replacement.as_deref()),
                 resource_type,
-                action: r
-                    .action()
-                    .map(|a| a.as_str().to_ascii_lowercase())
-                    .unwrap_or_default(),
+                action,
                 replacement,
                 properties: r
                     .details()
