@@ -148,7 +148,9 @@ async fn compare_stack(
     run_id: &str,
     app: &str,
 ) -> Result<(UnitChange, Vec<ResourceChange>), String> {
-    if &parameter_map(stack.parameters()) == target.parameters {
+    // A deployed parameter a deploy does not pass keeps its template default
+    // (the stack lists it all the same): only the parameters passed count.
+    if parameter_changes(&parameter_map(stack.parameters()), target.parameters).is_empty() {
         let deployed = target
             .cfn
             .get_template()
