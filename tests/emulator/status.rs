@@ -393,7 +393,7 @@ async fn failover_fence_and_activate_round_trip() {
     );
 
     // fence writes through the primary.
-    let output = run_ok(&["fence", "--reason", "drill"], &env);
+    let output = run_ok(&["fence", "--yes"], &env);
     let said = stdout_of(&output);
     assert!(said.contains("failover → fenced"), "{said}");
     assert!(said.contains(&format!("written in {PRIMARY}")), "{said}");
