@@ -9,9 +9,12 @@
 //!   credentials (bootstrap, edge, site certificate, and the lock stack) are
 //!   allowed by the deploy policy, and those that delete by the teardown
 //!   policy, with the excuses of `handler_permissions_excused.txt`;
-//! - the whole policy fits an IAM inline role policy: "Role policy size
-//!   cannot exceed 10,240 characters", whitespace not counted
-//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>).
+//! - each command's policy fits an IAM inline role policy: "Role policy
+//!   size cannot exceed 10,240 characters", whitespace not counted
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>),
+//!   and the policy of all of them for app names up to a known length;
+//! - one app's policy grants nothing on another app's bucket, table, stack,
+//!   StackSet instance, StackSet or role, however alike their names.
 
 use mraa::permissions::{Purpose, Scope, policy};
 use mraa::plan::Kind;
