@@ -4,7 +4,8 @@
 //! regions than the deployment's is refused by deploy and diff alike (same
 //! message, same exit code) before any mutating call (moto's request
 //! recorder); a StackSet instance left outside the two regions is named by
-//! `status` and removed by `teardown`.
+//! `status` and removed by `teardown`; on a pseudo-terminal, the state
+//! commands and a deploy's plan ask, and a "no" changes nothing.
 
 use crate::diff::kv_store_with_another_table_name;
 use crate::support::{Emulator, mraa, run_ok, show, stderr_of, stdout_of};
@@ -246,4 +247,118 @@ async fn an_instance_outside_the_regions_is_named_by_status_and_removed_by_teard
         matches!(left.as_deref(), None | Some("DELETE_COMPLETE")),
         "{left:?}"
     );
+}
+
+/// Runs mraa on a pseudo-terminal (util-linux `script`), typing `answer`;
+/// returns the exit code and what the terminal showed.
+fn on_a_terminal(args: &[&str], env: &[(String, String)], answer: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_mraa"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect();
+    let mut command = std::process::Command::new("script");
+    command
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("run script(1)");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(format!("{answer}\n").as_bytes())
+            .expect("type the answer");
+    }
+    let output = child.wait_with_output().expect("script(1) ends");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).replace('\r', ""),
+    )
+}
+
+async fn state(emulator: &Emulator) -> Option<String> {
+    emulator
+        .state_item(PRIMARY, "mraa")
+        .await
+        .and_then(|item| item.get("state").and_then(|v| v.as_s().ok()).cloned())
+}
+
+/// On a terminal, a state change shows the current state and what changes,
+/// and asks; a declined question says nothing changed, and nothing did. A
+/// deploy's plan is asked about the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_state_changes_and_plans_are_asked_about() {
+    let emulator = Emulator::start("approval_terminal");
+    let env = emulator.env_in(PRIMARY);
+    run_ok(&["deploy", "--secondary", SECONDARY], &env);
+    assert_eq!(state(&emulator).await.as_deref(), Some("active"));
+
+    emulator.start_recording();
+    let (code, screen) = on_a_terminal(&["failover"], &env, "n");
+    let changed = mutations(&emulator);
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(screen.contains("app mraa is active since "), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "active → failover: the secondary {SECONDARY} serves, read-only"
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Switch app mraa to failover? [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("failover cancelled: nothing was changed"),
+        "{screen}"
+    );
+    assert_eq!(changed, Vec::<String>::new());
+    assert_eq!(state(&emulator).await.as_deref(), Some("active"));
+
+    let (code, screen) = on_a_terminal(&["failover"], &env, "y");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("active → failover (written in"), "{screen}");
+    assert_eq!(state(&emulator).await.as_deref(), Some("failover"));
+
+    // --yes: no question.
+    let (code, screen) = on_a_terminal(&["activate", "--yes"], &env, "");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("[y/N]"), "{screen}");
+
+    // A deploy that changes something: the plan, the question, nothing
+    // changed on "no" but the plan's own change sets.
+    emulator.start_recording();
+    let (code, screen) = on_a_terminal(
+        &[
+            "deploy",
+            "--secondary",
+            SECONDARY,
+            "--allowed-origin",
+            "https://photos.example.com",
+        ],
+        &env,
+        "n",
+    );
+    let changed: Vec<String> = mutations(&emulator)
+        .into_iter()
+        .filter(|c| !c.contains("CreateChangeSet") && !c.contains("DeleteChangeSet"))
+        .collect();
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(
+        screen.contains("parameter AllowedOrigin: * -> https://photos.example.com"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Apply these changes to app mraa? [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("deploy cancelled: nothing was changed"),
+        "{screen}"
+    );
+    assert_eq!(changed, Vec::<String>::new());
 }
