@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cfn;
 pub mod cli;
 pub mod config;
+pub mod confirm;
 pub mod context;
 pub mod deploy;
 pub mod diff;
@@ -87,8 +88,8 @@ async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Re
             teardown::run(&settings, args, out, messages).await
         }
         Command::Permissions(args) => {
-            let app = config::app_name(&cli.global)?;
-            permissions::run(&app, args, out)
+            let settings = Settings::resolve(&cli.global).await?;
+            permissions::run(&settings, args, out)
         }
         Command::Render(args) => {
             let settings = Settings::resolve(&cli.global).await?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::aws::Aws;
 use crate::config::OutputFormat;
 use crate::config::Settings;
-use crate::error::{EXIT_FAILED, EXIT_OK, InputError, MraaError, Result};
+use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError, MraaError, Result};
 use crate::plan::{Plan, Unit};
 use crate::render::render_all;
 use crate::ui::progress::Reporter;
@@ -86,6 +86,15 @@ pub async fn run(
     .await;
     let (caller, api_logging) = (caller?, api_logging?);
     let (bootstrap_stack, edge_stack) = (bootstrap_stack?, edge_stack?);
+    // A deployment stays in its regions: a move is refused before any change.
+    crate::plan::changes::regions::refuse_if_moved(
+        &aws,
+        &settings.app,
+        (&settings.primary, &secondary),
+        bootstrap_stack.as_ref(),
+    )
+    .await?;
+    let existing = bootstrap_stack.is_some();
     let users = crate::discover::user_replication(settings, &secondary, bootstrap_stack.as_ref())?;
     if users != plan.user_replication {
         plan = plan.with_user_replication(users);
@@ -163,6 +172,9 @@ pub async fn run(
         futures::future::join(refuse_if_busy(&ctx), refuse_if_kept_data_in_the_way(&ctx)).await;
     busy?;
     kept?;
+    if existing && let Some(code) = approve(settings, &ctx, &rendered, messages).await? {
+        return Ok(code);
+    }
 
     let (mut results, outputs, site_domain, mut failure) = schedule(&ctx, &rendered).await;
     if failure.is_none() {
@@ -209,4 +221,47 @@ pub async fn run(
             Err(err)
         }
     })
+}
+
+/// The plan of an existing deployment, shown, then approved (see
+/// [`super::approval`]). `Some(code)`: not applied; nothing was changed.
+async fn approve(
+    settings: &Settings,
+    ctx: &Ctx,
+    rendered: &[crate::render::Rendered],
+    messages: &mut dyn Write,
+) -> Result<Option<u8>> {
+    use super::approval::{Decision, decide, not_applied, question};
+    use crate::plan::changes::{self, report::DiffReport, view};
+    let found = changes::compute(&ctx.aws, &ctx.plan, rendered, &ctx.account, &ctx.run_id).await?;
+    let plan = &ctx.plan;
+    let report = DiffReport::new(
+        (&plan.app, &plan.primary, &plan.secondary),
+        found.units,
+        found.wiring,
+        None,
+    );
+    let terminal = crate::confirm::terminal();
+    let decision = decide(&report, settings.yes, terminal);
+    let quiet = settings.verbosity == crate::config::Verbosity::Quiet;
+    // The plan goes to the messages (stderr): stdout keeps the results.
+    if report.changes && (decision != Decision::Proceed || !quiet) {
+        let _ = write!(
+            messages,
+            "{}",
+            view::text(&report, settings.color && terminal)
+        );
+    }
+    let approved = match decision {
+        Decision::Proceed => true,
+        Decision::Ask => {
+            crate::confirm::ask(&question(&report), &mut std::io::stdin().lock(), messages)
+        }
+        Decision::Refuse => false,
+    };
+    if approved {
+        return Ok(None);
+    }
+    let _ = writeln!(messages, "{}", not_applied(&report, decision));
+    Ok(Some(EXIT_USAGE))
 }

@@ -3,6 +3,7 @@
 
 pub mod api_account;
 pub mod api_stage;
+mod approval;
 mod args;
 mod command;
 mod dns;

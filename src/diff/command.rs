@@ -1,6 +1,9 @@
-//! `mraa diff`, in order: the plan a deploy with these inputs would make
-//! (the custom domain it would keep, the API logging role it would hold),
-//! each unit against what is deployed, the wiring, drift, then the view.
+//! `mraa diff`, in order: the regions from the deployment's record, the
+//! refusals deploy would make (a move to other regions, kept data in the
+//! way: same message, same exit code), the plan a deploy with these inputs
+//! would make (the custom domain it would keep, the API logging role it
+//! would hold), the changes (`plan::changes`, as deploy computes them),
+//! drift, then the view.
 
 use std::io::{IsTerminal, Write};
 
@@ -13,38 +16,52 @@ use crate::plan::api_logging::{bootstrap_holds_role, creates_role, role_arn};
 use crate::plan::{Plan, Unit};
 use crate::render::render_all;
 
+use crate::plan::changes::report::DiffReport;
+use crate::plan::changes::units::fail;
+use crate::plan::changes::{self, regions, view};
+
 use super::DiffArgs;
-use super::report::DiffReport;
-use super::units::fail;
-use super::{drift, units, view, wiring};
+use super::drift;
 
 pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let settings = settings.clone().with_domain(
         args.custom_domain.domain.clone(),
         args.custom_domain.hosted_zone_id.clone(),
     )?;
-    let secondary = settings.require_secondary()?.to_string();
     let app = settings.app.clone();
+    // The regions come from the deployment's record, as for status; a
+    // secondary given is checked against it, as deploy checks it.
+    let probe = Aws::new(
+        &settings,
+        settings.secondary.as_deref().unwrap_or(&settings.primary),
+    )
+    .await;
+    let caller = probe.caller().await?;
+    let primary = probe.primary.region.clone();
+    let bootstrap_name = stack_name(&app, Unit::Bootstrap.id());
+    let bootstrap = describe(&probe.primary.cfn, &bootstrap_name)
+        .await
+        .map_err(|e| fail(Unit::Bootstrap.id(), &primary, &bootstrap_name, e))?;
+    let recorded = bootstrap.as_ref().and_then(regions::from_bootstrap);
+    let secondary = match (&settings.secondary, &recorded) {
+        (Some(given), _) => given.clone(),
+        (None, Some(recorded)) => recorded.secondary.clone(),
+        (None, None) => settings.require_secondary()?.to_string(),
+    };
+    let aws = if probe.secondary.region == secondary {
+        probe
+    } else {
+        Aws::new(&settings, &secondary).await
+    };
+    // A move is refused exactly as deploy refuses it.
+    regions::refuse_if_moved(&aws, &app, (&primary, &secondary), bootstrap.as_ref()).await?;
+    changes::refusals::refuse_if_kept_data_in_the_way(&aws, &app, &caller.account).await?;
+    let edge_name = stack_name(&app, Unit::Edge.id());
+    let edge = describe(&aws.primary.cfn, &edge_name)
+        .await
+        .map_err(|e| fail(Unit::Edge.id(), &primary, &edge_name, e))?;
     let mut plan = Plan::new(&app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
-    if let Some(mode) = settings.user_replication {
-        plan = plan.with_user_replication(mode);
-    }
-    let aws = Aws::new(&settings, &secondary).await;
-    let caller = aws.caller().await?;
-    let primary = aws.primary.region.clone();
-    let read = |unit: Unit| {
-        let cfn = aws.primary.cfn.clone();
-        let name = stack_name(&app, unit.id());
-        let region = primary.clone();
-        async move {
-            describe(&cfn, &name)
-                .await
-                .map_err(|e| fail(unit.id(), &region, &name, e))
-        }
-    };
-    let (bootstrap, edge) =
-        futures::future::try_join(read(Unit::Bootstrap), read(Unit::Edge)).await?;
     let users = crate::discover::user_replication(&settings, &secondary, bootstrap.as_ref())?;
     plan = plan.with_user_replication(users);
 
@@ -81,14 +98,17 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
     let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
 
     let run_id = crate::context::run_id("mraa-diff");
-    let (unit_diffs, deployed, outputs) =
-        units::compare(&aws, &plan, &rendered, &run_id, &app).await?;
-    let wiring = wiring::compare(&aws, &plan, &caller.account, &outputs).await?;
+    let changes = changes::compute(&aws, &plan, &rendered, &caller.account, &run_id).await?;
     let drift = match args.drift {
-        true => Some(drift::detect(&aws, &plan, &deployed).await?),
+        true => Some(drift::detect(&aws, &plan, &changes.deployed).await?),
         false => None,
     };
-    let report = DiffReport::new((&app, &primary, &secondary), unit_diffs, wiring, drift);
+    let report = DiffReport::new(
+        (&app, &primary, &secondary),
+        changes.units,
+        changes.wiring,
+        drift,
+    );
     let text = match settings.output {
         OutputFormat::Json => format!("{}\n", view::json(&report)),
         OutputFormat::Markdown => view::markdown(&report),

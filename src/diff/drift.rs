@@ -22,8 +22,8 @@ use crate::names;
 use crate::plan::Plan;
 use crate::wire::replica_settings;
 
-use super::report::{DriftedResource, PropertyDrift, StackDrift};
-use super::units::{DeployedStack, fail};
+use crate::plan::changes::report::{DriftedResource, PropertyDrift, StackDrift};
+use crate::plan::changes::units::{DeployedStack, fail};
 
 /// Detections at once: each starts a job in CloudFormation; a few at a time
 /// stays well inside its API rate.

@@ -1,16 +1,12 @@
 //! `mraa diff`: what a deploy would change, unit by unit and region by
-//! region, before anything changes, and (`--drift`) what was changed behind
-//! the deployment's back. Its only mutating calls are its own change sets,
-//! made and deleted again, and drift detection.
+//! region, before anything changes (the plan itself is computed by
+//! [`crate::plan::changes`], which deploy shows too), and (`--drift`) what
+//! was changed behind the deployment's back. Its only mutating calls are its
+//! own change sets, made and deleted again, and drift detection.
 
 mod args;
 mod command;
-mod dns;
 mod drift;
-pub mod report;
-mod units;
-mod view;
-mod wiring;
 
 pub use args::DiffArgs;
 pub use command::run;

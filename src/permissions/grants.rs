@@ -5,12 +5,14 @@
 //! given. The layers' own handlers run under the StackSet execution role
 //! (templates/bootstrap.yaml), not here.
 //!
-//! Resources are named by the app's prefix wherever IAM can match a name
-//! (stacks, StackSets, buckets, tables, roles); where the ARN carries only an
-//! id (user pools, distributions, certificates, health checks, APIs) IAM
-//! cannot tell mraa's from others by name, and the statement says so.
-//! `{app}` stands for the app name. Region and account are `*`: the names
-//! carry the app, and the same policy serves both regions and us-east-1.
+//! Resources are named whole wherever IAM can match a name (stacks,
+//! StackSets, buckets, tables, roles), never by the app's prefix alone:
+//! `mraa-shop-*` would match app `shop-dev`'s names too. Where the ARN
+//! carries only an id (user pools, distributions, certificates, health
+//! checks, APIs) IAM cannot tell mraa's from others by name, and the
+//! statement says so. `{token}`s stand for the app's names, its regions and
+//! its account (see [`super::Scope`]); the regions themselves are held by
+//! a last statement that denies every other region.
 
 use super::Purpose::{self, Deploy, Diff, State, Status, Teardown};
 
@@ -28,10 +30,22 @@ pub struct Grant {
 const ALL: &[Purpose] = &[Deploy, Status, State, Teardown, Diff];
 const CHANGING: &[Purpose] = &[Deploy, Teardown];
 
-const STACKS: &[&str] = &[
-    "arn:aws:cloudformation:*:*:stack/mraa-{app}-*/*",
-    // StackSet instances: AWS names them StackSet-<set name>-<id>.
-    "arn:aws:cloudformation:*:*:stack/StackSet-mraa-{app}-*/*",
+// Every stack by its whole name, and the StackSet instances, which AWS
+// names StackSet-<set name>-<UUID> (see `Scope`).
+const STACKS: &[&str] = &["arn:aws:cloudformation:*:{account}:stack/{stack}/*"];
+
+/// Services with one endpoint in us-east-1, left out of the Deny of other
+/// regions (AWS's own example leaves out the same).
+pub const GLOBAL_SERVICES: &[&str] = &["cloudfront:*", "iam:*", "route53:*"];
+
+/// What changes a StackSet and its instances.
+const STACK_SET_CHANGES: &[&str] = &[
+    "cloudformation:UpdateStackSet",
+    "cloudformation:DeleteStackSet",
+    "cloudformation:CreateStackInstances",
+    "cloudformation:UpdateStackInstances",
+    "cloudformation:DeleteStackInstances",
+    "cloudformation:TagResource",
 ];
 
 const ZONES: &str = "arn:aws:route53:::hostedzone/*";
@@ -68,7 +82,7 @@ pub const GRANTS: &[Grant] = &[
             "cloudformation:ListStackSetOperations",
             "cloudformation:ListStackSetOperationResults",
         ],
-        resources: &["arn:aws:cloudformation:*:*:stackset/mraa-{app}-*:*"],
+        resources: &["arn:aws:cloudformation:*:{account}:stackset/{stackset}:*"],
         string_equals: &[],
     },
     // Deploy, status and teardown look for instance stacks by listing:
@@ -88,7 +102,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "ProbeRegions",
         purposes: ALL,
         actions: &["cloudformation:DescribeStacks"],
-        resources: &["arn:aws:cloudformation:*:*:stack/mraa-reachability-probe/*"],
+        resources: &["arn:aws:cloudformation:*:{account}:stack/mraa-reachability-probe/*"],
         string_equals: &[],
     },
     Grant {
@@ -134,18 +148,17 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         sid: "ChangeStackSets",
         purposes: CHANGING,
-        actions: &[
-            "cloudformation:UpdateStackSet",
-            "cloudformation:DeleteStackSet",
-            "cloudformation:CreateStackInstances",
-            "cloudformation:UpdateStackInstances",
-            "cloudformation:DeleteStackInstances",
-            "cloudformation:TagResource",
-        ],
+        actions: STACK_SET_CHANGES,
+        resources: &["arn:aws:cloudformation:*:{account}:stackset/{stackset}:*"],
+        string_equals: &[],
+    },
+    // The target (account and region) and resource types of an operation
+    // are resources of their own in IAM, named by no set.
+    Grant {
+        sid: "StackSetTargets",
+        purposes: CHANGING,
+        actions: STACK_SET_CHANGES,
         resources: &[
-            "arn:aws:cloudformation:*:*:stackset/mraa-{app}-*:*",
-            // The target (account and region) and resource types of an
-            // operation are resources of their own in IAM, named by no set.
             "arn:aws:cloudformation:*:*:stackset-target/*",
             "arn:aws:cloudformation:*:*:type/resource/*",
         ],
@@ -167,7 +180,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "PassOwnRoles",
         purposes: &[Deploy],
         actions: &["iam:PassRole"],
-        resources: &["arn:aws:iam::*:role/mraa-{app}-*"],
+        resources: &["arn:aws:iam::{account}:role/{passed-role}"],
         string_equals: &[(
             "iam:PassedToService",
             &[
@@ -199,7 +212,7 @@ pub const GRANTS: &[Grant] = &[
             "iam:DetachRolePolicy",
             "iam:ListAttachedRolePolicies",
         ],
-        resources: &["arn:aws:iam::*:role/mraa-{app}-*"],
+        resources: &["arn:aws:iam::{account}:role/{bootstrap-role}"],
         string_equals: &[],
     },
     // The edge stack's distribution, origin access control and headers
@@ -220,7 +233,7 @@ pub const GRANTS: &[Grant] = &[
             "cloudfront:UntagResource",
             "cloudfront:ListTagsForResource",
         ],
-        resources: &["arn:aws:cloudfront::*:distribution/*"],
+        resources: &["arn:aws:cloudfront::{account}:distribution/*"],
         string_equals: &[],
     },
     Grant {
@@ -231,7 +244,7 @@ pub const GRANTS: &[Grant] = &[
             "cloudfront:UpdateOriginAccessControl",
             "cloudfront:DeleteOriginAccessControl",
         ],
-        resources: &["arn:aws:cloudfront::*:origin-access-control/*"],
+        resources: &["arn:aws:cloudfront::{account}:origin-access-control/*"],
         string_equals: &[],
     },
     Grant {
@@ -242,7 +255,7 @@ pub const GRANTS: &[Grant] = &[
             "cloudfront:UpdateResponseHeadersPolicy",
             "cloudfront:DeleteResponseHeadersPolicy",
         ],
-        resources: &["arn:aws:cloudfront::*:response-headers-policy/*"],
+        resources: &["arn:aws:cloudfront::{account}:response-headers-policy/*"],
         string_equals: &[],
     },
     // IAM cannot scope these creations: only "*" grants them.
@@ -261,7 +274,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "ReadDistribution",
         purposes: &[Status, Diff],
         actions: &["cloudfront:GetDistribution"],
-        resources: &["arn:aws:cloudfront::*:distribution/*"],
+        resources: &["arn:aws:cloudfront::{account}:distribution/*"],
         string_equals: &[],
     },
     Grant {
@@ -277,14 +290,14 @@ pub const GRANTS: &[Grant] = &[
             "s3:GetBucketTagging",
             "s3:PutBucketTagging",
         ],
-        resources: &["arn:aws:s3:::mraa-{app}-*"],
+        resources: &["arn:aws:s3:::{bucket}"],
         string_equals: &[],
     },
     Grant {
         sid: "SiteFiles",
         purposes: CHANGING,
         actions: &["s3:PutObject", "s3:DeleteObject"],
-        resources: &["arn:aws:s3:::mraa-{app}-website-*/*"],
+        resources: &["arn:aws:s3:::{website-bucket}/*"],
         string_equals: &[],
     },
     // Status reads back what deploy promised: each website bucket's
@@ -311,7 +324,7 @@ pub const GRANTS: &[Grant] = &[
             "s3:GetBucketPolicy",
             "s3:GetReplicationConfiguration",
         ],
-        resources: &["arn:aws:s3:::mraa-{app}-*"],
+        resources: &["arn:aws:s3:::{bucket}"],
         string_equals: &[],
     },
     // Teardown finds kept buckets by listing, then empties and deletes them
@@ -331,7 +344,7 @@ pub const GRANTS: &[Grant] = &[
             "s3:ListBucketMultipartUploads",
             "s3:DeleteBucket",
         ],
-        resources: &["arn:aws:s3:::mraa-{app}-*"],
+        resources: &["arn:aws:s3:::{bucket}"],
         string_equals: &[],
     },
     Grant {
@@ -342,7 +355,7 @@ pub const GRANTS: &[Grant] = &[
             "s3:DeleteObjectVersion",
             "s3:AbortMultipartUpload",
         ],
-        resources: &["arn:aws:s3:::mraa-{app}-*/*"],
+        resources: &["arn:aws:s3:::{bucket}/*"],
         string_equals: &[],
     },
     // In every region: with the primary down, status and the state commands
@@ -352,7 +365,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "ReadTables",
         purposes: ALL,
         actions: &["dynamodb:DescribeTable", "dynamodb:GetItem"],
-        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
+        resources: &["arn:aws:dynamodb:*:{account}:table/{table}"],
         string_equals: &[],
     },
     // The state item: seeded by deploy, changed by the state commands.
@@ -360,7 +373,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "StateItem",
         purposes: &[Deploy, State],
         actions: &["dynamodb:PutItem", "dynamodb:UpdateItem"],
-        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-app-config"],
+        resources: &["arn:aws:dynamodb:*:{account}:table/mraa-{app}-app-config"],
         string_equals: &[],
     },
     // Global tables: adding or removing a replica also needs, on the replica,
@@ -402,7 +415,7 @@ pub const GRANTS: &[Grant] = &[
             "dynamodb:DescribeTimeToLive",
             "dynamodb:ListTagsOfResource",
         ],
-        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
+        resources: &["arn:aws:dynamodb:*:{account}:table/{table}"],
         string_equals: &[],
     },
     Grant {
@@ -410,7 +423,7 @@ pub const GRANTS: &[Grant] = &[
         purposes: &[Deploy],
         actions: &["iam:CreateServiceLinkedRole"],
         resources: &[
-            "arn:aws:iam::*:role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication",
+            "arn:aws:iam::{account}:role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication",
         ],
         string_equals: &[(
             "iam:AWSServiceName",
@@ -424,7 +437,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "AdminUser",
         purposes: &[Deploy],
         actions: &["cognito-idp:AdminGetUser", "cognito-idp:AdminCreateUser"],
-        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
         string_equals: &[],
     },
     // Failover finds the secondary's replica pool by name too.
@@ -444,7 +457,7 @@ pub const GRANTS: &[Grant] = &[
             "cognito-idp:DeleteUserPool",
             "cognito-idp:TagResource",
         ],
-        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
         string_equals: &[],
     },
     // The users key (a multi-Region key made by the bootstrap stack with
@@ -478,7 +491,7 @@ pub const GRANTS: &[Grant] = &[
             "kms:UpdateKeyDescription",
             "kms:ScheduleKeyDeletion",
         ],
-        resources: &["arn:aws:kms:*:*:key/mrk-*"],
+        resources: &["arn:aws:kms:*:{account}:key/mrk-*"],
         string_equals: &[],
     },
     // The user pool's replica (Cognito's multi-Region replication): status
@@ -488,7 +501,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "ReadPoolReplicas",
         purposes: &[Status, State, Teardown, Diff],
         actions: &["cognito-idp:ListUserPoolReplicas"],
-        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
         string_equals: &[],
     },
     Grant {
@@ -498,7 +511,7 @@ pub const GRANTS: &[Grant] = &[
             "cognito-idp:UpdateUserPoolReplica",
             "cognito-idp:DeleteUserPoolReplica",
         ],
-        resources: &["arn:aws:cognito-idp:*:*:userpool/*"],
+        resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
         string_equals: &[],
     },
     // API Gateway: the account's logging setting (read, and set where none
@@ -586,7 +599,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "StateReplication",
         purposes: &[State],
         actions: &["s3:GetReplicationConfiguration"],
-        resources: &["arn:aws:s3:::mraa-{app}-objects-*"],
+        resources: &["arn:aws:s3:::{objects-bucket}"],
         string_equals: &[],
     },
     // Status shows the records and checks; diff reads what deploy reads
@@ -634,7 +647,7 @@ pub const GRANTS: &[Grant] = &[
             "acm:ListTagsForCertificate",
             "acm:UpdateCertificateOptions",
         ],
-        resources: &["arn:aws:acm:*:*:certificate/*"],
+        resources: &["arn:aws:acm:*:{account}:certificate/*"],
         string_equals: &[],
     },
     // IAM cannot scope a request or a listing: only "*" grants them.

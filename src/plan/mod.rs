@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::names;
 
 pub mod api_logging;
+pub mod changes;
 pub mod parameters;
 pub mod users;
 

@@ -9,7 +9,7 @@
 //! checks read the state and move DNS themselves.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Args;
@@ -25,6 +25,8 @@ use crate::names;
 
 use crate::app_state::{AppState, StateRecord, read};
 use crate::context::now;
+
+use super::guard;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct StateArgs {
@@ -66,6 +68,17 @@ pub async fn run(
     out: &mut dyn Write,
     messages: &mut dyn Write,
 ) -> Result<u8> {
+    // Without a terminal, a state change must be deliberate: refused
+    // before any AWS call unless it has a reason or --yes.
+    if let Some(refusal) = guard::refuse_without_reason(
+        target,
+        settings.yes,
+        args.reason.as_deref(),
+        crate::confirm::terminal(),
+    ) {
+        let _ = writeln!(messages, "{refusal}");
+        return Ok(EXIT_USAGE);
+    }
     let (aws, primary_down, tables) = locate(settings, target, messages).await?;
     let order: Vec<&str> = match target {
         AppState::Failover => vec![&aws.secondary.region],
@@ -91,18 +104,16 @@ pub async fn run(
     let mut written = None;
     let mut before = None;
     let mut last_error = None;
+    // Asked once, also when the first region does not answer.
+    let mut approved = false;
     for region in order {
-        match write(
-            settings,
-            &aws,
+        let request = Request {
             region,
             target,
-            args.reason.as_deref(),
+            reason: args.reason.as_deref(),
             tables,
-            messages,
-        )
-        .await
-        {
+        };
+        match write(settings, &aws, &request, &mut approved, messages).await {
             Err(WriteError::NeedsConfirmation) => return Ok(EXIT_USAGE),
             Ok(previous) => {
                 before = previous;
@@ -209,24 +220,33 @@ async fn locate(
 }
 
 enum WriteError {
-    /// Activation refused: replication is not known to be healthy.
+    /// Not approved: the question declined, or activation without a
+    /// terminal while replication is not known to be healthy.
     NeedsConfirmation,
     Unreachable(String),
     AlreadySet(StateRecord),
     Failed(MraaError),
 }
 
-/// Writes `target` in `region` if the state there is still what was read.
-/// Returns the previous state.
+/// A state change, as asked for, through one region.
+struct Request<'a> {
+    region: &'a str,
+    target: AppState,
+    reason: Option<&'a str>,
+    tables: &'a [&'static str],
+}
+
+/// Writes the target state in the request's region if the state there is
+/// still what was read, once approved (`approved` remembers it). Returns
+/// the previous state.
 async fn write(
     settings: &Settings,
     aws: &Aws,
-    region: &str,
-    target: AppState,
-    reason: Option<&str>,
-    tables: &[&'static str],
+    request: &Request<'_>,
+    approved: &mut bool,
     messages: &mut dyn Write,
 ) -> Result<Option<String>, WriteError> {
+    let (region, target, reason) = (request.region, request.target, request.reason);
     let client = &aws.region(region).dynamodb;
     let table = names::table_name(&settings.app, "app-config");
     let failed = |cause: String| {
@@ -267,12 +287,14 @@ async fn write(
     if current.state == Some(target) {
         return Err(WriteError::AlreadySet(current));
     }
-    if target == AppState::Active
-        && !confirm_activation(settings, aws, tables, messages)
+    if !*approved {
+        if !approve(settings, aws, request, &current, messages)
             .await
             .map_err(WriteError::Failed)?
-    {
-        return Err(WriteError::NeedsConfirmation);
+        {
+            return Err(WriteError::NeedsConfirmation);
+        }
+        *approved = true;
     }
     let caller = aws.caller_in(region).await.map_err(WriteError::Failed)?;
     let previous = current.raw_state.clone().unwrap_or_default();
@@ -401,34 +423,54 @@ fn region_read(region: &str, result: Result<Option<StateRecord>, String>) -> Reg
     }
 }
 
-/// Activating before replication has caught up can lose the writes the
-/// secondary took during failover: ask first.
-async fn confirm_activation(
+/// `--yes`, or the answer to the question (see [`super::guard`]); without a
+/// terminal the reason was checked before any call. Activating before
+/// replication has caught up can lose the writes the secondary took during
+/// failover: without a terminal that needs `--yes`, on one the question
+/// says so.
+async fn approve(
     settings: &Settings,
     aws: &Aws,
-    tables: &[&'static str],
+    request: &Request<'_>,
+    current: &StateRecord,
     messages: &mut dyn Write,
 ) -> Result<bool> {
-    let problems = links::replication_problems(aws, &settings.app, tables).await;
-    if problems.is_empty() || settings.yes {
+    if settings.yes {
         return Ok(true);
     }
-    let why = format!(
-        "replication is not confirmed healthy ({}; see `mraa status`); writing to the primary before it has caught up risks losing the secondary's writes",
-        problems.join("; ")
-    );
-    if !std::io::stdin().is_terminal() {
-        let _ = writeln!(
-            messages,
-            "error: refusing to activate: {why}; pass --yes to proceed"
-        );
-        return Ok(false);
+    let target = request.target;
+    let mut warning = None;
+    if target == AppState::Active {
+        let problems = links::replication_problems(aws, &settings.app, request.tables).await;
+        if !problems.is_empty() {
+            warning = Some(format!(
+                "replication is not confirmed healthy ({}; see `mraa status`); writing to the primary before it has caught up risks losing the secondary's writes",
+                problems.join("; ")
+            ));
+        }
     }
-    let _ = write!(messages, "{why}.\nActivate anyway? [y/N] ");
-    let _ = messages.flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().read_line(&mut answer);
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    if !crate::confirm::terminal() {
+        if let Some(why) = warning {
+            let _ = writeln!(
+                messages,
+                "error: refusing to activate: {why}; nothing was changed: pass --yes to proceed"
+            );
+            return Ok(false);
+        }
+        return Ok(true);
+    }
+    let question = guard::question(
+        &settings.app,
+        current,
+        target,
+        (&aws.primary.region, &aws.secondary.region),
+        warning.as_deref(),
+    );
+    if crate::confirm::ask(&question, &mut std::io::stdin().lock(), messages) {
+        return Ok(true);
+    }
+    let _ = writeln!(messages, "{}", guard::declined(target));
+    Ok(false)
 }
 
 fn warn(settings: &Settings, messages: &mut dyn Write, line: &str) {

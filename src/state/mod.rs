@@ -4,6 +4,7 @@
 //! commands make no Route 53 call.
 
 mod command;
+mod guard;
 mod users;
 
 pub use command::{StateArgs, run};

@@ -4,6 +4,7 @@
 
 mod dns;
 mod dns_answer;
+mod moves;
 mod promises;
 mod replicas;
 mod report;
@@ -248,6 +249,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
     }
     checks.extend(user_pool_checks(aws, &outputs, &down).await);
     checks.extend(promises::checks(aws, &plan, &outputs, &account, &down).await);
+    checks.extend(moves::stray_instances(aws, &plan, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.

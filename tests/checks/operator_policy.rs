@@ -9,18 +9,21 @@
 //!   credentials (bootstrap, edge, site certificate, and the lock stack) are
 //!   allowed by the deploy policy, and those that delete by the teardown
 //!   policy, with the excuses of `handler_permissions_excused.txt`;
-//! - the whole policy fits an IAM inline role policy: "Role policy size
-//!   cannot exceed 10,240 characters", whitespace not counted
-//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>).
+//! - each command's policy fits an IAM inline role policy: "Role policy
+//!   size cannot exceed 10,240 characters", whitespace not counted
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>),
+//!   and the policy of all of them for app names up to a known length;
+//! - one app's policy grants nothing on another app's bucket, table, stack,
+//!   StackSet instance, StackSet or role, however alike their names.
 
-use mraa::permissions::{Purpose, policy};
+use mraa::permissions::{Purpose, Scope, policy};
 use mraa::plan::Kind;
 use serde_json::Value as Json;
 
 use crate::aws_data::{self, Action, HANDLERS};
 use crate::cfn::{self, type_of};
 use crate::handler_permissions::{excuses, handler_needs, refusal};
-use crate::iam::{json_statements, wildcard};
+use crate::iam::{granting, json_statements, wildcard};
 
 const PURPOSES: [Purpose; 5] = [
     Purpose::Deploy,
@@ -29,6 +32,10 @@ const PURPOSES: [Purpose; 5] = [
     Purpose::Teardown,
     Purpose::All,
 ];
+
+fn demo() -> Scope {
+    Scope::new("demo", "us-east-1", "ap-northeast-1")
+}
 
 /// Scoped actions that a call may still be authorized for on `"*"`, and why.
 const ON_EVERYTHING: &[(&str, &str)] = &[(
@@ -66,7 +73,7 @@ fn misfit(action: &str, resource: &str) -> Option<String> {
 
 #[test]
 fn every_action_is_iams_and_every_resource_fits_its_arn_format() {
-    let all = policy(Purpose::All, "demo");
+    let all = policy(Purpose::All, &demo());
     let mut wrong = Vec::new();
     let mut checked = 0;
     for statement in json_statements(&all) {
@@ -90,11 +97,12 @@ fn every_action_is_iams_and_every_resource_fits_its_arn_format() {
 #[test]
 fn the_stacks_deployed_with_the_callers_credentials_are_allowed_their_handlers() {
     let excuses = excuses();
-    let deploy = json_statements(&policy(Purpose::Deploy, "demo"));
-    let teardown = json_statements(&policy(Purpose::Teardown, "demo"));
     let mut missing = std::collections::BTreeSet::new();
     let mut checked = 0;
     for (scenario, plan) in cfn::scenarios() {
+        let scope = Scope::new(&plan.app, &plan.primary, &plan.secondary);
+        let deploy = json_statements(&policy(Purpose::Deploy, &scope));
+        let teardown = json_statements(&policy(Purpose::Teardown, &scope));
         // (unit, logical id, excuse line) where the stack sets the excused
         // property: the permission is needed there after all.
         let mut unexcused = std::collections::BTreeSet::new();
@@ -153,7 +161,7 @@ fn the_lock_stacks_resources_need_no_permission_the_policies_lack() {
     let template: Json = serde_json::from_str(mraa::lock::TEMPLATE).expect("the lock template");
     let resources = template["Resources"].as_object().expect("resources");
     for purpose in [Purpose::Deploy, Purpose::State, Purpose::Teardown] {
-        let statements = json_statements(&policy(purpose, "demo"));
+        let statements = json_statements(&policy(purpose, &demo()));
         for resource in resources.values() {
             let type_name = resource["Type"].as_str().unwrap_or_default();
             for handler in HANDLERS {
@@ -188,15 +196,132 @@ fn longest_app() -> String {
         .expect("some app name fits")
 }
 
+/// The size IAM counts: "Role policy size cannot exceed 10,240
+/// characters", whitespace not counted.
+fn size(purpose: Purpose, scope: &Scope) -> usize {
+    let text = policy(purpose, scope).to_string();
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The longest app name with the longest region codes and an account: each
+/// command's policy fits an inline role policy; the policy of every command
+/// together (`--for all`), which names each stack, StackSet, bucket, table
+/// and role of the app in full, fits for app names of up to
+/// [`ALL_FITS_UP_TO`] characters (README, "Permissions").
 #[test]
 fn every_policy_fits_an_inline_role_policy() {
+    let scope = |app: &str| {
+        Scope::new(app, "ap-southeast-2", "ap-northeast-1")
+            .with_account(Some("123456789012".into()))
+    };
     let app = longest_app();
-    for purpose in PURPOSES {
-        let text = policy(purpose, &app).to_string();
-        let size = text.chars().filter(|c| !c.is_whitespace()).count();
+    for purpose in PURPOSES.into_iter().filter(|p| *p != Purpose::All) {
+        let size = size(purpose, &scope(&app));
         assert!(
             size <= 10_240,
             "{purpose:?} for app {app}: {size} characters; an inline role policy takes 10,240"
         );
+    }
+    let fits = (1..=app.len())
+        .rev()
+        .find(|n| size(Purpose::All, &scope(&"a".repeat(*n))) <= 10_240)
+        .unwrap_or(0);
+    assert_eq!(
+        fits, ALL_FITS_UP_TO,
+        "the README says that `--for all` fits for app names of up to {ALL_FITS_UP_TO} characters"
+    );
+}
+
+const ALL_FITS_UP_TO: usize = 12;
+
+/// The resources of app `app` in `region` that a policy names by name: a
+/// bucket, a table, a stack, a StackSet instance's stack, a StackSet and a
+/// role, as AWS names them.
+fn named_resources(app: &str, region: &str, account: &str) -> Vec<(&'static str, String)> {
+    let id = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+    let stack = |name: &str| format!("arn:aws:cloudformation:{region}:{account}:stack/{name}/{id}");
+    let set = mraa::names::stack_name(app, "routing");
+    vec![
+        (
+            "bucket",
+            format!(
+                "arn:aws:s3:::{}",
+                mraa::names::bucket_name(app, "objects", account, region)
+            ),
+        ),
+        (
+            "table",
+            format!(
+                "arn:aws:dynamodb:{region}:{account}:table/{}",
+                mraa::names::table_name(app, "comments")
+            ),
+        ),
+        ("stack", stack(&mraa::names::stack_name(app, "bootstrap"))),
+        ("instance stack", stack(&format!("StackSet-{set}-{id}"))),
+        (
+            "StackSet",
+            format!("arn:aws:cloudformation:{region}:{account}:stackset/{set}:{id}"),
+        ),
+        (
+            "role",
+            format!("arn:aws:iam::{account}:role/mraa-{app}-stackset-admin"),
+        ),
+    ]
+}
+
+/// Issue 22: `mraa-shop-*` granted app `shop`'s role everything of app
+/// `shop-dev`. Each action the policy of app `shop` grants on one of its
+/// own resources is refused on the same resource of another app whose
+/// name starts like it: `shop-dev`, apps named after a kind of resource,
+/// and one long enough to put twelve characters where the account id goes.
+#[test]
+fn an_apps_policy_grants_nothing_on_another_apps_resources() {
+    let account = "123456789012";
+    for (app, others) in [
+        (
+            "shop",
+            &["shop-dev", "shop-objects", "shop-routing", "shop-bootstrap"][..],
+        ),
+        ("s", &["s-objects-abcdefghijkl", "s-dev"][..]),
+    ] {
+        for scope in [
+            Scope::new(app, "us-east-1", "eu-west-1"),
+            Scope::new(app, "us-east-1", "eu-west-1").with_account(Some(account.into())),
+        ] {
+            // Actions IAM cannot scope (Resource "*") reach every app's
+            // resources by nature; the names are what is checked here.
+            let statements: Vec<_> = json_statements(&policy(Purpose::All, &scope))
+                .into_iter()
+                .filter(|s| !s.resources.iter().any(|r| r == "*"))
+                .collect();
+            let actions: std::collections::BTreeSet<String> = statements
+                .iter()
+                .filter(|s| s.allow)
+                .flat_map(|s| s.actions.clone())
+                .collect();
+            let own = named_resources(app, "eu-west-1", account);
+            for other in others {
+                let theirs = named_resources(other, "eu-west-1", account);
+                for ((kind, mine), (_, their)) in own.iter().zip(&theirs) {
+                    let granted: Vec<&String> = actions
+                        .iter()
+                        .filter(|a| matches!(granting(&statements, a, mine), Ok(Some(_))))
+                        .collect();
+                    assert!(
+                        !granted.is_empty(),
+                        "app {app}: nothing granted on its {kind} {mine}"
+                    );
+                    for action in granted {
+                        if let Ok(Some(statement)) = granting(&statements, action, their) {
+                            panic!(
+                                "app {app}'s policy (account {:?}) grants {action} on app {other}'s \
+                                 {kind} {their} (statement {})",
+                                scope.account, statement.sid
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -153,9 +153,59 @@ const CASES: &[Case] = &[
         code: 2,
         message: "invalid allowed origin",
     },
+    // Without a terminal, a state change needs a reason or --yes; refused
+    // before any AWS call (an unreachable endpoint would exit 4).
+    Case {
+        name: "state command without a terminal or a reason",
+        args: &["failover"],
+        config: None,
+        env: Env::Unreachable,
+        code: 2,
+        message: "`mraa failover` without a terminal needs --reason",
+    },
+    // The operator policy is one app's in its regions: without them there
+    // is nothing to scope it to.
+    Case {
+        name: "permissions without the deployment's regions",
+        args: &["permissions", "--app", "shop"],
+        config: None,
+        env: Env::Unreachable,
+        code: 2,
+        message: "no secondary region",
+    },
+    Case {
+        name: "permissions for a malformed account",
+        args: &[
+            "permissions",
+            "--secondary",
+            "eu-west-1",
+            "--account",
+            "12345",
+        ],
+        config: None,
+        env: Env::Unreachable,
+        code: 2,
+        message: "`12345` is not an AWS account id",
+    },
+    Case {
+        name: "permissions for one app, its regions and account",
+        args: &[
+            "permissions",
+            "--app",
+            "shop",
+            "--secondary",
+            "eu-west-1",
+            "--account",
+            "123456789012",
+        ],
+        config: None,
+        env: Env::Unreachable,
+        code: 0,
+        message: "arn:aws:s3:::mraa-shop-objects-123456789012-eu-west-1",
+    },
     Case {
         name: "state command before any deploy",
-        args: &["failover"],
+        args: &["failover", "--reason", "drill"],
         config: None,
         env: Env::Emulator,
         code: 3,

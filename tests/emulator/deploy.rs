@@ -506,14 +506,24 @@ async fn a_changed_setting_redeploys_only_the_units_it_affects() {
         })
         .collect();
     mutating.sort();
-    // The CORS origin is a parameter of routing and application only; the
-    // run takes the app's lock (a stack) before its first change and
-    // releases it at the end. Each updated API is deployed to its stage
-    // again, in both regions: API Gateway serves snapshots.
+    // The CORS origin is a parameter of routing and application only: the
+    // plan shown first previews each of their four instance stacks with a
+    // change set, deleted again; the run takes the app's lock (a stack)
+    // before its first change and releases it at the end. Each updated API
+    // is deployed to its stage again, in both regions: API Gateway serves
+    // snapshots.
     assert_eq!(
         mutating,
         [
+            "CreateChangeSet",
+            "CreateChangeSet",
+            "CreateChangeSet",
+            "CreateChangeSet",
             "CreateStack",
+            "DeleteChangeSet",
+            "DeleteChangeSet",
+            "DeleteChangeSet",
+            "DeleteChangeSet",
             "DeleteStack",
             "UpdateStackSet",
             "UpdateStackSet",

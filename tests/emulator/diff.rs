@@ -238,8 +238,51 @@ async fn site_file_changed_behind_mraas_back(emulator: &Emulator) {
 /// The kv-store's stack as an earlier deployment left it, with another
 /// table name (a create-only property): a deploy would replace the table.
 async fn table_a_deploy_would_replace(emulator: &Emulator) {
-    let cfn = emulator.cloudformation(PRIMARY);
-    let stack = instance_stack(emulator, PRIMARY, "mraa-mraa-kv-store").await;
+    kv_store_with_another_table_name(emulator, PRIMARY).await;
+    emulator.start_recording();
+    let output = diff(emulator, &["--output", "json"]);
+    let forbidden = forbidden_calls(emulator);
+    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
+    let report = json_of(&output);
+    assert_eq!(
+        report["dangers"],
+        serde_json::json!([{"unit": "kv-store", "region": PRIMARY,
+                            "logical_id": "CommentsTable",
+                            "resource_type": "AWS::DynamoDB::Table", "replacement": "true"}]),
+        "{report:#}"
+    );
+    let kv = report["units"]
+        .as_array()
+        .and_then(|u| {
+            u.iter()
+                .find(|u| u["unit"] == "kv-store" && u["region"] == PRIMARY)
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(kv["change"], "updated", "{kv:#}");
+    assert_eq!(kv["resources"][0]["logical_id"], "CommentsTable", "{kv:#}");
+    assert_eq!(kv["resources"][0]["danger"], true, "{kv:#}");
+    assert_eq!(forbidden, Vec::<String>::new());
+
+    // In text, the danger comes first.
+    let text = diff(emulator, &[]);
+    assert_eq!(text.status.code(), Some(2), "{}", show(&text));
+    assert!(
+        stdout_of(&text).starts_with(&format!(
+            "DATA STORES A DEPLOY WOULD REPLACE\n  kv-store CommentsTable in {PRIMARY} \
+             (AWS::DynamoDB::Table): replacement true\n"
+        )),
+        "{}",
+        show(&text)
+    );
+}
+
+/// Puts the kv-store's instance stack in `region` back to a template that
+/// names its table differently (a create-only property), as an earlier
+/// deployment would have left it: a deploy would replace the table.
+pub(crate) async fn kv_store_with_another_table_name(emulator: &Emulator, region: &str) {
+    let cfn = emulator.cloudformation(region);
+    let stack = instance_stack(emulator, region, "mraa-mraa-kv-store").await;
     let template = cfn
         .get_template()
         .stack_name(&stack)
@@ -296,43 +339,6 @@ async fn table_a_deploy_would_replace(emulator: &Emulator) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status, Some(StackStatus::UpdateComplete));
-
-    emulator.start_recording();
-    let output = diff(emulator, &["--output", "json"]);
-    let forbidden = forbidden_calls(emulator);
-    assert_eq!(output.status.code(), Some(2), "{}", show(&output));
-    let report = json_of(&output);
-    assert_eq!(
-        report["dangers"],
-        serde_json::json!([{"unit": "kv-store", "region": PRIMARY,
-                            "logical_id": "CommentsTable",
-                            "resource_type": "AWS::DynamoDB::Table", "replacement": "true"}]),
-        "{report:#}"
-    );
-    let kv = report["units"]
-        .as_array()
-        .and_then(|u| {
-            u.iter()
-                .find(|u| u["unit"] == "kv-store" && u["region"] == PRIMARY)
-        })
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(kv["change"], "updated", "{kv:#}");
-    assert_eq!(kv["resources"][0]["logical_id"], "CommentsTable", "{kv:#}");
-    assert_eq!(kv["resources"][0]["danger"], true, "{kv:#}");
-    assert_eq!(forbidden, Vec::<String>::new());
-
-    // In text, the danger comes first.
-    let text = diff(emulator, &[]);
-    assert_eq!(text.status.code(), Some(2), "{}", show(&text));
-    assert!(
-        stdout_of(&text).starts_with(&format!(
-            "DATA STORES A DEPLOY WOULD REPLACE\n  kv-store CommentsTable in {PRIMARY} \
-             (AWS::DynamoDB::Table): replacement true\n"
-        )),
-        "{}",
-        show(&text)
-    );
 }
 
 const DOMAIN: &str = "app.example.test";

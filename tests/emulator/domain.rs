@@ -644,7 +644,10 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     // The state commands make no Route 53 call at all; DNS follows the
     // state item through the checks.
     emulator.start_recording();
-    run_ok(&["failover"], &emulator.env_in(PRIMARY));
+    run_ok(
+        &["failover", "--reason", "drill"],
+        &emulator.env_in(PRIMARY),
+    );
     let calls = emulator.recorded_calls();
     assert!(
         route53_calls(&calls).is_empty(),
@@ -666,7 +669,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
     answers(&emulator, &zone, SECONDARY).await;
 
     emulator.start_recording();
-    run_ok(&["fence"], &emulator.env_in(PRIMARY));
+    run_ok(&["fence", "--reason", "drill"], &emulator.env_in(PRIMARY));
     let calls = emulator.recorded_calls();
     assert!(
         route53_calls(&calls).is_empty(),

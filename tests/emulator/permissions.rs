@@ -12,7 +12,7 @@
 //! it names is a PassRole of its own, to the service that takes the role
 //! ([`passes`]).
 
-use mraa::permissions::{Purpose, policy};
+use mraa::permissions::{Purpose, Scope, policy};
 
 use crate::support::iam::{Context, Statement, granting_in, json_statements};
 use crate::support::proxy::Proxy;
@@ -505,7 +505,7 @@ fn check_in(
     env: &[(String, String)],
     code: i32,
 ) -> (Vec<String>, Vec<Call>) {
-    let statements = json_statements(&policy(purpose, APP));
+    let statements = json_statements(&policy(purpose, &Scope::new(APP, PRIMARY, SECONDARY)));
     emulator.start_recording();
     let output = mraa(args, env, None);
     assert_eq!(
@@ -541,7 +541,7 @@ fn check_primary_down(emulator: &Emulator) -> Vec<String> {
     let mut refusals = Vec::new();
     for (purpose, args, code) in [
         (Purpose::Status, &["status"][..], 4),
-        (Purpose::State, &["failover"][..], 0),
+        (Purpose::State, &["failover", "--reason", "drill"][..], 0),
     ] {
         let (found, calls) = check_in(emulator, purpose, args, &env, code);
         let searched = |region: &str| {
@@ -576,8 +576,16 @@ async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
         &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
     );
     refusals.extend(check(&emulator, Purpose::Status, &["status"]));
-    refusals.extend(check(&emulator, Purpose::State, &["fence"]));
-    refusals.extend(check(&emulator, Purpose::State, &["failover"]));
+    refusals.extend(check(
+        &emulator,
+        Purpose::State,
+        &["fence", "--reason", "drill"],
+    ));
+    refusals.extend(check(
+        &emulator,
+        Purpose::State,
+        &["failover", "--reason", "drill"],
+    ));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
     refusals.extend(check_primary_down(&emulator));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));

@@ -421,7 +421,7 @@ async fn failover_fence_and_activate_round_trip() {
     );
 
     // fence writes through the primary.
-    let output = run_ok(&["fence"], &env);
+    let output = run_ok(&["fence", "--yes"], &env);
     let said = stdout_of(&output);
     assert!(said.contains("failover → fenced"), "{said}");
     assert!(said.contains(&format!("written in {PRIMARY}")), "{said}");
@@ -460,7 +460,7 @@ async fn failover_fence_and_activate_round_trip() {
         .await
         .expect("remove the replication rule");
     emulator.start_recording();
-    let (refused, _) = timed(&["activate"], &env);
+    let (refused, _) = timed(&["activate", "--reason", "primary back"], &env);
     let calls = emulator.recorded_calls();
     assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
     let why = stderr_of(&refused);
@@ -485,7 +485,10 @@ async fn failover_fence_and_activate_round_trip() {
         .expect("put the replication rule back");
 
     // Replication healthy again: activate needs no confirmation.
-    let output = run_ok(&["activate", "--output", "json"], &env);
+    let output = run_ok(
+        &["activate", "--reason", "primary back", "--output", "json"],
+        &env,
+    );
     let outcome = json_of(&output);
     assert_eq!(outcome["before"], "fenced", "{outcome}");
     assert_eq!(outcome["written_in"], PRIMARY, "{outcome}");
@@ -511,9 +514,9 @@ async fn failover_fence_and_activate_round_trip() {
         text(&item_in(&emulator, PRIMARY).await, "previousState").as_deref(),
         Some("fenced")
     );
-    let output = run_ok(&["fence", "--output", "json"], &env);
+    let output = run_ok(&["fence", "--reason", "drill", "--output", "json"], &env);
     assert_eq!(json_of(&output)["changed"], true);
-    let output = run_ok(&["fence", "--output", "json"], &env);
+    let output = run_ok(&["fence", "--reason", "drill", "--output", "json"], &env);
     let outcome = json_of(&output);
     assert_eq!(outcome["changed"], false, "{outcome}");
     assert_eq!(outcome["before"], "fenced", "{outcome}");
@@ -589,7 +592,11 @@ async fn failover_reads_back_after_the_replication_lag() {
 async fn activate_when_already_active_needs_no_confirmation() {
     let emulator = Emulator::start("status_already_active");
     deploy(&emulator);
-    let output = mraa(&["activate"], &emulator.env_in(PRIMARY), None);
+    let output = mraa(
+        &["activate", "--reason", "drill"],
+        &emulator.env_in(PRIMARY),
+        None,
+    );
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     assert!(
         stdout_of(&output).contains("already active"),
@@ -732,7 +739,15 @@ async fn with_the_primary_unreachable_failover_succeeds_and_status_exits_4() {
 
     // fence falls back to the secondary, with a warning.
     let output = run_ok(
-        &["fence", "--secondary", SECONDARY, "--output", "json"],
+        &[
+            "fence",
+            "--secondary",
+            SECONDARY,
+            "--reason",
+            "drill",
+            "--output",
+            "json",
+        ],
         &env,
     );
     assert!(
@@ -782,7 +797,15 @@ async fn with_a_hanging_primary_status_and_failover_finish_within_30_seconds() {
 
     proxy.clear_seen();
     let (output, failover_took) = timed(
-        &["failover", "--secondary", SECONDARY, "--output", "json"],
+        &[
+            "failover",
+            "--secondary",
+            SECONDARY,
+            "--reason",
+            "drill",
+            "--output",
+            "json",
+        ],
         &env,
     );
     eprintln!("failover with {PRIMARY} hanging took {failover_took:?}");
@@ -869,7 +892,8 @@ async fn with_the_primary_hanging_and_no_secondary_given_the_record_names_it() {
     assert!(!env.iter().any(|(k, _)| k == "MRAA_SECONDARY"));
     proxy.hang(PRIMARY);
 
-    let (output, failover_took) = timed(&["failover", "--output", "json"], &env);
+    let (output, failover_took) =
+        timed(&["failover", "--reason", "drill", "--output", "json"], &env);
     eprintln!("failover with {PRIMARY} hanging, no secondary given, took {failover_took:?}");
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     assert!(failover_took <= BOUND, "failover took {failover_took:?}");
@@ -917,7 +941,7 @@ async fn with_the_primary_hanging_and_no_secondary_given_the_record_names_it() {
     let (output, took) = timed(&["status"], &env);
     assert!(took <= BOUND, "status took {took:?}");
     assert_names_the_sources(&output);
-    let (output, took) = timed(&["failover"], &env);
+    let (output, took) = timed(&["failover", "--reason", "drill"], &env);
     assert!(took <= BOUND, "failover took {took:?}");
     assert_names_the_sources(&output);
 }
@@ -930,8 +954,8 @@ fn with_the_primary_down_and_no_record_anywhere_the_error_names_the_sources() {
     let proxy = Proxy::start(emulator.port);
     proxy.block(PRIMARY);
     let env = proxied_env(&emulator, &proxy);
-    for command in ["status", "failover"] {
-        let output = mraa(&[command], &env, None);
+    for command in [&["status"][..], &["failover", "--reason", "drill"]] {
+        let output = mraa(command, &env, None);
         assert_names_the_sources(&output);
     }
     // Every other region was asked, and answered (no table there).
@@ -984,7 +1008,7 @@ fn status_without_a_deployment_says_so_and_exits_3() {
     let said = stderr_of(&output);
     assert!(said.contains("no deployment of app mraa"), "{said}");
     assert!(said.contains(PRIMARY), "{said}");
-    let output = mraa(&["failover"], &env, None);
+    let output = mraa(&["failover", "--reason", "drill"], &env, None);
     assert_eq!(output.status.code(), Some(3), "{}", show(&output));
     assert!(
         stderr_of(&output).contains("no deployment"),

@@ -31,7 +31,11 @@ fn with_every_region_hanging_the_search_ends_within_its_budget() {
     for command in ["status", "failover"] {
         proxy.clear_seen();
         let before = started.elapsed();
-        let output = mraa(&[command], &env, None);
+        let args: &[&str] = match command {
+            "failover" => &["failover", "--reason", "drill"],
+            _ => &["status"],
+        };
+        let output = mraa(args, &env, None);
         let ended = started.elapsed();
         eprintln!(
             "{command} with every region hanging took {:?}",

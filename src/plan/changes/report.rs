@@ -1,4 +1,5 @@
-//! What `mraa diff` found, as plain data: per unit and region the change and
+//! What a deploy would change (what `mraa diff` prints and `mraa deploy`
+//! shows before it asks), as plain data: per unit and region the change and
 //! its resources and parameters, the wiring steps that would change, data
 //! stores that would be replaced, and drift. The views read only this.
 
@@ -30,7 +31,8 @@ pub struct DiffReport {
     /// Whether a deploy would change anything (units or wiring).
     pub changes: bool,
     pub exit_code: u8,
-    /// Data stores a deploy would replace, first because they matter most.
+    /// Data stores a deploy would replace or remove, first because they
+    /// matter most.
     pub dangers: Vec<Danger>,
     pub units: Vec<UnitDiff>,
     pub wiring: Vec<WiringDiff>,
@@ -80,9 +82,11 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
-    /// A data store CloudFormation would (or may) replace.
-    pub fn is_danger(resource_type: &str, replacement: Option<&str>) -> bool {
-        DATA_STORES.contains(&resource_type) && matches!(replacement, Some("true" | "conditional"))
+    /// A data store CloudFormation would (or may) replace, or remove from
+    /// its stack.
+    pub fn is_danger(resource_type: &str, action: &str, replacement: Option<&str>) -> bool {
+        DATA_STORES.contains(&resource_type)
+            && (action == "remove" || matches!(replacement, Some("true" | "conditional")))
     }
 }
 
@@ -176,19 +180,13 @@ mod tests {
 
     #[test]
     fn a_data_store_that_may_be_replaced_is_a_danger() {
-        assert!(ResourceChange::is_danger(
-            "AWS::DynamoDB::Table",
-            Some("true")
-        ));
-        assert!(ResourceChange::is_danger(
-            "AWS::S3::Bucket",
-            Some("conditional")
-        ));
-        assert!(!ResourceChange::is_danger("AWS::S3::Bucket", Some("false")));
-        assert!(!ResourceChange::is_danger("AWS::S3::Bucket", None));
-        assert!(!ResourceChange::is_danger(
-            "AWS::Lambda::Function",
-            Some("true")
-        ));
+        let danger = ResourceChange::is_danger;
+        assert!(danger("AWS::DynamoDB::Table", "modify", Some("true")));
+        assert!(danger("AWS::S3::Bucket", "modify", Some("conditional")));
+        assert!(danger("AWS::Cognito::UserPool", "remove", None));
+        assert!(!danger("AWS::S3::Bucket", "modify", Some("false")));
+        assert!(!danger("AWS::S3::Bucket", "add", None));
+        assert!(!danger("AWS::Lambda::Function", "modify", Some("true")));
+        assert!(!danger("AWS::Lambda::Function", "remove", None));
     }
 }

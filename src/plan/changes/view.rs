@@ -1,4 +1,5 @@
-//! `mraa diff`'s output: text for a terminal or a log, markdown for a
+//! The plan of changes as people read it: text for a terminal or a log (what
+//! `mraa diff` prints and `mraa deploy` shows before it asks), markdown for a
 //! pull-request comment, JSON for machines. Pure functions of the report.
 
 use std::fmt::Write as _;

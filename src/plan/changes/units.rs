@@ -148,7 +148,9 @@ async fn compare_stack(
     run_id: &str,
     app: &str,
 ) -> Result<(UnitChange, Vec<ResourceChange>), String> {
-    if &parameter_map(stack.parameters()) == target.parameters {
+    // A deployed parameter a deploy does not pass keeps its template default
+    // (the stack lists it all the same): only the parameters passed count.
+    if parameter_changes(&parameter_map(stack.parameters()), target.parameters).is_empty() {
         let deployed = target
             .cfn
             .get_template()
@@ -212,14 +214,15 @@ async fn read_change_set(
             };
             let resource_type = r.resource_type().unwrap_or_default().to_string();
             let replacement = r.replacement().map(|x| x.as_str().to_ascii_lowercase());
+            let action = r
+                .action()
+                .map(|a| a.as_str().to_ascii_lowercase())
+                .unwrap_or_default();
             resources.push(ResourceChange {
                 logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                danger: ResourceChange::is_danger(&resource_type, replacement.as_deref()),
+                danger: ResourceChange::is_danger(&resource_type, &action, replacement.as_deref()),
                 resource_type,
-                action: r
-                    .action()
-                    .map(|a| a.as_str().to_ascii_lowercase())
-                    .unwrap_or_default(),
+                action,
                 replacement,
                 properties: r
                     .details()
