@@ -295,7 +295,7 @@ fn http(method: &str, url: &str, headers: &[String], body: Option<&str>) -> Opti
 /// The state API of `region` answers 200, serving only in the primary while
 /// active: a 500 here is an integration role API Gateway cannot assume.
 fn check_state_api(ends: &Value, region: &str, serving: bool) {
-    let url = ends["stateUrl"].as_str().expect("a state URL");
+    let url = ends["state_url"].as_str().expect("a state URL");
     let (code, body) = http("GET", url, &[], None).unwrap_or_else(|| panic!("{url}: no answer"));
     assert_eq!(code, 200, "{region} GET {url}: {body}");
     let state: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"));
@@ -307,8 +307,8 @@ fn check_state_api(ends: &Value, region: &str, serving: bool) {
 /// without a mail, then signed in through the pool's public API, which asks
 /// for a new password first.
 async fn signed_in(account: &Account, region: &str, ends: &Value) -> String {
-    let pool = ends["userPoolId"].as_str().expect("a user pool");
-    let client_id = ends["userPoolClientId"].as_str().expect("a pool client");
+    let pool = ends["user_pool_id"].as_str().expect("a user pool");
+    let client_id = ends["user_pool_client_id"].as_str().expect("a pool client");
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&account.config(region).await);
     let email = format!("e2e+{}-{region}@example.com", account.app);
     let temporary = "Temporary-e2e-1a!";
@@ -368,7 +368,7 @@ async fn signed_in(account: &Account, region: &str, ends: &Value) -> String {
 
 /// POST a comment through `region`'s application API as the signed-in user.
 fn check_comment(ends: &Value, region: &str, token: &str, expected: u16) {
-    let base = ends["apiUrl"].as_str().expect("an API URL");
+    let base = ends["api_url"].as_str().expect("an API URL");
     let url = format!("{base}comments/e2e-photo.jpg");
     let headers = [
         format!("Authorization: {token}"),

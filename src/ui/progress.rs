@@ -51,7 +51,7 @@ pub struct Event {
     /// `event` for JSON consumers telling events from the summary.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// UTC wall-clock time, `HH:MM:SS`.
+    /// Wall-clock time, RFC 3339 in UTC (`2026-11-23T02:44:37.834Z`).
     pub time: String,
     pub elapsed_s: f64,
     pub step: String,
@@ -128,7 +128,7 @@ impl Reporter {
     pub fn event(&self, step: &str, region: Option<&str>, status: Status, detail: Option<String>) {
         let event = Event {
             kind: "event",
-            time: utc_clock(),
+            time: rfc3339_now(),
             elapsed_s: (self.start.elapsed().as_millis() as f64) / 1000.0,
             step: step.to_string(),
             region: region.map(str::to_string),
@@ -165,6 +165,20 @@ impl Reporter {
             return true;
         }
         false
+    }
+
+    /// Ends every row still moving, keeping its last words: after a failure
+    /// or an interruption no spinner is left turning for work that nothing
+    /// watches any more. Finished rows are left as they are.
+    pub fn stop_open_rows(&self, why: &str) {
+        let Mode::Tty { bars, .. } = &self.mode else {
+            return;
+        };
+        let Ok(bars) = bars.lock() else { return };
+        for bar in bars.values().filter(|b| !b.is_finished()) {
+            let last = bar.message();
+            bar.finish_with_message(format!("{why} — {last}"));
+        }
     }
 
     fn draw(
@@ -204,6 +218,14 @@ impl Reporter {
     }
 }
 
+impl Drop for Reporter {
+    /// However a run ends (its future dropped on Ctrl-C included), the
+    /// terminal is left with no spinner.
+    fn drop(&mut self) {
+        self.stop_open_rows("stopped");
+    }
+}
+
 fn plain_line(event: &Event) -> String {
     let mut line = format!("{} {:<20}", event.time, event.step);
     if let Some(region) = &event.region {
@@ -218,13 +240,17 @@ fn plain_line(event: &Event) -> String {
     line
 }
 
-fn utc_clock() -> String {
-    let secs = SystemTime::now()
+/// Now, as RFC 3339 with its zone (UTC, `Z`), to the millisecond: the form
+/// AWS's own timestamps take in JSON.
+fn rfc3339_now() -> String {
+    use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-        % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+        .unwrap_or_default();
+    // Whole milliseconds: the SDK prints every digit it is given.
+    let now = DateTime::from_millis(now.as_millis() as i64);
+    now.fmt(DateTimeFormat::DateTime)
+        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 #[cfg(test)]
@@ -235,7 +261,7 @@ mod tests {
     fn plain_lines_carry_time_step_region_and_status() {
         let event = Event {
             kind: "event",
-            time: "12:00:01".into(),
+            time: "2026-11-23T12:00:01.250Z".into(),
             elapsed_s: 1.0,
             step: "routing".into(),
             region: Some("eu-west-1".into()),
@@ -244,7 +270,7 @@ mod tests {
         };
         assert_eq!(
             plain_line(&event),
-            "12:00:01 routing              eu-west-1       unverified: endpoint reports no replica status"
+            "2026-11-23T12:00:01.250Z routing              eu-west-1       unverified: endpoint reports no replica status"
         );
     }
 }
