@@ -48,7 +48,11 @@ pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -
     let command = cli.command.name();
     let reporting = cli.global.reporting();
     let app = cli.global.app.clone();
-    let primary = cli.global.primary.clone();
+    let primary = cli.global.primary.clone().or_else(|| {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+    });
     // Ctrl-C drops the command's future: its progress rows are ended (the
     // reporter's drop), and what goes on without mraa is said below.
     let outcome = tokio::select! {
@@ -56,6 +60,9 @@ pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -
         _ = interrupted() => None,
     };
     let Some(outcome) = outcome else {
+        // Tasks of the run may still hold its reporter: its rows are ended
+        // here, before the message that goes below them.
+        ui::progress::end_all_rows("interrupted");
         ui::report_interrupted(command, app.as_deref(), primary.as_deref(), messages);
         if reporting.json {
             let detail = ui::ErrorDetail::interrupted(command);

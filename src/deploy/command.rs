@@ -175,6 +175,8 @@ pub async fn run(
     }
     // Whatever happened, the lock goes once nothing of this run is running.
     ctx.lock.release().await;
+    // No row left moving under the summary and the error below it.
+    reporter.stop_open_rows("stopped");
     let summary = Summary::new(
         &Deployed::of(&ctx),
         results,

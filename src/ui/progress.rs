@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -62,6 +63,47 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
+/// This process's terminal rows, whatever reporter drew them: one terminal,
+/// so one list. An interruption ends them all, then speaks below them.
+static ROWS: Mutex<Vec<ProgressBar>> = Mutex::new(Vec::new());
+/// The displays those rows are drawn in.
+static DISPLAYS: Mutex<Vec<MultiProgress>> = Mutex::new(Vec::new());
+/// Set once the rows are ended for good: nothing is drawn after that (work
+/// still winding down must not redraw over the last words).
+static ENDED: AtomicBool = AtomicBool::new(false);
+
+/// Ends every row still moving on this process's terminal, with `why` in
+/// front of its last words, and stops all drawing: for Ctrl-C, before the
+/// message that follows the rows.
+pub fn end_all_rows(why: &str) {
+    // Under the rows' lock: no row is made or drawn while they end.
+    let Ok(rows) = ROWS.lock() else { return };
+    ENDED.store(true, Ordering::SeqCst);
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|bar| {
+            let message = match bar.is_finished() {
+                true => bar.message(),
+                false => format!("{why} — {}", bar.message()),
+            };
+            let elapsed = format!("{}s", bar.elapsed().as_secs());
+            format!("  {:<38} {elapsed:>4} {message}", bar.prefix())
+        })
+        .collect();
+    // The display is taken down and the rows written once, as plain lines:
+    // no ticker or late event can redraw over what follows them.
+    if let Ok(displays) = DISPLAYS.lock() {
+        for multi in displays.iter() {
+            let _ = multi.clear();
+            multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+    }
+    let width = terminal_width();
+    for line in lines {
+        eprintln!("{}", line.chars().take(width).collect::<String>());
+    }
+}
+
 enum Mode {
     Tty {
         multi: MultiProgress,
@@ -86,8 +128,12 @@ impl Reporter {
         } else if settings.verbosity == Verbosity::Quiet {
             Mode::Silent
         } else if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            if let Ok(mut displays) = DISPLAYS.lock() {
+                displays.push(multi.clone());
+            }
             Mode::Tty {
-                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                multi,
                 bars: Mutex::new(HashMap::new()),
             }
         } else {
@@ -118,7 +164,16 @@ impl Reporter {
     pub fn note(&self, line: &str) {
         match &self.mode {
             Mode::Tty { multi, .. } => {
-                let _ = multi.println(line);
+                if !ENDED.load(Ordering::SeqCst) {
+                    // A line the terminal would wrap counts as one for the
+                    // redraw, which then repeats the row above it: folded
+                    // here to the terminal's width instead.
+                    // One column short: a line of exactly the width leaves
+                    // some terminals' cursor pending a wrap.
+                    for part in fold(line, terminal_width() - 1) {
+                        let _ = multi.println(part);
+                    }
+                }
             }
             Mode::Plain => eprintln!("{line}"),
             Mode::Json(_) | Mode::Silent => {}
@@ -187,6 +242,10 @@ impl Reporter {
         bars: &Mutex<HashMap<String, ProgressBar>>,
         event: &Event,
     ) {
+        let Ok(mut rows) = ROWS.lock() else { return };
+        if ENDED.load(Ordering::SeqCst) {
+            return;
+        }
         let Ok(mut bars) = bars.lock() else { return };
         let key = format!("{}/{}", event.step, event.region.as_deref().unwrap_or("-"));
         let bar = bars.entry(key).or_insert_with(|| {
@@ -204,6 +263,7 @@ impl Reporter {
                 event.region.as_deref().unwrap_or("")
             ));
             bar.enable_steady_tick(Duration::from_millis(120));
+            rows.push(bar.clone());
             bar
         });
         let message = match &event.detail {
@@ -224,6 +284,23 @@ impl Drop for Reporter {
     fn drop(&mut self) {
         self.stop_open_rows("stopped");
     }
+}
+
+/// stderr's width in columns, when it can be read.
+fn terminal_width() -> usize {
+    console::Term::stderr()
+        .size_checked()
+        .map_or(100, |(_, columns)| usize::from(columns))
+        .max(20)
+}
+
+/// `line` in pieces of at most `width` characters.
+fn fold(line: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars.chunks(width).map(|c| c.iter().collect()).collect()
 }
 
 fn plain_line(event: &Event) -> String {
@@ -256,6 +333,12 @@ fn rfc3339_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_notes_are_folded_to_the_width() {
+        assert_eq!(fold("abcdefg", 3), vec!["abc", "def", "g"]);
+        assert_eq!(fold("", 3), vec![""]);
+    }
 
     #[test]
     fn plain_lines_carry_time_step_region_and_status() {

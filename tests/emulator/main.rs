@@ -10,6 +10,7 @@ mod concurrency;
 mod deploy;
 mod diff;
 mod domain;
+mod failures;
 mod permissions;
 mod smoke;
 mod status;
