@@ -11,7 +11,7 @@ use aws_sdk_cloudformation::config::http::HttpResponse;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
 use crate::config::Settings;
-use crate::error::{AwsError, MraaError, Result};
+use crate::error::{AccessError, AccessKind, AwsError, MraaError, Result};
 
 /// Retries: the SDK's standard mode (exponential backoff with jitter, and a
 /// retry-quota token bucket that stops retry storms), with more attempts than
@@ -199,20 +199,17 @@ async fn caller_via(sts: &aws_sdk_sts::Client) -> Result<Caller> {
         .map(|r| r.to_string())
         .unwrap_or_default();
     let identity = sts.get_caller_identity().send().await.map_err(|e| {
-        if is_missing_credentials(&e) {
-            MraaError::Credentials(
-                "none found (environment, profile, SSO, web identity, container or instance role); set AWS_PROFILE or --profile, export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`".into(),
-            )
-        } else if is_unreachable(&e) {
+        if is_unreachable(&e) {
             MraaError::Unreachable {
-                region,
+                region: region.clone(),
                 cause: sdk_message(&e),
             }
         } else {
-            MraaError::Credentials(format!(
-                "{}; check AWS_PROFILE/--profile, AWS_ACCESS_KEY_ID or `aws sso login`",
-                sdk_message(&e)
-            ))
+            let cause = sdk_message(&e);
+            // An answer that is not about the credentials still means they
+            // could not be confirmed.
+            let kind = access_kind(&cause).unwrap_or(AccessKind::Invalid);
+            access_error(kind, "sts:GetCallerIdentity", &region, cause)
         }
     })?;
     match (identity.account(), identity.arn()) {
@@ -220,8 +217,11 @@ async fn caller_via(sts: &aws_sdk_sts::Client) -> Result<Caller> {
             account: account.to_string(),
             arn: arn.to_string(),
         }),
-        _ => Err(MraaError::Credentials(
-            "the caller identity has no account or ARN".into(),
+        _ => Err(aws_error(
+            "credentials",
+            region,
+            "sts:GetCallerIdentity",
+            "the caller identity has no account or ARN",
         )),
     }
 }
@@ -255,18 +255,27 @@ pub async fn disabled_opt_in_regions(
 }
 
 /// The region did not answer at all (connection refused or reset, DNS,
-/// timeouts), as opposed to answering with an error.
-pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+/// timeouts), as opposed to answering with an error. Credentials that could
+/// not be loaded also end the call before it is sent, as a dispatch failure:
+/// those are the caller's to fix, not an outage.
+pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     matches!(
         err,
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-    )
+    ) && !is_missing_credentials(err)
 }
 
 /// The same rule for a cause already turned into text by [`sdk_message`]
 /// (whose error chain names the dispatch failure or timeout): the one place
 /// that says which words mean the region did not answer.
 pub fn says_unreachable(cause: &str) -> bool {
+    if access_kind(cause).is_some() {
+        return false;
+    }
     let cause = cause.to_ascii_lowercase();
     [
         "dispatch failure",
@@ -280,6 +289,97 @@ pub fn says_unreachable(cause: &str) -> bool {
     ]
     .iter()
     .any(|needle| cause.contains(needle))
+}
+
+/// What the SDK's credential providers say when they could not load any
+/// credentials (aws-credential-types' `CredentialsError` and the default
+/// chain's own message).
+const CREDENTIALS_NOT_LOADED: [&str; 6] = [
+    "no credentials found",
+    "credential provider was not enabled",
+    "error occurred while loading credentials",
+    "credentials provider was not properly configured",
+    "credentials provider timed out",
+    "unexpected credentials error",
+];
+
+/// Whether an answer, as [`sdk_message`] renders it (`Code: message`), is
+/// about the caller's credentials or access, and which. The codes are AWS's
+/// common errors ("Common Errors", AWS Management Console documentation,
+/// https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html:
+/// AccessDeniedException, ExpiredTokenException, IncompleteSignature,
+/// MissingAuthenticationToken, UnrecognizedClientException; STS's
+/// InvalidClientTokenId and ExpiredToken; S3's AccessDenied,
+/// InvalidAccessKeyId and SignatureDoesNotMatch). Only the leading code
+/// counts: a resource's failure inside a stack that quotes AccessDenied is
+/// the template's business, not the caller's.
+pub fn access_kind(cause: &str) -> Option<AccessKind> {
+    let lower = cause.to_ascii_lowercase();
+    if CREDENTIALS_NOT_LOADED.iter().any(|n| lower.contains(n)) {
+        return Some(AccessKind::Missing);
+    }
+    let code = cause
+        .split(|c: char| c == ':' || c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    match code {
+        "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" => {
+            Some(AccessKind::Expired)
+        }
+        "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId"
+        | "IncompleteSignature"
+        | "MissingAuthenticationToken"
+        | "AuthFailure" => Some(AccessKind::Invalid),
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            Some(AccessKind::Denied)
+        }
+        _ => None,
+    }
+}
+
+/// A call refused for the caller's credentials or access.
+pub fn access_error(
+    kind: AccessKind,
+    call: impl Into<String>,
+    region: impl Into<String>,
+    cause: impl Into<String>,
+) -> MraaError {
+    MraaError::Credentials(AccessError {
+        kind,
+        call: call.into(),
+        region: region.into(),
+        cause: cause.into(),
+        credentials: None,
+    })
+}
+
+/// Where the SDK's default chain takes credentials from, as far as the
+/// profile setting and the environment tell. The chain's order
+/// (aws-config's `DefaultCredentialsChain`): environment variables, then
+/// the profile (with SSO), web identity, the container's role, the
+/// instance's role.
+pub fn credential_source(profile: Option<&str>) -> String {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if var("AWS_ACCESS_KEY_ID").is_some() {
+        "the environment (AWS_ACCESS_KEY_ID)".to_string()
+    } else if let Some(profile) = profile {
+        format!("profile `{profile}`")
+    } else if let Some(profile) = var("AWS_PROFILE") {
+        format!("profile `{profile}` (AWS_PROFILE)")
+    } else if var("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() {
+        "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)".to_string()
+    } else if var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").is_some()
+        || var("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
+    {
+        "the container's role".to_string()
+    } else {
+        "the default chain: environment, profile `default` (SSO included), web identity, \
+         container and instance role"
+            .to_string()
+    }
 }
 
 impl RegionClients {
@@ -366,10 +466,13 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    matches!(err, SdkError::DispatchFailure(_))
-        && aws_sdk_cloudformation::error::DisplayErrorContext(err)
-            .to_string()
-            .contains("no credentials found")
+    if !matches!(err, SdkError::DispatchFailure(_)) {
+        return false;
+    }
+    let text = aws_sdk_cloudformation::error::DisplayErrorContext(err)
+        .to_string()
+        .to_ascii_lowercase();
+    CREDENTIALS_NOT_LOADED.iter().any(|n| text.contains(n))
 }
 
 fn unreadable(raw: &HttpResponse) -> String {
@@ -399,17 +502,41 @@ where
         || (code == "ValidationError" && message.contains("does not exist"))
 }
 
-/// An AWS failure at a named place.
+/// An AWS failure at a named place. A cause that is about the caller's
+/// credentials or access, or that says the region never answered, is told
+/// apart here, once for every command: exit 5 and exit 4, not 1.
 pub fn aws_error(
     unit: impl Into<String>,
     region: impl Into<String>,
     resource: impl Into<String>,
     cause: impl Into<String>,
 ) -> MraaError {
+    let (unit, region, resource, cause) =
+        (unit.into(), region.into(), resource.into(), cause.into());
+    if let Some(kind) = access_kind(&cause) {
+        return access_error(kind, format!("{unit}: {resource}"), region, cause);
+    }
+    if no_answer(&cause) {
+        return MraaError::Unreachable {
+            region,
+            cause: format!("{unit}: {resource}: {cause}"),
+        };
+    }
     MraaError::Aws(AwsError {
-        unit: unit.into(),
-        region: region.into(),
-        resource: resource.into(),
-        cause: cause.into(),
+        unit,
+        region,
+        resource,
+        cause,
     })
+}
+
+/// A cause that is the SDK's own "no answer" (as [`sdk_message`] renders a
+/// dispatch failure or a timeout), not a reason quoted from a stack event
+/// that happens to mention a timeout.
+fn no_answer(cause: &str) -> bool {
+    let lower = cause.to_ascii_lowercase();
+    (lower.starts_with("dispatch failure")
+        || lower.starts_with("request has timed out")
+        || lower.starts_with("timeout"))
+        && says_unreachable(cause)
 }

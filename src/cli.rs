@@ -2,7 +2,7 @@
 //! and one subcommand per command, each with the arguments its own module
 //! defines. Nothing below this module imports it.
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::config::GlobalArgs;
@@ -25,32 +25,220 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The exit codes, as each command's help ends (README, "Output and exit
+/// codes").
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 ok · 1 an operation failed · 2 bad input, nothing changed · 4 a region \
+         did not answer · 5 credentials missing, expired or rejected, or access denied · 130 \
+         interrupted"
+    };
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Deploy (or update) every unit to both regions and wire them together
+    #[command(after_help = concat!(
+        "Examples:\n  mraa deploy --secondary ap-northeast-1\n  \
+         mraa deploy --app shop --secondary eu-west-1 --domain shop.example.com --yes\n  \
+         mraa deploy --output json --outputs-file endpoints.json\n\n",
+        exit_codes!(),
+        "; run it again after a failure: it resumes where it stopped"
+    ))]
     Deploy(crate::deploy::DeployArgs),
     /// Show what a deploy would change in every unit and region (and, with --drift, what changed
     /// behind the deployment's back); exit 0 no changes, 2 changes
+    #[command(
+        after_help = "Examples:\n  mraa diff\n  mraa diff --drift --output markdown\n\n\
+        Exit codes: 0 no changes · 2 changes (or drift) · 1 an error, bad input included · 4 a \
+        region did not answer · 5 credentials missing, expired or rejected, or access denied"
+    )]
     Diff(crate::diff::DiffArgs),
     /// Show what is deployed, whether it is healthy, and the application state
+    #[command(
+        after_help = "Examples:\n  mraa status\n  mraa status --app shop --output json\n  \
+        mraa status --secondary eu-west-1    # with the primary down\n\n\
+        Exit codes: 0 ok · 2 bad input · 3 degraded, missing or not deployed · 4 a region did not \
+        answer · 5 credentials missing, expired or rejected, or access denied"
+    )]
     Status,
     /// Switch the application to the secondary region (read-only); works while the primary is down
+    #[command(after_help = concat!(
+        "Examples:\n  mraa failover --reason \"us-east-1 outage\"\n  \
+         mraa failover --secondary eu-west-1 --reason drill --yes\n\n",
+        exit_codes!()
+    ))]
     Failover(crate::state::StateArgs),
     /// Make the application read-only in the primary region
+    #[command(after_help = concat!(
+        "Examples:\n  mraa fence --reason \"maintenance\"\n\n",
+        exit_codes!()
+    ))]
     Fence(crate::state::StateArgs),
     /// Return the application to normal operation in the primary region
+    #[command(after_help = concat!(
+        "Examples:\n  mraa activate --reason \"maintenance done\"\n\n",
+        exit_codes!()
+    ))]
     Activate(crate::state::StateArgs),
     /// Render every template and the deployment manifest; makes no AWS call
+    #[command(
+        after_help = "Examples:\n  mraa render --secondary eu-west-1 --out rendered/\n\n\
+        Exit codes: 0 ok · 1 a template could not be written · 2 bad input"
+    )]
     Render(crate::render::RenderArgs),
     /// Delete everything mraa made for the app in both regions; data is kept unless --delete-data
+    #[command(after_help = concat!(
+        "Examples:\n  mraa teardown\n  mraa teardown --app shop --delete-data --yes\n\n",
+        exit_codes!(),
+        "; run it again after a failure: it finishes the job"
+    ))]
     Teardown(crate::teardown::TeardownArgs),
     /// Print the least-privilege IAM policy an operator or CI role needs; makes no AWS call
+    #[command(
+        after_help = "Examples:\n  mraa permissions --app shop --for all > policy.json\n\n\
+        Exit codes: 0 ok · 2 bad input"
+    )]
     Permissions(crate::permissions::PermissionsArgs),
     /// Print a shell completion script
+    #[command(after_help = "Examples:\n  mraa completions bash > /etc/bash_completion.d/mraa")]
     Completions {
         /// The shell to complete for
         shell: Shell,
     },
+}
+
+/// The global flags each command reads (by clap id); the others stay
+/// accepted everywhere but are hidden from that command's help.
+const READS: &[(&str, &[&str])] = &[
+    (
+        "deploy",
+        &[
+            "app",
+            "primary",
+            "secondary",
+            "profile",
+            "endpoint_url",
+            "allowed_origin",
+            "user_replication",
+            "config",
+            "output",
+            "verbose",
+            "quiet",
+            "no_color",
+            "yes",
+        ],
+    ),
+    (
+        "diff",
+        &[
+            "app",
+            "primary",
+            "secondary",
+            "profile",
+            "endpoint_url",
+            "allowed_origin",
+            "user_replication",
+            "config",
+            "output",
+            "verbose",
+            "quiet",
+            "no_color",
+        ],
+    ),
+    (
+        "status",
+        &[
+            "app",
+            "primary",
+            "secondary",
+            "profile",
+            "endpoint_url",
+            "config",
+            "output",
+            "verbose",
+            "quiet",
+            "no_color",
+        ],
+    ),
+    ("failover", STATE_READS),
+    ("fence", STATE_READS),
+    ("activate", STATE_READS),
+    (
+        "render",
+        &[
+            "app",
+            "primary",
+            "secondary",
+            "allowed_origin",
+            "user_replication",
+            "config",
+            "verbose",
+            "quiet",
+        ],
+    ),
+    (
+        "teardown",
+        &[
+            "app",
+            "primary",
+            "secondary",
+            "profile",
+            "endpoint_url",
+            "config",
+            "output",
+            "verbose",
+            "quiet",
+            "no_color",
+            "yes",
+        ],
+    ),
+    ("permissions", &["app", "config"]),
+    ("completions", &[]),
+];
+
+const STATE_READS: &[&str] = &[
+    "app",
+    "primary",
+    "secondary",
+    "profile",
+    "endpoint_url",
+    "config",
+    "output",
+    "verbose",
+    "quiet",
+    "no_color",
+    "yes",
+];
+
+/// The help of subcommand `name`, showing only the global flags it reads
+/// (the others stay accepted, hidden). `None` for a name without a table.
+pub fn subcommand_help(name: &str) -> Option<String> {
+    let reads = READS.iter().find(|(n, _)| *n == name)?.1;
+    let mut command = Cli::command();
+    // Propagates the global flags into the subcommands (and their usage
+    // line), so that they can be hidden there; only rendered, never parsed.
+    command.build();
+    let sub = command.find_subcommand(name)?.clone();
+    let unread: Vec<String> = sub
+        .get_arguments()
+        .filter(|a| a.is_global_set() && !reads.contains(&a.get_id().as_str()))
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let mut sub = unread
+        .iter()
+        .fold(sub, |sub, id| sub.mut_arg(id, |a| a.hide(true)));
+    let long = std::env::args().any(|a| a == "--help");
+    Some(match long {
+        true => sub.render_long_help().to_string(),
+        false => sub.render_help().to_string(),
+    })
+}
+
+/// Parses this process's arguments.
+pub fn parse() -> Result<Cli, clap::Error> {
+    let mut matches = Cli::command().try_get_matches()?;
+    Cli::from_arg_matches_mut(&mut matches)
 }
 
 impl Command {
@@ -74,11 +262,31 @@ impl Command {
 /// The subcommand of this process's arguments, when they name one, even if
 /// they fail to parse: clap's lenient pass still finds it.
 pub fn command_named() -> Option<String> {
-    Cli::command()
+    let command = Cli::command();
+    command
+        .clone()
         .ignore_errors(true)
         .try_get_matches_from(std::env::args_os())
         .ok()
         .and_then(|m| m.subcommand_name().map(str::to_string))
+        // `--help` ends even the lenient pass: the first word that names one.
+        .or_else(|| {
+            std::env::args()
+                .skip(1)
+                .find(|a| command.find_subcommand(a).is_some())
+        })
+}
+
+/// Whether this process's arguments (or MRAA_OUTPUT) ask for JSON, read
+/// without parsing them: for the error object of a command line that does
+/// not parse.
+pub fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    flag || std::env::var("MRAA_OUTPUT").is_ok_and(|v| v == "json")
 }
 
 /// The exit code of a failed command. `mraa diff` keeps 2 for "changes", so

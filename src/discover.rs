@@ -67,7 +67,7 @@ pub async fn find(settings: &Settings) -> Result<Option<(Deployment, Aws)>> {
             return Err(aws_error(
                 "bootstrap",
                 &settings.primary,
-                &name,
+                format!("cloudformation:DescribeStacks {name}"),
                 sdk_message(&e),
             ));
         }

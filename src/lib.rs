@@ -47,12 +47,53 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> u8 {
 pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> u8 {
     ui::init_logging(cli.global.verbose, cli.global.quiet);
     let command = cli.command.name();
-    match dispatch(cli, out, messages).await {
-        Ok(code) => code,
-        Err(err) => {
-            ui::report_error(&err, messages);
-            cli::error_code(Some(command), err.exit_code())
+    let reporting = cli.global.reporting();
+    let app = cli.global.app.clone();
+    let primary = cli.global.primary.clone().or_else(|| {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+    });
+    // Ctrl-C drops the command's future: its progress rows are ended (the
+    // reporter's drop), and what goes on without mraa is said below.
+    let outcome = tokio::select! {
+        outcome = dispatch(cli, out, messages) => Some(outcome),
+        _ = interrupted() => None,
+    };
+    let Some(outcome) = outcome else {
+        // Tasks of the run may still hold its reporter: its rows are ended
+        // here, before the message that goes below them.
+        ui::progress::end_all_rows("interrupted");
+        ui::report_interrupted(command, app.as_deref(), primary.as_deref(), messages);
+        if reporting.json {
+            let detail = ui::ErrorDetail::interrupted(command);
+            let _ = ui::write_error_json(command, error::EXIT_INTERRUPTED, detail, out);
         }
+        return error::EXIT_INTERRUPTED;
+    };
+    match outcome {
+        Ok(code) => code,
+        // The reader of stdout went away (`mraa status | head -1`): nothing
+        // to tell, and no one to tell it to.
+        Err(err) if ui::is_closed_pipe(&err) => error::EXIT_CLOSED_PIPE,
+        Err(err) => {
+            let err =
+                err.with_credential_source(&aws::credential_source(reporting.profile.as_deref()));
+            let code = cli::error_code(Some(command), err.exit_code());
+            ui::report_error(&err, command, messages);
+            if reporting.json {
+                let detail = ui::ErrorDetail::of(&err, command);
+                let _ = ui::write_error_json(command, code, detail, out);
+            }
+            code
+        }
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT); never when the signal cannot be watched.
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

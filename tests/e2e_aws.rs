@@ -297,7 +297,7 @@ async fn deploy_fail_over_to_the_replica_and_tear_down_on_aws() {
     );
     proxy.block(&format!(".execute-api.{}.amazonaws.com", account.primary));
     proxy.block(&format!("cognito-idp.{}.amazonaws.com", account.primary));
-    let state_url = primary["stateUrl"].as_str().expect("a state URL");
+    let state_url = primary["state_url"].as_str().expect("a state URL");
     assert!(
         http("GET", state_url, &[], None, &proxy).is_none_or(|(code, _)| code == 0),
         "the proxy does not block the primary's API ({state_url})"
@@ -525,8 +525,8 @@ impl User {
     /// Made by the administrator without a mail, then signed in through the
     /// primary pool's public API, which asks for a new password first.
     async fn create_and_sign_in(&self, account: &Account, ends: &Value) -> String {
-        let pool = ends["userPoolId"].as_str().expect("a user pool");
-        let client_id = ends["userPoolClientId"].as_str().expect("a pool client");
+        let pool = ends["user_pool_id"].as_str().expect("a user pool");
+        let client_id = ends["user_pool_client_id"].as_str().expect("a pool client");
         let cognito =
             aws_sdk_cognitoidentityprovider::Client::new(&account.config(&account.primary).await);
         let attribute = |name: &str, value: &str| {
@@ -580,7 +580,7 @@ impl User {
     /// An ID token from `region`'s pool (its client in `ends`), if it signs
     /// the user in.
     async fn sign_in(&self, account: &Account, region: &str, ends: &Value) -> Option<String> {
-        let client_id = ends["userPoolClientId"].as_str()?;
+        let client_id = ends["user_pool_client_id"].as_str()?;
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&account.config(region).await);
         let answer = cognito
             .initiate_auth()
@@ -695,7 +695,7 @@ fn http(
 /// The state API of `region` answers 200, serving only in the primary while
 /// active: a 500 here is an integration role API Gateway cannot assume.
 fn check_state_api(ends: &Value, region: &str, serving: bool, proxy: &Blocker) {
-    let url = ends["stateUrl"].as_str().expect("a state URL");
+    let url = ends["state_url"].as_str().expect("a state URL");
     let (code, body) =
         http("GET", url, &[], None, proxy).unwrap_or_else(|| panic!("{url}: no answer"));
     assert_eq!(code, 200, "{region} GET {url}: {body}");
@@ -708,7 +708,7 @@ const PHOTO: &str = "e2e-photo.jpg";
 
 /// POST a comment through `region`'s application API as the signed-in user.
 fn check_post(ends: &Value, region: &str, token: &str, text: &str, expected: u16, proxy: &Blocker) {
-    let base = ends["apiUrl"].as_str().expect("an API URL");
+    let base = ends["api_url"].as_str().expect("an API URL");
     let url = format!("{base}comments/{PHOTO}");
     let headers = [
         format!("Authorization: {token}"),
@@ -722,7 +722,7 @@ fn check_post(ends: &Value, region: &str, token: &str, text: &str, expected: u16
 
 /// The comments of the test photo as `region`'s application API lists them.
 fn comments(ends: &Value, region: &str, token: &str, proxy: &Blocker) -> String {
-    let base = ends["apiUrl"].as_str().expect("an API URL");
+    let base = ends["api_url"].as_str().expect("an API URL");
     let url = format!("{base}comments/{PHOTO}");
     let headers = [format!("Authorization: {token}")];
     let (code, body) =

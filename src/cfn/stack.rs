@@ -92,7 +92,9 @@ pub async fn wait_for(
     name: &str,
 ) -> Result<Option<StackStatus>, String> {
     let mut backoff = Backoff::for_operation(custom_endpoint, STACK_LIMIT);
+    let mut stream = EventStream::default();
     loop {
+        stream.show_new(cfn, name).await;
         let stack = describe(cfn, name).await?;
         let status = stack.and_then(|s| s.stack_status().cloned());
         match &status {
@@ -107,6 +109,67 @@ pub async fn wait_for(
             ));
         }
     }
+}
+
+/// With `-v`, a stack's events as they arrive, oldest first, from the start
+/// of the operation being waited for; one DescribeStackEvents per poll, and
+/// none at all without `-v`.
+#[derive(Default)]
+struct EventStream {
+    seen: std::collections::HashSet<String>,
+}
+
+impl EventStream {
+    async fn show_new(&mut self, cfn: &Client, stack: &str) {
+        if !tracing::enabled!(tracing::Level::INFO) {
+            return;
+        }
+        let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else {
+            return;
+        };
+        let first = self.seen.is_empty();
+        let mut new = Vec::new();
+        for event in out.stack_events() {
+            let Some(id) = event.event_id() else { continue };
+            if !self.seen.insert(id.to_string()) {
+                break;
+            }
+            new.push(event);
+            let status = event
+                .resource_status()
+                .map(|s| s.as_str())
+                .unwrap_or_default();
+            // The first time, only the operation's own events.
+            if first
+                && event.resource_type() == Some("AWS::CloudFormation::Stack")
+                && starts_operation(status)
+            {
+                break;
+            }
+        }
+        for event in new.iter().rev() {
+            tracing::info!("{}", describe_event(stack, event));
+        }
+    }
+}
+
+/// One stack event as a line: time, stack, resource, type, status, reason.
+pub fn describe_event(stack: &str, event: &StackEvent) -> String {
+    use aws_sdk_cloudformation::primitives::DateTimeFormat;
+    let time = event
+        .timestamp()
+        .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+        .unwrap_or_default();
+    let mut line = format!(
+        "{time} {stack} {} ({}) {}",
+        event.logical_resource_id().unwrap_or("?"),
+        event.resource_type().unwrap_or("?"),
+        event.resource_status().map(|s| s.as_str()).unwrap_or("?"),
+    );
+    if let Some(reason) = event.resource_status_reason().filter(|r| !r.is_empty()) {
+        line.push_str(&format!(": {reason}"));
+    }
+    line
 }
 
 /// The first resource failure of the latest operation, with its reason: the
@@ -144,10 +207,18 @@ pub fn first_failure(events: &[StackEvent]) -> String {
                 && e.resource_type() != Some("AWS::CloudFormation::Stack")
         })
         .map(|e| {
+            // The physical id names what stood in the way (a bucket's name);
+            // CloudFormation leaves it empty for a resource never made.
+            let physical = e
+                .physical_resource_id()
+                .filter(|id| !id.is_empty())
+                .map(|id| format!(" `{id}`"))
+                .unwrap_or_default();
             format!(
-                "{} ({}): {}",
+                "{} ({}{physical}) {}: {}",
                 e.logical_resource_id().unwrap_or("?"),
                 e.resource_type().unwrap_or("?"),
+                e.resource_status().map(|s| s.as_str()).unwrap_or("?"),
                 e.resource_status_reason().unwrap_or("no reason given")
             )
         })
@@ -157,6 +228,76 @@ pub fn first_failure(events: &[StackEvent]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_cloudformation::types::ResourceStatus;
+
+    fn event(
+        logical: &str,
+        kind: &str,
+        physical: &str,
+        status: ResourceStatus,
+        why: &str,
+    ) -> StackEvent {
+        StackEvent::builder()
+            .logical_resource_id(logical)
+            .resource_type(kind)
+            .physical_resource_id(physical)
+            .resource_status(status)
+            .resource_status_reason(why)
+            .build()
+    }
+
+    #[test]
+    fn the_first_failure_names_the_resource_its_physical_id_and_reason() {
+        use ResourceStatus as S;
+        const STACK: &str = "AWS::CloudFormation::Stack";
+        // Newest first, as DescribeStackEvents answers.
+        let events = [
+            event("StackSet-x", STACK, "arn:stack", S::RollbackComplete, ""),
+            event(
+                "SiteBucket",
+                "AWS::S3::Bucket",
+                "mraa-fail-website-eu-west-1",
+                S::DeleteComplete,
+                "",
+            ),
+            event(
+                "Pool",
+                "AWS::Cognito::UserPool",
+                "",
+                S::CreateFailed,
+                "Resource creation cancelled",
+            ),
+            event(
+                "StackSet-x",
+                STACK,
+                "arn:stack",
+                S::RollbackInProgress,
+                "The following resource(s) failed to create: [SiteBucket].",
+            ),
+            event(
+                "SiteBucket",
+                "AWS::S3::Bucket",
+                "mraa-fail-website-eu-west-1",
+                S::CreateFailed,
+                "mraa-fail-website-eu-west-1 already exists",
+            ),
+            event("SiteBucket", "AWS::S3::Bucket", "", S::CreateInProgress, ""),
+            event(
+                "StackSet-x",
+                STACK,
+                "arn:stack",
+                S::CreateInProgress,
+                "User Initiated",
+            ),
+            // An earlier operation's failure is not this one's.
+            event("Old", "AWS::S3::Bucket", "old", S::CreateFailed, "earlier"),
+        ];
+        assert_eq!(
+            first_failure(&events),
+            "SiteBucket (AWS::S3::Bucket `mraa-fail-website-eu-west-1`) CREATE_FAILED: \
+             mraa-fail-website-eu-west-1 already exists"
+        );
+    }
 
     #[test]
     fn omitted_parameters_count_at_their_default() {

@@ -146,6 +146,17 @@ where
     reasons.join("; ")
 }
 
+/// The one region where an operation failed (the others succeeded or were
+/// cancelled because of it): where the failure is, so that the error names
+/// that region and not the StackSet's home. `None` for none or several.
+pub fn failed_region(results: &[StackSetOperationResultSummary]) -> Option<String> {
+    let mut failed = results
+        .iter()
+        .filter(|r| r.status().is_some_and(|s| s.as_str() == "FAILED"));
+    let first = failed.next()?.region()?.to_string();
+    failed.next().is_none().then_some(first)
+}
+
 /// The stack behind a StackSet instance, read in its own region. Found by the
 /// instance's StackId; failing that, by the instance-stack naming
 /// (`StackSet-<set>-<id>` on AWS, `StackSet:<set>` on some emulators).

@@ -97,3 +97,27 @@ pub enum OutputFormat {
     /// A pull-request comment (`diff`); other commands print text.
     Markdown,
 }
+
+/// What an error report needs, known even when the settings cannot be
+/// resolved: where the credentials come from and whether stdout takes JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Reporting {
+    pub profile: Option<String>,
+    pub json: bool,
+}
+
+impl GlobalArgs {
+    /// Flags and environment first, then the configuration file if it can
+    /// be read (an unreadable one is reported as the error itself).
+    pub fn reporting(&self) -> Reporting {
+        let file = self
+            .config
+            .as_deref()
+            .and_then(|path| super::FileConfig::load(path).ok())
+            .unwrap_or_default();
+        Reporting {
+            profile: self.profile.clone().or(file.profile),
+            json: self.output.or(file.output) == Some(OutputFormat::Json),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::aws::Aws;
 use crate::config::OutputFormat;
 use crate::config::Settings;
-use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError, MraaError, Result};
+use crate::error::{EXIT_OK, EXIT_USAGE, InputError, MraaError, Result};
 use crate::plan::{Plan, Unit};
 use crate::render::render_all;
 use crate::ui::progress::Reporter;
@@ -187,6 +187,8 @@ pub async fn run(
     }
     // Whatever happened, the lock goes once nothing of this run is running.
     ctx.lock.release().await;
+    // No row left moving under the summary and the error below it.
+    reporter.stop_open_rows("stopped");
     let summary = Summary::new(
         &Deployed::of(&ctx),
         results,
@@ -215,8 +217,8 @@ pub async fn run(
     }
     .or_else(|err| {
         if settings.output == OutputFormat::Json {
-            crate::ui::report_error(&err, messages);
-            Ok(EXIT_FAILED)
+            crate::ui::report_error(&err, "deploy", messages);
+            Ok(err.exit_code())
         } else {
             Err(err)
         }

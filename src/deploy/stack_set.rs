@@ -19,7 +19,8 @@ use crate::ui::progress::Status;
 
 use crate::cfn::stack::{outputs_of, parameter_map, parameters, root_cause};
 use crate::cfn::stack_set::{
-    OperationEnd, await_operation, describe, failed_regions, instance_stack, operation_results,
+    OperationEnd, await_operation, describe, failed_region, failed_regions, instance_stack,
+    operation_results,
 };
 use crate::cfn::wait::Backoff;
 use crate::context::{Change, Ctx, UnitOutcome};
@@ -435,7 +436,9 @@ async fn explain_failure(
     results: Option<Vec<StackSetOperationResultSummary>>,
 ) -> crate::error::MraaError {
     let cfn = &ctx.aws.primary.cfn;
-    let reasons = failed_regions(&results.unwrap_or_default(), |region| async move {
+    let results = results.unwrap_or_default();
+    let region = failed_region(&results).unwrap_or_else(|| ctx.aws.primary.region.clone());
+    let reasons = failed_regions(&results, |region| async move {
         let regional = &ctx.aws.region(&region).cfn;
         match instance_stack(cfn, regional, spec.name, &region).await {
             Ok(Some(stack)) => match stack.stack_id() {
@@ -448,7 +451,7 @@ async fn explain_failure(
     .await;
     aws_error(
         spec.unit,
-        ctx.aws.primary.region.clone(),
+        region,
         format!("{} operation {operation}", spec.name),
         reasons,
     )

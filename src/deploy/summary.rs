@@ -35,6 +35,10 @@ pub(super) fn checks_of(outcome: wire::WireOutcome) -> Vec<Check> {
         .collect()
 }
 
+/// The version of deploy's JSON (its summary and `--outputs-file`): 2 since
+/// the endpoints' fields are snake_case like every other command's.
+pub const SCHEMA_VERSION: u32 = 2;
+
 /// The final account of a deploy: printed for people, or one JSON object.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -62,23 +66,24 @@ pub(super) struct Unverified {
     pub(super) reason: String,
 }
 
-/// What a user or a pipeline needs to reach the deployment (camelCase, as
-/// the site's config.json it shares fields with).
+/// What a user or a pipeline needs to reach the deployment. snake_case, as
+/// every JSON object mraa prints (schema version 2; version 1 had these
+/// fields in camelCase, the site's config.json keeps that form).
 #[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Endpoints {
     pub(super) site_url: Option<String>,
     /// With a custom domain: the site's and the APIs' custom names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) custom_domain: Option<wire::site::CustomDomain>,
+    pub(super) custom_domain: Option<wire::site::DomainUrls>,
     pub(super) regions: BTreeMap<String, RegionOutputs>,
 }
 
 #[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub(super) struct RegionOutputs {
-    #[serde(flatten)]
-    pub(super) endpoints: wire::site::RegionEndpoints,
+    pub(super) state_url: Option<String>,
+    pub(super) api_url: Option<String>,
+    pub(super) user_pool_id: Option<String>,
+    pub(super) user_pool_client_id: Option<String>,
     pub(super) object_bucket: String,
     pub(super) website_bucket: String,
     pub(super) tables: Vec<String>,
@@ -142,8 +147,12 @@ impl Summary {
         let regions = [run.primary, run.secondary]
             .iter()
             .map(|&region| {
+                let endpoints = wire::site::endpoints(app, region, outputs);
                 let outputs = RegionOutputs {
-                    endpoints: wire::site::endpoints(app, region, outputs),
+                    state_url: endpoints.state_url,
+                    api_url: endpoints.api_url,
+                    user_pool_id: endpoints.user_pool_id,
+                    user_pool_client_id: endpoints.user_pool_client_id,
                     object_bucket: crate::names::bucket_name(app, "objects", run.account, region),
                     website_bucket: crate::names::bucket_name(app, "website", run.account, region),
                     tables: crate::names::global_tables(run.user_replication)
@@ -156,7 +165,7 @@ impl Summary {
             .collect();
         Summary {
             kind: "summary",
-            schema_version: 1,
+            schema_version: SCHEMA_VERSION,
             result: if failure.is_some() { "failed" } else { "ok" },
             no_changes: failure.is_none() && steps.iter().all(|s| s.change == Change::Unchanged),
             app: app.to_string(),
@@ -168,7 +177,9 @@ impl Summary {
             unverified,
             endpoints: Endpoints {
                 site_url: site_domain.map(|d| format!("https://{d}")),
-                custom_domain: run.domain.map(|d| wire::site::CustomDomain::new(app, d)),
+                custom_domain: run
+                    .domain
+                    .map(|d| wire::site::CustomDomain::new(app, d).for_report()),
                 regions,
             },
             error: failure.map(|e| e.to_string()),

@@ -57,7 +57,7 @@ impl Summary {
             )?;
         }
         for (region, endpoints) in &self.endpoints.regions {
-            if let Some(api) = &endpoints.endpoints.api_url {
+            if let Some(api) = &endpoints.api_url {
                 writeln!(out, "  api        {region}: {api}")?;
             }
         }
@@ -151,7 +151,7 @@ mod tests {
         assert_eq!(json["result"], "failed");
         assert_eq!(json["no_changes"], false);
         assert_eq!(
-            json["endpoints"]["regions"]["ap-northeast-1"]["objectBucket"],
+            json["endpoints"]["regions"]["ap-northeast-1"]["object_bucket"],
             crate::names::bucket_name("shop", "objects", "123456789012", "ap-northeast-1")
         );
     }

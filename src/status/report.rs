@@ -1,5 +1,6 @@
-//! The status report for people (a table that fits 100 columns, coloured
-//! only on a terminal) and for programs (one JSON document).
+//! The status report for people (a table as wide as the terminal, coloured
+//! only there, and never cut when stdout is not a terminal) and for
+//! programs (one JSON document).
 
 use std::io::{IsTerminal, Write};
 
@@ -8,7 +9,10 @@ use crate::config::Settings;
 
 use super::{Health, StatusReport};
 
+/// A terminal whose width cannot be read is taken as this wide.
 const WIDTH: usize = 100;
+/// Below this, DETAIL would have no room: lines wrap instead.
+const MIN_WIDTH: usize = 72;
 const NAME: usize = 18;
 const REGION: usize = 15;
 const STATUS: usize = 12;
@@ -23,6 +27,27 @@ pub fn write(
         return writeln!(out, "{text}");
     }
     let color = settings.color && std::io::stdout().is_terminal();
+    write_table(report, table_width(), color, out)
+}
+
+/// The terminal's width when stdout is one; `None` (nothing is cut) when
+/// it is a pipe or a file, so that `grep` and logs see every detail.
+fn table_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let columns = console::Term::stdout()
+        .size_checked()
+        .map_or(WIDTH, |(_, columns)| usize::from(columns));
+    Some(columns.max(MIN_WIDTH))
+}
+
+fn write_table(
+    report: &StatusReport,
+    width: Option<usize>,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "app {}  primary {}  secondary {}  mode {}{}",
@@ -48,9 +73,9 @@ pub fn write(
             if let Some(by) = &state.updated_by {
                 line.push_str(&format!(" by {by}"));
             }
-            writeln!(out, "{}", fit(&line, WIDTH))?;
+            writeln!(out, "{}", fit(&line, width))?;
             if let Some(reason) = &state.reason {
-                writeln!(out, "{}", fit(&format!("      why: {reason}"), WIDTH))?;
+                writeln!(out, "{}", fit(&format!("      why: {reason}"), width))?;
             }
         }
         None => writeln!(out, "state unknown: no region returned the state item")?,
@@ -61,7 +86,7 @@ pub fn write(
         "{:<NAME$} {:<REGION$} {:<STATUS$} DETAIL",
         "CHECK", "REGION", "STATUS"
     )?;
-    let detail_width = WIDTH - NAME - REGION - STATUS - 3;
+    let detail_width = width.map(|w| w.saturating_sub(NAME + REGION + STATUS + 3));
     for check in &report.checks {
         let status = check.status.as_str();
         let padded = format!("{status:<STATUS$}");
@@ -77,26 +102,26 @@ pub fn write(
         writeln!(
             out,
             "{:<NAME$} {:<REGION$} {status} {}",
-            fit(&check.name, NAME),
+            fit(&check.name, width.map(|_| NAME)),
             check.region,
             fit(&detail, detail_width)
         )?;
     }
     writeln!(out)?;
     if let Some(site) = &report.endpoints.site_url {
-        writeln!(out, "{}", fit(&format!("site  {site}"), WIDTH))?;
+        writeln!(out, "{}", fit(&format!("site  {site}"), width))?;
     }
     if let Some(custom) = &report.endpoints.custom_domain {
-        writeln!(out, "{}", fit(&format!("site  {}", custom.site_url), WIDTH))?;
+        writeln!(out, "{}", fit(&format!("site  {}", custom.site_url), width))?;
         writeln!(
             out,
             "{}",
-            fit(&format!("api   failover {}", custom.api_url), WIDTH)
+            fit(&format!("api   failover {}", custom.api_url), width)
         )?;
     }
     for (region, endpoints) in &report.endpoints.regions {
         if let Some(api) = &endpoints.api_url {
-            writeln!(out, "{}", fit(&format!("api   {region} {api}"), WIDTH))?;
+            writeln!(out, "{}", fit(&format!("api   {region} {api}"), width))?;
         }
     }
     writeln!(
@@ -107,7 +132,11 @@ pub fn write(
     )
 }
 
-fn fit(text: &str, width: usize) -> String {
+/// `text` cut to `width` characters, with an ellipsis; whole when `None`.
+fn fit(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
     if text.chars().count() <= width {
         text.to_string()
     } else {
@@ -132,7 +161,8 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_to_the_column() {
-        assert_eq!(fit("abcdef", 4), "abc…");
-        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(fit("abcdef", Some(4)), "abc…");
+        assert_eq!(fit("abc", Some(4)), "abc");
+        assert_eq!(fit("abcdef", None), "abcdef");
     }
 }

@@ -581,6 +581,6 @@ mod tests {
         assert_eq!(exit_code(&err), EXIT_UNREACHABLE);
         assert!(err.to_string().contains("ap-northeast-1 does not answer"));
         let err = fail("site", "ap-northeast-1", "bucket", "AccessDenied");
-        assert_eq!(exit_code(&err), EXIT_FAILED);
+        assert_eq!(exit_code(&err), crate::error::EXIT_CREDENTIALS);
     }
 }

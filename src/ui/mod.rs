@@ -5,6 +5,8 @@ pub mod progress;
 
 use std::io::{IsTerminal, Write};
 
+use serde::Serialize;
+
 use crate::error::MraaError;
 
 /// `-v` shows mraa's own steps, `-vv` its debug detail, `-vvv` the AWS SDK's.
@@ -23,41 +25,180 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// One line per error, `error: ` first, so that CI logs and `grep` work.
-pub fn report_error(err: &MraaError, to: &mut dyn Write) {
+/// One line per error, `error: ` first, so that CI logs and `grep` work;
+/// then the command that fixes or resumes it, when there is one.
+pub fn report_error(err: &MraaError, command: &str, to: &mut dyn Write) {
     let _ = writeln!(to, "error: {err}");
-    if let Some(next) = err.next_step() {
+    if let Some(next) = err.next_step(command) {
         let _ = writeln!(to, "  next: {next}");
     }
 }
 
-/// Command-line parse errors in the same one-line shape as every other error
-/// (help and version requests are printed as clap renders them).
-pub fn report_usage(err: clap::Error) -> u8 {
-    use clap::error::ErrorKind;
-    if matches!(
-        err.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = err.print();
-        return if err.use_stderr() {
-            crate::error::EXIT_USAGE
-        } else {
-            crate::error::EXIT_OK
+/// The version of the error object's shape.
+pub const ERROR_SCHEMA_VERSION: u32 = 1;
+
+/// The error object `--output json` prints on stdout when a command ends in
+/// an error, so that a pipeline always reads one JSON document (README,
+/// "JSON output").
+#[derive(Debug, Serialize)]
+pub struct ErrorReport<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub schema_version: u32,
+    pub command: &'a str,
+    pub exit_code: u8,
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    /// `input`, `credentials`, `busy`, `refused`, `aws`, `not_deployed`,
+    /// `unreachable`, `io`, `usage` or `interrupted`.
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// For `credentials`: missing, expired, invalid or denied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<crate::error::AccessKind>,
+    /// For `credentials`: where they came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+}
+
+impl ErrorDetail {
+    pub fn of(err: &MraaError, command: &str) -> ErrorDetail {
+        let (region, problem, credentials) = match err {
+            MraaError::Credentials(a) => {
+                (Some(a.region.clone()), Some(a.kind), a.credentials.clone())
+            }
+            MraaError::Aws(a) => (Some(a.region.clone()), None, None),
+            MraaError::Unreachable { region, .. } | MraaError::NotDeployed { region, .. } => {
+                (Some(region.clone()), None, None)
+            }
+            _ => (None, None, None),
         };
+        ErrorDetail {
+            kind: err.kind(),
+            message: err.to_string(),
+            next: err.next_step(command),
+            region,
+            problem,
+            credentials,
+        }
     }
-    let rendered = err.render().to_string();
-    let parts: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
-        })
-        .collect();
-    let line = parts.join("; ");
-    let line = line.strip_prefix("error: ").unwrap_or(&line);
-    let _ = writeln!(std::io::stderr(), "error: {line} (see `mraa --help`)");
-    crate::error::EXIT_USAGE
+}
+
+impl ErrorDetail {
+    /// Ctrl-C: what the run leaves behind is in the message.
+    pub fn interrupted(command: &str) -> ErrorDetail {
+        ErrorDetail {
+            kind: "interrupted",
+            message: "interrupted (Ctrl-C)".into(),
+            next: Some(format!("`mraa status`, then `mraa {command}` again")),
+            region: None,
+            problem: None,
+            credentials: None,
+        }
+    }
+}
+
+/// After Ctrl-C: what goes on in AWS without mraa, the lock, and the
+/// command that resumes. The lock stack is left by a command that changes
+/// the app (`lock.rs`); the next run from this host takes it over.
+pub fn report_interrupted(
+    command: &str,
+    app: Option<&str>,
+    primary: Option<&str>,
+    to: &mut dyn Write,
+) {
+    let _ = writeln!(to, "interrupted: mraa stopped; nothing more is started");
+    if !matches!(
+        command,
+        "deploy" | "teardown" | "failover" | "fence" | "activate"
+    ) {
+        return;
+    }
+    let app = app.unwrap_or(crate::config::DEFAULT_APP);
+    let region = primary.unwrap_or("<primary>");
+    let _ = writeln!(
+        to,
+        "  CloudFormation goes on with the stack and StackSet operations already started; \
+         `mraa status --app {app}` shows where they stand"
+    );
+    let _ = writeln!(
+        to,
+        "  lock: the next mraa run on this host takes over the stack mraa-{app}-lock; from \
+         another host, release it with `aws cloudformation delete-stack --stack-name \
+         mraa-{app}-lock --region {region}`"
+    );
+    let _ = writeln!(
+        to,
+        "  next: run `mraa {command}` again: it resumes where it stopped"
+    );
+}
+
+/// Writes the error object as one line of JSON.
+pub fn write_error_json(
+    command: &str,
+    exit_code: u8,
+    error: ErrorDetail,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let report = ErrorReport {
+        kind: "error",
+        schema_version: ERROR_SCHEMA_VERSION,
+        command,
+        exit_code,
+        error,
+    };
+    let line = serde_json::to_string(&report).map_err(std::io::Error::other)?;
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+/// Whether a failed write means that the reader of stdout went away
+/// (`mraa status | head -1`): the command then ends quietly.
+pub fn is_closed_pipe(err: &MraaError) -> bool {
+    matches!(err, MraaError::Io(text) if text.contains("Broken pipe") || text.contains("os error 32"))
+}
+
+/// Command-line parse errors as clap renders them, every line kept (help
+/// and version requests are printed the same way, on stdout). `error_code`
+/// is the exit code a parse error ends with for this command. With
+/// `--output json` on the command line, the error object goes to stdout too.
+pub fn report_usage(err: clap::Error, command: Option<&str>, json: bool, error_code: u8) -> u8 {
+    let _ = err.print();
+    if !err.use_stderr() {
+        return crate::error::EXIT_OK;
+    }
+    if json && err.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let rendered = err.render().to_string();
+        let message = rendered
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string();
+        let detail = ErrorDetail {
+            kind: "usage",
+            message,
+            next: Some(format!(
+                "see `mraa {}--help`",
+                command.map(|c| format!("{c} ")).unwrap_or_default()
+            )),
+            region: None,
+            problem: None,
+            credentials: None,
+        };
+        let _ = write_error_json(
+            command.unwrap_or("mraa"),
+            error_code,
+            detail,
+            &mut std::io::stdout(),
+        );
+    }
+    error_code
 }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -51,7 +52,7 @@ pub struct Event {
     /// `event` for JSON consumers telling events from the summary.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// UTC wall-clock time, `HH:MM:SS`.
+    /// Wall-clock time, RFC 3339 in UTC (`2026-11-23T02:44:37.834Z`).
     pub time: String,
     pub elapsed_s: f64,
     pub step: String,
@@ -60,6 +61,47 @@ pub struct Event {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// This process's terminal rows, whatever reporter drew them: one terminal,
+/// so one list. An interruption ends them all, then speaks below them.
+static ROWS: Mutex<Vec<ProgressBar>> = Mutex::new(Vec::new());
+/// The displays those rows are drawn in.
+static DISPLAYS: Mutex<Vec<MultiProgress>> = Mutex::new(Vec::new());
+/// Set once the rows are ended for good: nothing is drawn after that (work
+/// still winding down must not redraw over the last words).
+static ENDED: AtomicBool = AtomicBool::new(false);
+
+/// Ends every row still moving on this process's terminal, with `why` in
+/// front of its last words, and stops all drawing: for Ctrl-C, before the
+/// message that follows the rows.
+pub fn end_all_rows(why: &str) {
+    // Under the rows' lock: no row is made or drawn while they end.
+    let Ok(rows) = ROWS.lock() else { return };
+    ENDED.store(true, Ordering::SeqCst);
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|bar| {
+            let message = match bar.is_finished() {
+                true => bar.message(),
+                false => format!("{why} — {}", bar.message()),
+            };
+            let elapsed = format!("{}s", bar.elapsed().as_secs());
+            format!("  {:<38} {elapsed:>4} {message}", bar.prefix())
+        })
+        .collect();
+    // The display is taken down and the rows written once, as plain lines:
+    // no ticker or late event can redraw over what follows them.
+    if let Ok(displays) = DISPLAYS.lock() {
+        for multi in displays.iter() {
+            let _ = multi.clear();
+            multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+    }
+    let width = terminal_width();
+    for line in lines {
+        eprintln!("{}", line.chars().take(width).collect::<String>());
+    }
 }
 
 enum Mode {
@@ -86,8 +128,12 @@ impl Reporter {
         } else if settings.verbosity == Verbosity::Quiet {
             Mode::Silent
         } else if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            if let Ok(mut displays) = DISPLAYS.lock() {
+                displays.push(multi.clone());
+            }
             Mode::Tty {
-                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                multi,
                 bars: Mutex::new(HashMap::new()),
             }
         } else {
@@ -118,7 +164,16 @@ impl Reporter {
     pub fn note(&self, line: &str) {
         match &self.mode {
             Mode::Tty { multi, .. } => {
-                let _ = multi.println(line);
+                if !ENDED.load(Ordering::SeqCst) {
+                    // A line the terminal would wrap counts as one for the
+                    // redraw, which then repeats the row above it: folded
+                    // here to the terminal's width instead.
+                    // One column short: a line of exactly the width leaves
+                    // some terminals' cursor pending a wrap.
+                    for part in fold(line, terminal_width() - 1) {
+                        let _ = multi.println(part);
+                    }
+                }
             }
             Mode::Plain => eprintln!("{line}"),
             Mode::Json(_) | Mode::Silent => {}
@@ -128,7 +183,7 @@ impl Reporter {
     pub fn event(&self, step: &str, region: Option<&str>, status: Status, detail: Option<String>) {
         let event = Event {
             kind: "event",
-            time: utc_clock(),
+            time: rfc3339_now(),
             elapsed_s: (self.start.elapsed().as_millis() as f64) / 1000.0,
             step: step.to_string(),
             region: region.map(str::to_string),
@@ -167,12 +222,30 @@ impl Reporter {
         false
     }
 
+    /// Ends every row still moving, keeping its last words: after a failure
+    /// or an interruption no spinner is left turning for work that nothing
+    /// watches any more. Finished rows are left as they are.
+    pub fn stop_open_rows(&self, why: &str) {
+        let Mode::Tty { bars, .. } = &self.mode else {
+            return;
+        };
+        let Ok(bars) = bars.lock() else { return };
+        for bar in bars.values().filter(|b| !b.is_finished()) {
+            let last = bar.message();
+            bar.finish_with_message(format!("{why} — {last}"));
+        }
+    }
+
     fn draw(
         &self,
         multi: &MultiProgress,
         bars: &Mutex<HashMap<String, ProgressBar>>,
         event: &Event,
     ) {
+        let Ok(mut rows) = ROWS.lock() else { return };
+        if ENDED.load(Ordering::SeqCst) {
+            return;
+        }
         let Ok(mut bars) = bars.lock() else { return };
         let key = format!("{}/{}", event.step, event.region.as_deref().unwrap_or("-"));
         let bar = bars.entry(key).or_insert_with(|| {
@@ -190,6 +263,7 @@ impl Reporter {
                 event.region.as_deref().unwrap_or("")
             ));
             bar.enable_steady_tick(Duration::from_millis(120));
+            rows.push(bar.clone());
             bar
         });
         let message = match &event.detail {
@@ -202,6 +276,31 @@ impl Reporter {
             bar.set_message(message);
         }
     }
+}
+
+impl Drop for Reporter {
+    /// However a run ends (its future dropped on Ctrl-C included), the
+    /// terminal is left with no spinner.
+    fn drop(&mut self) {
+        self.stop_open_rows("stopped");
+    }
+}
+
+/// stderr's width in columns, when it can be read.
+fn terminal_width() -> usize {
+    console::Term::stderr()
+        .size_checked()
+        .map_or(100, |(_, columns)| usize::from(columns))
+        .max(20)
+}
+
+/// `line` in pieces of at most `width` characters.
+fn fold(line: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars.chunks(width).map(|c| c.iter().collect()).collect()
 }
 
 fn plain_line(event: &Event) -> String {
@@ -218,13 +317,17 @@ fn plain_line(event: &Event) -> String {
     line
 }
 
-fn utc_clock() -> String {
-    let secs = SystemTime::now()
+/// Now, as RFC 3339 with its zone (UTC, `Z`), to the millisecond: the form
+/// AWS's own timestamps take in JSON.
+fn rfc3339_now() -> String {
+    use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-        % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+        .unwrap_or_default();
+    // Whole milliseconds: the SDK prints every digit it is given.
+    let now = DateTime::from_millis(now.as_millis() as i64);
+    now.fmt(DateTimeFormat::DateTime)
+        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 #[cfg(test)]
@@ -232,10 +335,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_notes_are_folded_to_the_width() {
+        assert_eq!(fold("abcdefg", 3), vec!["abc", "def", "g"]);
+        assert_eq!(fold("", 3), vec![""]);
+    }
+
+    #[test]
     fn plain_lines_carry_time_step_region_and_status() {
         let event = Event {
             kind: "event",
-            time: "12:00:01".into(),
+            time: "2026-11-23T12:00:01.250Z".into(),
             elapsed_s: 1.0,
             step: "routing".into(),
             region: Some("eu-west-1".into()),
@@ -244,7 +353,7 @@ mod tests {
         };
         assert_eq!(
             plain_line(&event),
-            "12:00:01 routing              eu-west-1       unverified: endpoint reports no replica status"
+            "2026-11-23T12:00:01.250Z routing              eu-west-1       unverified: endpoint reports no replica status"
         );
     }
 }

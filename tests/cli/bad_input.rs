@@ -19,8 +19,9 @@ struct Case {
 enum Env {
     Emulator,
     NoCredentials,
-    /// Credentials the service rejects (STS answers 403 through a proxy).
-    RejectedCredentials,
+    /// Through a proxy where STS rejects the credentials and CloudFormation
+    /// denies every call (both 403, as AWS answers).
+    Refusing,
     Unreachable,
 }
 
@@ -219,21 +220,54 @@ const CASES: &[Case] = &[
         code: 3,
         message: "no deployment of app mraa",
     },
+    // Credentials and access: exit 5 in every command, never 4.
     Case {
         name: "credentials missing",
         args: &["deploy", "--secondary", "eu-west-1"],
         config: None,
         env: Env::NoCredentials,
-        code: 2,
-        message: "AWS credentials are missing or invalid",
+        code: 5,
+        message: "no AWS credentials found (from the default chain",
+    },
+    Case {
+        name: "status: credentials missing",
+        args: &["status"],
+        config: None,
+        env: Env::NoCredentials,
+        code: 5,
+        message: "cloudformation:DescribeStacks mraa-mraa-bootstrap in us-east-1",
+    },
+    Case {
+        name: "failover: credentials missing",
+        args: &["failover", "--secondary", "eu-west-1", "--reason", "drill"],
+        config: None,
+        env: Env::NoCredentials,
+        code: 5,
+        message: "no AWS credentials found",
+    },
+    Case {
+        name: "teardown: credentials missing",
+        args: &["teardown", "--yes"],
+        config: None,
+        env: Env::NoCredentials,
+        code: 5,
+        message: "no AWS credentials found",
     },
     Case {
         name: "credentials rejected",
         args: &["deploy", "--secondary", "eu-west-1"],
         config: None,
-        env: Env::RejectedCredentials,
-        code: 2,
-        message: "InvalidClientTokenId",
+        env: Env::Refusing,
+        code: 5,
+        message: "were rejected: sts:GetCallerIdentity in us-east-1 answered InvalidClientTokenId",
+    },
+    Case {
+        name: "status: access denied",
+        args: &["status"],
+        config: None,
+        env: Env::Refusing,
+        code: 5,
+        message: "access denied to the AWS credentials (from the environment (AWS_ACCESS_KEY_ID))",
     },
     Case {
         name: "teardown of an app that does not exist",
@@ -265,8 +299,8 @@ const CASES: &[Case] = &[
         args: &["diff", "--secondary", "eu-west-1"],
         config: None,
         env: Env::NoCredentials,
-        code: 1,
-        message: "credentials",
+        code: 5,
+        message: "no AWS credentials found",
     },
     Case {
         name: "diff: unreachable endpoint",
@@ -291,15 +325,24 @@ fn every_bad_input_is_refused_cleanly_without_changing_anything() {
     assert!(CASES.len() >= 15);
     let emulator = Emulator::start("bad_input");
     let proxy = Proxy::start(emulator.port);
-    proxy.set_hook(|request| match request.service() {
-        Some("sts") => Action::Respond {
-            status: 403,
-            headers: vec![("Content-Type".into(), "text/xml".into())],
-            body: "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>\
-                   <Message>The security token included in the request is invalid.</Message>\
-                   </Error></ErrorResponse>"
-                .into(),
-        },
+    let refuse = |code: &str, message: &str| Action::Respond {
+        status: 403,
+        headers: vec![("Content-Type".into(), "text/xml".into())],
+        body: format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+             <Message>{message}</Message></Error></ErrorResponse>"
+        ),
+    };
+    proxy.set_hook(move |request| match request.service() {
+        Some("sts") => refuse(
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ),
+        Some("cloudformation") => refuse(
+            "AccessDenied",
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+             cloudformation:DescribeStacks",
+        ),
         _ => Action::Forward,
     });
     emulator.start_recording();
@@ -321,9 +364,7 @@ fn every_bad_input_is_refused_cleanly_without_changing_anything() {
                 env.push(("AWS_ENDPOINT_URL".into(), emulator.endpoint.clone()));
                 env
             }
-            Env::RejectedCredentials => {
-                with_var(emulator.env(), "AWS_ENDPOINT_URL", &proxy.endpoint)
-            }
+            Env::Refusing => with_var(emulator.env(), "AWS_ENDPOINT_URL", &proxy.endpoint),
             // Nothing listens on port 9 (discard) of loopback.
             Env::Unreachable => with_var(emulator.env(), "AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         };

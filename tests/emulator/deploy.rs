@@ -90,17 +90,17 @@ async fn fresh_deploy_builds_and_wires_both_regions() {
     for region in [PRIMARY, SECONDARY] {
         let r = &endpoints["regions"][region];
         assert!(
-            r["apiUrl"].as_str().is_some_and(|u| u.contains(region)),
+            r["api_url"].as_str().is_some_and(|u| u.contains(region)),
             "{r}"
         );
         assert!(
-            r["stateUrl"]
+            r["state_url"]
                 .as_str()
                 .is_some_and(|u| u.ends_with("/prod/state/mraa")),
             "{r}"
         );
         assert_eq!(
-            r["objectBucket"],
+            r["object_bucket"],
             format!("mraa-{APP}-objects-{ACCOUNT}-{region}").as_str()
         );
     }

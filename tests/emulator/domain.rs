@@ -411,7 +411,7 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         "an alias of {DOMAIN} to the distribution: {site:?}"
     );
     assert_eq!(
-        summary["endpoints"]["customDomain"]["apiUrl"],
+        summary["endpoints"]["custom_domain"]["api_url"],
         format!("https://{API}/app/"),
         "{summary}"
     );

@@ -11,6 +11,7 @@ mod concurrency;
 mod deploy;
 mod diff;
 mod domain;
+mod failures;
 mod permissions;
 mod promises;
 mod replica_settings;

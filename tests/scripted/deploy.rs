@@ -302,7 +302,7 @@ const QUEUE_TYPE: &str = "AWS::SQS::Queue";
 const PARAMETER_TYPE: &str = "AWS::SSM::Parameter";
 
 /// The root cause `failed_update_events` must yield.
-const BUCKET_CAUSE: &str = "PhotosBucket (AWS::S3::Bucket): Bucket already exists";
+const BUCKET_CAUSE: &str = "PhotosBucket (AWS::S3::Bucket) CREATE_FAILED: Bucket already exists";
 
 /// Newest first, as DescribeStackEvents returns them: an update that added a
 /// bucket, a parameter and a queue. The bucket failed first, the parameter
@@ -741,7 +741,9 @@ async fn a_rollback_that_fails_again_stops_with_its_cause() {
         "{err}"
     );
     assert!(
-        err.contains("AdminRole (AWS::IAM::Role): Role mraa-demo-admin cannot be found"),
+        err.contains(
+            "AdminRole (AWS::IAM::Role) UPDATE_FAILED: Role mraa-demo-admin cannot be found"
+        ),
         "{err}"
     );
     assert_calls(&[
@@ -924,12 +926,13 @@ async fn a_failed_stack_set_operation_names_the_failed_region_and_its_reason() {
         panic!("expected an AWS error, got {err:?}");
     };
     assert_eq!(aws.unit, SET_UNIT);
-    assert_eq!(aws.region, PRIMARY);
+    // Named under the region that failed, not the StackSet's home.
+    assert_eq!(aws.region, SECONDARY);
     assert_eq!(aws.resource, format!("{SET} operation {SET_OPERATION}"));
     assert_eq!(
         aws.cause,
         format!(
-            "{SECONDARY} FAILED: {TABLE_REASON} — Table (AWS::DynamoDB::Table): \
+            "{SECONDARY} FAILED: {TABLE_REASON} — Table (AWS::DynamoDB::Table) CREATE_FAILED: \
              Resource handler returned message: \"Table already exists: mraa-demo-comments\""
         )
     );
@@ -1354,7 +1357,7 @@ async fn a_stack_set_failure_for_another_reason_is_reported_at_once() {
         panic!("expected an AWS error, got {err:?}");
     };
     assert_eq!(aws.unit, SET_UNIT);
-    assert_eq!(aws.region, PRIMARY);
+    assert_eq!(aws.region, SECONDARY);
     assert_eq!(
         aws.resource,
         format!("{SET} operation {}", create_operation(1))
@@ -1362,8 +1365,8 @@ async fn a_stack_set_failure_for_another_reason_is_reported_at_once() {
     assert_eq!(
         aws.cause,
         format!(
-            "{SECONDARY} FAILED: {DENIED} — PhotosBucket (AWS::S3::Bucket): \
-             Resource handler returned message: AccessDenied"
+            "{SECONDARY} FAILED: {DENIED} — PhotosBucket (AWS::S3::Bucket) \
+             CREATE_FAILED: Resource handler returned message: AccessDenied"
         )
     );
     // No retry: one instance operation, and no word of IAM propagation.

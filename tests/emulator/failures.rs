@@ -1,0 +1,201 @@
+//! How a deploy ends on a terminal: after a failure and after Ctrl-C, the
+//! screen (read from a real terminal, a tmux pane) has no spinner left
+//! turning and no row twice, and says what to do next.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::{ACCOUNT, Emulator};
+
+const PRIMARY: &str = "us-east-1";
+const SECONDARY: &str = "eu-west-1";
+
+/// indicatif's spinner frames are Braille patterns (U+2800 to U+28FF):
+/// none may be left on screen.
+fn is_spinner(c: char) -> bool {
+    ('\u{2800}'..='\u{28FF}').contains(&c)
+}
+
+/// A tmux server of this test's own (its own socket), killed at the end.
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn start(name: &str, env: &[(String, String)], args: &[&str]) -> Terminal {
+        let socket = format!("mraa-{name}-{}", std::process::id());
+        let mut line = vec!["env".to_string(), "-i".to_string()];
+        for var in ["PATH", "HOME"] {
+            if let Ok(value) = std::env::var(var) {
+                line.push(format!("{var}={value}"));
+            }
+        }
+        line.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        line.push("TERM=xterm-256color".into());
+        line.push(env!("CARGO_BIN_EXE_mraa").to_string());
+        line.extend(args.iter().map(|a| a.to_string()));
+        let quoted: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+        // The exit code stays on screen; the pane stays for reading. The
+        // shell itself outlives a Ctrl-C (a trap, which mraa does not
+        // inherit: caught signals are reset on exec).
+        let script = format!(
+            "trap true INT; {}; echo \"EXIT=$?\"; sleep 600",
+            quoted.join(" ")
+        );
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", "100", "-y", "50"])
+            .args(["-s", "t", "sh", "-c", &script])
+            .status()
+            .expect("tmux runs (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session");
+        Terminal { socket }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits, with backoff and a bound, until the screen shows `text`.
+    fn wait_for(&self, text: &str, limit: Duration) -> String {
+        let end = Instant::now() + limit;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < end,
+                "`{text}` not on screen after {limit:?}:\n{screen}"
+            );
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    fn keys(&self, keys: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "t", keys])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// No spinner frame anywhere, and each progress row (step and region) once.
+fn assert_settled(screen: &str) {
+    assert_no_spinner(screen);
+    assert_rows_once(screen);
+}
+
+fn assert_no_spinner(screen: &str) {
+    assert!(
+        !screen.chars().any(is_spinner),
+        "a spinner is left on screen:\n{screen}"
+    );
+}
+
+fn assert_rows_once(screen: &str) {
+    let mut rows = std::collections::BTreeMap::new();
+    for line in screen.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        // A row: `<step> <region> <elapsed> <status> — <detail>`.
+        if let [step, region, _elapsed, ..] = words.as_slice()
+            && crate::support::STACK_SET_UNITS
+                .iter()
+                .chain(["bootstrap", "edge"].iter())
+                .any(|unit| unit == step)
+            && (*region == PRIMARY || *region == SECONDARY)
+        {
+            *rows.entry(format!("{step} {region}")).or_insert(0) += 1;
+        }
+    }
+    assert!(!rows.is_empty(), "no progress rows on screen:\n{screen}");
+    let twice: Vec<_> = rows.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "rows shown twice {twice:?}:\n{screen}");
+}
+
+fn has_tmux() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_failure_the_screen_has_no_spinner_and_no_row_twice() {
+    assert!(has_tmux(), "tmux is needed: apt-get install tmux");
+    let emulator = Emulator::start("failures_screen");
+    // The secondary's website bucket name, already taken: the front end
+    // cannot be created there.
+    let taken = format!("mraa-shop-website-{ACCOUNT}-{SECONDARY}");
+    emulator
+        .s3(SECONDARY)
+        .create_bucket()
+        .bucket(&taken)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the clashing bucket is made");
+    let env = emulator.env_in(PRIMARY);
+    let terminal = Terminal::start(
+        "failure",
+        &env,
+        &["deploy", "--app", "shop", "--secondary", SECONDARY],
+    );
+    let screen = terminal.wait_for("EXIT=", Duration::from_secs(240));
+    assert!(screen.contains("EXIT=1"), "deploy fails:\n{screen}");
+    assert!(screen.contains("error: "), "{screen}");
+    assert_settled(&screen);
+}
+
+/// A deploy interrupted while the layers deploy: its last screen.
+fn interrupted_screen(name: &str) -> String {
+    let emulator = Emulator::start(name);
+    let env = emulator.env_in(PRIMARY);
+    let terminal = Terminal::start(
+        name,
+        &env,
+        &["deploy", "--app", "halt", "--secondary", SECONDARY],
+    );
+    terminal.wait_for("object-store", Duration::from_secs(120));
+    terminal.keys("C-c");
+    terminal.wait_for("EXIT=", Duration::from_secs(60))
+}
+
+#[test]
+fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
+    assert!(has_tmux(), "tmux is needed: apt-get install tmux");
+    let screen = interrupted_screen("interrupt");
+    assert!(screen.contains("EXIT=130"), "Ctrl-C exits 130:\n{screen}");
+    for said in [
+        "interrupted: mraa stopped",
+        "CloudFormation goes on",
+        "mraa-halt-lock --region us-east-1",
+        "next: run `mraa deploy` again",
+    ] {
+        assert!(screen.contains(said), "`{said}` on screen:\n{screen}");
+    }
+    assert_no_spinner(&screen);
+}
+
+#[test]
+#[ignore = "open defect: a row finished before Ctrl-C (bootstrap us-east-1) is left on screen \
+            twice by the progress display"]
+fn after_ctrl_c_no_row_is_shown_twice() {
+    assert!(has_tmux(), "tmux is needed: apt-get install tmux");
+    assert_rows_once(&interrupted_screen("interrupt_rows"));
+}
