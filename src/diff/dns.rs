@@ -116,7 +116,7 @@ pub async fn compare(aws: &Aws, plan: &Plan, outputs: &Outputs) -> Result<Vec<Wi
         };
         found.push(WiringDiff {
             step: STEP.into(),
-            region: region.into(),
+            region,
             change,
         });
     }
