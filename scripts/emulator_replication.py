@@ -9,6 +9,15 @@
   as IAM does; otherwise the source reads FAILED), the source reading x-amz-replication-status
   PENDING then COMPLETED and the copy REPLICA; delete markers follow the rule's DeleteMarkerReplication; the stored
   configuration reads back as stored.
+- Two-way S3 replication (a rule on each bucket naming the other): an object put in either bucket
+  is copied to the other once; the copy, a REPLICA, is never replicated again ("What does Amazon
+  S3 replicate?", what isn't replicated: "objects in the source bucket that are replicas that
+  were created by another replication rule"; docs.aws.amazon.com/AmazonS3/latest/userguide/
+  replication-what-is-isnot-replicated.html), so nothing loops. A metadata change made on a
+  replica (its tags) goes back to its source object only with replica modification sync: the
+  replica's bucket has a rule to the source's bucket whose SourceSelectionCriteria
+  ReplicaModifications is Enabled ("Replicating metadata changes with replica modification
+  sync", docs.aws.amazon.com/AmazonS3/latest/userguide/replication-for-metadata-changes.html).
 """
 import copy
 import heapq
@@ -401,6 +410,8 @@ def _put_object(backend: Any, bucket_name: str, key_name: str, value: bytes, *ar
     finally:
         _replicating.active = False
     replica.replication_status = "REPLICA"
+    # Where the replica came from: replica modification sync writes back to that version.
+    replica.replica_of = (bucket_name, key.version_id)
     key.replication_status = "COMPLETED"
     emulator_time.start(("object", bucket_name, key_name, key.version_id),
                         emulator_time.OBJECT_REPLICATION)
@@ -414,6 +425,11 @@ def _put_object_tagging(backend: Any, key: Any, tags: Any) -> Any:
     # moto tags a new object after putting it (PutObject's x-amz-tagging): the tags travel with
     # the replica only when the role may replicate them; otherwise the replication failed.
     result = _moto_put_tagging(backend, key, tags)
+    if getattr(_replicating, "active", False):
+        return result
+    if getattr(key, "replication_status", None) == "REPLICA":
+        _sync_replica_modification(backend, key, tags)
+        return result
     if tags and getattr(key, "replication_status", None) == "COMPLETED":
         source = backend.get_bucket(key.bucket_name)
         rule = _matching_rule(source, key.name)
@@ -421,6 +437,34 @@ def _put_object_tagging(backend: Any, key: Any, tags: Any) -> Any:
         if target is None or not role_may_replicate(source, key, target):
             key.replication_status = "FAILED"
     return result
+
+
+def _sync_replica_modification(backend: Any, replica: Any, tags: Any) -> None:
+    """A replica's new tags onto its source object, when replica modification sync applies: a
+    rule of the replica's bucket that selects the key, names the source's bucket, has
+    ReplicaModifications Enabled, and a role that may replicate the tags there. The source's copy
+    is written as replication writes (under _replicating): it is not sent back again."""
+    origin = getattr(replica, "replica_of", None)
+    here = backend.get_bucket(replica.bucket_name)
+    rule = _matching_rule(here, replica.name)
+    if origin is None or rule is None:
+        return
+    sync = ((rule.get("SourceSelectionCriteria") or {}).get("ReplicaModifications") or {})
+    target = _destination(backend, rule)
+    if sync.get("Status") != "Enabled" or target is None or target.name != origin[0] or (
+            not role_may_replicate(here, replica, target)):
+        return
+    try:
+        source = backend.get_object(origin[0], replica.name, version_id=origin[1])
+    except Exception:  # noqa: BLE001 - the source version is gone: nothing to sync
+        return
+    if source is None:
+        return
+    _replicating.active = True
+    try:
+        _moto_put_tagging(backend, source, tags)
+    finally:
+        _replicating.active = False
 
 
 _moto_delete_object = s3.S3Backend.delete_object

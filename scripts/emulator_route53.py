@@ -26,11 +26,14 @@ engine). moto keeps no snapshot per deployment: the stage runs the API's current
 
 TestDNSAnswer ("TestDNSAnswer", Route 53 API Reference, docs.aws.amazon.com/Route53/latest/
 APIReference/API_TestDNSAnswer.html) answers from the zone's record sets of the name and type as
-Route 53's name servers would, failover routing decided by the health checks above; the rules
-followed are cited where they apply.
+Route 53's name servers would, failover and latency routing decided by the health checks above;
+the rules followed are cited where they apply. Latency routing answers from where the query comes
+from: RESOLVER_REGIONS, a documented table of test address ranges per Region, places the
+EDNS0ClientSubnetIP (when given) or the ResolverIP (us-east-1 without one).
 """
 import datetime
 import functools
+import ipaddress
 import json
 import re
 import time
@@ -418,17 +421,97 @@ def _healthy(backend: Route53Backend, account: str, check_id: str | None) -> boo
     return True if result is None else result[0]
 
 
-def _route(backend: Route53Backend, account: str, sets: list[RecordSet]) -> list[RecordSet]:
-    """The record sets of one name and type that the answer comes from."""
+# ---- where a query comes from: the emulator's latency map ------------------------------------
+
+# The emulator has no Internet latency data: it places a resolver by this table instead. Each
+# Region owns one /24 of 198.18.0.0/15 (RFC 2544's benchmarking range, never routed on the
+# Internet) and one /48 of 2001:db8::/32 (RFC 3849's documentation range), numbered in this order:
+# 198.18.<n>.0/24 and 2001:db8:<n>::/48 for the n-th Region. An address elsewhere has no place
+# here: TestDNSAnswer on latency records from it is refused rather than answered by a guess.
+LATENCY_REGIONS = [
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+    "ap-south-1", "ap-east-1", "me-south-1", "af-south-1"]
+RESOLVER_REGIONS = {
+    network: region
+    for n, region in enumerate(LATENCY_REGIONS)
+    for network in (ipaddress.ip_network(f"198.18.{n}.0/24"),
+                    ipaddress.ip_network(f"2001:db8:{n:x}::/48"))}
+# TestDNSAnswer, ResolverIP: "If you omit this value, TestDnsAnswer uses the IP address of a DNS
+# resolver in the AWS US East (N. Virginia) Region (us-east-1)."
+DEFAULT_RESOLVER_REGION = "us-east-1"
+# The continents the emulator's latency ranks by (a Region's name says its area).
+AREAS = {"us": "america-north", "ca": "america-north", "sa": "america-south", "eu": "europe",
+         "il": "europe", "me": "middle-east", "af": "africa", "ap": "asia-pacific"}
+
+
+def resolver_address(resolver: str | None, subnet: str | None, mask: str | None) -> Any:
+    """The address a query is placed by: the client subnet (EDNS0, its mask applied: 24 bits for
+    IPv4 and 64 for IPv6 by default, TestDNSAnswer's EDNS0ClientSubnetMask), else the resolver.
+    None: no resolver given. Malformed input is InvalidInput, as the operation's pattern says."""
+    try:
+        if subnet:
+            address = ipaddress.ip_address(subnet)
+            bits = int(mask) if mask else (24 if address.version == 4 else 64)
+            if not 0 <= bits <= address.max_prefixlen:
+                raise ValueError(f"mask {bits} out of 0-{address.max_prefixlen}")
+            return ipaddress.ip_network(f"{address}/{bits}", strict=False).network_address
+        if mask:
+            raise ValueError("edns0clientsubnetmask without edns0clientsubnetip")
+        return ipaddress.ip_address(resolver) if resolver else None
+    except ValueError as e:
+        raise InvalidInput(f"Invalid request: {e}") from e
+
+
+def resolver_region(address: Any) -> str:
+    """The Region RESOLVER_REGIONS places an address in."""
+    if address is None:
+        return DEFAULT_RESOLVER_REGION
+    for network, region in RESOLVER_REGIONS.items():
+        if address in network:
+            return region
+    raise NotEmulated(f"emulator: no Region for the resolver {address}; latency answers are "
+                      "emulated for 198.18.<n>.0/24 and 2001:db8:<n>::/48 "
+                      "(scripts/emulator_route53.py, RESOLVER_REGIONS)")
+
+
+def latency_rank(origin: str, region: str) -> tuple[int, str]:
+    """The emulator's latency order from `origin`: its own Region first, then Regions of its
+    continent, then the rest; ties by name, so the answer is the same on every ask."""
+    same_area = AREAS.get(origin.split("-")[0]) == AREAS.get(region.split("-")[0])
+    return (0 if region == origin else 1 if same_area else 2), region
+
+
+def _latency(backend: Route53Backend, account: str, sets: list[RecordSet],
+             address: Any) -> list[RecordSet]:
+    """"Latency-based routing" (Route 53 Developer Guide, docs.aws.amazon.com/Route53/latest/
+    DeveloperGuide/routing-policy-latency.html): the record of the Region with the lowest latency
+    from the query's origin. "How Amazon Route 53 chooses records when health checking is
+    configured" (health-checks-how-route-53-chooses-records.html): an unhealthy record is passed
+    over for the next by the same criteria; a record without a check is always healthy; when none
+    is healthy, Route 53 takes them all as healthy and chooses by the routing policy alone."""
+    origin = resolver_region(address)
+    ranked = sorted(sets, key=lambda r: latency_rank(origin, r.region))
+    healthy = next((r for r in ranked if _healthy(backend, account, r.health_check_id)), None)
+    return [healthy or ranked[0]]
+
+
+def _route(backend: Route53Backend, account: str, sets: list[RecordSet],
+           address: Any = None) -> list[RecordSet]:
+    """The record sets of one name and type that the answer comes from; `address`: where the
+    query comes from (resolver_address), which only latency records are answered by."""
     if all(not r.set_identifier for r in sets):
         return sets  # simple routing: the one record set
-    if not all(r.failover for r in sets):
-        raise NotEmulated("emulator: TestDNSAnswer on weighted, latency, geolocation or "
-                          "multivalue records")
     for record in sets:
         alias = record.alias_target or {}
         if _flag(alias.get("EvaluateTargetHealth")):
             raise NotEmulated("emulator: TestDNSAnswer with EvaluateTargetHealth")
+    if sets and all(r.region for r in sets):
+        return _latency(backend, account, sets, address)
+    if not all(r.failover for r in sets):
+        raise NotEmulated("emulator: TestDNSAnswer on weighted, geolocation or multivalue "
+                          "records")
     primary = next((r for r in sets if r.failover == "PRIMARY"), None)
     secondary = next((r for r in sets if r.failover == "SECONDARY"), None)
     # ResourceRecordSet, Failover (API Reference): the primary when it is healthy; the secondary
@@ -444,7 +527,7 @@ def _route(backend: Route53Backend, account: str, sets: list[RecordSet]) -> list
 
 
 def answer(backend: Route53Backend, account: str, zone: FakeZone, name: str, kind: str,
-           depth: int = 0) -> tuple[str, list[str]]:
+           depth: int = 0, address: Any = None) -> tuple[str, list[str]]:
     """(DNS response code, record data) for a query of `name` and `kind` in `zone`."""
     named = [r for r in zone.rrsets if _bare(r.name) == _bare(name)]
     if not named:
@@ -453,7 +536,7 @@ def answer(backend: Route53Backend, account: str, zone: FakeZone, name: str, kin
         below = any(_bare(r.name).endswith("." + _bare(name)) for r in zone.rrsets)
         return ("NOERROR" if below else "NXDOMAIN"), []
     data: list[str] = []
-    for record in _route(backend, account, [r for r in named if r.type == kind]):
+    for record in _route(backend, account, [r for r in named if r.type == kind], address):
         if not record.alias_target:
             data.extend(record.records)
             continue
@@ -465,7 +548,7 @@ def answer(backend: Route53Backend, account: str, zone: FakeZone, name: str, kin
         target_zone = backend.zones.get(str(target.get("HostedZoneId", "")).split("/")[-1])
         if target_zone is not None and depth < ALIAS_DEPTH:
             data.extend(answer(backend, account, target_zone, target.get("DNSName", ""), kind,
-                               depth + 1)[1])
+                               depth + 1, address)[1])
     return "NOERROR", data
 
 
@@ -493,7 +576,10 @@ def _test_dns_answer(self: Route53) -> ActionResult:
         raise NotEmulated("emulator: TestDNSAnswer on a private hosted zone")
     if not (_bare(name) == _bare(zone.name) or _bare(name).endswith("." + _bare(zone.name))):
         raise NotEmulated(f"emulator: TestDNSAnswer for {name}, outside the zone {zone.name}")
-    code, data = answer(self.backend, self.current_account, zone, name, kind)
+    address = resolver_address(self._get_param("ResolverIP"),
+                               self._get_param("EDNS0ClientSubnetIP"),
+                               self._get_param("EDNS0ClientSubnetMask"))
+    code, data = answer(self.backend, self.current_account, zone, name, kind, address=address)
     return ActionResult({
         "Nameserver": _nameserver(zone), "RecordName": name, "RecordType": kind,
         "RecordData": data, "ResponseCode": code, "Protocol": "UDP"})

@@ -251,3 +251,64 @@ def test_tags_need_replicate_tags_and_a_role_must_trust_s3(client):
             "StringEquals": {"aws:SourceAccount": "999999999999"}}}]}))
     s3.put_object(Bucket="src-tags", Key="untrusted", Body=b"1")
     assert s3.head_object(Bucket="src-tags", Key="untrusted")["ReplicationStatus"] == "FAILED"
+
+
+def two_way(client, s3, left, right, region, sync=True):
+    """Versioned buckets `left` and `right` replicating to each other, each rule with replica
+    modification sync when `sync`."""
+    for name in (left, right):
+        bucket(s3, name, region)
+    for source, destination in ((left, right), (right, left)):
+        rule = dict(RULE, ID=f"to-{destination}",
+                    Destination={"Bucket": f"arn:aws:s3:::{destination}"})
+        if sync:
+            rule["SourceSelectionCriteria"] = {"ReplicaModifications": {"Status": "Enabled"}}
+        role = replication_role(client, f"role-{source}", source, destination)
+        s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={
+            "Role": role, "Rules": [rule]})
+
+
+def versions(s3, name, key):
+    return [v for v in s3.list_object_versions(Bucket=name, Prefix=key).get("Versions", [])
+            if v["Key"] == key]
+
+
+def test_two_way_rules_copy_each_object_once_and_never_back(client):
+    s3 = client("s3", "ca-central-1")
+    two_way(client, s3, "both-a", "both-b", "ca-central-1")
+    stored = s3.get_bucket_replication(Bucket="both-b")["ReplicationConfiguration"]["Rules"][0]
+    assert stored["SourceSelectionCriteria"] == {"ReplicaModifications": {"Status": "Enabled"}}
+    s3.put_object(Bucket="both-a", Key="from-a", Body=b"a")
+    s3.put_object(Bucket="both-b", Key="from-b", Body=b"b")
+    for here, there, key, body in (("both-a", "both-b", "from-a", b"a"),
+                                   ("both-b", "both-a", "from-b", b"b")):
+        assert s3.head_object(Bucket=here, Key=key)["ReplicationStatus"] == "COMPLETED"
+        copy = s3.get_object(Bucket=there, Key=key)
+        assert copy["Body"].read() == body and copy["ReplicationStatus"] == "REPLICA"
+        # The replica is not replicated back: one version in each bucket, no loop.
+        assert len(versions(s3, here, key)) == 1 and len(versions(s3, there, key)) == 1
+    # A new version written where the replica is: replicated like any object, once.
+    s3.put_object(Bucket="both-b", Key="from-a", Body=b"a2")
+    assert s3.get_object(Bucket="both-a", Key="from-a")["Body"].read() == b"a2"
+    assert [len(versions(s3, b, "from-a")) for b in ("both-a", "both-b")] == [2, 2]
+
+
+def tags(s3, name, key):
+    return {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=name, Key=key)["TagSet"]}
+
+
+def test_a_replicas_metadata_goes_back_only_with_replica_modification_sync(client):
+    s3 = client("s3", "sa-east-1")
+    two_way(client, s3, "sync-a", "sync-b", "sa-east-1")
+    s3.put_object(Bucket="sync-a", Key="photo", Body=b"1")
+    s3.put_object_tagging(Bucket="sync-b", Key="photo",
+                          Tagging={"TagSet": [{"Key": "label", "Value": "cat"}]})
+    assert tags(s3, "sync-a", "photo") == {"label": "cat"}
+    # The metadata went back without a new object: still one version on each side.
+    assert [len(versions(s3, b, "photo")) for b in ("sync-a", "sync-b")] == [1, 1]
+
+    two_way(client, s3, "nosync-a", "nosync-b", "sa-east-1", sync=False)
+    s3.put_object(Bucket="nosync-a", Key="photo", Body=b"1")
+    s3.put_object_tagging(Bucket="nosync-b", Key="photo",
+                          Tagging={"TagSet": [{"Key": "label", "Value": "cat"}]})
+    assert tags(s3, "nosync-a", "photo") == {}

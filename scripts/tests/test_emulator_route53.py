@@ -254,6 +254,96 @@ def test_refusals(client, zone):
     assert caught.value.response["Error"]["Code"] == "InvalidInput"
 
 
+# ---- latency records: answered from the resolver's Region -------------------------------------
+
+def near(region, v6=False):
+    """An address the emulator places in `region`, by its documented table (RESOLVER_REGIONS:
+    the n-th Region of LATENCY_REGIONS owns 198.18.<n>.0/24 and 2001:db8:<n>::/48)."""
+    n = {"us-east-1": 0, "us-west-2": 3, "eu-west-1": 6, "ap-northeast-1": 12}[region]
+    return f"2001:db8:{n:x}::53" if v6 else f"198.18.{n}.53"
+
+
+def latency_records(zone, name, checks, kind="TXT"):
+    """One latency TXT record per Region at `name`, each naming its Region, with its check."""
+    changes = []
+    for region in (PRIMARY, SECONDARY):
+        record = {"Name": name, "Type": kind, "SetIdentifier": f"mraa-{APP}-latency-{region}",
+                  "Region": region, "TTL": 60, "ResourceRecords": [{"Value": marker(region)}]}
+        if checks.get(region):
+            record["HealthCheckId"] = checks[region]
+        changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
+    return changes
+
+
+def ask_from(client, zone, name, resolver=None, **extra):
+    params = {"ResolverIP": resolver} if resolver else {}
+    out = client("route53").test_dns_answer(HostedZoneId=zone, RecordName=name, RecordType="TXT",
+                                            **params, **extra)
+    return out["ResponseCode"], out["RecordData"]
+
+
+def test_latency_answers_each_region_near_its_resolvers(client, apis, zone):
+    set_state(client, "active")
+    name = f"latency.{DOMAIN}"
+    checks = {r: check(client, apis[r], r, FailureThreshold=1) for r in (PRIMARY, SECONDARY)}
+    write(client, zone, latency_records(zone, name, checks))
+    answers = {region: ask_from(client, zone, name, near(region))[1]
+               for region in (PRIMARY, SECONDARY, "us-west-2", "eu-west-1")}
+    # Each Region for a resolver in it; a resolver elsewhere gets the Region of its continent,
+    # and from a continent with neither, the emulator's tie order (by name).
+    assert answers == {PRIMARY: [marker(PRIMARY)], SECONDARY: [marker(SECONDARY)],
+                       "us-west-2": [marker(PRIMARY)], "eu-west-1": [marker(SECONDARY)]}
+    # No resolver: TestDNSAnswer asks from us-east-1. IPv6 resolvers are placed too, and the
+    # client subnet (EDNS0) decides over the resolver's own address.
+    assert ask_from(client, zone, name)[1] == [marker(PRIMARY)]
+    assert ask_from(client, zone, name, near(SECONDARY, v6=True))[1] == [marker(SECONDARY)]
+    assert ask_from(client, zone, name, near(PRIMARY),
+                    EDNS0ClientSubnetIP=near(SECONDARY))[1] == [marker(SECONDARY)]
+
+
+def test_an_unhealthy_regions_latency_record_is_passed_over(client, apis, zone):
+    set_state(client, "active")
+    name = f"drain.{DOMAIN}"
+    checks = {r: check(client, apis[r], r, FailureThreshold=1, RequestInterval=10)
+              for r in (PRIMARY, SECONDARY)}
+    write(client, zone, latency_records(zone, name, checks))
+    assert ask_from(client, zone, name, near(PRIMARY))[1] == [marker(PRIMARY)]
+    # The primary's state API stops saying "serving": true (the state failover): its check fails
+    # and the primary's resolvers get the next Region by latency; the secondary's keep theirs.
+    set_state(client, "failover")
+    assert ask_from(client, zone, name, near(PRIMARY))[1] == [marker(SECONDARY)]
+    assert ask_from(client, zone, name, near(SECONDARY))[1] == [marker(SECONDARY)]
+    set_state(client, "active")
+    assert ask_from(client, zone, name, near(PRIMARY))[1] == [marker(PRIMARY)]
+    # Every record unhealthy: Route 53 takes them all as healthy, each resolver its nearest.
+    failing = {r: check(client, apis[r], r, FailureThreshold=1, SearchString="never there")
+               for r in (PRIMARY, SECONDARY)}
+    write(client, zone, latency_records(zone, f"down.{DOMAIN}", failing))
+    for region in (PRIMARY, SECONDARY):
+        assert ask_from(client, zone, f"down.{DOMAIN}", near(region))[1] == [marker(region)]
+
+
+def test_resolvers_the_emulator_cannot_place(client, apis, zone):
+    r53 = client("route53")
+    name = f"latency.{DOMAIN}"
+    write(client, zone, latency_records(zone, name, {}))
+    # Malformed addresses and masks are the caller's error, as on AWS.
+    for extra in ({"ResolverIP": "not-an-ip"}, {"EDNS0ClientSubnetIP": near(PRIMARY),
+                                                "EDNS0ClientSubnetMask": "33"}):
+        with pytest.raises(ClientError) as caught:
+            r53.test_dns_answer(HostedZoneId=zone, RecordName=name, RecordType="TXT", **extra)
+        assert caught.value.response["Error"]["Code"] == "InvalidInput", extra
+    # An address outside the table: no latency answer is made up for it...
+    with pytest.raises(ClientError) as caught:
+        ask_from(client, zone, name, "192.0.2.44")
+    assert "RESOLVER_REGIONS" in caught.value.response["Error"]["Message"]
+    # ...while records routed otherwise still answer it.
+    write(client, zone, [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": f"plain.{DOMAIN}", "Type": "TXT", "TTL": 60,
+        "ResourceRecords": [{"Value": '"plain"'}]}}])
+    assert ask_from(client, zone, f"plain.{DOMAIN}", "192.0.2.44") == ("NOERROR", ['"plain"'])
+
+
 # ---- the checks on the clock -----------------------------------------------------------------
 
 SCALE = 30

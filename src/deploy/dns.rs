@@ -1,5 +1,5 @@
 //! `mraa deploy --domain`: the refusals before any change, then the health
-//! checks and the failover and site records (see `wire::route53` for the
+//! checks and the failover and site records (see `wire::dns_identity` for the
 //! ownership rules they follow).
 
 use aws_sdk_route53 as r53;
@@ -9,9 +9,8 @@ use crate::aws::{Aws, aws_error, sdk_message};
 use crate::context::{Change, Ctx, Outputs};
 use crate::error::Result;
 use crate::wire::dns::{self, Found, ZoneRead, api_records, same_record, site_alias_records};
-use crate::wire::route53::{
-    DomainRequest, GLOBAL, STEP, api_name, find_zone, foreign, records_named,
-};
+use crate::wire::dns_identity::api_name;
+use crate::wire::route53::{DomainRequest, GLOBAL, STEP, find_zone, foreign, records_named};
 use crate::wire::{Verdict, WireOutcome};
 
 use super::health_checks;

@@ -21,14 +21,11 @@ use r53::types::{HealthCheckRegion, Tag, TagResourceType};
 use crate::aws::{aws_error, sdk_message};
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::names::APP_TAG;
 use crate::wire::Verdict;
 use crate::wire::WireOutcome;
 use crate::wire::dns::Found;
-use crate::wire::route53::{
-    self, DOMAIN_TAG, DesiredCheck, FAILURE_THRESHOLD, GLOBAL, OwnedCheck, REGION_TAG,
-    SEARCH_STRING, STEP, ZONE_TAG,
-};
+use crate::wire::dns_identity::{SEARCH_STRING, check_tags};
+use crate::wire::route53::{self, DesiredCheck, FAILURE_THRESHOLD, GLOBAL, OwnedCheck, STEP};
 
 /// Creates, adopts or updates one region's health check; returns its id.
 pub(super) async fn ensure(
@@ -101,20 +98,15 @@ pub(super) async fn ensure(
     }
     if !found.tagged(zone, domain) {
         ctx.claim("deploy").await?;
+        let tags = check_tags(&ctx.app, region, domain, zone)
+            .into_iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect();
         client
             .change_tags_for_resource()
             .resource_type(TagResourceType::Healthcheck)
             .resource_id(&id)
-            .add_tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
-            .add_tags(Tag::builder().key(REGION_TAG).value(region).build())
-            .add_tags(Tag::builder().key(DOMAIN_TAG).value(domain).build())
-            .add_tags(Tag::builder().key(ZONE_TAG).value(zone).build())
-            .add_tags(
-                Tag::builder()
-                    .key("Name")
-                    .value(format!("mraa-{}-{region}-state", ctx.app))
-                    .build(),
-            )
+            .set_add_tags(Some(tags))
             .send()
             .await
             .map_err(|e| fail(&format!("tags of health check {id}"), sdk_message(&e)))?;

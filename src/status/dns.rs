@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::aws::{Aws, sdk_message};
-use crate::wire::route53::{GLOBAL, OwnedCheck, api_name};
+use crate::wire::dns_identity::api_name;
+use crate::wire::route53::{GLOBAL, OwnedCheck};
 
 use super::dns_answer::{Regions, answer_check};
 

@@ -1,5 +1,5 @@
 //! `mraa status`'s `dns-answer` row: which region the API name answers
-//! with, read from the region marker (`wire::route53`) that Route 53 answers
+//! with, read from the region marker (`wire::dns_identity`) that Route 53 answers
 //! for TXT under the same failover rules as the aliases.
 //!
 //! The marker is the evidence: TestDNSAnswer asks Route 53's own name
@@ -17,8 +17,8 @@ use r53::types::RrType;
 
 use crate::aws::sdk_message;
 use crate::health::{Check, Health};
-use crate::plan::RegionRole;
-use crate::wire::route53::{GLOBAL, marker_region, records_named, role_of};
+use crate::wire::dns_identity::{marker_region, served_region};
+use crate::wire::route53::{GLOBAL, records_named};
 
 const NAME: &str = "dns-answer";
 /// How long the addresses of one alias target may take to resolve.
@@ -28,15 +28,6 @@ const RESOLVE_BOUND: std::time::Duration = std::time::Duration::from_secs(3);
 pub struct Regions<'a> {
     pub primary: &'a str,
     pub secondary: &'a str,
-}
-
-impl Regions<'_> {
-    fn of(&self, role: RegionRole) -> &str {
-        match role {
-            RegionRole::Primary => self.primary,
-            RegionRole::Secondary => self.secondary,
-        }
-    }
 }
 
 /// The `dns-answer` row. `expected`: the region the health checks make
@@ -158,9 +149,9 @@ async fn region_by_addresses(
         .iter()
         .filter(|r| r.r#type() == &RrType::A)
         .filter_map(|r| {
-            let role = role_of(app, r.set_identifier())?;
-            let target = r.alias_target()?.dns_name().to_string();
-            Some((regions.of(role).to_string(), target))
+            let region =
+                served_region(app, r.set_identifier(), regions.primary, regions.secondary)?;
+            Some((region, r.alias_target()?.dns_name().to_string()))
         })
         .collect();
     let resolved = futures::future::join_all(
@@ -188,7 +179,7 @@ async fn resolve(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::route53::marker_value;
+    use crate::wire::dns_identity::marker_value;
 
     const API: &str = "api.app.example.test";
 

@@ -5,7 +5,8 @@ use aws_sdk_route53 as r53;
 use r53::types::{Change as RecordChange, ChangeAction, ChangeBatch, ResourceRecordSet};
 
 use crate::aws::{Aws, sdk_message};
-use crate::wire::route53::{self, OwnedCheck, api_name, is_ours, owned_checks, records_named};
+use crate::wire::dns_identity::{api_name, is_ours};
+use crate::wire::route53::{self, OwnedCheck, owned_checks, records_named};
 
 /// What a teardown removes from Route 53: mraa's records, then its checks.
 #[derive(Debug, Clone, Default)]

@@ -17,10 +17,12 @@ use crate::error::Result;
 use crate::names;
 use crate::plan::{Plan, RegionRole, Unit};
 
+use super::dns_identity::{
+    api_name, is_ours, marker_identifier, marker_value, same_name, set_identifier, site_identifier,
+};
 use super::route53::{
-    CLOUDFRONT_ZONE, DesiredCheck, GLOBAL, OwnedCheck, STEP, api_name, checker_regions, is_ours,
-    marker_identifier, marker_value, owned_among, records_named, same_name, set_identifier,
-    site_identifier, split_url, state_path_checks,
+    CLOUDFRONT_ZONE, DesiredCheck, GLOBAL, OwnedCheck, STEP, checker_regions, owned_among,
+    records_named, split_url, state_path_checks,
 };
 
 /// The region marker's TTL: Route 53 recommends 60 seconds or less for a
@@ -219,7 +221,7 @@ impl<'a> Found<'a> {
 
 /// One region's records at the API name, each carrying `check`: the
 /// failover alias to its API, and the failover TXT record naming the region
-/// (`wire::route53`, the region marker).
+/// (`wire::dns_identity`, the region marker).
 pub fn api_records(
     app: &str,
     domain: &str,

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cloudfront;
 pub mod dns;
+pub mod dns_identity;
 pub mod dynamodb;
 pub mod replica_settings;
 pub mod route53;

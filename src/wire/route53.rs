@@ -3,26 +3,8 @@
 //! records for `api.NAME` carrying those checks, and the site record `NAME`
 //! (aliases to the CloudFront distribution, when one exists).
 //!
-//! Ownership is explicit, because a hosted zone is shared with whatever else
-//! the user keeps there: the health checks carry the tags `mraa:app`,
-//! `mraa:region`, `mraa:domain` and `mraa:zone`; the records mraa writes carry
-//! the set identifiers `mraa-<app>-primary`, `mraa-<app>-secondary` (the
-//! failover aliases), `mraa-<app>-primary-marker`,
-//! `mraa-<app>-secondary-marker` (the region markers) and `mraa-<app>-site`. A
-//! record of a name mraa would write without one of those identifiers belongs
-//! to someone else: deploy refuses before any change, and teardown never
-//! touches it.
-//!
-//! The region marker: beside each region's failover alias, a failover TXT
-//! record of the same name, role and health check whose value names the
-//! region (`"mraa-<app> region=<region>"`). Route 53 evaluates failover per
-//! record type with the same checks, so the TXT answer names the region the
-//! A answer serves, without resolving AWS-owned alias targets: `mraa status`
-//! reads it through TestDNSAnswer, an operator with `dig TXT api.NAME`.
-//! Failover routing takes TXT records like address records (Route 53
-//! Developer Guide, "Failover routing" and "Values specific for failover
-//! records", Value/Route traffic to: TXT among the types listed;
-//! docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html).
+//! Which records and checks are mraa's, and their names, live in
+//! `wire::dns_identity`; the region marker is described there too.
 //!
 //! DNS follows the state item by itself: each region's check is a string
 //! match on that region's `GET /state/<app>`, which says `"serving": true`
@@ -34,9 +16,9 @@
 //! Recovery Mechanisms Using Amazon Route 53", AWS Networking & Content
 //! Delivery blog: rely on the data plane, health checks, to fail over).
 //!
-//! This module holds what every command shares: names, set identifiers and
-//! tags, zone lookup, record ownership and the health-check specs. Each
-//! command's own use lives with it: deploy's wiring in `deploy/dns.rs`,
+//! This module holds what every command shares besides identity: zone
+//! lookup, listing the app's checks and records, and the health-check
+//! specs. Each command's own use lives with it: deploy's wiring in `deploy/dns.rs`,
 //! status's view in `status/dns.rs`, teardown's inventory and deletion in
 //! `teardown/dns.rs`.
 //!
@@ -49,34 +31,23 @@
 
 use aws_sdk_route53 as r53;
 use r53::types::{
-    HealthCheck, HealthCheckConfig, HealthCheckRegion, HealthCheckType, ResourceRecordSet, RrType,
-    TagResourceType,
+    HealthCheck, HealthCheckConfig, HealthCheckRegion, ResourceRecordSet, RrType, TagResourceType,
 };
 
 use crate::aws::{aws_error, sdk_message};
 use crate::error::{MraaError, Result};
-use crate::names::APP_TAG;
-use crate::plan::RegionRole;
+
+use super::dns_identity::{
+    CHECK_TYPE, CheckOwner, SEARCH_STRING, caller_reference, is_ours, same_name, state_path_suffix,
+};
 
 pub const STEP: &str = "dns";
-pub const REGION_TAG: &str = "mraa:region";
-pub const DOMAIN_TAG: &str = "mraa:domain";
-pub const ZONE_TAG: &str = "mraa:zone";
 /// The hosted zone of every CloudFront distribution, for alias records.
 pub const CLOUDFRONT_ZONE: &str = "Z2FDTNDATAQYW2";
 /// Standard interval: the fast (10 s) one costs extra and the failover
 /// decision is bounded by the threshold anyway (3 × 30 s = 90 s).
 pub const REQUEST_INTERVAL: i32 = 30;
 pub const FAILURE_THRESHOLD: i32 = 3;
-/// What the state endpoint says where its region should serve. Route 53
-/// searches the first 5,120 bytes of the body, case-sensitively (Route 53
-/// Developer Guide, "Values that you specify when you create or update health
-/// checks", Search string); the state document is far shorter.
-pub const SEARCH_STRING: &str = "\"serving\": true";
-/// The only type mraa's checks have. Route 53 cannot change a check's type
-/// (same page: "you can't change some values after you create a health
-/// check"), so a check of another type is replaced, never updated.
-pub const CHECK_TYPE: HealthCheckType = HealthCheckType::HttpsStrMatch;
 /// Where the reported location is "global" (Route 53 has no region).
 pub const GLOBAL: &str = "global";
 
@@ -87,68 +58,6 @@ pub struct DomainRequest {
     pub hosted_zone_id: Option<String>,
     /// The CloudFront distribution's domain, when the edge made one.
     pub distribution_domain: Option<String>,
-}
-
-pub fn api_name(domain: &str) -> String {
-    format!("api.{domain}")
-}
-
-pub fn set_identifier(app: &str, role: RegionRole) -> String {
-    match role {
-        RegionRole::Primary => format!("mraa-{app}-primary"),
-        RegionRole::Secondary => format!("mraa-{app}-secondary"),
-    }
-}
-
-/// The region marker's set identifier: not the alias's, which keeps each
-/// record set of the failover pair addressable on its own (deploy replaces
-/// mraa's records of another type under a wanted identifier).
-pub fn marker_identifier(app: &str, role: RegionRole) -> String {
-    format!("{}-marker", set_identifier(app, role))
-}
-
-/// The region marker's value: one quoted TXT string (Route 53 Developer
-/// Guide, "Supported DNS record types", TXT record type: each string in
-/// quotation marks).
-pub fn marker_value(app: &str, region: &str) -> String {
-    format!("\"mraa-{app} region={region}\"")
-}
-
-/// The region a marker value names, if it is this app's marker. Quotes are
-/// optional: a DNS answer may show the string with or without them.
-pub fn marker_region(app: &str, value: &str) -> Option<String> {
-    let text = value.trim();
-    let text = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
-    let region = text.strip_prefix(&format!("mraa-{app} region="))?;
-    (!region.is_empty() && !region.contains(char::is_whitespace)).then(|| region.to_string())
-}
-
-pub fn site_identifier(app: &str) -> String {
-    format!("mraa-{app}-site")
-}
-
-/// Which region's failover record (alias or marker) a set identifier
-/// marks, if any.
-pub fn role_of(app: &str, identifier: Option<&str>) -> Option<RegionRole> {
-    [RegionRole::Primary, RegionRole::Secondary]
-        .into_iter()
-        .find(|&role| {
-            identifier == Some(set_identifier(app, role).as_str())
-                || identifier == Some(marker_identifier(app, role).as_str())
-        })
-}
-
-pub fn is_ours(app: &str, identifier: Option<&str>) -> bool {
-    role_of(app, identifier).is_some() || identifier == Some(site_identifier(app).as_str())
-}
-
-/// Names as Route 53 returns them end with a dot and may differ in case.
-pub fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.')
-        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
 /// The Route 53 checker regions, chosen on purpose: three (the minimum
@@ -215,24 +124,9 @@ impl DesiredCheck {
         config.build().map_err(|e| e.to_string())
     }
 
-    /// The CallerReference of this check: the same for every run of one
-    /// deployment, so that a create retried after an interruption finds the
-    /// check it made instead of making a second. `deployment` must change
-    /// when the deployment is made anew (the bootstrap stack's id): Route 53
-    /// refuses, with HealthCheckAlreadyExists, the reference of a deleted
-    /// check whatever the settings (API Reference, CreateHealthCheck,
-    /// CallerReference). The type is part of it, so that replacing a check of
-    /// another type makes a new reference. At most 64 characters.
+    /// The CallerReference of this check (`dns_identity::caller_reference`).
     pub fn caller_reference(&self, app: &str, deployment: &str) -> String {
-        let key = [
-            app,
-            &self.region,
-            CHECK_TYPE.as_str(),
-            SEARCH_STRING,
-            deployment,
-        ]
-        .join("\u{0}");
-        format!("mraa-{}-{:016x}", self.region, fnv1a(key.as_bytes()))
+        caller_reference(app, &self.region, deployment)
     }
 
     /// What differs between this and an existing check (empty: nothing).
@@ -276,14 +170,6 @@ impl DesiredCheck {
     }
 }
 
-/// 64-bit FNV-1a: a hash that stays the same across builds and platforms
-/// (std's hasher does not promise that).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// A health check mraa made (by its tags).
 #[derive(Debug, Clone)]
 pub struct OwnedCheck {
@@ -319,7 +205,7 @@ pub async fn state_path_checks(
     client: &r53::Client,
     app: &str,
 ) -> std::result::Result<Vec<HealthCheck>, String> {
-    let suffix = format!("/state/{app}");
+    let suffix = state_path_suffix(app);
     let mut candidates = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -373,18 +259,16 @@ pub async fn owned_among(
                     .and_then(|t| t.value())
                     .map(str::to_string)
             };
-            if tag(APP_TAG).as_deref() != Some(app) {
-                continue;
-            }
-            let (Some(id), Some(region)) = (set.resource_id(), tag(REGION_TAG)) else {
+            let (Some(id), Some(owner)) = (set.resource_id(), CheckOwner::from_tags(app, tag))
+            else {
                 continue;
             };
             if let Some(check) = chunk.iter().find(|c| c.id() == id) {
                 owned.push(OwnedCheck {
                     id: id.to_string(),
-                    region,
-                    domain: tag(DOMAIN_TAG),
-                    zone: tag(ZONE_TAG),
+                    region: owner.region,
+                    domain: owner.domain,
+                    zone: owner.zone,
                     check: check.clone(),
                 });
             }
@@ -588,31 +472,6 @@ mod tests {
             ))
         );
         assert_eq!(split_url("http://x/"), None);
-    }
-
-    #[test]
-    fn markers_name_their_region_and_role() {
-        let value = marker_value("demo", "eu-west-1");
-        assert_eq!(value, "\"mraa-demo region=eu-west-1\"");
-        assert_eq!(marker_region("demo", &value).as_deref(), Some("eu-west-1"));
-        assert_eq!(
-            marker_region("demo", "mraa-demo region=eu-west-1").as_deref(),
-            Some("eu-west-1")
-        );
-        // Another app's marker, or anything else, names no region of this app.
-        assert_eq!(
-            marker_region("demo", &marker_value("other", "eu-west-1")),
-            None
-        );
-        assert_eq!(marker_region("demo", "\"v=spf1 -all\""), None);
-        assert_eq!(marker_region("demo", "\"mraa-demo region=\""), None);
-        for role in [RegionRole::Primary, RegionRole::Secondary] {
-            let marker = marker_identifier("demo", role);
-            assert_eq!(role_of("demo", Some(&marker)), Some(role));
-            assert!(is_ours("demo", Some(&marker)));
-            assert_ne!(marker, set_identifier("demo", role));
-        }
-        assert_eq!(role_of("demo", Some("mraa-other-primary-marker")), None);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use crate::context::Outputs;
 use crate::error::Result;
 use crate::plan::{Plan, Unit};
 use crate::wire::dns::{self, Found, api_records, site_alias_records};
-use crate::wire::route53::{GLOBAL, STEP, role_of, same_name};
+use crate::wire::dns_identity::{same_name, served_region};
+use crate::wire::route53::{GLOBAL, STEP};
 
 use super::report::WiringDiff;
 use super::units::fail;
@@ -98,10 +99,8 @@ pub async fn compare(aws: &Aws, plan: &Plan, outputs: &Outputs) -> Result<Vec<Wi
         .chain(read.site_records.iter())
         .collect();
     for (action, record) in dns::record_changes(app, &desired, &existing) {
-        let region = match role_of(app, record.set_identifier()) {
-            Some(role) => plan.region_of(role),
-            None => GLOBAL,
-        };
+        let region = served_region(app, record.set_identifier(), &plan.primary, &plan.secondary)
+            .unwrap_or_else(|| GLOBAL.to_string());
         let what = format!(
             "{} {} ({})",
             record.name().trim_end_matches('.'),
@@ -117,7 +116,7 @@ pub async fn compare(aws: &Aws, plan: &Plan, outputs: &Outputs) -> Result<Vec<Wi
         };
         found.push(WiringDiff {
             step: STEP.into(),
-            region: region.into(),
+            region,
             change,
         });
     }
