@@ -353,7 +353,15 @@ async fn confirm_activation(
     tables: &[&'static str],
     messages: &mut dyn Write,
 ) -> Result<bool> {
-    let problems = links::replication_problems(aws, &settings.app, tables).await;
+    let (mut problems, lag) = futures::future::join(
+        links::replication_problems(aws, &settings.app, tables),
+        crate::health::lag::describe(aws, &settings.app, tables),
+    )
+    .await;
+    for line in &lag.figures {
+        let _ = writeln!(messages, "replication lag: {line}");
+    }
+    problems.extend(lag.problems);
     if problems.is_empty() || settings.yes {
         return Ok(true);
     }

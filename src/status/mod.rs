@@ -4,6 +4,7 @@
 
 mod dns;
 mod dns_answer;
+mod lag;
 mod replicas;
 mod report;
 mod state;
@@ -246,6 +247,9 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
         }
     }
     checks.extend(user_pool_checks(aws, &outputs, &down).await);
+    let tables = (deployment.user_replication)
+        .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
+    checks.extend(lag::lag_checks(aws, app, &account, tables, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.

@@ -10,6 +10,7 @@ mod concurrency;
 mod deploy;
 mod diff;
 mod domain;
+mod lag;
 mod permissions;
 mod replica_settings;
 mod smoke;
