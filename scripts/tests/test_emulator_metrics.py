@@ -33,10 +33,26 @@ def latest(cloudwatch, namespace, name, dimensions, stat="Maximum"):
     return result["Values"][0] if result["Values"] else None
 
 
-def test_the_sdk_speaks_cbor_to_cloudwatch(client):
-    # boto3 sends CloudWatch's first protocol, as the Rust SDK does: the bridge must answer it.
+def test_cloudwatch_answers_rpc_v2_cbor(client, endpoint):
+    # The Rust SDK speaks only CBOR to CloudWatch (boto3 may pick JSON): a request encoded and an
+    # answer decoded by botocore's own codec for that protocol.
+    from botocore.parsers import RpcV2CBORParser
+    from botocore.serialize import RpcV2CBORSerializer
+
     cloudwatch = client("cloudwatch")
-    assert cloudwatch.meta.service_model.protocol == "smithy-rpc-v2-cbor"
+    model = cloudwatch.meta.service_model.operation_model("ListMetrics")
+    body = RpcV2CBORSerializer().serialize_to_request({"Namespace": "none"}, model)["body"]
+    request = urllib.request.Request(
+        f"{endpoint}/service/GraniteServiceVersion20100801/operation/ListMetrics", data=body,
+        headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+                                  "monitoring/aws4_request, SignedHeaders=host, Signature=0"},
+        method="POST")
+    answer = urllib.request.urlopen(request, timeout=10)
+    assert answer.headers["smithy-protocol"] == "rpc-v2-cbor"
+    parsed = RpcV2CBORParser().parse(
+        {"body": answer.read(), "headers": {}, "status_code": 200}, model.output_shape)
+    assert parsed.get("Metrics", []) == []
     cloudwatch.put_metric_data(Namespace="T", MetricData=[
         {"MetricName": "m", "Value": 2.5, "Unit": "Seconds",
          "Dimensions": [{"Name": "d", "Value": "x"}]}])
