@@ -64,6 +64,7 @@ def main() -> int:
     import emulator_cognito_replica
     import emulator_drift
     import emulator_import
+    import emulator_metrics
     import emulator_replica_settings
     import emulator_replication
     import emulator_route53
@@ -78,6 +79,7 @@ def main() -> int:
     emulator_drift.install()
     emulator_replication.install()
     emulator_replica_settings.install()  # wraps emulator_replication's replicas
+    emulator_metrics.install()  # wraps emulator_replication's writes
     emulator_route53.install()
     emulator_s3_policy.install()
     emulator_time.install()

@@ -137,6 +137,17 @@ impl Aws {
         aws_sdk_acm::Client::new(&in_region(&self.base, region))
     }
 
+    /// CloudWatch in `region`, where AWS publishes that region's replication
+    /// figures. Made on demand, with the probe budget: `status` and the state
+    /// commands read it and must not hang on a region that does not answer.
+    pub fn cloudwatch_in(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let config = aws_sdk_cloudwatch::config::Builder::from(&in_region(&self.base, region))
+            .retry_config(probe_retries())
+            .timeout_config(probe_timeouts())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(config)
+    }
+
     /// Route 53 is global; its control plane lives in us-east-1. Made on
     /// demand: only a deployment with a custom domain calls it.
     pub fn route53(&self) -> aws_sdk_route53::Client {

@@ -3,6 +3,7 @@
 //! switch. A check is `ok`, `degraded`, `missing`, `unverified` (the
 //! endpoint cannot show it) or `unreachable`.
 
+pub mod lag;
 pub mod links;
 
 use serde::Serialize;
@@ -31,7 +32,7 @@ impl Health {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// `unit`, `link` or `state`.
+    /// `unit`, `link`, `lag` or `state`.
     pub kind: &'static str,
     pub name: String,
     pub region: String,

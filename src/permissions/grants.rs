@@ -368,6 +368,17 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:dynamodb:*:{account}:table/{table}"],
         string_equals: &[],
     },
+    // Replication lag: the figures DynamoDB and S3 publish in each region.
+    // GetMetricData names no resource type ("Actions, resources, and
+    // condition keys for Amazon CloudWatch", Service Authorization
+    // Reference), so only "*" grants it.
+    Grant {
+        sid: "ReplicationLag",
+        purposes: &[Status, State],
+        actions: &["cloudwatch:GetMetricData"],
+        resources: &["*"],
+        string_equals: &[],
+    },
     // The state item: seeded by deploy, changed by the state commands.
     Grant {
         sid: "StateItem",

@@ -435,19 +435,28 @@ async fn approve(
     current: &StateRecord,
     messages: &mut dyn Write,
 ) -> Result<bool> {
-    if settings.yes {
-        return Ok(true);
-    }
     let target = request.target;
     let mut warning = None;
     if target == AppState::Active {
-        let problems = links::replication_problems(aws, &settings.app, request.tables).await;
+        let (mut problems, lag) = futures::future::join(
+            links::replication_problems(aws, &settings.app, request.tables),
+            crate::health::lag::describe(aws, &settings.app, request.tables),
+        )
+        .await;
+        for line in &lag.figures {
+            let _ = writeln!(messages, "replication lag: {line}");
+        }
+        problems.extend(lag.problems);
         if !problems.is_empty() {
             warning = Some(format!(
                 "replication is not confirmed healthy ({}; see `mraa status`); writing to the primary before it has caught up risks losing the secondary's writes",
                 problems.join("; ")
             ));
         }
+    }
+    // The figures are printed either way; `--yes` only skips the question.
+    if settings.yes {
+        return Ok(true);
     }
     if !crate::confirm::terminal() {
         if let Some(why) = warning {

@@ -4,6 +4,7 @@
 
 mod dns;
 mod dns_answer;
+mod lag;
 mod moves;
 mod promises;
 mod replicas;
@@ -250,6 +251,9 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
     checks.extend(user_pool_checks(aws, &outputs, &down).await);
     checks.extend(promises::checks(aws, &plan, &outputs, &account, &down).await);
     checks.extend(moves::stray_instances(aws, &plan, &down).await);
+    let tables = (deployment.user_replication)
+        .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
+    checks.extend(lag::lag_checks(aws, app, &account, tables, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.

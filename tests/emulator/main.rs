@@ -12,6 +12,7 @@ mod deploy;
 mod diff;
 mod domain;
 mod failures;
+mod lag;
 mod permissions;
 mod promises;
 mod replica_settings;

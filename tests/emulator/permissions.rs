@@ -168,7 +168,11 @@ fn authorized(call: &Call) -> Result<Authorized, String> {
         }
         "cloudfront" => cloudfront(call).map_or_else(unmapped, |a| one(&a, None)),
         "route53" => route53(call).map_or_else(unmapped, |a| one(&a, None)),
-        "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs"
+        // CloudWatch signs as `monitoring`; its actions are `cloudwatch:`.
+        "monitoring" if !call.operation.is_empty() => {
+            one(&format!("cloudwatch:{}", call.operation), None)
+        }
+                "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs"
             if !call.operation.is_empty() =>
         {
             one(&format!("{}:{}", call.service, call.operation), None)
