@@ -15,9 +15,10 @@
 
 The figure each datapoint carries is the stand-in's lag, per account: `POST /moto-api/mraa/
 replication-lag` with `{"items": seconds, "objects": seconds}` (header x-moto-account-id picks the
-account, as for moto's own API) sets it, `GET` reads it; `MRAA_EMULATOR_REPLICATION_LAG` ("items=S,
-objects=S") sets the default. A lag past the objective is how a test makes replication stalled:
-the objects it holds back read OperationsPendingReplication.
+account, as for moto's own API) sets it, `GET` reads it. The items' lag is the global-table
+stand-in's own delay (emulator_time.replication_lag, default and MRAA_EMULATOR_REPLICATION_LAG
+there), so the figure published is the delay a reader sees. A lag past the objective is how a test
+makes replication stalled: the objects it holds back read OperationsPendingReplication.
 
 CloudWatch's current protocol: AWS's SDKs (the Rust SDK among them) call CloudWatch in Smithy RPC v2
 CBOR ("Smithy RPC v2 CBOR protocol", smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html),
@@ -27,7 +28,6 @@ codec for that protocol, so every CloudWatch operation moto implements answers e
 """
 import io
 import json
-import os
 import threading
 import time
 from datetime import datetime, timezone
@@ -47,28 +47,22 @@ CONTROL_PATH = "/moto-api/mraa/replication-lag"
 # Defaults: items about a second apart ("typically within a second", "Global tables core
 # concepts", docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-CoreConcepts.html);
 # objects as the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source).
-DEFAULT_LAG = {"items": 0.5, "objects": float(emulator_time.OBJECT_REPLICATION)}
-_lags: dict[str, dict[str, float]] = {}
+KINDS = ("items", "objects")
+# Objects: the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source).
+_object_lags: dict[str, float] = {}
 _lock = threading.Lock()
-
-
-def _env_default() -> dict[str, float]:
-    lag = dict(DEFAULT_LAG)
-    for part in (os.environ.get("MRAA_EMULATOR_REPLICATION_LAG") or "").split(","):
-        name, _, value = part.partition("=")
-        if name.strip() in lag:
-            lag[name.strip()] = max(float(value), 0.0)
-    return lag
 
 
 def lag(account: str, kind: str) -> float:
     """The stand-in's replication lag in seconds for `kind` (`items` or `objects`)."""
+    if kind == "items":
+        return emulator_time.replication_lag(account)
     with _lock:
-        return _lags.get(account, {}).get(kind, _env_default()[kind])
+        return _object_lags.get(account, float(emulator_time.OBJECT_REPLICATION))
 
 
 def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
-    unknown = set(values) - set(DEFAULT_LAG)
+    unknown = set(values) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown lag kinds {sorted(unknown)}; known: items, objects")
     parsed = {}
@@ -76,9 +70,12 @@ def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"{kind}: a number of seconds, 0 or more")
         parsed[kind] = float(value)
-    with _lock:
-        _lags.setdefault(account, {}).update(parsed)
-    return {k: lag(account, k) for k in DEFAULT_LAG}
+    if "items" in parsed:
+        emulator_time.set_replication_lag(account, parsed["items"])
+    if "objects" in parsed:
+        with _lock:
+            _object_lags[account] = parsed["objects"]
+    return {k: lag(account, k) for k in KINDS}
 
 
 def _put(account: str, region: str, namespace: str, data: list[dict[str, Any]]) -> None:
@@ -262,7 +259,7 @@ def _control(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
             return _respond(start_response, "200 OK", set_lag(account, values))
         except ValueError as e:
             return _respond(start_response, "400 Bad Request", {"message": str(e)})
-    return _respond(start_response, "200 OK", {k: lag(account, k) for k in DEFAULT_LAG})
+    return _respond(start_response, "200 OK", {k: lag(account, k) for k in KINDS})
 
 
 def _cbor(app: Any, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -201,7 +201,7 @@ def _send(table: Table, key: tuple, item: Any) -> None:
     now = time.monotonic()
     _written[(table.account_id, table.region_name, table.name, key)] = now
     for peer in _peers(table):
-        heapq.heappush(_in_flight, (now + emulator_time.replication_lag(), next(_sequence),
+        heapq.heappush(_in_flight, (now + emulator_time.replication_lag(table.account_id), next(_sequence),
                                     table.account_id, peer.region_name, table.name, key,
                                     copy.deepcopy(item), now))
 

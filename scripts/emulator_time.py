@@ -364,8 +364,21 @@ REPLICATION_LAG_CLOCK_OFF = 0.25
 REPLICATION_LAG_CLOCK_ON = 1.0
 
 
-def replication_lag() -> float:
+# Per-account lags set through the emulator's control endpoint (emulator_metrics.py), so that a
+# test can stall one account's replication; the figure CloudWatch publishes is the same one.
+_lag_overrides: dict[str, float] = {}
+
+
+def set_replication_lag(account: str, seconds: float) -> None:
+    with _lock:
+        _lag_overrides[account] = seconds
+
+
+def replication_lag(account: str | None = None) -> float:
     """Real seconds between a write to one replica and its copy in the others."""
+    with _lock:
+        if account in _lag_overrides:
+            return _lag_overrides[account]
     try:
         given = os.environ.get("MRAA_EMULATOR_REPLICATION_LAG")
         if given not in (None, ""):
@@ -384,10 +397,9 @@ def replication_lag() -> float:
 HEALTH_CHECK_INTERVAL = 30
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
 
-# A Cognito user pool replica: CREATING, then INACTIVE; ACTIVE <-> INACTIVE on
-# UpdateUserPoolReplica, asynchronously (UserPoolReplicaType, Cognito API Reference). AWS
-# publishes no duration for either; these are assumptions of the order of a DynamoDB replica's
-# (REPLICA_CREATE above) and of a configuration change, marked as such. With the clock off, a
-# change lands once a read has reported the old status (emulator_cognito_replica.py).
-USER_POOL_REPLICA_CREATE = 120  # assumption, no AWS figure
+# A Cognito user pool replica: CREATING, then INACTIVE (USER_POOL_REPLICA_CREATE above); ACTIVE
+# <-> INACTIVE on UpdateUserPoolReplica, asynchronously (UserPoolReplicaType, Cognito API
+# Reference). AWS publishes no duration for the status change; this is an assumption of the order
+# of a configuration change, marked as such. With the clock off, a change lands once a read has
+# reported the old status (emulator_cognito_replica.py).
 USER_POOL_REPLICA_STATUS_CHANGE = 30  # assumption, no AWS figure

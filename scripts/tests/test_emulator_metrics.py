@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+from test_emulator_replication import replication_role
+
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
 ACCOUNT = "123456789012"
 
@@ -109,8 +111,10 @@ def test_object_replication_metrics_under_rtc(client, endpoint):
             "Destination": {"Bucket": "arn:aws:s3:::m-dst",
                             "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
                             "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}}}
+    # S3 replicates as the rule's role: one that may read the source and write the destination.
+    role = replication_role(client, "m-replication", "m-src", "m-dst")
     s3.put_bucket_replication(Bucket="m-src", ReplicationConfiguration={
-        "Role": "arn:aws:iam::123456789012:role/r", "Rules": [rule]})
+        "Role": role, "Rules": [rule]})
     dims = {"SourceBucket": "m-src", "DestinationBucket": "m-dst", "RuleId": "r1"}
     cloudwatch = client("cloudwatch", "eu-west-1")
     set_lag(endpoint, objects=0)
