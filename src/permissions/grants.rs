@@ -306,7 +306,7 @@ pub const GRANTS: &[Grant] = &[
         sid: "ReadSiteConfig",
         purposes: &[Status],
         actions: &["s3:GetObject"],
-        resources: &["arn:aws:s3:::mraa-{app}-website-*/config.json"],
+        resources: &["arn:aws:s3:::{website-bucket}/config.json"],
         string_equals: &[],
     },
     Grant {
@@ -414,7 +414,7 @@ pub const GRANTS: &[Grant] = &[
             "dynamodb:TagResource",
             "dynamodb:UpdateTimeToLive",
         ],
-        resources: &["arn:aws:dynamodb:*:*:table/mraa-{app}-*"],
+        resources: &["arn:aws:dynamodb:*:{account}:table/{table}"],
         string_equals: &[],
     },
     // Each replica's own settings, compared with the template's.
