@@ -114,7 +114,22 @@ step "The primary region is in trouble: fail over to $SECONDARY (written through
 run "$MRAA" failover --reason "demo: primary region outage drill"
 
 step "Status during failover: the state, Route 53's health checks, and which region DNS answers"
+echo "Route 53 moves DNS only after a check fails FailureThreshold (3) probes in a row, about 90 s"
+echo "on AWS; the emulator counts each read of the checks as one probe, so status is read until"
+echo "its dns-answer row names $SECONDARY (at most 10 reads)."
+moved=""
+for attempt in $(seq 1 10); do
+    set +e
+    answer=$("$MRAA" status --output json 2>/dev/null | "$PYTHON" -c '
+import json, sys
+rows = json.load(sys.stdin).get("checks", [])
+print(next((r["status"] for r in rows if r["name"] == "dns-answer"), "missing"))')
+    set -e
+    echo "  read $attempt: dns-answer $answer"
+    if [ "$answer" = "ok" ]; then moved=yes; break; fi
+done
 run "$MRAA" status | grep -E '^(app|state|health-check|dns-answer)' || true
+[ -n "$moved" ] || { echo "DNS did not move to $SECONDARY after 10 reads" >&2; exit 1; }
 
 step "Back to normal: activate the primary again"
 run "$MRAA" activate --reason "demo: primary healthy again"

@@ -193,7 +193,7 @@ const READS: &[(&str, &[&str])] = &[
             "yes",
         ],
     ),
-    ("permissions", &["app", "config"]),
+    ("permissions", &["app", "primary", "secondary", "config"]),
     ("completions", &[]),
 ];
 

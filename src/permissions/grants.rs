@@ -301,12 +301,14 @@ pub const GRANTS: &[Grant] = &[
         string_equals: &[],
     },
     // Status reads back what deploy promised: each website bucket's
-    // config.json and each API's gateway responses (the CORS origin).
+    // config.json and each API's gateway responses (the CORS origin). The
+    // read names the site's files as the writes above do, so that the two
+    // share one statement (the site is public through CloudFront anyway).
     Grant {
         sid: "ReadSiteConfig",
         purposes: &[Status],
         actions: &["s3:GetObject"],
-        resources: &["arn:aws:s3:::{website-bucket}/config.json"],
+        resources: &["arn:aws:s3:::{website-bucket}/*"],
         string_equals: &[],
     },
     Grant {

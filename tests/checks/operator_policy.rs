@@ -38,10 +38,18 @@ fn demo() -> Scope {
 }
 
 /// Scoped actions that a call may still be authorized for on `"*"`, and why.
-const ON_EVERYTHING: &[(&str, &str)] = &[(
-    "cloudformation:DescribeStacks",
-    "called without a stack name (finding instance stacks), it is authorized on \"*\"",
-)];
+const ON_EVERYTHING: &[(&str, &str)] = &[
+    (
+        "cloudformation:DescribeStacks",
+        "called without a stack name (finding instance stacks), it is authorized on \"*\"",
+    ),
+    (
+        "cloudwatch:GetMetricData",
+        "metrics have no ARN: IAM's data lists only the optional `dataset` type, and CloudWatch's \
+         permissions reference (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/\
+         permissions-reference-cw.html) grants its API actions on \"*\"",
+    ),
+];
 
 /// Why an action and resource of the policy grant nothing, if they do not.
 fn misfit(action: &str, resource: &str) -> Option<String> {
@@ -232,7 +240,7 @@ fn every_policy_fits_an_inline_role_policy() {
     );
 }
 
-const ALL_FITS_UP_TO: usize = 12;
+const ALL_FITS_UP_TO: usize = 2;
 
 /// The resources of app `app` in `region` that a policy names by name: a
 /// bucket, a table, a stack, a StackSet instance's stack, a StackSet and a

@@ -118,7 +118,17 @@ fn clap_errors_keep_their_lines() {
 #[test]
 fn a_closed_stdout_ends_quietly() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mraa"))
-        .args(["permissions", "--app", "shop", "--for", "all"])
+        .args([
+            "permissions",
+            "--app",
+            "shop",
+            "--primary",
+            "us-east-1",
+            "--secondary",
+            "eu-west-1",
+            "--for",
+            "all",
+        ])
         .env_clear()
         .envs(clean_env())
         .stdin(Stdio::null())
@@ -146,12 +156,8 @@ fn each_command_help_shows_the_flags_it_reads_examples_and_exit_codes() {
     };
     let permissions = help("permissions");
     assert!(permissions.contains("--app"), "{permissions}");
-    for unread in [
-        "--endpoint-url",
-        "--secondary",
-        "--user-replication",
-        "--yes",
-    ] {
+    assert!(permissions.contains("--secondary"), "{permissions}");
+    for unread in ["--endpoint-url", "--user-replication", "--yes"] {
         assert!(!permissions.contains(unread), "{unread} in:\n{permissions}");
     }
     let status = help("status");
@@ -171,7 +177,16 @@ fn each_command_help_shows_the_flags_it_reads_examples_and_exit_codes() {
     assert!(deploy.contains("5 credentials"), "{deploy}");
     // Hidden, not refused: a flag a command ignores still parses.
     let output = mraa(
-        &["permissions", "--yes", "--app", "shop"],
+        &[
+            "permissions",
+            "--yes",
+            "--app",
+            "shop",
+            "--primary",
+            "us-east-1",
+            "--secondary",
+            "eu-west-1",
+        ],
         &clean_env(),
         None,
     );

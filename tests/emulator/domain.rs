@@ -1005,7 +1005,10 @@ async fn on_the_clock_dns_moves_only_after_the_checks_threshold() {
     dns_moves_to(&emulator, &zone, PRIMARY).await;
 
     let started = Instant::now();
-    run_ok(&["failover"], &emulator.env_in(PRIMARY));
+    run_ok(
+        &["failover", "--reason", "drill"],
+        &emulator.env_in(PRIMARY),
+    );
     let returned = started.elapsed();
     let (moved, before) = dns_moves_to(&emulator, &zone, SECONDARY).await;
     let interval =

@@ -93,7 +93,7 @@ async fn lag_rows_hold_figures_to_their_objectives() {
 
     // activate states the figures, and asks about none of them.
     run_ok(&["fence", "--yes"], &env);
-    let activated = run_ok(&["activate"], &env);
+    let activated = run_ok(&["activate", "--reason", "caught up"], &env);
     let said = stderr_of(&activated);
     assert!(
         said.contains("replication lag: items comments us-east-1 → eu-west-1: 0.5 s"),
@@ -135,7 +135,7 @@ async fn lag_rows_hold_figures_to_their_objectives() {
 
     // activate now names the figure and, without a terminal, needs --yes.
     run_ok(&["fence", "--yes"], &env);
-    let refused = mraa(&["activate"], &env, None);
+    let refused = mraa(&["activate", "--reason", "stalled"], &env, None);
     assert_ne!(refused.status.code(), Some(0), "{}", show(&refused));
     let why = stderr_of(&refused);
     assert!(

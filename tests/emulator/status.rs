@@ -563,7 +563,10 @@ async fn failover_reads_back_after_the_replication_lag() {
 
     // failover writes in the secondary; its read-back in the primary waits
     // for the copy (without the wait it would print the old state).
-    let (output, took) = timed(&["failover", "--output", "json"], &emulator.env_in(PRIMARY));
+    let (output, took) = timed(
+        &["failover", "--reason", "drill", "--output", "json"],
+        &emulator.env_in(PRIMARY),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
     let outcome = json_of(&output);
     assert_eq!(outcome["written_in"], SECONDARY, "{outcome}");
