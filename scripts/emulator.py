@@ -63,6 +63,7 @@ def main() -> int:
     import emulator_cognito
     import emulator_cognito_replica
     import emulator_drift
+    import emulator_events
     import emulator_import
     import emulator_metrics
     import emulator_replica_settings
@@ -84,6 +85,7 @@ def main() -> int:
     emulator_s3_policy.install()
     emulator_time.install()
     emulator_import.install()  # wraps emulator_changeset's and emulator_time's hooks
+    emulator_events.install()  # wraps emulator_changeset's, emulator_time's and emulator_import's
 
     app = DomainDispatcherApplication(create_backend_app)
     # moto builds a service's handlers on its first request (~0.3 s for API Gateway); AWS answers

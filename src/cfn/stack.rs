@@ -182,17 +182,26 @@ pub async fn root_cause(cfn: &Client, stack: &str) -> String {
 }
 
 /// Events arrive newest first; the operation's own events run back to the
-/// stack's event that started it (a create, an update or a delete).
+/// stack's event that started it (a create, an update or a delete). A delete
+/// right after ROLLBACK_COMPLETE is StackSets' cleanup of a failed creation
+/// ("the stack ... will have a status of DELETED (for failed create
+/// operations)", "Troubleshooting CloudFormation StackSets"): the failure is
+/// in the creation before it.
 pub fn first_failure(events: &[StackEvent]) -> String {
+    let is_stack = |e: &StackEvent| e.resource_type() == Some("AWS::CloudFormation::Stack");
+    let status = |e: &StackEvent| {
+        e.resource_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default()
+    };
     let mut operation: Vec<_> = Vec::new();
-    for event in events {
-        let is_stack = event.resource_type() == Some("AWS::CloudFormation::Stack");
-        let status = event
-            .resource_status()
-            .map(|s| s.as_str())
-            .unwrap_or_default();
+    for (i, event) in events.iter().enumerate() {
         operation.push(event);
-        if is_stack && starts_operation(status) {
+        let cleanup = status(event) == "DELETE_IN_PROGRESS"
+            && events
+                .get(i + 1)
+                .is_some_and(|older| is_stack(older) && status(older) == "ROLLBACK_COMPLETE");
+        if is_stack(event) && starts_operation(&status(event)) && !cleanup {
             break;
         }
     }
@@ -297,6 +306,21 @@ mod tests {
             "SiteBucket (AWS::S3::Bucket `mraa-fail-website-eu-west-1`) CREATE_FAILED: \
              mraa-fail-website-eu-west-1 already exists"
         );
+        // StackSets then deletes the rolled-back stack: the cause is still
+        // the creation's.
+        let mut deleted = vec![
+            event("StackSet-x", STACK, "arn:stack", S::DeleteComplete, ""),
+            event("StackSet-x", STACK, "arn:stack", S::DeleteInProgress, ""),
+        ];
+        deleted.extend(events.iter().cloned());
+        assert_eq!(first_failure(&deleted), first_failure(&events));
+        // A delete the user asked for later is an operation of its own.
+        let mut later = deleted.clone();
+        later.insert(
+            2,
+            event("StackSet-x", STACK, "arn:stack", S::CreateComplete, ""),
+        );
+        assert!(first_failure(&later).starts_with("no failed resource event"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{
     Stack, StackSet, StackSetOperationResultSummary, StackSetOperationStatus,
-    StackSetOperationSummary, StackSetStatus,
+    StackSetOperationSummary, StackSetStatus, StackStatus,
 };
 
 use crate::aws::{is_not_found, sdk_message};
@@ -131,13 +131,16 @@ where
         if status == "SUCCEEDED" {
             continue;
         }
-        let mut reason = format!(
-            "{region} {status}: {}",
-            result.status_reason().unwrap_or("no reason given")
-        );
-        if let Some(found) = cause(region.to_string()).await {
-            reason.push_str(&format!(" — {found}"));
-        }
+        let given = result.status_reason().unwrap_or("no reason given");
+        let reason = match cause(region.to_string()).await {
+            // The stack's event names the same resource with its physical
+            // id: said once, from the event.
+            Some(found) if given.contains("ResourceLogicalId:") && !found.starts_with("no ") => {
+                format!("{region} {status}: {found}")
+            }
+            Some(found) => format!("{region} {status}: {given} — {found}"),
+            None => format!("{region} {status}: {given}"),
+        };
         reasons.push(reason);
     }
     if reasons.is_empty() {
@@ -159,13 +162,25 @@ pub fn failed_region(results: &[StackSetOperationResultSummary]) -> Option<Strin
 
 /// The stack behind a StackSet instance, read in its own region. Found by the
 /// instance's StackId; failing that, by the instance-stack naming
-/// (`StackSet-<set>-<id>` on AWS, `StackSet:<set>` on some emulators).
+/// (`StackSet-<set>-<id>` on AWS, `StackSet:<set>` on some emulators). A
+/// stack StackSets deleted (after a failed creation) is none.
 pub async fn instance_stack(
     home: &Client,
     regional: &Client,
     set: &str,
     region: &str,
 ) -> Result<Option<Stack>, String> {
+    let stack_id = instance_stack_id(home, set, region).await?;
+    stack_in_region(regional, set, stack_id.as_deref()).await
+}
+
+/// The StackId the instance of `set` in `region` names: after a failed
+/// creation, the deleted stack whose events say why.
+pub async fn instance_stack_id(
+    home: &Client,
+    set: &str,
+    region: &str,
+) -> Result<Option<String>, String> {
     let instances = home
         .list_stack_instances()
         .stack_set_name(set)
@@ -173,15 +188,17 @@ pub async fn instance_stack(
         .send()
         .await
         .map_err(|e| sdk_message(&e))?;
-    let stack_id = instances
+    Ok(instances
         .summaries()
         .iter()
         .find(|s| s.region() == Some(region))
-        .and_then(|s| s.stack_id());
-    stack_in_region(regional, set, stack_id).await
+        .and_then(|s| s.stack_id())
+        .map(str::to_string))
 }
 
-/// The instance stack of `set` in the region of `regional`, by id when known.
+/// The instance stack of `set` in the region of `regional`, by id when known;
+/// never a deleted one (DescribeStacks still answers a stack id after its
+/// deletion).
 pub async fn stack_in_region(
     regional: &Client,
     set: &str,
@@ -189,6 +206,7 @@ pub async fn stack_in_region(
 ) -> Result<Option<Stack>, String> {
     if let Some(id) = stack_id
         && let Some(stack) = super::stack::describe(regional, id).await?
+        && stack.stack_status() != Some(&StackStatus::DeleteComplete)
     {
         return Ok(Some(stack));
     }

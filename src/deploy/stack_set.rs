@@ -20,7 +20,7 @@ use crate::ui::progress::Status;
 use crate::cfn::stack::{outputs_of, parameter_map, parameters, root_cause};
 use crate::cfn::stack_set::{
     OperationEnd, await_operation, describe, failed_region, failed_regions, instance_stack,
-    operation_results,
+    instance_stack_id, operation_results,
 };
 use crate::cfn::wait::Backoff;
 use crate::context::{Change, Ctx, UnitOutcome};
@@ -440,12 +440,17 @@ async fn explain_failure(
     let region = failed_region(&results).unwrap_or_else(|| ctx.aws.primary.region.clone());
     let reasons = failed_regions(&results, |region| async move {
         let regional = &ctx.aws.region(&region).cfn;
-        match instance_stack(cfn, regional, spec.name, &region).await {
-            Ok(Some(stack)) => match stack.stack_id() {
-                Some(id) => Some(root_cause(regional, id).await),
-                None => None,
+        // By the instance's StackId: after a failed creation StackSets has
+        // deleted the stack, and only its id still reads its events.
+        match instance_stack_id(cfn, spec.name, &region).await {
+            Ok(Some(id)) => Some(root_cause(regional, &id).await),
+            _ => match instance_stack(cfn, regional, spec.name, &region).await {
+                Ok(Some(stack)) => match stack.stack_id() {
+                    Some(id) => Some(root_cause(regional, id).await),
+                    None => None,
+                },
+                _ => None,
             },
-            _ => None,
         }
     })
     .await;

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{ACCOUNT, Emulator};
+use crate::support::{ACCOUNT, Emulator, mraa, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "eu-west-1";
@@ -198,4 +198,62 @@ fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
 fn after_ctrl_c_no_row_is_shown_twice() {
     assert!(has_tmux(), "tmux is needed: apt-get install tmux");
     assert_rows_once(&interrupted_screen("interrupt_rows"));
+}
+
+/// A bucket name taken in the secondary: the deploy fails naming the Region,
+/// the resource and the bucket; once the clash is gone, deploying again
+/// completes and status is ok.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_bucket_name_is_reported_where_it_is_and_a_rerun_completes() {
+    let emulator = Emulator::start("failures_clash");
+    let taken = format!("mraa-clash-website-{ACCOUNT}-{SECONDARY}");
+    let s3 = emulator.s3(SECONDARY);
+    s3.create_bucket()
+        .bucket(&taken)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("the clashing bucket is made");
+    let env = emulator.env_in(PRIMARY);
+    let deploy = ["deploy", "--app", "clash", "--secondary", SECONDARY];
+    let failed = mraa(&deploy, &env, None);
+    let said = stderr_of(&failed);
+    assert_eq!(failed.status.code(), Some(1), "{said}");
+    let error = said
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    for part in [
+        &format!("frontend in {SECONDARY}"),
+        "WebsiteBucket",
+        "AWS::S3::Bucket",
+        &format!("`{taken}`"),
+        "already exists",
+    ] {
+        assert!(error.contains(part), "`{part}` in the error:\n{said}");
+    }
+    assert!(
+        said.contains("run `mraa deploy` again"),
+        "a next command:\n{said}"
+    );
+
+    s3.delete_bucket()
+        .bucket(&taken)
+        .send()
+        .await
+        .expect("the clash is removed");
+    let again = mraa(&deploy, &env, None);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    let status = mraa(&["status", "--app", "clash"], &env, None);
+    assert_eq!(status.status.code(), Some(0), "{}", stdout_of(&status));
+    // The bucket is the website's now, made by the secondary's instance.
+    s3.head_bucket()
+        .bucket(&taken)
+        .send()
+        .await
+        .expect("the website bucket exists in the secondary");
 }
