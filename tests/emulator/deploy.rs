@@ -473,16 +473,18 @@ async fn redeploy_without_changes_makes_no_mutating_call() {
         .filter(|l| l.contains(" unchanged"))
         .collect();
     assert!(events.len() >= 7, "{stderr}");
+    // Each line starts with an RFC 3339 time with its zone:
+    // `2026-12-07T20:28:36.303Z` (digits where the pattern has `d`).
     for line in events {
-        let time = &line[..8];
-        assert!(
-            time.chars().enumerate().all(|(i, c)| if i == 2 || i == 5 {
-                c == ':'
-            } else {
-                c.is_ascii_digit()
-            }),
-            "{line}"
-        );
+        let time = line.split(' ').next().unwrap_or_default();
+        let pattern = "dddd-dd-ddTdd:dd:dd";
+        let fits = time.len() > pattern.len()
+            && time.chars().zip(pattern.chars()).all(|(c, p)| match p {
+                'd' => c.is_ascii_digit(),
+                p => c == p,
+            });
+        let zoned = time.ends_with('Z') || time[pattern.len()..].contains(['+', '-']);
+        assert!(fits && zoned, "{line}");
     }
 }
 

@@ -839,9 +839,10 @@ async fn a_certificate_validation_record_goes_with_the_certificate_unless_anothe
         }
     });
     let stopped = run_teardown(&proxy.endpoint);
+    // AccessDenied is the access exit code (5), not a plain failure.
     expect_code(
         &stopped,
-        1,
+        5,
         "teardown refused the certificate stack's deletion",
     );
     let summary = json_lines(&stopped).pop().expect("a summary");
