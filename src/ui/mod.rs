@@ -1,6 +1,7 @@
 //! What the user sees on stderr: errors and diagnostics. Results go to the
 //! writer each command is given.
 
+pub mod echo;
 pub mod progress;
 
 use std::io::{IsTerminal, Write};

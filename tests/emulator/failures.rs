@@ -193,8 +193,6 @@ fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
 }
 
 #[test]
-#[ignore = "open defect: a row finished before Ctrl-C (bootstrap us-east-1) is left on screen \
-            twice by the progress display"]
 fn after_ctrl_c_no_row_is_shown_twice() {
     assert!(has_tmux(), "tmux is needed: apt-get install tmux");
     assert_rows_once(&interrupted_screen("interrupt_rows"));
