@@ -64,7 +64,15 @@ pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -
         // Tasks of the run may still hold its reporter: its rows are ended
         // here, before the message that goes below them.
         ui::progress::end_all_rows("interrupted");
-        ui::report_interrupted(command, app.as_deref(), primary.as_deref(), messages);
+        // The run's lock, released here: its slot went with the run.
+        let released = lock::release_held(LOCK_RELEASE_LIMIT).await;
+        ui::report_interrupted(
+            command,
+            app.as_deref(),
+            primary.as_deref(),
+            &released,
+            messages,
+        );
         if reporting.json {
             let detail = ui::ErrorDetail::interrupted(command);
             let _ = ui::write_error_json(command, error::EXIT_INTERRUPTED, detail, out);
@@ -89,6 +97,10 @@ pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -
         }
     }
 }
+
+/// How long Ctrl-C waits for the lock stack's deletion before saying how to
+/// release it by hand.
+const LOCK_RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Resolves on Ctrl-C (SIGINT); never when the signal cannot be watched.
 async fn interrupted() {

@@ -85,14 +85,85 @@ impl LockSlot {
 
     /// Releases the lock if this run holds it.
     pub async fn release(&self) {
-        if let Some(Ok(Some(held))) = self.claimed.get()
-            && let Err(e) = held.cfn.delete_stack().stack_name(&held.name).send().await
-        {
+        let Some(Ok(Some(held))) = self.claimed.get() else {
+            return;
+        };
+        hold(None);
+        if let Err(e) = held.cfn.delete_stack().stack_name(&held.name).send().await {
             tracing::warn!(
                 "could not release the lock {}: {}; delete that stack once no mraa command runs",
                 held.name,
                 sdk_message(&e)
             );
+        }
+    }
+}
+
+/// The lock this process holds, if any: a run dropped on Ctrl-C no longer
+/// has its slot, and its lock is released from here.
+static HELD: std::sync::Mutex<Option<Held>> = std::sync::Mutex::new(None);
+
+fn hold(held: Option<Held>) {
+    if let Ok(mut slot) = HELD.lock() {
+        *slot = held;
+    }
+}
+
+/// How releasing the lock after an interruption went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released {
+    /// This process held no lock.
+    NotHeld,
+    /// The lock stack `name` is deleted (CloudFormation says so).
+    Released { name: String },
+    /// The lock stack `name` could not be deleted, or its deletion did not
+    /// finish in time: `why`.
+    Left { name: String, why: String },
+}
+
+/// Releases the lock this process holds, waiting (bounded, with backoff)
+/// until CloudFormation reports the stack deleted: for Ctrl-C, when the
+/// run that claimed it is gone.
+pub async fn release_held(limit: std::time::Duration) -> Released {
+    let held = HELD.lock().ok().and_then(|mut slot| slot.take());
+    let Some(Held { cfn, name }) = held else {
+        return Released::NotHeld;
+    };
+    let left = |why: String| Released::Left {
+        name: name.clone(),
+        why,
+    };
+    if let Err(e) = cfn.delete_stack().stack_name(&name).send().await {
+        return left(sdk_message(&e));
+    }
+    // A stack of one wait-condition handle is deleted in seconds on AWS:
+    // polled at most once a second.
+    let mut backoff = crate::cfn::wait::Backoff::new(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::from_secs(1),
+        limit,
+    );
+    loop {
+        // DescribeStacks by name answers "does not exist" once a stack is
+        // deleted (AWS CloudFormation API reference, DescribeStacks).
+        match cfn.describe_stacks().stack_name(&name).send().await {
+            Err(e) if is_not_found(&e) => return Released::Released { name },
+            Err(e) => return left(sdk_message(&e)),
+            Ok(out) => {
+                let status = out
+                    .stacks()
+                    .first()
+                    .and_then(|s| s.stack_status())
+                    .map(|s| s.as_str().to_string());
+                match status.as_deref() {
+                    None | Some("DELETE_COMPLETE") => return Released::Released { name },
+                    Some("DELETE_FAILED") => return left("its deletion failed".into()),
+                    _ => {}
+                }
+            }
+        }
+        if !backoff.wait().await {
+            return left(format!("still being deleted after {}s", limit.as_secs()));
         }
     }
 }
@@ -116,10 +187,12 @@ async fn acquire(claim: &Claim<'_>) -> Result<Held, String> {
             .await;
         let err = match created {
             Ok(_) => {
-                return Ok(Held {
+                let held = Held {
                     cfn: claim.cfn.clone(),
                     name,
-                });
+                };
+                hold(Some(held.clone()));
+                return Ok(held);
             }
             Err(e) => e,
         };

@@ -1,6 +1,7 @@
 //! What the user sees on stderr: errors and diagnostics. Results go to the
 //! writer each command is given.
 
+pub mod echo;
 pub mod progress;
 
 use std::io::{IsTerminal, Write};
@@ -105,13 +106,14 @@ impl ErrorDetail {
     }
 }
 
-/// After Ctrl-C: what goes on in AWS without mraa, the lock, and the
-/// command that resumes. The lock stack is left by a command that changes
-/// the app (`lock.rs`); the next run from this host takes it over.
+/// After Ctrl-C: what goes on in AWS without mraa, the lock (released by
+/// the caller when this run held it: `released`), and the command that
+/// resumes.
 pub fn report_interrupted(
     command: &str,
     app: Option<&str>,
     primary: Option<&str>,
+    released: &crate::lock::Released,
     to: &mut dyn Write,
 ) {
     let _ = writeln!(to, "interrupted: mraa stopped; nothing more is started");
@@ -128,12 +130,26 @@ pub fn report_interrupted(
         "  CloudFormation goes on with the stack and StackSet operations already started; \
          `mraa status --app {app}` shows where they stand"
     );
-    let _ = writeln!(
-        to,
-        "  lock: the next mraa run on this host takes over the stack mraa-{app}-lock; from \
-         another host, release it with `aws cloudformation delete-stack --stack-name \
-         mraa-{app}-lock --region {region}`"
-    );
+    let release = |name: &str| {
+        format!("`aws cloudformation delete-stack --stack-name {name} --region {region}`")
+    };
+    let _ = match released {
+        crate::lock::Released::Released { name } => {
+            writeln!(to, "  lock: released (stack {name} deleted)")
+        }
+        crate::lock::Released::Left { name, why } => writeln!(
+            to,
+            "  lock: NOT released: stack {name}: {why}; once no mraa command runs, release it \
+             with {}",
+            release(name)
+        ),
+        crate::lock::Released::NotHeld => writeln!(
+            to,
+            "  lock: this run held none; if the stack mraa-{app}-lock is left, the next mraa run \
+             on this host takes it over, or release it with {}",
+            release(&format!("mraa-{app}-lock"))
+        ),
+    };
     let _ = writeln!(
         to,
         "  next: run `mraa {command}` again: it resumes where it stopped"

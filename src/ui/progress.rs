@@ -102,6 +102,7 @@ pub fn end_all_rows(why: &str) {
     for line in lines {
         eprintln!("{}", line.chars().take(width).collect::<String>());
     }
+    super::echo::restore();
 }
 
 enum Mode {
@@ -128,6 +129,8 @@ impl Reporter {
         } else if settings.verbosity == Verbosity::Quiet {
             Mode::Silent
         } else if std::io::stderr().is_terminal() {
+            // A `^C` echoed under the rows would shift them (see `echo`).
+            super::echo::quiet_control_chars();
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             if let Ok(mut displays) = DISPLAYS.lock() {
                 displays.push(multi.clone());
@@ -283,6 +286,7 @@ impl Drop for Reporter {
     /// terminal is left with no spinner.
     fn drop(&mut self) {
         self.stop_open_rows("stopped");
+        super::echo::restore();
     }
 }
 

@@ -162,8 +162,8 @@ async fn after_a_failure_the_screen_has_no_spinner_and_no_row_twice() {
     assert_settled(&screen);
 }
 
-/// A deploy interrupted while the layers deploy: its last screen.
-fn interrupted_screen(name: &str) -> String {
+/// A deploy interrupted while the layers deploy: its emulator and last screen.
+fn interrupted_screen(name: &str) -> (Emulator, String) {
     let emulator = Emulator::start(name);
     let env = emulator.env_in(PRIMARY);
     let terminal = Terminal::start(
@@ -173,31 +173,47 @@ fn interrupted_screen(name: &str) -> String {
     );
     terminal.wait_for("object-store", Duration::from_secs(120));
     terminal.keys("C-c");
-    terminal.wait_for("EXIT=", Duration::from_secs(60))
+    let screen = terminal.wait_for("EXIT=", Duration::from_secs(60));
+    (emulator, screen)
 }
 
-#[test]
-fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
+#[tokio::test(flavor = "multi_thread")]
+async fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
     assert!(has_tmux(), "tmux is needed: apt-get install tmux");
-    let screen = interrupted_screen("interrupt");
+    let (emulator, screen) = interrupted_screen("interrupt");
     assert!(screen.contains("EXIT=130"), "Ctrl-C exits 130:\n{screen}");
     for said in [
         "interrupted: mraa stopped",
         "CloudFormation goes on",
-        "mraa-halt-lock --region us-east-1",
+        "lock: released (stack mraa-halt-lock deleted)",
         "next: run `mraa deploy` again",
     ] {
         assert!(screen.contains(said), "`{said}` on screen:\n{screen}");
     }
     assert_no_spinner(&screen);
+    // Released as CloudFormation sees it: the lock stack is gone.
+    let lock = emulator
+        .cloudformation(PRIMARY)
+        .describe_stacks()
+        .stack_name("mraa-halt-lock")
+        .send()
+        .await;
+    let status = lock.as_ref().ok().and_then(|out| {
+        out.stacks()
+            .first()
+            .and_then(|s| s.stack_status().map(|s| s.as_str().to_string()))
+    });
+    assert!(
+        lock.as_ref().is_err_and(mraa::aws::is_not_found)
+            || status.as_deref() == Some("DELETE_COMPLETE"),
+        "the lock stack is left: {status:?}"
+    );
 }
 
 #[test]
-#[ignore = "open defect: a row finished before Ctrl-C (bootstrap us-east-1) is left on screen \
-            twice by the progress display"]
 fn after_ctrl_c_no_row_is_shown_twice() {
     assert!(has_tmux(), "tmux is needed: apt-get install tmux");
-    assert_rows_once(&interrupted_screen("interrupt_rows"));
+    assert_rows_once(&interrupted_screen("interrupt_rows").1);
 }
 
 /// A bucket name taken in the secondary: the deploy fails naming the Region,
