@@ -55,7 +55,7 @@ pub async fn run(
             settings.hosted_zone_id.as_deref().unwrap_or_default(),
         );
     }
-    let mut rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+    let rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
     if let Some(path) = &args.outputs_file
         && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
@@ -69,86 +69,142 @@ pub async fn run(
 
     let reporter = Arc::new(Reporter::new(settings, Box::new(std::io::stdout())));
     let aws = Aws::new(settings, &secondary).await;
-    // Before the caller check: a disabled primary rejects it as bad credentials.
-    super::preflight::refuse_if_region_disabled(&aws, &[settings.primary.as_str(), &secondary])
-        .await?;
-    // The reads that plan the run are independent: asked together. The
-    // stacks that decide the plan are reused by their deploy steps.
+    // The reads that plan the run are independent, and so is the probe of
+    // opt-in regions: all asked together. The stacks that decide the plan
+    // are reused by their deploy steps.
     let primary = aws.primary.region.clone();
     let name_of = |unit: Unit| (unit, crate::names::stack_name(&settings.app, unit.id()));
-    // Errors in this order: credentials first, as when asked one by one.
-    let (caller, api_logging, bootstrap_stack, edge_stack) = futures::future::join4(
+    let (disabled, caller, api_logging, bootstrap_stack, edge_stack) = futures::future::join5(
+        super::preflight::refuse_if_region_disabled(&aws, &[settings.primary.as_str(), &secondary]),
         aws.caller(),
         super::api_account::settings(&aws),
         read_stack(&aws, &primary, name_of(Unit::Bootstrap)),
         read_stack(&aws, &primary, name_of(Unit::Edge)),
     )
     .await;
+    // Errors in the order they would come one by one: a disabled primary
+    // rejects the caller check as bad credentials, so it is said first, then
+    // credentials.
+    disabled?;
     let (caller, api_logging) = (caller?, api_logging?);
     let (bootstrap_stack, edge_stack) = (bootstrap_stack?, edge_stack?);
-    // A deployment stays in its regions: a move is refused before any change.
-    crate::plan::changes::regions::refuse_if_moved(
-        &aws,
-        &settings.app,
-        (&settings.primary, &secondary),
-        bootstrap_stack.as_ref(),
-    )
-    .await?;
     let existing = bootstrap_stack.is_some();
-    let users = crate::discover::user_replication(settings, &secondary, bootstrap_stack.as_ref())?;
-    if users != plan.user_replication {
-        plan = plan.with_user_replication(users);
-        rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
-    }
-    reporter.note(&format!(
-        "deploying app {} to {} (primary) and {} as {} (account {})",
-        settings.app, settings.primary, secondary, caller.arn, caller.account
-    ));
-    // A custom domain whose zone is missing or whose names someone else
-    // holds is refused before the first change of the run.
-    let mut hosted_zone_id = settings.hosted_zone_id.clone();
-    let mut domain = settings.domain.clone();
-    let prefetched = Prefetched::new(api_logging);
-    // A deployment that serves a custom domain keeps it when --domain is not
-    // given: dropping it would take the name off the distribution while the
-    // records still point there. Only `mraa teardown` removes it.
-    if domain.is_none()
-        && let Some((kept, zone, certificate)) =
-            crate::discover::deployed_domain(&aws, &settings.app, edge_stack.as_ref()).await?
-    {
-        prefetched.put_stack(
-            crate::plan::CERTIFICATE_REGION,
-            &crate::names::stack_name(&settings.app, Unit::SiteCertificate.id()),
-            Some(certificate),
-        );
+    // Without a bootstrap stack the run creates one, so it changes the app
+    // whatever else it finds: the lock is taken beside the refusals' reads
+    // rather than after them (an existing deployment takes it at its first
+    // change, after approval, so that a run with nothing to change makes no
+    // mutating call). A refusal releases it below.
+    let lock = crate::lock::LockSlot::default();
+    let claim_early = async {
+        if existing {
+            return Ok(());
+        }
+        lock.claim(crate::lock::Claim {
+            cfn: &aws.primary.cfn,
+            region: &primary,
+            app: &settings.app,
+            operation: "deploy",
+            caller_arn: &caller.arn,
+        })
+        .await
+    };
+    let busy_checked = plan.units.clone();
+    let (moved, busy, kept, claimed) = futures::future::join4(
+        // A deployment stays in its regions: a move is refused before any change.
+        crate::plan::changes::regions::refuse_if_moved(
+            &aws,
+            &settings.app,
+            (&settings.primary, &secondary),
+            bootstrap_stack.as_ref(),
+        ),
+        refuse_if_busy(&aws, &settings.app, &busy_checked),
+        refuse_if_kept_data_in_the_way(&aws, &settings.app, &caller.account),
+        claim_early,
+    )
+    .await;
+    let prepared = async {
+        // In this order: a move first, a busy app next, then kept data.
+        moved?;
+        busy?;
+        kept?;
+        claimed?;
+        let mut plan = plan;
+        let mut rendered = rendered;
+        let users =
+            crate::discover::user_replication(settings, &secondary, bootstrap_stack.as_ref())?;
+        if users != plan.user_replication {
+            plan = plan.with_user_replication(users);
+            rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+        }
         reporter.note(&format!(
-            "keeping the custom domain {kept} (deployed earlier; `mraa teardown` removes it)"
+            "deploying app {} to {} (primary) and {} as {} (account {})",
+            settings.app, settings.primary, secondary, caller.arn, caller.account
         ));
-        plan = plan.with_domain(&kept, &zone);
-        rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
-        domain = Some(kept);
-        hosted_zone_id = Some(zone);
+        // A custom domain whose zone is missing or whose names someone else
+        // holds is refused before the first change of the run.
+        let mut hosted_zone_id = settings.hosted_zone_id.clone();
+        let mut domain = settings.domain.clone();
+        let prefetched = Prefetched::new(api_logging);
+        // A deployment that serves a custom domain keeps it when --domain is not
+        // given: dropping it would take the name off the distribution while the
+        // records still point there. Only `mraa teardown` removes it.
+        if domain.is_none()
+            && let Some((kept, zone, certificate)) =
+                crate::discover::deployed_domain(&aws, &settings.app, edge_stack.as_ref()).await?
+        {
+            prefetched.put_stack(
+                crate::plan::CERTIFICATE_REGION,
+                &crate::names::stack_name(&settings.app, Unit::SiteCertificate.id()),
+                Some(certificate),
+            );
+            reporter.note(&format!(
+                "keeping the custom domain {kept} (deployed earlier; `mraa teardown` removes it)"
+            ));
+            plan = plan.with_domain(&kept, &zone);
+            rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+            domain = Some(kept);
+            hosted_zone_id = Some(zone);
+        }
+        // Units the kept domain adds were not among those checked above.
+        let unchecked: Vec<_> = plan
+            .units
+            .iter()
+            .filter(|u| !busy_checked.iter().any(|c| c.unit == u.unit))
+            .cloned()
+            .collect();
+        refuse_if_busy(&aws, &settings.app, &unchecked).await?;
+        if let Some(domain) = &domain {
+            let request = wire::route53::DomainRequest {
+                domain: domain.clone(),
+                hosted_zone_id: hosted_zone_id.clone(),
+                distribution_domain: None,
+            };
+            let zone = super::dns::preflight(&aws, &settings.app, &request).await?;
+            plan = plan.with_domain(domain, &zone);
+            hosted_zone_id = Some(zone);
+        }
+        // API Gateway's logging role: made by the bootstrap stack only where an
+        // account setting names none (see `api_account`).
+        let bootstrap_makes_role = bootstrap_stack.as_ref().is_some_and(|s| {
+            crate::deploy::api_account::bootstrap_holds_role(&cfn::stack::parameter_map(
+                s.parameters(),
+            ))
+        });
+        plan = plan.with_api_logging(crate::deploy::api_account::creates_role(
+            bootstrap_makes_role,
+            &prefetched.api_logging,
+            &crate::deploy::api_account::role_arn(&caller.arn, &caller.account, &settings.app),
+        ));
+        Ok::<_, MraaError>((plan, rendered, domain, hosted_zone_id, prefetched))
     }
-    if let Some(domain) = &domain {
-        let request = wire::route53::DomainRequest {
-            domain: domain.clone(),
-            hosted_zone_id: hosted_zone_id.clone(),
-            distribution_domain: None,
-        };
-        let zone = super::dns::preflight(&aws, &settings.app, &request).await?;
-        plan = plan.with_domain(domain, &zone);
-        hosted_zone_id = Some(zone);
-    }
-    // API Gateway's logging role: made by the bootstrap stack only where an
-    // account setting names none (see `api_account`).
-    let bootstrap_makes_role = bootstrap_stack.as_ref().is_some_and(|s| {
-        crate::deploy::api_account::bootstrap_holds_role(&cfn::stack::parameter_map(s.parameters()))
-    });
-    plan = plan.with_api_logging(crate::deploy::api_account::creates_role(
-        bootstrap_makes_role,
-        &prefetched.api_logging,
-        &crate::deploy::api_account::role_arn(&caller.arn, &caller.account, &settings.app),
-    ));
+    .await;
+    let (plan, rendered, domain, hosted_zone_id, prefetched) = match prepared {
+        Ok(prepared) => prepared,
+        Err(err) => {
+            lock.release().await;
+            return Err(err);
+        }
+    };
     for (unit, stack) in [(Unit::Bootstrap, bootstrap_stack), (Unit::Edge, edge_stack)] {
         prefetched.put_stack(
             &primary,
@@ -164,14 +220,9 @@ pub async fn run(
         plan,
         run_id: crate::context::run_id("mraa"),
         reporter: reporter.clone(),
-        lock: Default::default(),
+        lock,
         prefetched,
     });
-    // Read together; a busy app is said first.
-    let (busy, kept) =
-        futures::future::join(refuse_if_busy(&ctx), refuse_if_kept_data_in_the_way(&ctx)).await;
-    busy?;
-    kept?;
     if existing && let Some(code) = approve(settings, &ctx, &rendered, messages).await? {
         return Ok(code);
     }

@@ -6,11 +6,10 @@
 
 use crate::aws::{Aws, aws_error};
 use crate::error::{MraaError, Result};
-use crate::plan::{Kind, Unit};
+use crate::plan::{Kind, PlannedUnit, Unit};
 
 use crate::cfn;
 use crate::cfn::status::is_in_progress;
-use crate::context::Ctx;
 
 /// An opt-in region of the deployment that the account has not enabled:
 /// refused with how to enable it, before the first call that needs it.
@@ -30,11 +29,12 @@ pub(super) async fn read_stack(
         .map_err(|e| aws_error(unit.id(), region, &name, e))
 }
 
-/// Another operation on this app's stacks or StackSets: refuse to start.
-pub(super) async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
-    let cfn = &ctx.aws.primary.cfn;
-    let checks = ctx.plan.units.iter().map(|planned| async move {
-        let region = &ctx.aws.primary.region;
+/// Another operation on the stacks or StackSets of `units` (this app's):
+/// refuse to start.
+pub(super) async fn refuse_if_busy(aws: &Aws, app: &str, units: &[PlannedUnit]) -> Result<()> {
+    let cfn = &aws.primary.cfn;
+    let checks = units.iter().map(|planned| async move {
+        let region = &aws.primary.region;
         match planned.kind {
             Kind::Stack => {
                 let stack = cfn::stack::describe(cfn, &planned.name)
@@ -73,8 +73,7 @@ pub(super) async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
         Ok(())
     } else {
         Err(MraaError::Busy(format!(
-            "another operation on app {} is in progress: {}",
-            ctx.app,
+            "another operation on app {app} is in progress: {}",
             busy.join("; ")
         )))
     }
@@ -82,7 +81,10 @@ pub(super) async fn refuse_if_busy(ctx: &Ctx) -> Result<()> {
 
 /// Data stores kept by an earlier teardown in the way: refused, as `mraa
 /// diff` refuses it (see [`crate::plan::changes::refusals`]).
-pub(super) async fn refuse_if_kept_data_in_the_way(ctx: &Ctx) -> Result<()> {
-    crate::plan::changes::refusals::refuse_if_kept_data_in_the_way(&ctx.aws, &ctx.app, &ctx.account)
-        .await
+pub(super) async fn refuse_if_kept_data_in_the_way(
+    aws: &Aws,
+    app: &str,
+    account: &str,
+) -> Result<()> {
+    crate::plan::changes::refusals::refuse_if_kept_data_in_the_way(aws, app, account).await
 }
