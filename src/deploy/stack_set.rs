@@ -118,8 +118,8 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
         }
     }
 
-    let mut outputs = BTreeMap::new();
-    for region in spec.regions {
+    // Each region's instance stack, read together: the next unit waits for them.
+    let outputs = futures::future::try_join_all(spec.regions.iter().map(|region| async move {
         let clients = ctx.aws.region(region);
         let stack = instance_stack(cfn, &clients.cfn, spec.name, region)
             .await
@@ -132,8 +132,11 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
                 "the StackSet instance has no stack",
             ));
         };
-        outputs.insert(region.clone(), outputs_of(&stack));
-    }
+        Ok((region.clone(), outputs_of(&stack)))
+    }))
+    .await?
+    .into_iter()
+    .collect();
     Ok(UnitOutcome { change, outputs })
 }
 
