@@ -90,10 +90,10 @@ pub async fn run(
     let (bootstrap_stack, edge_stack) = (bootstrap_stack?, edge_stack?);
     let existing = bootstrap_stack.is_some();
     // Without a bootstrap stack the run creates one, so it changes the app
-    // whatever else it finds: the lock is taken beside the refusals' reads
-    // rather than after them (an existing deployment takes it at its first
-    // change, after approval, so that a run with nothing to change makes no
-    // mutating call). A refusal releases it below.
+    // once the refusals pass: the lock is then taken beside the rest of the
+    // preflight rather than at the first stack (an existing deployment takes
+    // it at its first change, after approval, so that a run with nothing to
+    // change makes no mutating call). A later refusal releases it below.
     let lock = crate::lock::LockSlot::default();
     let claim_early = async {
         if existing {
@@ -109,7 +109,7 @@ pub async fn run(
         .await
     };
     let busy_checked = plan.units.clone();
-    let (moved, busy, kept, claimed) = futures::future::join4(
+    let (moved, busy, kept) = futures::future::join3(
         // A deployment stays in its regions: a move is refused before any change.
         crate::plan::changes::regions::refuse_if_moved(
             &aws,
@@ -119,15 +119,9 @@ pub async fn run(
         ),
         refuse_if_busy(&aws, &settings.app, &busy_checked),
         refuse_if_kept_data_in_the_way(&aws, &settings.app, &caller.account),
-        claim_early,
     )
     .await;
-    let prepared = async {
-        // In this order: a move first, a busy app next, then kept data.
-        moved?;
-        busy?;
-        kept?;
-        claimed?;
+    let rest = async {
         let mut plan = plan;
         let mut rendered = rendered;
         let users =
@@ -196,6 +190,16 @@ pub async fn run(
             &crate::deploy::api_account::role_arn(&caller.arn, &caller.account, &settings.app),
         ));
         Ok::<_, MraaError>((plan, rendered, domain, hosted_zone_id, prefetched))
+    };
+    let prepared = async {
+        // In this order: a move first, a busy app next, then kept data; all
+        // before the lock, the run's first mutating call.
+        moved?;
+        busy?;
+        kept?;
+        let (claimed, rest) = futures::future::join(claim_early, rest).await;
+        claimed?;
+        rest
     }
     .await;
     let (plan, rendered, domain, hosted_zone_id, prefetched) = match prepared {
