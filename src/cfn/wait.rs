@@ -35,19 +35,6 @@ impl Backoff {
         }
     }
 
-    /// For a StackSet operation: on AWS the first poll comes after a few
-    /// seconds, since no operation ends sooner: CloudFormation first
-    /// dispatches the work to the Regions, then creates each instance's stack
-    /// ("StackSetOperation", CreationTimestamp, AWS CloudFormation API
-    /// Reference). A custom endpoint keeps [`Backoff::for_operation`]'s.
-    pub fn for_stack_set_operation(custom_endpoint: bool, limit: Duration) -> Backoff {
-        if custom_endpoint {
-            Backoff::for_operation(true, limit)
-        } else {
-            Backoff::new(Duration::from_secs(5), Duration::from_secs(15), limit)
-        }
-    }
-
     /// Sleeps before the next poll; `false` once the deadline has passed.
     pub async fn wait(&mut self) -> bool {
         let now = Instant::now();
@@ -78,22 +65,6 @@ mod tests {
         }
         // 1 + 2 + 4 + 4
         assert_eq!(start.elapsed(), Duration::from_secs(11));
-
-        // On AWS a StackSet operation is first polled after 5 s, then 10 s
-        // and 15 s apart; a custom endpoint keeps its short first poll.
-        let start = tokio::time::Instant::now();
-        let mut on_aws = Backoff::for_stack_set_operation(false, Duration::from_secs(3600));
-        for _ in 0..3 {
-            assert!(on_aws.wait().await);
-        }
-        assert_eq!(start.elapsed(), Duration::from_secs(30));
-        let start = tokio::time::Instant::now();
-        assert!(
-            Backoff::for_stack_set_operation(true, Duration::from_secs(3600))
-                .wait()
-                .await
-        );
-        assert_eq!(start.elapsed(), Duration::from_millis(50));
 
         let mut short = Backoff::new(
             Duration::from_secs(1),
