@@ -23,6 +23,7 @@ pub mod regions;
 pub mod render;
 pub mod state;
 pub mod status;
+pub mod switch;
 pub mod teardown;
 pub mod ui;
 pub mod wire;
