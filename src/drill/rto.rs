@@ -203,7 +203,18 @@ pub async fn api(aws: &Aws, app: &str, name: &str, started: Instant, region: &st
             ),
         );
     }
-    let client = &aws.region(region).apigateway;
+    serves(&aws.region(region).apigateway, app, name, started, region).await
+}
+
+/// The AWS path of [`api`]: TestInvokeMethod until the read says it serves,
+/// bounded.
+async fn serves(
+    client: &aws_sdk_apigateway::Client,
+    app: &str,
+    name: &str,
+    started: Instant,
+    region: &str,
+) -> Figure {
     let found = match state_method(client, app).await {
         Ok(found) => found,
         Err(cause) => return Figure::failed(name, STATE_OBJECTIVE_SECS, cause),
@@ -279,4 +290,94 @@ async fn state_method(
         .ok_or_else(|| format!("API {wanted} has no /state/{{appId}}: run `mraa deploy`"))?
         .to_string();
     Ok((api, resource))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_apigateway::Client;
+    use aws_sdk_apigateway::operation::get_resources::GetResourcesOutput;
+    use aws_sdk_apigateway::operation::get_rest_apis::GetRestApisOutput;
+    use aws_sdk_apigateway::operation::test_invoke_method::TestInvokeMethodOutput;
+    use aws_sdk_apigateway::types::{Resource, RestApi};
+    use aws_smithy_mocks::{
+        MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
+    };
+
+    fn client(rules: &[&Rule]) -> Client {
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        Client::from_conf(
+            aws_sdk_apigateway::Config::builder()
+                .behavior_version(aws_sdk_apigateway::config::BehaviorVersion::latest())
+                .region(aws_sdk_apigateway::config::Region::new("eu-west-1"))
+                .credentials_provider(aws_sdk_apigateway::config::Credentials::new(
+                    "AKID", "secret", None, None, "scripted",
+                ))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor)
+                .retry_config(aws_sdk_apigateway::config::retry::RetryConfig::disabled())
+                .build(),
+        )
+    }
+
+    fn invoked(serving: bool) -> Rule {
+        mock!(Client::test_invoke_method)
+            .match_requests(|r| {
+                r.rest_api_id() == Some("api1")
+                    && r.resource_id() == Some("res1")
+                    && r.http_method() == Some("GET")
+                    && r.path_with_query_string() == Some("/state/shop")
+            })
+            .then_output(move || {
+                TestInvokeMethodOutput::builder()
+                    .status(200)
+                    .body(format!(r#"{{"state": "failover", "serving": {serving}}}"#))
+                    .build()
+            })
+    }
+
+    /// On AWS the API figure counts only once the secondary's own method
+    /// says it serves: a read that says `false` is polled past.
+    #[tokio::test]
+    async fn the_api_counts_once_the_regions_method_says_it_serves() {
+        let apis = mock!(Client::get_rest_apis).then_output(|| {
+            GetRestApisOutput::builder()
+                .items(
+                    RestApi::builder()
+                        .name("mraa-shop-comments")
+                        .id("other")
+                        .build(),
+                )
+                .items(
+                    RestApi::builder()
+                        .name("mraa-shop-state")
+                        .id("api1")
+                        .build(),
+                )
+                .build()
+        });
+        let resources = mock!(Client::get_resources)
+            .match_requests(|r| r.rest_api_id() == Some("api1"))
+            .then_output(|| {
+                GetResourcesOutput::builder()
+                    .items(Resource::builder().path("/state").id("res0").build())
+                    .items(
+                        Resource::builder()
+                            .path("/state/{appId}")
+                            .id("res1")
+                            .build(),
+                    )
+                    .build()
+            });
+        let (not_yet, now) = (invoked(false), invoked(true));
+        let client = client(&[&apis, &resources, &not_yet, &now]);
+        let figure = serves(&client, "shop", "rto-api", Instant::now(), "eu-west-1").await;
+        assert_eq!(figure.verdict, Verdict::Ok, "{figure:?}");
+        assert!(figure.seconds.is_some_and(|s| s >= 1.0), "{figure:?}");
+        assert_eq!(now.num_calls(), 1);
+        assert_eq!(not_yet.num_calls(), 1);
+    }
 }
