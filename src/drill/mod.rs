@@ -78,6 +78,8 @@ pub async fn run(
     }
     let account = aws.caller_in(&aws.primary.region).await?.account;
     let probes = probes::Probes::new(&aws, app, &account);
+    let mut left = Left::default();
+    left.probes = probes.listed();
 
     // The recovery point; the probes are removed whatever it measured.
     let measured =
@@ -90,6 +92,7 @@ pub async fn run(
     let (item, object) = (measured.0?, measured.1?);
     removed.0?;
     removed.1?;
+    left.probes.clear();
     let mut figures = vec![item, object];
 
     if args.failover {
@@ -101,7 +104,7 @@ pub async fn run(
                 .map_or(names::ALL_GLOBAL_TABLES, names::global_tables),
         };
         let reason = args.reason.as_deref().unwrap_or("drill");
-        figures.extend(recovery(settings, &located, reason, messages).await?);
+        figures.extend(recovery(settings, &located, reason, &mut left, messages).await?);
     } else {
         let skipped = "run `mraa drill --failover` to measure it";
         figures.push(Figure::not_measured(
@@ -140,6 +143,44 @@ pub async fn run(
     Ok(EXIT_DEGRADED)
 }
 
+/// What a drill that stops early (an error, or Ctrl-C, which drops its
+/// future and this with it) leaves behind, said on stderr as it stops.
+#[derive(Default)]
+struct Left {
+    probes: Vec<String>,
+    /// The app, from the failover's write until the return's.
+    failover: Option<String>,
+}
+
+impl Left {
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.probes.is_empty() {
+            lines.push(format!(
+                "the drill stopped before removing its probes, which may be left (marked, safe to \
+                 delete): {}",
+                self.probes.join("; ")
+            ));
+        }
+        if let Some(app) = &self.failover {
+            lines.push(format!(
+                "the drill stopped before returning: app {app} may be in failover; run `mraa \
+                 status --app {app}`, then `mraa activate --app {app} --reason \"drill\"`"
+            ));
+        }
+        lines
+    }
+}
+
+impl Drop for Left {
+    fn drop(&mut self) {
+        let mut stderr = std::io::stderr();
+        for line in self.lines() {
+            let _ = writeln!(stderr, "warning: {line}");
+        }
+    }
+}
+
 /// On a terminal: what the drill does, and the question.
 fn approved(
     settings: &Settings,
@@ -174,6 +215,7 @@ async fn recovery(
     settings: &Settings,
     located: &Located,
     reason: &str,
+    left: &mut Left,
     messages: &mut dyn Write,
 ) -> Result<Vec<Figure>> {
     let aws = &located.aws;
@@ -185,17 +227,12 @@ async fn recovery(
         (AppState::Active, "return", &aws.primary.region),
     ] {
         let started = Instant::now();
-        let written =
-            switch::write_through(settings, located, target, Some(reason), true, messages).await;
-        if let Err(err) = written {
-            if target == AppState::Failover {
-                return Err(err);
-            }
-            let _ = writeln!(
-                messages,
-                "error: the drill could not return app {app} to active: run `mraa activate --reason \"drill\"`"
-            );
-            return Err(err);
+        // From the failover's write until the return's: said if the drill
+        // stops in between.
+        left.failover = Some(app.clone());
+        switch::write_through(settings, located, target, Some(reason), true, messages).await?;
+        if target == AppState::Active {
+            left.failover = None;
         }
         let name = |what: &str| format!("{prefix}-{what}");
         let state = async {
@@ -243,4 +280,27 @@ async fn recovery(
         figures.push(api);
     }
     Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drill_that_stops_early_says_what_it_leaves_and_the_way_back() {
+        let mut left = Left {
+            probes: vec!["item shop#drill-1 of table mraa-shop-app-config".into()],
+            failover: Some("shop".into()),
+        };
+        let lines = left.lines();
+        assert!(lines[0].contains("item shop#drill-1"), "{lines:?}");
+        assert!(
+            lines[1].contains("mraa activate --app shop --reason \"drill\""),
+            "{lines:?}"
+        );
+        // Removed and returned: nothing to say.
+        left.probes.clear();
+        left.failover = None;
+        assert!(left.lines().is_empty());
+    }
 }
