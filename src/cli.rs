@@ -81,6 +81,16 @@ pub enum Command {
         exit_codes!()
     ))]
     Activate(crate::state::StateArgs),
+    /// Rehearse recovery on the live deployment: measure RPO (and, with --failover, RTO) against
+    /// the objectives; puts back everything it changes
+    #[command(after_help = concat!(
+        "Examples:\n  mraa drill --reason \"quarterly rehearsal\"\n  \
+         mraa drill --failover --reason \"quarterly rehearsal\" --output markdown\n\n",
+        "Exit codes: 0 every objective met · 1 an operation failed · 2 bad input, nothing \
+         changed · 3 an objective missed (named) · 4 a region did not answer · 5 credentials \
+         missing, expired or rejected, or access denied · 130 interrupted"
+    ))]
+    Drill(crate::drill::DrillArgs),
     /// Render every template and the deployment manifest; makes no AWS call
     #[command(
         after_help = "Examples:\n  mraa render --secondary eu-west-1 --out rendered/\n\n\
@@ -164,6 +174,7 @@ const READS: &[(&str, &[&str])] = &[
     ("failover", STATE_READS),
     ("fence", STATE_READS),
     ("activate", STATE_READS),
+    ("drill", STATE_READS),
     (
         "render",
         &[
@@ -251,6 +262,7 @@ impl Command {
             Command::Failover(_) => "failover",
             Command::Fence(_) => "fence",
             Command::Activate(_) => "activate",
+            Command::Drill(_) => "drill",
             Command::Render(_) => "render",
             Command::Teardown(_) => "teardown",
             Command::Permissions(_) => "permissions",

@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "teardown",
     "permissions",
     "diff",
+    "drill",
     "cli",
 ];
 /// Not checked: the top, and this file (which names the commands).

@@ -10,6 +10,7 @@ pub mod context;
 pub mod deploy;
 pub mod diff;
 pub mod discover;
+pub mod drill;
 pub mod error;
 pub mod health;
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub mod regions;
 pub mod render;
 pub mod state;
 pub mod status;
+pub mod switch;
 pub mod teardown;
 pub mod ui;
 pub mod wire;
@@ -135,6 +137,10 @@ async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Re
             };
             let settings = Settings::resolve(&cli.global).await?;
             state::run(&settings, target, args, out, messages).await
+        }
+        Command::Drill(args) => {
+            let settings = Settings::resolve(&cli.global).await?;
+            drill::run(&settings, args, out, messages).await
         }
         Command::Teardown(args) => {
             let settings = Settings::resolve(&cli.global).await?;

@@ -1,4 +1,4 @@
-//! `mraa permissions [--for deploy|status|state|teardown|diff|all]`: prints
+//! `mraa permissions [--for deploy|status|state|teardown|diff|drill|all]`: prints
 //! the operator policy of one app, in its two regions (`--primary`,
 //! `--secondary`) and, with `--account`, one account, as JSON on stdout,
 //! offline (no credentials, no AWS call).

@@ -14,7 +14,7 @@
 //! its account (see [`super::Scope`]); the regions themselves are held by
 //! a last statement that denies every other region.
 
-use super::Purpose::{self, Deploy, Diff, State, Status, Teardown};
+use super::Purpose::{self, Deploy, Diff, Drill, State, Status, Teardown};
 
 /// One statement of the operator policy.
 pub struct Grant {
@@ -27,7 +27,7 @@ pub struct Grant {
     pub string_equals: &'static [(&'static str, &'static [&'static str])],
 }
 
-const ALL: &[Purpose] = &[Deploy, Status, State, Teardown, Diff];
+const ALL: &[Purpose] = &[Deploy, Status, State, Teardown, Diff, Drill];
 const CHANGING: &[Purpose] = &[Deploy, Teardown];
 
 // Every stack by its whole name, and the StackSet instances, which AWS
@@ -384,7 +384,7 @@ pub const GRANTS: &[Grant] = &[
     // The state item: seeded by deploy, changed by the state commands.
     Grant {
         sid: "StateItem",
-        purposes: &[Deploy, State],
+        purposes: &[Deploy, State, Drill],
         actions: &["dynamodb:PutItem", "dynamodb:UpdateItem"],
         resources: &["arn:aws:dynamodb:*:{account}:table/mraa-{app}-app-config"],
         string_equals: &[],
@@ -669,6 +669,65 @@ pub const GRANTS: &[Grant] = &[
         purposes: CHANGING,
         actions: &["acm:RequestCertificate", "acm:ListCertificates"],
         resources: &["*"],
+        string_equals: &[],
+    },
+    // `mraa drill`: its probe item (a key of the app-config table no app
+    // name can be) and probe objects (under mraa-drill/), removed version by
+    // version; the health checks and DNS answers it times; on AWS, the state
+    // API's method invoked through API Gateway (TestInvokeMethod).
+    Grant {
+        sid: "DrillProbeItem",
+        purposes: &[Drill],
+        actions: &["dynamodb:DeleteItem"],
+        resources: &["arn:aws:dynamodb:*:{account}:table/mraa-{app}-app-config"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DrillProbeObjects",
+        purposes: &[Drill],
+        actions: &["s3:PutObject", "s3:GetObject", "s3:DeleteObjectVersion"],
+        resources: &["arn:aws:s3:::{objects-bucket}/mraa-drill/*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DrillProbeVersions",
+        purposes: &[Drill],
+        actions: &["s3:ListBucketVersions"],
+        resources: &["arn:aws:s3:::{objects-bucket}"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DrillHealth",
+        purposes: &[Drill],
+        actions: &[
+            "route53:GetHealthCheckStatus",
+            "route53:ListTagsForResources",
+        ],
+        resources: &[HEALTH_CHECKS],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DrillLookups",
+        purposes: &[Drill],
+        actions: &["route53:ListHealthChecks", "route53:TestDNSAnswer"],
+        resources: &["*"],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DrillApiRead",
+        purposes: &[Drill],
+        actions: &["apigateway:GET"],
+        resources: &[
+            "arn:aws:apigateway:*::/restapis",
+            "arn:aws:apigateway:*::/restapis/*/resources",
+        ],
+        string_equals: &[],
+    },
+    Grant {
+        sid: "DrillApiInvoke",
+        purposes: &[Drill],
+        actions: &["apigateway:POST"],
+        resources: &["arn:aws:apigateway:*::/restapis/*/resources/*/methods/GET"],
         string_equals: &[],
     },
 ];

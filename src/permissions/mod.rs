@@ -28,6 +28,9 @@ pub enum Purpose {
     /// `mraa diff`, `--drift` included: reads, and its own change sets and
     /// drift detections.
     Diff,
+    /// `mraa drill`, `--failover` included: its probes, the state switch,
+    /// and the reads that time the recovery.
+    Drill,
     /// Every command.
     All,
 }
@@ -372,6 +375,7 @@ mod tests {
             Purpose::State,
             Purpose::Teardown,
             Purpose::Diff,
+            Purpose::Drill,
         ] {
             for action in actions(&policy(purpose, &shop())) {
                 assert!(all.contains(&action), "{purpose:?}: {action}");

@@ -4,7 +4,6 @@
 //! commands make no Route 53 call.
 
 mod command;
-mod guard;
 mod users;
 
 pub use command::{StateArgs, run};

@@ -11,6 +11,7 @@ mod concurrency;
 mod deploy;
 mod diff;
 mod domain;
+mod drill;
 mod failures;
 mod lag;
 mod permissions;

@@ -591,6 +591,11 @@ async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
         &["failover", "--reason", "drill"],
     ));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
+    refusals.extend(check(
+        &emulator,
+        Purpose::Drill,
+        &["drill", "--failover", "--reason", "drill"],
+    ));
     refusals.extend(check_primary_down(&emulator));
     refusals.extend(check(&emulator, Purpose::State, &["activate", "--yes"]));
     refusals.extend(check(

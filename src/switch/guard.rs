@@ -2,30 +2,36 @@
 //! and `activate` show the current state and what the change does, and ask
 //! (unless `--yes`); without a terminal there is no one to ask, so the
 //! change must be deliberate: `--reason` (recorded with it) or `--yes`.
-//! A declined question changes nothing and says so.
+//! A declined question changes nothing and says so. `mraa drill` switches
+//! the state too and runs under the same guard.
 
 use crate::app_state::{AppState, StateRecord};
 
 /// Without a terminal, neither `--reason` nor `--yes`: refused before any
 /// AWS call, with the command line that goes ahead.
-pub(super) fn refuse_without_reason(
+pub fn refuse_without_reason(
     target: AppState,
     yes: bool,
     reason: Option<&str>,
     terminal: bool,
 ) -> Option<String> {
+    refuse(target.verb(), yes, reason, terminal)
+}
+
+/// The same for any command that changes the state (`drill` too), by its
+/// name as typed.
+pub fn refuse(verb: &str, yes: bool, reason: Option<&str>, terminal: bool) -> Option<String> {
     if terminal || yes || reason.is_some_and(|r| !r.trim().is_empty()) {
         return None;
     }
     Some(format!(
         "error: `mraa {verb}` without a terminal needs --reason \"...\" (recorded with the \
-         change) or --yes; nothing was changed: run `mraa {verb} --reason \"why\"`",
-        verb = target.verb()
+         change) or --yes; nothing was changed: run `mraa {verb} --reason \"why\"`"
     ))
 }
 
 /// What the change does, for the people who read the question.
-pub(super) fn what_changes(target: AppState, primary: &str, secondary: &str) -> String {
+pub fn what_changes(target: AppState, primary: &str, secondary: &str) -> String {
     match target {
         AppState::Failover => format!(
             "the secondary {secondary} serves, read-only; the primary {primary} stops serving \
@@ -43,7 +49,7 @@ pub(super) fn what_changes(target: AppState, primary: &str, secondary: &str) -> 
 
 /// The question: the current state as recorded, what will change, and a
 /// warning when there is one (replication not confirmed, for `activate`).
-pub(super) fn question(
+pub fn question(
     app: &str,
     current: &StateRecord,
     target: AppState,
@@ -75,7 +81,7 @@ pub(super) fn question(
 }
 
 /// Said when the question is declined.
-pub(super) fn declined(target: AppState) -> String {
+pub fn declined(target: AppState) -> String {
     format!("{} cancelled: nothing was changed", target.verb())
 }
 
