@@ -90,10 +90,10 @@ pub async fn run(
     let (bootstrap_stack, edge_stack) = (bootstrap_stack?, edge_stack?);
     let existing = bootstrap_stack.is_some();
     // Without a bootstrap stack the run creates one, so it changes the app
-    // once the refusals pass: the lock is then taken beside the rest of the
+    // once every refusal has passed: the lock is then taken at the end of the
     // preflight rather than at the first stack (an existing deployment takes
     // it at its first change, after approval, so that a run with nothing to
-    // change makes no mutating call). A later refusal releases it below.
+    // change makes no mutating call).
     let lock = crate::lock::LockSlot::default();
     let claim_early = async {
         if existing {
@@ -197,9 +197,12 @@ pub async fn run(
         moved?;
         busy?;
         kept?;
-        let (claimed, rest) = futures::future::join(claim_early, rest).await;
-        claimed?;
-        rest
+        // The rest of the preflight can still refuse (a custom domain's zone
+        // that is missing or not its own): the lock comes after it, so that a
+        // refused deploy has made no change at all.
+        let rest = rest.await?;
+        claim_early.await?;
+        Ok(rest)
     }
     .await;
     let (plan, rendered, domain, hosted_zone_id, prefetched) = match prepared {

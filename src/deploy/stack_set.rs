@@ -20,7 +20,7 @@ use crate::ui::progress::Status;
 use crate::cfn::stack::{outputs_of, parameter_map, parameters, root_cause};
 use crate::cfn::stack_set::{
     OperationEnd, await_operation, describe, failed_region, failed_regions, instance_stack,
-    instance_stack_id, operation_results,
+    instance_stack_id, operation_results, stack_in_region,
 };
 use crate::cfn::wait::Backoff;
 use crate::context::{Change, Ctx, UnitOutcome};
@@ -445,15 +445,18 @@ async fn explain_failure(
         let regional = &ctx.aws.region(&region).cfn;
         // By the instance's StackId: after a failed creation StackSets has
         // deleted the stack, and only its id still reads its events.
+        // Without one, by the instance-stack naming (the instance was just
+        // listed: not again).
         match instance_stack_id(cfn, spec.name, &region).await {
             Ok(Some(id)) => Some(root_cause(regional, &id).await),
-            _ => match instance_stack(cfn, regional, spec.name, &region).await {
+            Ok(None) => match stack_in_region(regional, spec.name, None).await {
                 Ok(Some(stack)) => match stack.stack_id() {
                     Some(id) => Some(root_cause(regional, id).await),
                     None => None,
                 },
                 _ => None,
             },
+            Err(_) => None,
         }
     })
     .await;
