@@ -20,7 +20,9 @@ use crate::app_state::{AppState, REPLICATION_LIMIT};
 use crate::aws::{Aws, sdk_message};
 use crate::switch::RegionRead;
 use crate::wire::dns_identity::{api_name, marker_region};
-use crate::wire::route53::{FAILURE_THRESHOLD, OwnedCheck, REQUEST_INTERVAL, owned_checks};
+use crate::wire::route53::{
+    CheckerCount, FAILURE_THRESHOLD, OwnedCheck, REQUEST_INTERVAL, owned_checks,
+};
 
 use super::probes::poll;
 use super::report::{Figure, Verdict};
@@ -87,16 +89,7 @@ async fn healthy(client: &r53::Client, id: &str) -> Result<bool, String> {
         .send()
         .await
         .map_err(|e| sdk_message(&e))?;
-    let observations = out.health_check_observations();
-    let ok = observations
-        .iter()
-        .filter(|o| {
-            o.status_report()
-                .and_then(|s| s.status())
-                .is_some_and(|s| s.starts_with("Success"))
-        })
-        .count();
-    Ok(!observations.is_empty() && ok * 100 > observations.len() * 18)
+    Ok(CheckerCount::of(out.health_check_observations()).healthy())
 }
 
 /// Until the primary's check says `primary_serves` and the secondary's is

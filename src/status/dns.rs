@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::{Aws, sdk_message};
 use crate::wire::dns_identity::api_name;
-use crate::wire::route53::{GLOBAL, OwnedCheck};
+use crate::wire::route53::{CheckerCount, GLOBAL, OwnedCheck};
 
 use super::dns_answer::{Regions, answer_check};
 
@@ -52,22 +52,12 @@ pub async fn status_checks(
             .await;
         let (health, detail, healthy) = match status {
             Ok(out) => {
-                let observations = out.health_check_observations();
-                let ok = observations
-                    .iter()
-                    .filter(|o| {
-                        o.status_report()
-                            .and_then(|s| s.status())
-                            .is_some_and(|s| s.starts_with("Success"))
-                    })
-                    .count();
+                let count = CheckerCount::of(out.health_check_observations());
                 let text = format!(
-                    "{outdated}{ok} of {} checkers report success (health check {})",
-                    observations.len(),
-                    check.id,
+                    "{outdated}{} of {} checkers report success (health check {})",
+                    count.ok, count.total, check.id,
                 );
-                // Route 53 calls an endpoint healthy above 18% of checkers.
-                let up = !observations.is_empty() && ok * 100 > observations.len() * 18;
+                let up = count.healthy();
                 // A check that fails where its region should not serve is
                 // doing its job: the state decides which one should pass
                 // (the routing template's `serving`).

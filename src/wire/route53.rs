@@ -92,6 +92,36 @@ pub fn checker_regions(primary: &str, secondary: &str) -> Vec<String> {
 }
 
 /// `https://host/path…` → (host, /path…).
+/// How many of a health check's checkers report success, and whether
+/// Route 53 therefore calls the endpoint healthy: "more than 18% of health
+/// checkers" ("How Amazon Route 53 determines whether a health check is
+/// healthy", Route 53 Developer Guide).
+pub struct CheckerCount {
+    pub ok: usize,
+    pub total: usize,
+}
+
+impl CheckerCount {
+    pub fn of(observations: &[r53::types::HealthCheckObservation]) -> CheckerCount {
+        let ok = observations
+            .iter()
+            .filter(|o| {
+                o.status_report()
+                    .and_then(|s| s.status())
+                    .is_some_and(|s| s.starts_with("Success"))
+            })
+            .count();
+        CheckerCount {
+            ok,
+            total: observations.len(),
+        }
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.total > 0 && self.ok * 100 > self.total * 18
+    }
+}
+
 pub fn split_url(url: &str) -> Option<(String, String)> {
     let rest = url.strip_prefix("https://")?;
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
