@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::promises::status_row;
 use crate::support::{ACCOUNT, Emulator, json_lines, mraa, run_ok, show, stderr_of, stdout_of};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HealthCheck, ResourceRecord, ResourceRecordSet,
@@ -209,23 +210,6 @@ async fn txt_answer(emulator: &Emulator, zone: &str) -> Vec<String> {
     out.record_data().to_vec()
 }
 
-/// `mraa status --output json`: its exit code and its `dns-answer` row.
-fn dns_answer_row(emulator: &Emulator) -> (Option<i32>, Value) {
-    let output = mraa(
-        &["status", "--output", "json"],
-        &emulator.env_in(PRIMARY),
-        None,
-    );
-    let report: Value = serde_json::from_str(&stdout_of(&output))
-        .unwrap_or_else(|e| panic!("status JSON ({e}): {}", show(&output)));
-    let row = report["checks"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == "dns-answer"))
-        .cloned()
-        .unwrap_or_else(|| panic!("a dns-answer check: {report:#}"));
-    (output.status.code(), row)
-}
-
 /// Route 53 moves a failover answer only once the health check has failed
 /// (or passed) FailureThreshold times in a row: polls TestDNSAnswer (each
 /// call one evaluation round with the emulator's clock off, a round per
@@ -260,7 +244,7 @@ async fn answers(emulator: &Emulator, zone: &str, region: &str) {
 /// `mraa status`'s `dns-answer` row has this status and exit code, and
 /// says `text`.
 fn status_answer_says(emulator: &Emulator, (status, code): (&str, i32), text: &str) {
-    let (exit, row) = dns_answer_row(emulator);
+    let (exit, row) = status_row(emulator, "dns-answer", "global");
     assert_eq!(row["status"], status, "{row}");
     assert!(
         row["detail"].as_str().is_some_and(|d| d.contains(text)),

@@ -20,7 +20,7 @@ fn cloudfront(emulator: &Emulator) -> aws_sdk_cloudfront::Client {
 
 /// `mraa status --output json`: its exit code and the row named `name` in
 /// `region`.
-fn status_row(emulator: &Emulator, name: &str, region: &str) -> (Option<i32>, Value) {
+pub(crate) fn status_row(emulator: &Emulator, name: &str, region: &str) -> (Option<i32>, Value) {
     let output = mraa(
         &["status", "--output", "json"],
         &emulator.env_in(PRIMARY),
