@@ -67,7 +67,7 @@ def aws_env(monkeypatch):
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "APP_CONFIG_TABLE", "APP_ID", "BUCKET_NAME",
                 "PRIMARY_REGION", "ALLOWED_ORIGIN", "URL_TTL", "USERS_TABLE", "USER_POOL_ID", "COMMENTS_TABLE",
-                "MAX_ATTEMPTS"):
+                "MAX_ATTEMPTS", "APP_MODE", "SECONDARY_REGION"):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
 
