@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the Lambda sources
 
 LAYERS = Path(__file__).resolve().parents[1]
+REPO = LAYERS.parent
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
+OTHER = {PRIMARY: SECONDARY, SECONDARY: PRIMARY}
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -58,6 +61,28 @@ def load_source(relative):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class Tagged:
+    """A CloudFormation short-form tag (!Ref, !Sub, !If...) and its value."""
+
+    def __init__(self, tag, value):
+        self.tag, self.value = tag, value
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: Tagged(suffix, (
+    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode)
+    else loader.construct_mapping(node, deep=True))))
+
+
+def load_template(name):
+    """templates/<name> as data, short-form tags kept as Tagged values."""
+    return yaml.load((REPO / "templates" / name).read_text(encoding="utf-8"), Loader=_CfnLoader)
 
 
 @pytest.fixture(autouse=True)

@@ -7,30 +7,13 @@ import re
 import sys
 
 import pytest
-import yaml
 
-from conftest import LAYERS, PRIMARY, SECONDARY
+from conftest import PRIMARY, REPO, SECONDARY, Tagged, load_template
 
-REPO = LAYERS.parent
 sys.path.insert(0, str(REPO / "scripts"))
 import emulator_route53  # noqa: E402  (API Gateway's Velocity, as the emulator runs it)
 
 SEARCH_STRING = '"serving": true'  # src/wire/dns_identity.rs, the health checks' SearchString
-
-
-class Tagged:
-    def __init__(self, tag, value):
-        self.tag, self.value = tag, value
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short-form tags kept as Tagged values."""
-
-
-CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: Tagged(suffix, (
-    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
-    else loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode)
-    else loader.construct_mapping(node, deep=True))))
 
 
 def resolve_if(value, conditions):
@@ -42,7 +25,7 @@ def resolve_if(value, conditions):
 
 def response_template(mode, region):
     """The 200 response template of GetStateMethod with its !Sub resolved for mode and region."""
-    doc = yaml.load((REPO / "templates/routing.yaml").read_text(), Loader=CfnLoader)
+    doc = load_template("routing.yaml")
     method = doc["Resources"]["GetStateMethod"]["Properties"]
     [ok] = [r for r in method["Integration"]["IntegrationResponses"] if r["StatusCode"] == "200"]
     sub = ok["ResponseTemplates"]["application/json"]
@@ -106,10 +89,17 @@ def test_unknown_app_is_not_serving(mode):
     assert SEARCH_STRING not in raw
 
 
-def test_the_mode_parameter_is_the_contract():
-    doc = yaml.load((REPO / "templates/routing.yaml").read_text(), Loader=CfnLoader)
+@pytest.mark.parametrize("template, functions", [
+    ("routing.yaml", ["StateUpdaterFunction"]),
+    ("application.yaml", ["CommentsFunction", "PhotosFunction"]),
+])
+def test_the_mode_parameter_reaches_the_functions(template, functions):
+    doc = load_template(template)
     mode = doc["Parameters"]["Mode"]
     assert mode["Default"] == "active-passive"
     assert mode["AllowedValues"] == ["active-passive", "active-active"]
-    env = doc["Resources"]["StateUpdaterFunction"]["Properties"]["Environment"]["Variables"]
-    assert env["APP_MODE"].tag == "Ref" and env["APP_MODE"].value == "Mode"
+    for name in functions:
+        env = doc["Resources"][name]["Properties"]["Environment"]["Variables"]
+        for key, parameter in [("APP_MODE", "Mode"), ("PRIMARY_REGION", "PrimaryRegion"),
+                               ("SECONDARY_REGION", "SecondaryRegion")]:
+            assert (env[key].tag, env[key].value) == ("Ref", parameter), (name, key)
