@@ -179,10 +179,6 @@ function activeActive() {
   return app.config?.mode === 'active-active';
 }
 
-function otherRegion(region) {
-  return region === app.config.primaryRegion ? app.config.secondaryRegion : app.config.primaryRegion;
-}
-
 /** The application state: active-active reads both regions, active-passive the primary first. */
 function readState() {
   return activeActive() ? readServingRegion() : readPrimaryFirst();
@@ -583,7 +579,8 @@ async function finishReset(form, password) {
   app.reset = null;
   say('Password changed. Signing in…');
   try {
-    // the region the site serves from: the primary's replica there takes the new password soon
+    // in the region the site serves from; after a reset in the primary, its replica there has
+    // the new password only once Cognito has replicated it (asynchronously)
     handleAuthResult(await initiateAuth(app.region, username, password), username, app.region);
   } catch (err) {
     endSession();
