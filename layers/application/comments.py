@@ -1,4 +1,5 @@
-"""mraa comments API (Lambda proxy): a new comment, only in the primary while active.
+"""mraa comments API (Lambda proxy): a new comment while active, in the primary
+(active-passive) or in any Region not drained (active-active).
 
 The state check is part of the write: one transaction whose condition reads the
 app-config item, so a state change between two requests never lets a write through.
@@ -28,8 +29,13 @@ def response(status, body):
     }
 
 
-def refused(state, region, primary):
-    if region != primary:
+def refused(item, region, primary):
+    state = item.get("state", {}).get("S", "")
+    if os.environ.get("APP_MODE") == "active-active":
+        if state == "active" and region in item.get("drained", {}).get("SS", []):
+            other = os.environ["SECONDARY_REGION"] if region == primary else primary
+            return f"region {region} is drained: use {other}"
+    elif region != primary:
         return f"comments go to the primary region {primary}"
     return f"comments are disabled while the application is {state or 'unknown'}"
 
@@ -49,8 +55,12 @@ def handler(event, context):
     if not author:
         return response(401, {"message": "sign in to comment"})
     region, primary = os.environ.get("AWS_REGION"), os.environ["PRIMARY_REGION"]
-    if region != primary:
-        return response(409, {"message": refused("", region, primary)})
+    check, values = "#s = :active", {":active": {"S": "active"}}
+    if os.environ.get("APP_MODE") == "active-active":
+        check += " AND (attribute_not_exists(drained) OR NOT contains(drained, :region))"
+        values[":region"] = {"S": region}
+    elif region != primary:
+        return response(409, {"message": refused({}, region, primary)})
     comment_id = ctx.get("requestId") or str(uuid.uuid4())
     created = str(ctx.get("requestTimeEpoch") or int(time.time() * 1000))
     try:
@@ -59,9 +69,9 @@ def handler(event, context):
         db().transact_write_items(TransactItems=[
             {"ConditionCheck": {
                 "TableName": os.environ["APP_CONFIG_TABLE"], "Key": {"appId": {"S": os.environ["APP_ID"]}},
-                "ConditionExpression": "#s = :active",
+                "ConditionExpression": check,
                 "ExpressionAttributeNames": {"#s": "state"},
-                "ExpressionAttributeValues": {":active": {"S": "active"}},
+                "ExpressionAttributeValues": values,
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
             {"Put": {
                 "TableName": os.environ["COMMENTS_TABLE"],
@@ -73,6 +83,5 @@ def handler(event, context):
         first = (err.response.get("CancellationReasons") or [{}])[0]
         if first.get("Code") != "ConditionalCheckFailed":
             raise
-        state = (first.get("Item") or {}).get("state", {}).get("S", "")
-        return response(409, {"message": refused(state, region, primary)})
+        return response(409, {"message": refused(first.get("Item") or {}, region, primary)})
     return response(201, {"commentId": comment_id, "photoId": photo, "createdAt": created})

@@ -1,4 +1,4 @@
-"""mraa state updater: sets the application state (seed 001, Appendix A)."""
+"""mraa state updater (seed 001, Appendix A); in active-active, Drain and Return a Region."""
 import json
 import os
 from datetime import datetime, timezone
@@ -6,71 +6,88 @@ from datetime import datetime, timezone
 import boto3
 
 STATES = ("active", "fenced", "failover")
-_ddb = None
+_ddb = boto3.client("dynamodb")
+
+
+def pick(value, allowed, what):
+    value = str(value or "").strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}")
+    return value
 
 
 def parse_request(event):
-    """Validate {"AppId","TableName","NewState"[,"ExpectedState"]}; returns a dict or raises ValueError."""
     if isinstance(event, str):
         event = json.loads(event)
     if not isinstance(event, dict):
         raise ValueError("payload must be a JSON object")
-    app_id = str(event.get("AppId") or "").strip()
-    table = str(event.get("TableName") or os.environ.get("APP_CONFIG_TABLE", "")).strip()
-    state = str(event.get("NewState") or "").strip().lower()
-    expected = str(event.get("ExpectedState") or "").strip().lower()
-    if not app_id:
-        raise ValueError("AppId is required")
-    if not table:
-        raise ValueError("TableName is required")
-    if state not in STATES:
-        raise ValueError(f"NewState must be one of {', '.join(STATES)}")
-    if expected and expected not in STATES:
-        raise ValueError(f"ExpectedState must be one of {', '.join(STATES)}")
-    return {"AppId": app_id, "TableName": table, "NewState": state, "ExpectedState": expected or None}
+    req = {"AppId": str(event.get("AppId") or "").strip(),
+           "TableName": str(event.get("TableName") or os.environ.get("APP_CONFIG_TABLE", "")).strip()}
+    for key, value in req.items():
+        if not value:
+            raise ValueError(f"{key} is required")
+    move = [k for k in ("NewState", "Drain", "Return") if k in event]
+    if len(move) > 1:
+        raise ValueError("give one of NewState, Drain or Return")
+    if move and move[0] != "NewState":
+        if os.environ.get("APP_MODE") != "active-active":
+            raise ValueError("Drain and Return need active-active")
+        return {**req, "Move": move[0], "Region": pick(event[move[0]], regions(), move[0])}
+    req["NewState"] = pick(event.get("NewState"), STATES, "NewState")
+    if str(event.get("ExpectedState") or "").strip():
+        req["ExpectedState"] = pick(event["ExpectedState"], STATES, "ExpectedState")
+    return req
+
+
+def regions():
+    return [os.environ.get(f"{k}_REGION") for k in ("PRIMARY", "SECONDARY")]
+
+
+def other(req):
+    return regions()[regions()[0] == req["Region"]]
 
 
 def update_args(req, now):
-    """The conditional UpdateItem call for a validated request."""
-    cond = "attribute_exists(appId)"
-    values = {":s": {"S": req["NewState"]}, ":t": {"S": now}, ":r": {"S": os.environ.get("AWS_REGION", "")}}
-    if req["ExpectedState"]:
+    cond, v = "attribute_exists(appId)", {":t": {"S": now}, ":r": {"S": os.environ.get("AWS_REGION", "")}}
+    args = {"TableName": req["TableName"], "Key": {"appId": {"S": req["AppId"]}}, "ReturnValues": "UPDATED_OLD",
+            "ExpressionAttributeValues": v, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    if "Move" in req:
+        v[":g"], move = {"SS": [req["Region"]]}, "ADD" if req["Move"] == "Drain" else "DELETE"
+        update = f"SET updatedAt = :t, updatedIn = :r {move} drained :g"
+        if move == "ADD":
+            cond += " AND (attribute_not_exists(drained) OR NOT contains(drained, :o))"
+            v[":o"] = {"S": other(req)}
+    else:
+        v[":s"], update = {"S": req["NewState"]}, "SET #s = :s, updatedAt = :t, updatedIn = :r"
+        args["ExpressionAttributeNames"] = {"#s": "state"}
+    if req.get("ExpectedState"):
         cond += " AND #s = :e"
-        values[":e"] = {"S": req["ExpectedState"]}
-    return {
-        "TableName": req["TableName"],
-        "Key": {"appId": {"S": req["AppId"]}},
-        "UpdateExpression": "SET #s = :s, updatedAt = :t, updatedIn = :r",
-        "ConditionExpression": cond,
-        "ExpressionAttributeNames": {"#s": "state"},
-        "ExpressionAttributeValues": values,
-        "ReturnValues": "UPDATED_OLD",
-    }
+        v[":e"] = {"S": req["ExpectedState"]}
+    return {**args, "UpdateExpression": update, "ConditionExpression": cond}
 
 
 def result(status, req=None, previous=None, message=""):
-    out = {"Status": status, "Message": message}
-    if req:
-        out.update(AppId=req["AppId"], TableName=req["TableName"], NewState=req["NewState"])
+    out = {"Status": status, "Message": message, **(req or {})}
     if previous is not None:
         out["PreviousState"] = previous
     return out
 
 
 def handler(event, context):
-    global _ddb
     try:
         req = parse_request(event)
-    except (ValueError, json.JSONDecodeError) as err:
+    except ValueError as err:
         return result("INVALID", message=str(err))
-    if _ddb is None:
-        _ddb = boto3.client("dynamodb")
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    args = update_args(req, datetime.now(timezone.utc).isoformat(timespec="seconds"))
     try:
-        resp = _ddb.update_item(**update_args(req, now))
-    except _ddb.exceptions.ConditionalCheckFailedException:
-        why = f"state is not {req['ExpectedState']}" if req["ExpectedState"] else "no such AppId"
+        old = _ddb.update_item(**args).get("Attributes", {})
+    except _ddb.exceptions.ConditionalCheckFailedException as err:
+        why = f"state is not {req['ExpectedState']}" if req.get("ExpectedState") else "no such AppId"
+        if "Item" in err.response and "Move" in req:
+            why = f"region {other(req)} is drained: return it first"
         return result("CONFLICT", req, message=why)
-    previous = resp.get("Attributes", {}).get("state", {}).get("S", "")
-    print(json.dumps({"event": "STATE_UPDATED", "appId": req["AppId"], "from": previous, "to": req["NewState"]}))
-    return result("UPDATED", req, previous, f"state {previous or '(none)'} -> {req['NewState']}")
+    previous = old.get("state", {}).get("S", "")
+    done = f"region {req['Region']} {req['Move'].lower()}ed" if "Move" in req else \
+        f"state {previous or '(none)'} -> {req['NewState']}"
+    print(json.dumps({"event": "STATE_UPDATED", "appId": req["AppId"], "from": previous, "to": req.get("NewState", done)}))
+    return result("UPDATED", req, None if "Move" in req else previous, done)

@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the Lambda sources
 
 LAYERS = Path(__file__).resolve().parents[1]
+REPO = LAYERS.parent
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
+OTHER = {PRIMARY: SECONDARY, SECONDARY: PRIMARY}
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -60,6 +63,28 @@ def load_source(relative):
     return module
 
 
+class Tagged:
+    """A CloudFormation short-form tag (!Ref, !Sub, !If...) and its value."""
+
+    def __init__(self, tag, value):
+        self.tag, self.value = tag, value
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: Tagged(suffix, (
+    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode)
+    else loader.construct_mapping(node, deep=True))))
+
+
+def load_template(name):
+    """templates/<name> as data, short-form tags kept as Tagged values."""
+    return yaml.load((REPO / "templates" / name).read_text(encoding="utf-8"), Loader=_CfnLoader)
+
+
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch):
     """Fake credentials and the primary region for every test; Lambda variables cleared."""
@@ -67,7 +92,7 @@ def aws_env(monkeypatch):
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "APP_CONFIG_TABLE", "APP_ID", "BUCKET_NAME",
                 "PRIMARY_REGION", "ALLOWED_ORIGIN", "URL_TTL", "USERS_TABLE", "USER_POOL_ID", "COMMENTS_TABLE",
-                "MAX_ATTEMPTS"):
+                "MAX_ATTEMPTS", "APP_MODE", "SECONDARY_REGION"):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
 

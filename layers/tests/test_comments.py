@@ -1,11 +1,12 @@
-"""application/comments.py: a new comment is written only in the primary while the state is
-active, and the state check is part of the write itself."""
+"""application/comments.py: a new comment is written only while the state is active, in the
+primary (active-passive) or in any Region not drained (active-active), and the state check is
+part of the write itself."""
 import json
 
 import boto3
 import pytest
 
-from conftest import PRIMARY, SECONDARY, load_source
+from conftest import OTHER, PRIMARY, SECONDARY, load_source
 
 APP_TABLE = "mraa-demo-app-config"
 COMMENTS_TABLE = "mraa-demo-comments"
@@ -14,7 +15,7 @@ COMMENTS_TABLE = "mraa-demo-comments"
 @pytest.fixture
 def deploy(aws, aws_env, in_region):
     """One region of the application layer: the two tables and the function's variables."""
-    def make(region=PRIMARY, state="active"):
+    def make(region=PRIMARY, state="active", mode=None, drained=()):
         in_region(region)
         ddb = boto3.client("dynamodb", region_name=region)
         for table, key in [(APP_TABLE, "appId"), (COMMENTS_TABLE, "commentId")]:
@@ -22,12 +23,22 @@ def deploy(aws, aws_env, in_region):
                              AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                              KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
         if state is not None:
-            ddb.put_item(TableName=APP_TABLE, Item={"appId": {"S": "demo"}, "state": {"S": state}})
+            ddb.put_item(TableName=APP_TABLE, Item=state_item(state, drained))
         for key, value in {"APP_CONFIG_TABLE": APP_TABLE, "COMMENTS_TABLE": COMMENTS_TABLE, "APP_ID": "demo",
-                           "PRIMARY_REGION": PRIMARY}.items():
+                           "PRIMARY_REGION": PRIMARY, "SECONDARY_REGION": SECONDARY}.items():
             aws_env.setenv(key, value)
+        if mode:
+            aws_env.setenv("APP_MODE", mode)
         return load_source("application/comments.py"), ddb
     return make
+
+
+def state_item(state, drained=()):
+    """The app-config item: `drained` is a string set, absent when no Region is drained."""
+    item = {"appId": {"S": "demo"}, "state": {"S": state}}
+    if drained:
+        item["drained"] = {"SS": list(drained)}
+    return item
 
 
 def comment_event(body, photo="photos/a.png", claims=None, request_id="req-1"):
@@ -123,3 +134,48 @@ def test_the_author_is_never_taken_from_the_body(deploy):
     fn, ddb = deploy()
     assert post_comment(fn, {"text": "hi", "author": "mallory@example.com"})[0] == 201
     assert comments(ddb)[0]["author"] == {"S": "alice@example.com"}
+
+
+# ---- active-active: every Region not drained takes comments ------------------------------------
+
+@pytest.mark.parametrize("region", [PRIMARY, SECONDARY])
+@pytest.mark.parametrize("state, drained, expected", [
+    ("active", (), None),
+    ("active", ("other",), None),
+    ("active", ("self",), "region {r} is drained: use {o}"),
+    ("fenced", (), "comments are disabled while the application is fenced"),
+    ("fenced", ("self",), "comments are disabled while the application is fenced"),
+    (None, (), "comments are disabled while the application is unknown"),
+])
+def test_active_active_writes_in_every_region_not_drained(deploy, region, state, drained, expected):
+    names = {"self": region, "other": OTHER[region]}
+    fn, ddb = deploy(region, state=state, mode="active-active", drained=[names[d] for d in drained])
+    status, body = post_comment(fn, {"text": f"from {region}"})
+    if expected is None:
+        assert status == 201
+        assert [(c["commentId"]["S"], c["text"]["S"]) for c in comments(ddb)] == [("req-1", f"from {region}")]
+    else:
+        assert (status, body) == (409, {"message": expected.format(r=region, o=OTHER[region])})
+        assert comments(ddb) == []
+
+
+def test_active_active_drain_after_the_page_looked_still_refuses(deploy):
+    # The page read "serving"; the Region was drained before the write: the transaction's own
+    # condition refuses it.
+    fn, ddb = deploy(SECONDARY, mode="active-active")
+    assert post_comment(fn, {"text": "first"}, request_id="req-a")[0] == 201
+    ddb.put_item(TableName=APP_TABLE, Item=state_item("active", [SECONDARY]))
+    assert post_comment(fn, {"text": "late"}, request_id="req-b") == (
+        409, {"message": f"region {SECONDARY} is drained: use {PRIMARY}"})
+    ddb.put_item(TableName=APP_TABLE, Item=state_item("active"))  # returned
+    assert post_comment(fn, {"text": "back"}, request_id="req-c")[0] == 201
+    assert sorted(c["text"]["S"] for c in comments(ddb)) == ["back", "first"]
+
+
+@pytest.mark.parametrize("mode", [None, "active-passive"])
+def test_active_passive_ignores_drained(deploy, mode):
+    # A drained set left by an earlier active-active deployment changes nothing here.
+    fn, ddb = deploy(PRIMARY, mode=mode, drained=[PRIMARY])
+    assert post_comment(fn, {"text": "hi"})[0] == 201
+    fn, _ = deploy(SECONDARY, mode=mode)
+    assert post_comment(fn, {"text": "hi"}) == (409, {"message": f"comments go to the primary region {PRIMARY}"})

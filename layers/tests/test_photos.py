@@ -1,4 +1,5 @@
-"""application/photos.py: photo list with presigned GETs, presigned PUTs only while active in the primary."""
+"""application/photos.py: photo list with presigned GETs, presigned PUTs only while active, in the
+primary (active-passive) or in any Region not drained (active-active), into that Region's bucket."""
 import json
 import re
 import time
@@ -8,7 +9,7 @@ import boto3
 import pytest
 import requests
 
-from conftest import PRIMARY, SECONDARY, load_source
+from conftest import OTHER, PRIMARY, SECONDARY, load_source
 
 APP_TABLE = "mraa-demo-app-config"
 KEY_RE = re.compile(r"^photos/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.(jpg|jpeg|png|gif|webp)$")
@@ -21,7 +22,7 @@ def bucket_name(region):
 @pytest.fixture
 def deploy(aws, aws_env, in_region):
     """One region of the application layer: objects bucket, app-config table, function variables."""
-    def make(region=PRIMARY, state="active"):
+    def make(region=PRIMARY, state="active", mode=None, drained=()):
         in_region(region)
         s3 = boto3.client("s3", region_name=region)
         kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -31,10 +32,15 @@ def deploy(aws, aws_env, in_region):
                          AttributeDefinitions=[{"AttributeName": "appId", "AttributeType": "S"}],
                          KeySchema=[{"AttributeName": "appId", "KeyType": "HASH"}])
         if state is not None:
-            ddb.put_item(TableName=APP_TABLE, Item={"appId": {"S": "demo"}, "state": {"S": state}})
+            item = {"appId": {"S": "demo"}, "state": {"S": state}}
+            if drained:
+                item["drained"] = {"SS": list(drained)}  # a string set, absent when empty
+            ddb.put_item(TableName=APP_TABLE, Item=item)
         for key, value in {"BUCKET_NAME": bucket_name(region), "APP_CONFIG_TABLE": APP_TABLE, "APP_ID": "demo",
-                           "PRIMARY_REGION": PRIMARY, "URL_TTL": "900"}.items():
+                           "PRIMARY_REGION": PRIMARY, "SECONDARY_REGION": SECONDARY, "URL_TTL": "900"}.items():
             aws_env.setenv(key, value)
+        if mode:
+            aws_env.setenv("APP_MODE", mode)
         return load_source("application/photos.py"), s3, ddb
     return make
 
@@ -205,3 +211,38 @@ def test_unreadable_state_fails_the_upload_request(deploy, aws_env):
     aws_env.setenv("APP_CONFIG_TABLE", "mraa-demo-missing")
     with pytest.raises(Exception, match="ResourceNotFoundException"):
         call(fn, "POST", {"filename": "a.png"})  # API Gateway answers 502: no upload without a known state
+
+
+# ---- active-active: uploads in every Region not drained, into that Region's own bucket ---------
+
+@pytest.mark.parametrize("region", [PRIMARY, SECONDARY])
+def test_active_active_upload_goes_to_this_regions_bucket(deploy, region):
+    fn, s3, _ = deploy(region, mode="active-active", drained=[OTHER[region]])
+    status, body, _ = call(fn, "POST", {"filename": "a.png"})
+    assert status == 201 and KEY_RE.match(body["key"])
+    url = urlparse(body["uploadUrl"])
+    assert url.hostname.startswith(bucket_name(region) + ".")
+    put = requests.put(body["uploadUrl"], data=b"png", headers={"Content-Type": "image/png"}, timeout=5)
+    assert put.status_code == 200
+    assert s3.get_object(Bucket=bucket_name(region), Key=body["key"])["Body"].read() == b"png"
+
+
+@pytest.mark.parametrize("region", [PRIMARY, SECONDARY])
+@pytest.mark.parametrize("state, drained, message", [
+    ("active", ("self",), "region {r} is drained: use {o}"),
+    ("fenced", (), "uploads are disabled while the application is fenced"),
+    ("fenced", ("self",), "uploads are disabled while the application is fenced"),
+    (None, (), "uploads are disabled while the application is unknown"),
+])
+def test_active_active_refusals(deploy, region, state, drained, message):
+    names = {"self": region, "other": OTHER[region]}
+    fn, s3, _ = deploy(region, state=state, mode="active-active", drained=[names[d] for d in drained])
+    status, body, _ = call(fn, "POST", {"filename": "a.png"})
+    assert (status, body) == (409, {"message": message.format(r=region, o=OTHER[region])})
+    assert s3.list_objects_v2(Bucket=bucket_name(region)).get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("mode", [None, "active-passive"])
+def test_active_passive_ignores_drained(deploy, mode):
+    fn, _, _ = deploy(PRIMARY, mode=mode, drained=[PRIMARY])
+    assert call(fn, "POST", {"filename": "a.png"})[0] == 201

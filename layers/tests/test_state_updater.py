@@ -5,7 +5,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import PRIMARY, load_source
+from conftest import PRIMARY, SECONDARY, load_source
 
 TABLE = "mraa-demo-app-config"
 
@@ -128,3 +128,85 @@ def test_update_args_are_conditional():
     assert args["ConditionExpression"] == "attribute_exists(appId) AND #s = :e"
     assert args["ExpressionAttributeValues"][":e"] == {"S": "active"}
     assert args["Key"] == {"appId": {"S": "demo"}}
+
+
+# ---- active-active: drain and return a Region (the `drained` string set of the state item) ----
+
+@pytest.fixture
+def active_active(aws_env):
+    for key, value in {"APP_MODE": "active-active", "PRIMARY_REGION": PRIMARY,
+                       "SECONDARY_REGION": SECONDARY, "APP_CONFIG_TABLE": TABLE}.items():
+        aws_env.setenv(key, value)
+
+
+def drained(ddb):
+    return set(item(ddb).get("drained", {}).get("SS", []))
+
+
+def test_drain_and_return_a_region(updater, table, active_active, capsys):
+    out = updater.handler({"AppId": "demo", "Drain": f" {SECONDARY.upper()} "}, None)
+    assert out == {"Status": "UPDATED", "Message": f"region {SECONDARY} drained", "AppId": "demo",
+                   "TableName": TABLE, "Move": "Drain", "Region": SECONDARY}
+    assert drained(table) == {SECONDARY}
+    assert item(table)["state"] == {"S": "active"}, "the application state is not touched"
+    assert item(table)["updatedIn"] == {"S": PRIMARY}
+    # Draining it again changes nothing and is no error.
+    assert updater.handler({"AppId": "demo", "Drain": SECONDARY}, None)["Status"] == "UPDATED"
+    assert drained(table) == {SECONDARY}
+    out = updater.handler({"AppId": "demo", "Return": SECONDARY}, None)
+    assert (out["Status"], out["Message"]) == ("UPDATED", f"region {SECONDARY} returned")
+    # DynamoDB removes a set attribute when its last element is deleted: every Region serves.
+    assert "drained" not in item(table)
+    log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert log == {"event": "STATE_UPDATED", "appId": "demo", "from": "", "to": f"region {SECONDARY} returned"}
+
+
+@pytest.mark.parametrize("first, second", [(SECONDARY, PRIMARY), (PRIMARY, SECONDARY)])
+def test_a_drain_never_leaves_no_region_serving(updater, table, active_active, first, second):
+    assert updater.handler({"AppId": "demo", "Drain": first}, None)["Status"] == "UPDATED"
+    out = updater.handler({"AppId": "demo", "Drain": second}, None)
+    assert (out["Status"], out["Message"]) == ("CONFLICT", f"region {first} is drained: return it first")
+    assert drained(table) == {first}
+    # Once the first is back, the second may go.
+    updater.handler({"AppId": "demo", "Return": first}, None)
+    assert updater.handler({"AppId": "demo", "Drain": second}, None)["Status"] == "UPDATED"
+    assert drained(table) == {second}
+
+
+def test_a_state_change_keeps_the_drained_region(updater, table, active_active):
+    updater.handler({"AppId": "demo", "Drain": SECONDARY}, None)
+    assert updater.handler({"AppId": "demo", "NewState": "fenced"}, None)["Status"] == "UPDATED"
+    assert item(table)["state"] == {"S": "fenced"} and drained(table) == {SECONDARY}
+
+
+def test_drain_of_an_unknown_app_creates_nothing(updater, table, active_active):
+    for move in ("Drain", "Return"):
+        out = updater.handler({"AppId": "other", move: SECONDARY}, None)
+        assert (out["Status"], out["Message"]) == ("CONFLICT", "no such AppId")
+    assert item(table, "other") is None
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"AppId": "demo", "Drain": "eu-west-1"}, f"Drain must be one of {PRIMARY}, {SECONDARY}"),
+    ({"AppId": "demo", "Return": ""}, f"Return must be one of {PRIMARY}, {SECONDARY}"),
+    ({"AppId": "demo", "Drain": [SECONDARY]}, "Drain must be one of"),
+    ({"AppId": "demo", "Drain": SECONDARY, "NewState": "fenced"}, "give one of NewState, Drain or Return"),
+    ({"AppId": "demo", "Drain": SECONDARY, "Return": PRIMARY}, "give one of NewState, Drain or Return"),
+    ({"Drain": SECONDARY}, "AppId is required"),
+])
+def test_bad_drain_requests_are_refused(updater, table, active_active, payload, message):
+    out = updater.handler(payload, None)
+    assert out["Status"] == "INVALID" and message in out["Message"]
+    assert "drained" not in item(table) and item(table)["state"]["S"] == "active"
+
+
+@pytest.mark.parametrize("mode", [None, "active-passive"])
+def test_drain_is_refused_in_active_passive(updater, table, aws_env, mode):
+    aws_env.setenv("PRIMARY_REGION", PRIMARY)
+    aws_env.setenv("SECONDARY_REGION", SECONDARY)
+    if mode:
+        aws_env.setenv("APP_MODE", mode)
+    for move in ("Drain", "Return"):
+        out = updater.handler({"AppId": "demo", "TableName": TABLE, move: SECONDARY}, None)
+        assert (out["Status"], out["Message"]) == ("INVALID", "Drain and Return need active-active")
+    assert "drained" not in item(table)

@@ -14,6 +14,13 @@
 // Users in the secondary (config.json userReplication, absent on older deployments: "import"):
 // "native" is Cognito's multi-Region replication, where passwords are replicated too; "import"
 // copies users without their password, so they set one with "Forgot your password?".
+//
+// Active-active (config.json mode "active-active"; absent or anything else: active-passive): both
+// regions serve. Both state APIs are read at once; the site keeps the region it uses while that
+// region answers "serving" (not drained), and otherwise takes the first region that answers
+// serving. Writes go to that region. When it is drained the site moves to the other one (the
+// user signs in there). Password resets go to the primary's pool with native replication (a
+// replica takes none), and the sign-in panel says so when the site serves from the secondary.
 
 const STATES = ['active', 'fenced', 'failover'];
 const STATE_TIMEOUT_MS = 3000;
@@ -36,6 +43,8 @@ const app = {
   config: null,
   state: 'loading', // one of STATES, 'loading' or 'unknown'
   stateFrom: null, // region whose state API answered
+  serving: true, // the region the site targets says it serves (active-active: it is not drained)
+  drained: [], // active-active: the regions the state API names as drained
   domain: null, // {siteHost, siteUrl, apiHost, stateUrl} from config.customDomain, or null
   domainSeq: 0, // the latest read through the custom domain's state URL
   region: null, // region the site targets
@@ -155,28 +164,68 @@ function customDomainOf(config) {
   return domain.siteHost || domain.apiHost ? domain : null;
 }
 
-/** GET of a state URL: the state it answers (one of STATES), or throws. */
+/** GET of a state URL: {state (one of STATES), serving, drained}, or throws. */
 async function fetchState(url) {
   const body = await fetchWithTimeout(url, { method: 'GET' }, STATE_TIMEOUT_MS, async (r) => {
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     return r.json();
   });
   if (!STATES.includes(body?.state)) throw new Error(`unexpected state ${JSON.stringify(body?.state ?? null)}`);
-  return body.state;
+  const drained = Array.isArray(body.drained) ? body.drained.filter((r) => typeof r === 'string') : [];
+  return { state: body.state, serving: body.serving === true, drained };
+}
+
+function activeActive() {
+  return app.config?.mode === 'active-active';
+}
+
+/** The application state: active-active reads both regions, active-passive the primary first. */
+function readState() {
+  return activeActive() ? readServingRegion() : readPrimaryFirst();
 }
 
 /** The application state, from the primary's state API, else from the secondary's. */
-async function readState() {
+async function readPrimaryFirst() {
   const { primaryRegion, secondaryRegion, regions } = app.config;
   const failures = [];
   for (const region of [primaryRegion, secondaryRegion]) {
     try {
-      return { state: await fetchState(regions[region].stateUrl), from: region, failures };
+      return { ...(await fetchState(regions[region].stateUrl)), from: region, failures };
     } catch (err) {
       failures.push(`${region}: ${describe(err)}`);
     }
   }
   return { state: 'unknown', from: null, failures };
+}
+
+/**
+ * Active-active: both state APIs at once. The region in use while it serves; else the first
+ * region to answer serving (the nearer one, as Route 53 latency records would choose); else what
+ * any region answered, not serving.
+ */
+async function readServingRegion() {
+  const failures = [];
+  const reads = new Map([app.config.primaryRegion, app.config.secondaryRegion].map((region) => [region,
+    fetchState(app.config.regions[region].stateUrl).then((answer) => ({ ...answer, from: region }), (err) => {
+      failures.push(`${region}: ${describe(err)}`);
+      return null;
+    })]));
+  const firstServing = new Promise((resolve) => {
+    let left = reads.size;
+    for (const read of reads.values()) {
+      read.then((answer) => {
+        left -= 1;
+        if (answer?.serving || left === 0) resolve(answer?.serving ? answer : null);
+      });
+    }
+  });
+  let chosen = app.region ? await reads.get(app.region) : null;
+  if (!chosen?.serving) chosen = (await firstServing) ?? chosen;
+  if (!chosen) {
+    const answers = (await Promise.all(reads.values())).filter(Boolean);
+    chosen = answers[0] ?? null;
+  }
+  return chosen ? { ...chosen, failures } : { state: 'unknown', from: null, serving: false, drained: [], failures };
 }
 
 function cognitoEndpoint(region) {
@@ -238,7 +287,8 @@ function renderCustomDomain() {
       h('a', { id: 'banner-domain-site', href: domain.siteUrl }, domain.siteHost)));
   }
   if (domain.apiHost) {
-    parts.push(h('span', {}, 'API: ', h('strong', { id: 'banner-domain-api' }, domain.apiHost), ' (Route 53 failover)'));
+    const routing = activeActive() ? 'Route 53 latency' : 'Route 53 failover';
+    parts.push(h('span', {}, 'API: ', h('strong', { id: 'banner-domain-api' }, domain.apiHost), ` (${routing})`));
   }
   if (domain.stateUrl) {
     parts.push(h('span', {}, `State via ${new URL(domain.stateUrl).host}: `,
@@ -260,7 +310,7 @@ function readCustomDomainState() {
   };
   show('checking…', 'checking');
   fetchState(app.domain.stateUrl)
-    .then((state) => show(state, 'answered'), (err) => show(`unreachable (${describe(err)})`, 'unreachable'))
+    .then(({ state }) => show(state, 'answered'), (err) => show(`unreachable (${describe(err)})`, 'unreachable'))
     .catch(() => {});
 }
 
@@ -283,8 +333,19 @@ function importedPasswords() {
 function renderPasswordHelp() {
   const replica = app.region !== app.config.primaryRegion && userReplication() === 'native';
   $('signin-failover-note').hidden = !importedPasswords();
-  $('signin-replicated-note').hidden = !replica;
-  $('forgot-password').hidden = replica;
+  // Active-active: the primary's pool is in service, so a reset goes there (resetRegion()).
+  $('signin-replicated-note').hidden = !replica || activeActive();
+  $('forgot-password').hidden = replica && !activeActive();
+  const primaryNote = $('signin-primary-note');
+  primaryNote.hidden = !replica || !activeActive();
+  primaryNote.textContent = primaryNote.hidden ? '' : `You are served from ${regionLabel(app.region)}. `
+    + `Your account and password are replicated here. A password reset is made in the primary region ${app.config.primaryRegion}; `
+    + 'the new password reaches this region shortly after.';
+}
+
+/** The pool a password reset goes to: the primary's in active-active with native replication. */
+function resetRegion() {
+  return activeActive() && userReplication() === 'native' ? app.config.primaryRegion : app.region;
 }
 
 function regionLabel(region) {
@@ -294,11 +355,15 @@ function regionLabel(region) {
 }
 
 function writable() {
+  if (activeActive()) return app.state === 'active' && app.serving && app.session?.region === app.region;
   return app.state === 'active' && app.region === app.config.primaryRegion
     && app.session?.region === app.config.primaryRegion;
 }
 
 function readOnlyReason() {
+  if (activeActive() && app.state === 'active' && !app.serving) {
+    return 'No region answers that it serves: read-only until one does.';
+  }
   switch (app.state) {
     case 'fenced': return 'Read-only mode: photo uploads and comments are disabled. Photos and comments can still be viewed.';
     case 'failover': return `Served from the secondary region ${app.region} after a failover: read-only, photo uploads and comments are disabled.`;
@@ -308,11 +373,18 @@ function readOnlyReason() {
 }
 
 /** Shows a state read by readState(); returns true when the target region changed. */
-function applyState({ state, from, failures }) {
+function applyState(read) {
+  const { state, from, failures } = read;
   const before = app.region;
   app.state = state;
   app.stateFrom = from;
-  if (state === 'failover') app.region = app.config.secondaryRegion;
+  app.drained = read.drained ?? [];
+  if (activeActive()) {
+    app.serving = Boolean(read.serving);
+    if (read.serving) app.region = from;
+    else if (!before) app.region = app.config.primaryRegion;
+    // no region serving: stay where we are (read-only) rather than switch regions
+  } else if (state === 'failover') app.region = app.config.secondaryRegion;
   else if (state !== 'unknown' || !before) app.region = app.config.primaryRegion;
   // unknown after a known state: stay where we are (read-only) rather than switch regions
 
@@ -322,7 +394,10 @@ function applyState({ state, from, failures }) {
   $('banner-state').textContent = state;
   $('banner-message').textContent = readOnlyReason();
   const note = $('banner-note');
-  if (from && from !== app.config.primaryRegion) {
+  if (activeActive() && from) {
+    note.textContent = app.drained.length
+      ? `Drained: ${app.drained.join(', ')}. The site uses ${app.region}.` : '';
+  } else if (from && from !== app.config.primaryRegion) {
     note.textContent = `The primary region's state service did not answer; the state was read from ${from}.`;
   } else if (!from) {
     note.textContent = `State services unreachable (${failures.join('; ')}).`;
@@ -366,7 +441,10 @@ async function recheckBeforeWrite(what) {
 
 function regionChanged() {
   if (app.session && app.session.region !== app.region) {
-    endSession(`The application now runs in ${regionLabel(app.region)}. Please sign in again.`);
+    const drained = activeActive() && app.drained.includes(app.session.region);
+    endSession(drained
+      ? `${app.session.region} is drained: the site now uses ${regionLabel(app.region)}. Please sign in again.`
+      : `The application now runs in ${regionLabel(app.region)}. Please sign in again.`);
   }
 }
 
@@ -469,7 +547,7 @@ function showResetCode(sent) {
 
 /** ForgotPassword: Cognito emails a code to the user's verified address. */
 async function requestReset(username) {
-  const region = app.region;
+  const region = resetRegion();
   let out;
   try {
     out = await cognito(region, 'ForgotPassword', { ClientId: app.config.regions[region].userPoolClientId, Username: username });
@@ -501,10 +579,16 @@ async function finishReset(form, password) {
   app.reset = null;
   say('Password changed. Signing in…');
   try {
-    handleAuthResult(await initiateAuth(region, username, password), username, region);
+    // in the region the site serves from; after a reset in the primary, its replica there has
+    // the new password only once Cognito has replicated it (asynchronously)
+    handleAuthResult(await initiateAuth(app.region, username, password), username, app.region);
   } catch (err) {
     endSession();
     $('username').value = username;
+    if (region !== app.region && err.type === 'NotAuthorizedException') {
+      throw new Refusal(`Your password was changed in the primary region ${region}. It reaches ${app.region} `
+        + 'within moments: sign in again shortly.');
+    }
     throw new Refusal(`Your password was changed, but the sign-in failed: ${describe(err)}`);
   }
 }
@@ -808,8 +892,10 @@ async function start() {
   } catch {
     app.domain = null; // informational only: the regional behaviour goes on without it
   }
-  applyState(await readState());
   const saved = storedSession();
+  // active-active: keep a stored session's region while it serves
+  if (activeActive() && app.config.regions[saved?.region]) app.region = saved.region;
+  applyState(await readState());
   if (saved && saved.region === app.region && saved.userPoolId === app.config.regions[app.region].userPoolId
       && saved.expiresAt > Date.now() + 30000 && saved.idToken) {
     app.session = saved;

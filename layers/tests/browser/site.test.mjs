@@ -664,3 +664,136 @@ describe('demo site', { timeout: 120_000 }, () => {
     noProblems(page);
   });
 });
+
+/** Waits until `condition()` holds, polling every 50 ms for at most `ms`. */
+async function until(condition, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => { setTimeout(resolve, 50); });
+  }
+}
+
+describe('demo site, active-active', { timeout: 120_000 }, () => {
+  beforeEach(async () => {
+    await closeAll();
+    stub.mode = 'active-active';
+    stub.configOverrides = { userReplication: 'native' };
+    stub.addUser(SECONDARY, 'alice', PASSWORD); // the replica shares the primary's users and passwords
+  });
+  after(closeAll);
+
+  test('the region whose state API answers first, serving, serves the site and takes its writes', async () => {
+    stub.stateDelayMs = { [PRIMARY]: 800 }; // the secondary is nearer: it answers first
+    const page = await open('active');
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await text(page, '#banner-message'), 'Uploads and comments are enabled.');
+    assert.equal(await page.locator('#banner-note').isVisible(), false);
+    await signIn(page);
+    await signedIn(page);
+    assert.deepEqual(stub.calls({ kind: 'cognito' }).map((c) => `${c.target} ${c.region}`), [`InitiateAuth ${SECONDARY}`]);
+
+    await page.getByLabel('Photo (JPEG, PNG, GIF or WebP)').setInputFiles({ name: 'tokyo.png', mimeType: 'image/png', buffer: landscape(1) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#photo-list > li').nth(1).waitFor();
+    await page.locator('#status', { hasText: 'Photo uploaded.' }).waitFor();
+    assert.deepEqual(stub.calls({ kind: 'photos', method: 'POST' }).map((r) => r.region), [SECONDARY]);
+    assert.deepEqual(stub.calls({ kind: 's3', method: 'PUT' }).map((r) => r.region), [SECONDARY]);
+    const uploaded = [...stub.photos.entries()].filter(([key]) => key !== SEED_PHOTO);
+    assert.deepEqual(uploaded.map(([, p]) => p.region), [SECONDARY], 'into the secondary bucket');
+
+    await page.getByLabel('Add a comment on photo 1').fill('From Tokyo');
+    await page.locator('#photo-list > li').first().getByRole('button', { name: 'Post comment' }).click();
+    await page.locator('.comment-text', { hasText: 'From Tokyo' }).waitFor();
+    assert.equal(stub.comments.at(-1).region, SECONDARY);
+    const api = stub.requests.filter((r) => ['photos', 'comments', 's3'].includes(r.kind));
+    assert.ok(api.every((r) => r.region === SECONDARY), 'every API call goes to the region the site uses');
+    noProblems(page);
+  });
+
+  test('its region drained: the site moves to the other region and writes there; returned, it stays', async () => {
+    stub.stateDelayMs = { [SECONDARY]: 800 }; // the primary answers first
+    const page = await open('active');
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    await signIn(page);
+    await signedIn(page);
+
+    await page.getByLabel('Add a comment on photo 1').fill('too late');
+    stub.drained.add(PRIMARY); // mraa drain us-east-1, while the page is open
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    assert.equal(await alertText(page, /drained/),
+      `${PRIMARY} is drained: the site now uses ${SECONDARY} (secondary). Please sign in again.`);
+    assert.equal(await page.locator('#signin-panel').isVisible(), true);
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await text(page, '#banner-note'), `Drained: ${PRIMARY}. The site uses ${SECONDARY}.`);
+    assert.equal(stub.calls({ kind: 'comments', method: 'POST' }).length, 0, 'nothing written in the drained region');
+
+    await signIn(page);
+    await signedIn(page);
+    await page.getByLabel('Add a comment on photo 1').fill('from the other side');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.locator('.comment-text', { hasText: 'from the other side' }).waitFor();
+    assert.deepEqual(stub.calls({ kind: 'comments', method: 'POST' }).map((r) => r.region), [SECONDARY]);
+
+    // mraa return us-east-1: the site keeps the region it uses while that one serves
+    stub.drained.clear();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#banner-note').waitFor({ state: 'hidden' });
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await page.locator('#app-panel').isVisible(), true, 'still signed in');
+    noProblems(page);
+  });
+
+  test('a drained region is not used even when it answers first; a failing one is skipped', async () => {
+    stub.drained.add(SECONDARY);
+    stub.stateDelayMs = { [PRIMARY]: 600 }; // the secondary answers first, not serving
+    const page = await open('active');
+    assert.equal(await text(page, '#banner-region'), `${PRIMARY} (primary)`);
+    assert.equal(await text(page, '#banner-note'), `Drained: ${SECONDARY}. The site uses ${PRIMARY}.`);
+    await signIn(page);
+    await signedIn(page);
+    assert.equal(await page.getByRole('button', { name: 'Upload' }).isEnabled(), true);
+    noProblems(page);
+
+    await closeAll();
+    stub.drained.clear();
+    stub.stateDelayMs = {};
+    stub.stateMode[PRIMARY] = 'error';
+    const second = await open('active');
+    assert.equal(await text(second, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await text(second, '#banner-message'), 'Uploads and comments are enabled.');
+    noProblems(second);
+  });
+
+  test('from the secondary, a password reset goes to the primary and the site says so', async () => {
+    stub.stateDelayMs = { [PRIMARY]: 800 };
+    stub.replicaLagMs = 1_500;
+    const page = await open('active');
+    assert.equal(await text(page, '#banner-region'), `${SECONDARY} (secondary)`);
+    assert.equal(await text(page, '#signin-primary-note'), `You are served from ${SECONDARY} (secondary). Your account and `
+      + `password are replicated here. A password reset is made in the primary region ${PRIMARY}; the new password `
+      + 'reaches this region shortly after.');
+    assert.equal(await page.locator('#signin-replicated-note').isVisible(), false);
+
+    await resetPassword(page);
+    assert.deepEqual(stub.outbox.map(({ region }) => region), [PRIMARY], 'the code comes from the primary pool');
+    assert.equal(await alertText(page, /changed/), `Your password was changed in the primary region ${PRIMARY}. `
+      + `It reaches ${SECONDARY} within moments: sign in again shortly.`);
+    assert.equal(await signInUsername(page).inputValue(), 'alice');
+    await until(() => stub.users[SECONDARY].get('alice').password === NEW_PASSWORD);
+    await signIn(page, 'alice', NEW_PASSWORD);
+    await signedIn(page);
+    assert.deepEqual(stub.calls({ kind: 'cognito' }).map((c) => `${c.target} ${c.region}`), [
+      `ForgotPassword ${PRIMARY}`, `ConfirmForgotPassword ${PRIMARY}`, `InitiateAuth ${SECONDARY}`, `InitiateAuth ${SECONDARY}`]);
+    noProblems(page);
+  });
+
+  test('custom domain: the banner names the latency name of the APIs', async () => {
+    stub.customDomain = true;
+    const page = await open('active');
+    await page.locator('#banner-domain-state', { hasText: /^active$/ }).waitFor();
+    assert.equal(await text(page, '#banner-domain'),
+      `Custom domain: ${DOMAIN} · API: ${API_DOMAIN} (Route 53 latency) · State via ${API_DOMAIN}: active`);
+    noProblems(page);
+  });
+});

@@ -8,9 +8,16 @@
 //                                             /<region>/prod/photos, /comments/.. (application layer)
 //                                             /cognito/<region>/                  (Cognito user pool)
 //                                             /s3/<region>/<key>                  (presigned S3 URLs)
-// Behaviour mirrors templates/*.yaml and layers/*: uploads only in the primary while active (the
-// photos function), comments accepted whatever the state (API Gateway straight to DynamoDB: only
-// the site guards them), 401 for a missing, foreign or expired token (the Cognito authorizer).
+// Behaviour mirrors templates/*.yaml and layers/*: uploads and comments only while active, in the
+// primary (the photos and comments functions), 401 for a missing, foreign or expired token (the
+// Cognito authorizer).
+//
+// Active-active (`mode = 'active-active'`, written to config.json as the deployment does): every
+// region not in `drained` takes uploads and comments, and a drained one answers 409 "region <r> is
+// drained: use <other>" (layers/application); each state API answers "serving" unless its region
+// is drained (templates/routing.yaml). `stateDelayMs[region]` delays a region's state answers, so
+// that one answers first. With native user replication a password set in the primary reaches the
+// secondary's copy of the user `replicaLagMs` later (Cognito replicates asynchronously).
 //
 // Custom domain (mraa deploy --domain): with `customDomain = true`, config.json names
 // https://app.example.com and the Route 53 failover name https://api.app.example.com (base
@@ -89,14 +96,51 @@ export class Stub {
     this.domainMode = 'up'; // up | down (connection refused) | hang
     this.domainAnswer = null; // {status, body}: answer this instead of the state API's
     this.configOverrides = {}; // merged into config.json last
+    this.mode = 'active-passive';
+    this.drained = new Set(); // active-active: drained regions (the state item's `drained` set)
+    this.stateDelayMs = {}; // region -> ms before its state API answers
+    this.replicaLagMs = 500;
+    for (const timer of this.timers ?? []) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  activeActive() {
+    return this.mode === 'active-active';
+  }
+
+  other(region) {
+    return region === this.primary ? this.secondary : this.primary;
+  }
+
+  /** Why a write in `region` is refused (409), as layers/application does; null when accepted. */
+  writeRefusal(region, what) {
+    const disabled = `${what} are disabled while the application is ${this.state}`;
+    if (this.activeActive()) {
+      if (this.state !== 'active') return disabled;
+      return this.drained.has(region) ? `region ${region} is drained: use ${this.other(region)}` : null;
+    }
+    // comments.py checks the region first, photos.py the state
+    if (what === 'comments' && region !== this.primary) return `comments go to the primary region ${this.primary}`;
+    if (this.state !== 'active') return disabled;
+    return region === this.primary ? null : `${what} go to the primary region ${this.primary}`;
+  }
+
+  /** Cognito's replica takes a password set in the primary's pool, `replicaLagMs` later. */
+  replicatePassword(region, user) {
+    if (region !== this.primary || this.config().userReplication !== 'native') return;
+    const password = user.password;
+    this.timers.push(setTimeout(() => {
+      const copy = this.users[this.secondary].get(user.username.toLowerCase());
+      if (copy) Object.assign(copy, { password, status: user.status });
+    }, this.replicaLagMs));
   }
 
   addUser(region, username, password, { email = `${username}@example.com`, emailVerified = true, status = 'CONFIRMED', refused = false } = {}) {
     this.users[region].set(username.toLowerCase(), { username, password, email, emailVerified, status, refused });
   }
 
-  addPhoto(key, body, { contentType = 'image/png', lastModified = new Date() } = {}) {
-    this.photos.set(key, { body, contentType, lastModified });
+  addPhoto(key, body, { contentType = 'image/png', lastModified = new Date(), region = this.primary } = {}) {
+    this.photos.set(key, { body, contentType, lastModified, region }); // region: the bucket written to
   }
 
   addComment(photoId, text, author = 'alice@example.com', createdAt = Date.now()) {
@@ -124,7 +168,7 @@ export class Stub {
     }
     const config = {
       appId: this.appId, primaryRegion: this.primary, secondaryRegion: this.secondary, regions,
-      cognitoEndpoint: `${this.apiOrigin}/cognito/{region}/`,
+      cognitoEndpoint: `${this.apiOrigin}/cognito/{region}/`, mode: this.mode,
     };
     if (this.customDomain) {
       config.customDomain = {
@@ -232,11 +276,13 @@ export class Stub {
     return send(res, 403, { message: 'Missing Authentication Token' }, cors);
   }
 
-  stateApi(req, res, entry, rest) {
+  async stateApi(req, res, entry, rest) {
     const cors = { 'Access-Control-Allow-Origin': '*' };
     if (req.method === 'OPTIONS') {
       return send(res, 204, undefined, { ...cors, 'Access-Control-Allow-Methods': 'GET,OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type' });
     }
+    const delay = this.stateDelayMs[entry.region];
+    if (delay) await new Promise((resolve) => { setTimeout(resolve, delay); });
     const answer = this.stateAnswer(entry.region, rest[0]);
     if (!answer) return undefined; // never answers (the site must time out)
     return send(res, answer.status, answer.body, cors);
@@ -247,8 +293,12 @@ export class Stub {
     const mode = this.stateMode[region];
     if (mode === 'hang') return null;
     if (mode === 'error') return { status: 500, body: { message: 'state store unavailable' } };
-    if (mode === 'unknown-app' || appId !== this.appId) return { status: 404, body: { appId, state: null, message: 'unknown appId' } };
-    return { status: 200, body: { appId: this.appId, state: this.state } };
+    const common = { region, mode: this.mode };
+    if (mode === 'unknown-app' || appId !== this.appId) {
+      return { status: 404, body: { appId, state: null, message: 'unknown appId', ...common, drained: [], serving: false } };
+    }
+    const serving = this.activeActive() ? !this.drained.has(region) : region !== this.primary || this.state !== 'failover';
+    return { status: 200, body: { appId: this.appId, state: this.state, ...common, drained: [...this.drained], serving } };
   }
 
   photosApi(req, res, region, raw, cors) {
@@ -268,10 +318,10 @@ export class Stub {
     let ext = m && TYPES[m[1].toLowerCase()] ? m[1].toLowerCase() : null;
     ext ??= Object.keys(TYPES).find((e) => TYPES[e] === String(body.contentType || '').toLowerCase()) ?? null;
     if (!ext) return send(res, 400, { message: 'not a jpg, png, gif or webp image' }, cors);
-    if (this.state !== 'active') return send(res, 409, { message: `uploads are disabled while the application is ${this.state}` }, cors);
-    if (region !== this.primary) return send(res, 409, { message: `uploads go to the primary region ${this.primary}` }, cors);
+    const refusal = this.writeRefusal(region, 'uploads');
+    if (refusal) return send(res, 409, { message: refusal }, cors);
     const key = `photos/${randomUUID()}.${ext}`;
-    this.pendingUploads.set(key, TYPES[ext]);
+    this.pendingUploads.set(key, { contentType: TYPES[ext], region }); // the URL of this region's bucket
     return send(res, 201, {
       key, contentType: TYPES[ext], expiresIn: 900,
       uploadUrl: `${this.apiOrigin}/s3/${region}/${key}?X-Amz-Expires=900&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature=stub`,
@@ -289,6 +339,8 @@ export class Stub {
     if (typeof body?.text !== 'string' || body.text.length < 1 || body.text.length > 2000) {
       return send(res, 400, { message: 'Invalid request body' }, cors);
     }
+    const refusal = this.writeRefusal(region, 'comments');
+    if (refusal) return send(res, 409, { message: refusal }, cors);
     const comment = { commentId: randomUUID(), photoId, author: who.email || who.username, text: body.text, createdAt: String(Date.now()) };
     this.comments.push({ ...comment, region });
     return send(res, 201, { commentId: comment.commentId, photoId, createdAt: comment.createdAt }, cors);
@@ -303,10 +355,10 @@ export class Stub {
     }
     if (req.method === 'PUT') {
       const expected = this.pendingUploads.get(key);
-      if (!expected || entry.region !== this.primary) return send(res, 403, { message: 'SignatureDoesNotMatch' }, cors);
-      if (req.headers['content-type'] !== expected) return send(res, 403, { message: 'SignatureDoesNotMatch (content-type)' }, cors);
+      if (!expected || entry.region !== expected.region) return send(res, 403, { message: 'SignatureDoesNotMatch' }, cors);
+      if (req.headers['content-type'] !== expected.contentType) return send(res, 403, { message: 'SignatureDoesNotMatch (content-type)' }, cors);
       this.pendingUploads.delete(key);
-      this.addPhoto(key, body, { contentType: expected });
+      this.addPhoto(key, body, { contentType: expected.contentType, region: entry.region });
       return send(res, 200, undefined, { ...cors, ETag: '"stub"' });
     }
     const photo = this.photos.get(key);
@@ -388,6 +440,7 @@ export class Stub {
         }
         this.sessions.delete(body.Session);
         Object.assign(user, { password: body.ChallengeResponses.NEW_PASSWORD, status: 'CONFIRMED' });
+        this.replicatePassword(entry.region, user);
         return ok(this.issueTokens(entry.region, user));
       }
       case 'ForgotPassword': {
@@ -416,6 +469,7 @@ export class Stub {
           return fail('InvalidPasswordException', 'Password does not conform to policy: Password must have symbol characters');
         }
         Object.assign(user, { password: body.Password, status: 'CONFIRMED', resetCode: null });
+        this.replicatePassword(entry.region, user);
         return ok({});
       }
       case 'GlobalSignOut': {
