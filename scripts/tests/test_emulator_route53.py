@@ -26,22 +26,24 @@ def endpoint(tmp_path_factory):
     stop_emulator(proc)
 
 
-def routing(client):
+def routing(client, app=APP, mode="active-passive"):
     cfn = client("cloudformation")
     cfn.create_stack_set(
-        StackSetName="routing", TemplateBody=(REPO / "templates/routing.yaml").read_text(),
+        StackSetName=f"routing-{app}", TemplateBody=(REPO / "templates/routing.yaml").read_text(),
         Capabilities=["CAPABILITY_NAMED_IAM"], Parameters=[
-            {"ParameterKey": "AppName", "ParameterValue": APP},
+            {"ParameterKey": "AppName", "ParameterValue": app},
             {"ParameterKey": "PrimaryRegion", "ParameterValue": PRIMARY},
-            {"ParameterKey": "SecondaryRegion", "ParameterValue": SECONDARY}])
-    cfn.create_stack_instances(StackSetName="routing", Accounts=["123456789012"],
+            {"ParameterKey": "SecondaryRegion", "ParameterValue": SECONDARY},
+            {"ParameterKey": "Mode", "ParameterValue": mode}])
+    cfn.create_stack_instances(StackSetName=f"routing-{app}", Accounts=["123456789012"],
                                Regions=[PRIMARY, SECONDARY])
     client("dynamodb", PRIMARY).update_table(
-        TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": SECONDARY}}])
+        TableName=f"mraa-{app}-app-config",
+        ReplicaUpdates=[{"Create": {"RegionName": SECONDARY}}])
     found = {}
     for region in (PRIMARY, SECONDARY):
         apis = client("apigateway", region).get_rest_apis()["items"]
-        found[region] = next(a["id"] for a in apis if a["name"] == f"mraa-{APP}-state")
+        found[region] = next(a["id"] for a in apis if a["name"] == f"mraa-{app}-state")
     return found
 
 
@@ -52,11 +54,11 @@ def apis(client):
     return routing(client)
 
 
-def check(client, api_id, region, **config):
+def check(client, api_id, region, app=APP, **config):
     config = {
         "Type": "HTTPS_STR_MATCH", "Port": 443, "RequestInterval": 30,
         "FullyQualifiedDomainName": f"{api_id}.execute-api.{region}.amazonaws.com",
-        "ResourcePath": f"/prod/state/{APP}", "SearchString": '"serving": true', **config}
+        "ResourcePath": f"/prod/state/{app}", "SearchString": '"serving": true', **config}
     return client("route53").create_health_check(
         CallerReference=f"{region}-{sorted(config.items())}",
         HealthCheckConfig={k: v for k, v in config.items() if v is not None},
@@ -89,6 +91,34 @@ def test_state_moves_the_checks(client, apis):
                             ("failover", [False, True]), ("active", [True, True])):
         set_state(client, state)
         assert [healthy(client, checks[r]) for r in (PRIMARY, SECONDARY)] == expected, state
+
+
+def test_active_active_checks_follow_the_drained_regions(client):
+    # templates/routing.yaml in active-active: a Region serves while it is not in the state
+    # item's `drained` set, whatever the other Region; the state failover is active-passive's.
+    app = "aa"
+    apis = routing(client, app, "active-active")
+    checks = {r: check(client, apis[r], r, app=app) for r in (PRIMARY, SECONDARY)}
+    db = client("dynamodb", PRIMARY)
+    key = {"appId": {"S": app}}
+    db.put_item(TableName=f"mraa-{app}-app-config", Item={**key, "state": {"S": "active"}})
+
+    def drained(op, region):
+        db.update_item(TableName=f"mraa-{app}-app-config", Key=key,
+                       UpdateExpression=f"{op} drained :r",
+                       ExpressionAttributeValues={":r": {"SS": [region]}})
+
+    def both():
+        return [healthy(client, checks[r]) for r in (PRIMARY, SECONDARY)]
+
+    assert both() == [True, True]
+    drained("ADD", SECONDARY)
+    assert both() == [True, False]
+    drained("DELETE", SECONDARY)
+    drained("ADD", PRIMARY)
+    assert both() == [False, True]
+    drained("DELETE", PRIMARY)
+    assert both() == [True, True]
 
 
 def test_inverted_and_disabled(client, apis):
