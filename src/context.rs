@@ -53,6 +53,8 @@ pub struct Ctx {
 pub struct Prefetched {
     stacks: std::sync::Mutex<BTreeMap<(String, String), Option<Stack>>>,
     pub api_logging: BTreeMap<String, Option<String>>,
+    /// Data kept by an earlier teardown that this run adopts.
+    pub kept: crate::plan::changes::import::Kept,
 }
 
 impl Prefetched {
