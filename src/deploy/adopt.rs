@@ -98,14 +98,18 @@ pub(super) async fn stack_set(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<bool
     let set = cfn::stack_set::describe(home_cfn, spec.name)
         .await
         .map_err(fail)?;
+    // The set's instances by region, in one call (none without a set).
     let mut instances = BTreeMap::new();
     if set.is_some() {
-        for region in spec.regions {
-            if let Some(id) = cfn::stack_set::instance_stack_id(home_cfn, spec.name, region)
-                .await
-                .map_err(fail)?
-            {
-                instances.insert(region.clone(), id);
+        let listed = home_cfn
+            .list_stack_instances()
+            .stack_set_name(spec.name)
+            .send()
+            .await
+            .map_err(|e| fail(sdk_message(&e)))?;
+        for s in listed.summaries() {
+            if let Some(region) = s.region() {
+                instances.insert(region.to_string(), s.stack_id().map(str::to_string));
             }
         }
     }

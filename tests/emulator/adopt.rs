@@ -309,3 +309,112 @@ async fn an_untagged_bucket_of_the_same_name_is_refused_not_adopted() {
         "{left:?}"
     );
 }
+
+/// How often `logical` was imported into the stacks named `stack` in
+/// `region`, read from their events.
+async fn imports_of(emulator: &Emulator, region: &str, stack: &str, logical: &str) -> usize {
+    let cfn = emulator.cloudformation(region);
+    let listed = cfn.list_stacks().send().await.expect("list stacks");
+    let mut count = 0;
+    for summary in listed.stack_summaries() {
+        if summary.stack_name() != Some(stack) {
+            continue;
+        }
+        let id = summary.stack_id().unwrap_or_default();
+        let events = cfn
+            .describe_stack_events()
+            .stack_name(id)
+            .send()
+            .await
+            .expect("stack events");
+        count += events
+            .stack_events()
+            .iter()
+            .filter(|e| {
+                e.logical_resource_id() == Some(logical)
+                    && e.resource_status().map(|s| s.as_str()) == Some("IMPORT_COMPLETE")
+            })
+            .count();
+    }
+    count
+}
+
+/// An adoption stopped after the Regions' imports, before their stacks
+/// joined the StackSet (ImportStacksToStackSet does not answer): the same
+/// command finishes it, nothing imported twice, nothing lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_adoption_resumes_without_importing_twice() {
+    use crate::support::proxy::{Action, Proxy};
+    let emulator = Emulator::start("adopt_interrupted");
+    let mut env = emulator.env_in(PRIMARY);
+    env.push(("NO_COLOR".into(), "1".into()));
+    run_ok(&["deploy", "--secondary", SECONDARY], &env);
+    write_data(&emulator).await;
+    let before = held(&emulator).await;
+    run_ok(&["teardown", "--yes"], &env);
+
+    let proxy = Proxy::start(emulator.port);
+    proxy.set_hook(|request| {
+        let body = String::from_utf8_lossy(&request.body);
+        if request.operation() == "ImportStacksToStackSet"
+            && body.contains(&format!("mraa-{APP}-object-store"))
+        {
+            Action::Drop
+        } else {
+            Action::Forward
+        }
+    });
+    let through_proxy = crate::support::with_var(env.clone(), "AWS_ENDPOINT_URL", &proxy.endpoint);
+    let stopped = mraa(&["deploy", "--secondary", SECONDARY], &through_proxy, None);
+    assert_ne!(stopped.status.code(), Some(0), "{}", show(&stopped));
+    // Stopped between the two steps: the Regions' stacks hold the buckets,
+    // the set has no instance yet.
+    for region in [PRIMARY, SECONDARY] {
+        assert_eq!(
+            imports_of(
+                &emulator,
+                region,
+                &format!("mraa-{APP}-object-store"),
+                "ObjectBucket"
+            )
+            .await,
+            1,
+            "{region}"
+        );
+    }
+    assert!(
+        emulator
+            .stack_set_regions(&format!("mraa-{APP}-object-store"))
+            .await
+            .is_empty()
+    );
+
+    proxy.clear_hook();
+    run_ok(&["deploy", "--secondary", SECONDARY], &through_proxy);
+    for region in [PRIMARY, SECONDARY] {
+        assert_eq!(
+            imports_of(
+                &emulator,
+                region,
+                &format!("mraa-{APP}-object-store"),
+                "ObjectBucket"
+            )
+            .await,
+            1,
+            "imported once in {region}"
+        );
+        assert_eq!(
+            held_by_stack(&emulator, "object-store", region, "ObjectBucket").await,
+            bucket("objects", region)
+        );
+    }
+    assert_eq!(
+        emulator
+            .stack_set_regions(&format!("mraa-{APP}-object-store"))
+            .await,
+        [SECONDARY, PRIMARY]
+    );
+    assert_eq!(held(&emulator).await, before);
+    let status = mraa(&["status"], &env, None);
+    assert_eq!(status.status.code(), Some(0), "{}", show(&status));
+}
