@@ -128,6 +128,9 @@ pub(super) async fn stack_set(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<bool
         let found = kept::find_units(&ctx.aws, &ctx.plan, &ctx.account, &[unit]).await?;
         kept::refuse_foreign(&found, &ctx.plan)?;
         resources = found.of(unit);
+        if let Ok(mut later) = ctx.prefetched.kept_later.lock() {
+            later.extend(resources.iter().cloned());
+        }
     }
     let stacks = futures::future::try_join_all(pending.into_iter().map(|region| {
         let here: Vec<KeptResource> = resources
@@ -287,7 +290,10 @@ async fn import(
 /// items, the same users; replicas ACTIVE). A store that lost anything is a
 /// failure; a status the endpoint does not report is `unverified`.
 pub(super) async fn verify(ctx: &Ctx) -> Result<Option<StepResult>> {
-    let adopted = &ctx.prefetched.kept.adopt;
+    let mut adopted = ctx.prefetched.kept.adopt.clone();
+    if let Ok(later) = ctx.prefetched.kept_later.lock() {
+        adopted.extend(later.iter().cloned());
+    }
     if adopted.is_empty() {
         return Ok(None);
     }

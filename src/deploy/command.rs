@@ -312,7 +312,8 @@ async fn approve(
         found.units,
         found.wiring,
         None,
-    );
+    )
+    .with_imports(&ctx.prefetched.kept);
     let terminal = crate::confirm::terminal();
     let decision = decide(&report, settings.yes, terminal);
     let quiet = settings.verbosity == crate::config::Verbosity::Quiet;
