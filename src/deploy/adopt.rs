@@ -363,7 +363,7 @@ async fn verify_one(ctx: &Ctx, r: &KeptResource) -> Result<(String, Verdict)> {
                 .map_err(fail)?;
             if now != r.held {
                 return Err(fail(format!(
-                    "held {:?} when found, {now:?} once adopted",
+                    "held {} when found, {now} once adopted: the kept data is not all there",
                     r.held
                 )));
             }

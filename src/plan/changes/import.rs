@@ -58,6 +58,20 @@ pub enum Held {
     Nothing,
 }
 
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Held::Bucket {
+                versioning,
+                objects,
+            } => write!(f, "{objects} object versions, versioning {versioning}"),
+            Held::Table { items } => write!(f, "{items} items"),
+            Held::Pool { users } => write!(f, "{users} users"),
+            Held::Nothing => write!(f, "nothing counted"),
+        }
+    }
+}
+
 /// What an earlier teardown left under the names of the units searched.
 #[derive(Debug, Clone, Default)]
 pub struct Kept {
