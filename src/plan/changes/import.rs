@@ -574,3 +574,44 @@ pub fn by_unit(kept: &Kept) -> BTreeMap<(String, String), Vec<&KeptResource>> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::changes::import_template::import_template;
+
+    /// Every logical id adoption imports is one its unit's rendered template
+    /// declares with a DeletionPolicy, in either replication mode.
+    #[test]
+    fn every_resource_adoption_imports_is_declared_retained_by_its_template() {
+        let imported: [(Unit, &[&str]); 5] = [
+            (Unit::Bootstrap, &["UsersKey"]),
+            (
+                Unit::ObjectStore,
+                &["LogBucket", "ObjectBucket", "UsersKeyReplica"],
+            ),
+            (Unit::KvStore, &["CommentsTable"]),
+            (Unit::Routing, &["AppConfigTable"]),
+            (
+                Unit::Frontend,
+                &["UserPool", "UserPoolReplica", "UsersTable"],
+            ),
+        ];
+        let plan = Plan::new("demo", "us-east-1", "ap-northeast-1");
+        let rendered = crate::render::render_all(&plan).expect("render");
+        for (unit, ids) in imported {
+            assert!(DATA_UNITS.contains(&unit));
+            let body = &rendered
+                .iter()
+                .find(|r| r.file == unit.template_file())
+                .expect("rendered")
+                .body;
+            let template = import_template(body, ids).unwrap_or_else(|e| panic!("{unit}: {e}"));
+            let parsed: serde_yaml::Value = serde_yaml::from_str(&template).expect("parses");
+            for id in ids {
+                let policy = &parsed["Resources"][*id]["DeletionPolicy"];
+                assert_eq!(policy.as_str(), Some("Retain"), "{unit} {id}: {template}");
+            }
+        }
+    }
+}
