@@ -56,6 +56,7 @@ from moto.iam.models import iam_backends
 from moto.kms import models as kms
 from moto.moto_api._internal import mock_random
 from moto.s3.models import s3_backends
+from moto.s3.responses import S3Response
 from moto.ssm.models import ssm_backends
 from moto.utilities.utils import get_partition
 
@@ -329,12 +330,16 @@ def _stack_named(backend: Any, name: str) -> Any:
     return None
 
 
-def _review_stack(backend: Any, name: str, parameters: dict[str, str]) -> Any:
-    """A stack that does not exist yet waits in REVIEW_IN_PROGRESS, as for a CREATE change set."""
+def _review_stack(backend: Any, name: str, parameters: dict[str, str],
+                  tags: dict[str, str] | None = None) -> Any:
+    """A stack that does not exist yet waits in REVIEW_IN_PROGRESS, as for a CREATE change set;
+    CreateChangeSet's Tags are the stack's ("Key-value pairs to associate with this stack",
+    API_CreateChangeSet.html), an IMPORT's as a CREATE's."""
     stack = cfn.Stack(stack_id=cfn.generate_stack_id(name, backend.region_name,
                                                      backend.account_id),
                       name=name, template={}, parameters=parameters,
-                      account_id=backend.account_id, region_name=backend.region_name)
+                      account_id=backend.account_id, region_name=backend.region_name,
+                      tags=tags or {})
     backend.stacks[stack.stack_id] = stack
     stack.status = "REVIEW_IN_PROGRESS"
     stack._add_stack_event("REVIEW_IN_PROGRESS", resource_status_reason="User Initiated")
@@ -343,7 +348,8 @@ def _review_stack(backend: Any, name: str, parameters: dict[str, str]) -> Any:
 
 def create_import_change_set(backend: Any, stack_name: str, name: str, template: str,
                              parameters: dict[str, str], description: str | None,
-                             to_import: list[dict[str, Any]]) -> tuple[str, str]:
+                             to_import: list[dict[str, Any]],
+                             tags: dict[str, str] | None = None) -> tuple[str, str]:
     stack = _stack_named(backend, stack_name)
     if stack is not None and stack.status == "REVIEW_IN_PROGRESS":
         stack_for_checks = None  # nothing is held yet
@@ -352,7 +358,7 @@ def create_import_change_set(backend: Any, stack_name: str, name: str, template:
     _validate_import(backend.region_name, stack_for_checks, cfn.Stack.parse_template(template),
                      to_import)
     if stack is None:
-        stack = _review_stack(backend, stack_name, parameters)
+        stack = _review_stack(backend, stack_name, parameters, tags)
     imports = {e["LogicalResourceId"]: (e["ResourceType"], dict(e["ResourceIdentifier"]))
                for e in to_import}
     made = _new_change_set(backend, stack, "IMPORT", name, template, parameters, description,
@@ -442,7 +448,8 @@ def create_change_set(response: CloudFormationResponse) -> Any:
         change_set_id, stack_id = create_import_change_set(
             backend, response._get_param("StackName"), response._get_param("ChangeSetName"),
             body, parameters, response._get_param("Description"),
-            response._get_param("ResourcesToImport", []))
+            response._get_param("ResourcesToImport", []),
+            {t["Key"]: t["Value"] for t in response._get_param("Tags", [])})
         return ActionResult({"Id": change_set_id, "StackId": stack_id})
     if response._get_param("ResourcesToImport"):
         raise ValidationError(message="ResourcesToImport can only be specified with "
@@ -653,8 +660,23 @@ def _instance_delete(instance: Any) -> None:
     _moto_instance_delete(instance)
 
 
+# GetBucketVersioning, which adoption reads to check a kept bucket: S3 answers a
+# `VersioningConfiguration` document (S3 API Reference, GetBucketVersioning,
+# docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html), with no Status while
+# versioning was never enabled; moto 5.2.5 names its root `GetBucketVersioningResponse`, which
+# SDKs that check the root element cannot read.
+def get_bucket_versioning(response: S3Response) -> Any:
+    status = response.backend.get_bucket_versioning(response.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"{inner}</VersioningConfiguration>")
+    return 200, {"Content-Type": "application/xml"}, body
+
+
 def install() -> None:
     """After emulator_changeset.install() and emulator_time.install(), whose hooks these wrap."""
+    S3Response.get_bucket_versioning = get_bucket_versioning
     global _prior_execute
     _prior_execute = cfn.CloudFormationBackend.execute_change_set
     cfn.CloudFormationBackend.execute_change_set = execute_change_set

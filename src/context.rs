@@ -53,6 +53,11 @@ pub struct Ctx {
 pub struct Prefetched {
     stacks: std::sync::Mutex<BTreeMap<(String, String), Option<Stack>>>,
     pub api_logging: BTreeMap<String, Option<String>>,
+    /// Data kept by an earlier teardown that this run adopts.
+    pub kept: crate::plan::changes::import::Kept,
+    /// Kept data found only once a unit's deploy began (an adoption that an
+    /// earlier run left half-way), checked with the rest afterwards.
+    pub kept_later: std::sync::Mutex<Vec<crate::plan::changes::import::KeptResource>>,
 }
 
 impl Prefetched {

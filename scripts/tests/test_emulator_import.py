@@ -405,3 +405,34 @@ def test_import_stacks_to_stack_set_refuses_what_the_api_refuses(client):
         StackSetName=name, StackIds=[]))[0] == "ValidationError"
     # Refused calls left nothing behind.
     assert _instances(cfn, name) == []
+
+
+def test_bucket_versioning_is_answered_as_s3_answers_it(client, endpoint):
+    """Adoption checks a kept bucket's versioning: the document's root is
+    VersioningConfiguration, without Status until versioning was enabled."""
+    import urllib.request
+    s3 = client("s3")
+    s3.create_bucket(Bucket="versioning-shape")
+    raw = urllib.request.urlopen(f"{endpoint}/versioning-shape?versioning").read().decode()
+    assert "<VersioningConfiguration" in raw and "<Status>" not in raw, raw
+    s3.put_bucket_versioning(Bucket="versioning-shape",
+                             VersioningConfiguration={"Status": "Enabled"})
+    raw = urllib.request.urlopen(f"{endpoint}/versioning-shape?versioning").read().decode()
+    assert "<VersioningConfiguration" in raw and "<Status>Enabled</Status>" in raw, raw
+    assert s3.get_bucket_versioning(Bucket="versioning-shape")["Status"] == "Enabled"
+
+
+def test_a_stack_made_by_an_import_carries_the_change_sets_tags(client):
+    """CreateChangeSet's Tags are the new stack's, whatever the change set's type: mraa proves a
+    stack its app's by them."""
+    cfn, table, stack = client("cloudformation"), _name("tagged"), _name("tagged-stack")
+    kept_table(client, table)
+    cfn.create_change_set(
+        StackName=stack, ChangeSetName="imp", ChangeSetType="IMPORT",
+        TemplateBody=json.dumps({"Resources": {"Comments": table_resource(table)}}),
+        ResourcesToImport=[table_import("Comments", table)],
+        Tags=[{"Key": "mraa:app", "Value": "demo"}])
+    cfn.execute_change_set(StackName=stack, ChangeSetName="imp")
+    assert status(cfn, stack) == "IMPORT_COMPLETE"
+    tags = cfn.describe_stacks(StackName=stack)["Stacks"][0]["Tags"]
+    assert tags == [{"Key": "mraa:app", "Value": "demo"}]

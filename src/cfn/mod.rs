@@ -3,6 +3,7 @@
 //! commands decide; these read, wait and explain.
 
 pub mod change_set;
+pub mod import;
 pub mod stack;
 pub mod stack_set;
 pub mod status;

@@ -118,7 +118,7 @@ pub async fn run(
             bootstrap_stack.as_ref(),
         ),
         refuse_if_busy(&aws, &settings.app, &busy_checked),
-        refuse_if_kept_data_in_the_way(&aws, &settings.app, &caller.account),
+        refuse_if_kept_data_in_the_way(&aws, &plan, &caller.account),
     )
     .await;
     let rest = async {
@@ -196,22 +196,24 @@ pub async fn run(
         // before the lock, the run's first mutating call.
         moved?;
         busy?;
-        kept?;
+        let kept = kept?;
         // The rest of the preflight can still refuse (a custom domain's zone
         // that is missing or not its own): the lock comes after it, so that a
         // refused deploy has made no change at all.
         let rest = rest.await?;
         claim_early.await?;
-        Ok(rest)
+        Ok((rest, kept))
     }
     .await;
-    let (plan, rendered, domain, hosted_zone_id, prefetched) = match prepared {
+    let ((plan, rendered, domain, hosted_zone_id, mut prefetched), kept) = match prepared {
         Ok(prepared) => prepared,
         Err(err) => {
             lock.release().await;
             return Err(err);
         }
     };
+    super::adopt::announce(&reporter, &kept);
+    prefetched.kept = kept;
     for (unit, stack) in [(Unit::Bootstrap, bootstrap_stack), (Unit::Edge, edge_stack)] {
         prefetched.put_stack(
             &primary,
@@ -242,6 +244,16 @@ pub async fn run(
             distribution_domain: site_domain.clone(),
         });
         failure = run_after_graph(&ctx, settings, &outputs, request, &mut results).await;
+    }
+    if failure.is_none() {
+        match super::adopt::verify(&ctx).await {
+            Ok(Some(result)) => {
+                super::schedule::report_result(&ctx, &result);
+                results.push(result);
+            }
+            Ok(None) => {}
+            Err(err) => failure = Some(err),
+        }
     }
     // Whatever happened, the lock goes once nothing of this run is running.
     ctx.lock.release().await;
@@ -300,7 +312,8 @@ async fn approve(
         found.units,
         found.wiring,
         None,
-    );
+    )
+    .with_imports(&ctx.prefetched.kept);
     let terminal = crate::confirm::terminal();
     let decision = decide(&report, settings.yes, terminal);
     let quiet = settings.verbosity == crate::config::Verbosity::Quiet;

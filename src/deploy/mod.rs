@@ -1,6 +1,7 @@
 //! `mraa deploy`: preflight, the units in dependency order (independent ones
 //! concurrently), then the cross-region wiring, then a truthful summary.
 
+mod adopt;
 pub mod api_account;
 pub mod api_stage;
 mod approval;

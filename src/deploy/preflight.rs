@@ -79,12 +79,13 @@ pub(super) async fn refuse_if_busy(aws: &Aws, app: &str, units: &[PlannedUnit]) 
     }
 }
 
-/// Data stores kept by an earlier teardown in the way: refused, as `mraa
-/// diff` refuses it (see [`crate::plan::changes::refusals`]).
+/// Data stores kept by an earlier teardown: this app's, to adopt; another's
+/// in the way, refused as `mraa diff` refuses them (see
+/// [`crate::plan::changes::refusals`]).
 pub(super) async fn refuse_if_kept_data_in_the_way(
     aws: &Aws,
-    app: &str,
+    plan: &crate::plan::Plan,
     account: &str,
-) -> Result<()> {
-    crate::plan::changes::refusals::refuse_if_kept_data_in_the_way(aws, app, account).await
+) -> Result<crate::plan::changes::import::Kept> {
+    crate::plan::changes::refusals::refuse_if_kept_data_in_the_way(aws, plan, account).await
 }

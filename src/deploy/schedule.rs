@@ -177,7 +177,11 @@ pub(super) async fn run_node(
                         parameters: &parameters,
                     };
                     let region = planned.regions.first().unwrap_or(&ctx.plan.primary);
-                    stack::deploy(ctx, &ctx.aws.cfn_in(region), &spec).await?
+                    let cfn = ctx.aws.cfn_in(region);
+                    if unit == Unit::Bootstrap {
+                        super::adopt::bootstrap(ctx, &cfn, &spec).await?;
+                    }
+                    stack::deploy(ctx, &cfn, &spec).await?
                 }
                 Kind::StackSet => {
                     let spec = StackSetSpec {

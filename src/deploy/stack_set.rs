@@ -38,26 +38,17 @@ pub async fn deploy(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<UnitOutcome> {
     let home = ctx.aws.primary.region.clone();
     let fail = |cause: String| aws_error(spec.unit, &home, spec.name, cause);
 
+    // Data kept by an earlier teardown comes back under the set first.
+    let adopted = super::adopt::stack_set(ctx, spec).await?;
     let existing = describe(cfn, spec.name).await.map_err(fail)?;
-    let mut change = Change::Unchanged;
+    let mut change = if adopted {
+        Change::Created
+    } else {
+        Change::Unchanged
+    };
     match &existing {
         None => {
-            ctx.report(spec.unit, &home, Status::Started, "creating StackSet");
-            ctx.claim("deploy").await?;
-            cfn.create_stack_set()
-                .stack_set_name(spec.name)
-                .description(format!("mraa {} {}", ctx.app, spec.unit))
-                .template_body(spec.body)
-                .set_parameters(Some(parameters(spec.parameters)))
-                .capabilities(Capability::CapabilityNamedIam)
-                .permission_model(PermissionModels::SelfManaged)
-                .administration_role_arn(ctx.admin_role_arn())
-                .execution_role_name(ctx.execution_role_name())
-                .tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
-                .client_request_token(format!("{}-{}", ctx.run_id, spec.unit))
-                .send()
-                .await
-                .map_err(|e| fail(sdk_message(&e)))?;
+            create_set(ctx, spec).await?;
             change = Change::Created;
         }
         Some(set) if !matches_spec(set, spec) => {
@@ -155,6 +146,31 @@ impl InstanceOp {
             InstanceOp::Refresh => "refreshing",
         }
     }
+}
+
+/// Creates the StackSet, without instances.
+pub(super) async fn create_set(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<()> {
+    let home = &ctx.aws.primary.region;
+    ctx.report(spec.unit, home, Status::Started, "creating StackSet");
+    ctx.claim("deploy").await?;
+    ctx.aws
+        .primary
+        .cfn
+        .create_stack_set()
+        .stack_set_name(spec.name)
+        .description(format!("mraa {} {}", ctx.app, spec.unit))
+        .template_body(spec.body)
+        .set_parameters(Some(parameters(spec.parameters)))
+        .capabilities(Capability::CapabilityNamedIam)
+        .permission_model(PermissionModels::SelfManaged)
+        .administration_role_arn(ctx.admin_role_arn())
+        .execution_role_name(ctx.execution_role_name())
+        .tags(Tag::builder().key(APP_TAG).value(&ctx.app).build())
+        .client_request_token(format!("{}-{}", ctx.run_id, spec.unit))
+        .send()
+        .await
+        .map_err(|e| aws_error(spec.unit, home, spec.name, sdk_message(&e)))?;
+    Ok(())
 }
 
 /// Creates or refreshes the instances in `regions`, in one operation. When
@@ -405,7 +421,7 @@ fn matches_spec(set: &StackSet, spec: &StackSetSpec<'_>) -> bool {
 /// regions go one after the other: their certificates for the one name share
 /// a DNS validation record that CloudFormation writes into the zone, and the
 /// second region then finds it in place instead of racing the first for it.
-fn preferences(unit: &str) -> StackSetOperationPreferences {
+pub(super) fn preferences(unit: &str) -> StackSetOperationPreferences {
     let concurrency = if unit == crate::plan::Unit::ApiDomain.id() {
         RegionConcurrencyType::Sequential
     } else {
@@ -418,7 +434,11 @@ fn preferences(unit: &str) -> StackSetOperationPreferences {
         .build()
 }
 
-async fn wait_operation(ctx: &Ctx, spec: &StackSetSpec<'_>, operation: &str) -> Result<()> {
+pub(super) async fn wait_operation(
+    ctx: &Ctx,
+    spec: &StackSetSpec<'_>,
+    operation: &str,
+) -> Result<()> {
     let cfn = &ctx.aws.primary.cfn;
     let home = &ctx.aws.primary.region;
     match await_operation(cfn, ctx.aws.custom_endpoint, spec.name, operation).await {

@@ -55,7 +55,6 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
     };
     // A move is refused exactly as deploy refuses it.
     regions::refuse_if_moved(&aws, &app, (&primary, &secondary), bootstrap.as_ref()).await?;
-    changes::refusals::refuse_if_kept_data_in_the_way(&aws, &app, &caller.account).await?;
     let edge_name = stack_name(&app, Unit::Edge.id());
     let edge = describe(&aws.primary.cfn, &edge_name)
         .await
@@ -64,6 +63,8 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
         .with_allowed_origin(&settings.allowed_origin);
     let users = crate::discover::user_replication(&settings, &secondary, bootstrap.as_ref())?;
     plan = plan.with_user_replication(users);
+    let kept =
+        changes::refusals::refuse_if_kept_data_in_the_way(&aws, &plan, &caller.account).await?;
 
     // A deployment keeps its custom domain when --domain is not given, as
     // deploy does.
@@ -108,7 +109,8 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
         changes.units,
         changes.wiring,
         drift,
-    );
+    )
+    .with_imports(&kept);
     let text = match settings.output {
         OutputFormat::Json => format!("{}\n", view::json(&report)),
         OutputFormat::Markdown => view::markdown(&report),

@@ -570,14 +570,51 @@ async fn a_changed_setting_redeploys_only_the_units_it_affects() {
     }
 }
 
+/// Data a teardown kept is adopted (tests/emulator/adopt.rs), but only the
+/// app's own: a kept table whose `mraa:app` tag names another app is refused
+/// with its name, before any change.
 #[tokio::test(flavor = "multi_thread")]
-async fn deploy_over_data_kept_by_a_teardown_refuses_before_any_change() {
+async fn deploy_over_kept_data_of_another_app_refuses_before_any_change() {
     let emulator = Emulator::start("deploy_over_kept_data");
     deploy(&emulator, &[]);
     let mut env = emulator.env_in(PRIMARY);
     env.push(("NO_COLOR".into(), "1".into()));
     let teardown = mraa(&["teardown", "--yes"], &env, None);
     assert_eq!(teardown.status.code(), Some(0), "{}", stderr_of(&teardown));
+    let dynamodb = emulator.dynamodb(PRIMARY);
+    let table = format!("mraa-{APP}-comments");
+    let arn = dynamodb
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("describe the kept table")
+        .table()
+        .and_then(|t| t.table_arn())
+        .expect("table arn")
+        .to_string();
+    // Removed, then set: the emulator adds a second tag of the same key
+    // where DynamoDB replaces it.
+    dynamodb
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("mraa:app")
+        .send()
+        .await
+        .expect("untag the table");
+    dynamodb
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(
+            aws_sdk_dynamodb::types::Tag::builder()
+                .key("mraa:app")
+                .value("other")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("tag the table as another app's");
 
     emulator.start_recording();
     let again = mraa(&["deploy", "--secondary", SECONDARY], &env, None);
@@ -585,17 +622,10 @@ async fn deploy_over_data_kept_by_a_teardown_refuses_before_any_change() {
     let stderr = stderr_of(&again);
     assert_eq!(again.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("data kept by an earlier teardown of app mraa"),
+        stderr.contains(&format!("table {table} (its mraa:app tag is `other`)")),
         "{stderr}"
     );
-    assert!(
-        stderr.contains(&format!("table mraa-{APP}-comments")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("mraa teardown --delete-data --yes"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
     let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
     assert!(mutating.is_empty(), "{mutating:#?}");
 }

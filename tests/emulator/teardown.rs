@@ -128,16 +128,16 @@ async fn make_pool(emulator: &Emulator, region: &str, tagged: bool) -> String {
 
 /// Everything of the app that exists, by kind, read through the SDK.
 #[derive(Debug, Default)]
-struct Left {
-    pools: Vec<String>,
-    stacks: Vec<String>,
-    stack_sets: Vec<String>,
-    buckets: Vec<String>,
-    tables: Vec<String>,
-    distributions: Vec<String>,
+pub(crate) struct Left {
+    pub(crate) pools: Vec<String>,
+    pub(crate) stacks: Vec<String>,
+    pub(crate) stack_sets: Vec<String>,
+    pub(crate) buckets: Vec<String>,
+    pub(crate) tables: Vec<String>,
+    pub(crate) distributions: Vec<String>,
 }
 
-async fn what_is_left(emulator: &Emulator) -> Left {
+pub(crate) async fn what_is_left(emulator: &Emulator) -> Left {
     let mut left = Left::default();
     let ours = |name: &str| {
         name.starts_with(&format!("mraa-{APP}-"))

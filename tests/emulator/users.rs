@@ -14,12 +14,12 @@ const SECONDARY: &str = "ap-northeast-1";
 const APP: &str = "mraa";
 const PASSWORD: &str = "Correct-Horse-9-battery";
 
-fn cognito(emulator: &Emulator, region: &str) -> idp::Client {
+pub(crate) fn cognito(emulator: &Emulator, region: &str) -> idp::Client {
     idp::Client::new(&emulator.sdk_config(region))
 }
 
 /// The ids of the app's pools as `region` lists them.
-async fn pools_in(emulator: &Emulator, region: &str) -> Vec<String> {
+pub(crate) async fn pools_in(emulator: &Emulator, region: &str) -> Vec<String> {
     let listed = cognito(emulator, region)
         .list_user_pools()
         .max_results(60)

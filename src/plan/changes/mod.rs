@@ -6,6 +6,8 @@
 //! its own change sets, made and deleted again.
 
 pub mod dns;
+pub mod import;
+pub mod import_template;
 pub mod refusals;
 pub mod regions;
 pub mod report;

@@ -39,6 +39,20 @@ pub struct DiffReport {
     /// Present with `--drift`: each stack that drifted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<Vec<StackDrift>>,
+    /// Data kept by an earlier teardown that a deploy imports instead of
+    /// creating (see [`super::import`]).
+    pub imports: Vec<ImportRow>,
+}
+
+/// One resource a deploy would import: where, under which logical id, and
+/// which existing resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportRow {
+    pub unit: String,
+    pub region: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -170,7 +184,28 @@ impl DiffReport {
             units,
             wiring,
             drift,
+            imports: Vec::new(),
         }
+    }
+
+    /// With the kept resources a deploy would import.
+    pub fn with_imports(mut self, kept: &super::import::Kept) -> DiffReport {
+        self.imports = kept
+            .adopt
+            .iter()
+            .map(|k| ImportRow {
+                unit: k.unit.id().to_string(),
+                region: k.region.clone(),
+                logical_id: k.logical_id.to_string(),
+                resource_type: k.resource_type.to_string(),
+                physical_id: k.physical_id.clone(),
+            })
+            .collect();
+        if !self.imports.is_empty() {
+            self.changes = true;
+            self.exit_code = EXIT_CHANGES;
+        }
+        self
     }
 }
 

@@ -93,6 +93,19 @@ pub fn text(report: &DiffReport, color: bool) -> String {
             let _ = writeln!(out, "    {start}{}{end}", resource_line(r));
         }
     }
+    if !report.imports.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nimport (kept by an earlier teardown; taken back, not created)"
+        );
+        for i in &report.imports {
+            let _ = writeln!(
+                out,
+                "{:<16} {:<16} import {} {} ({})",
+                i.unit, i.region, i.logical_id, i.physical_id, i.resource_type
+            );
+        }
+    }
     if !report.wiring.is_empty() {
         let _ = writeln!(out, "\nwiring");
         for w in &report.wiring {

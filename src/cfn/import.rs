@@ -1,0 +1,95 @@
+//! CloudFormation's import paths: an IMPORT change set that brings existing
+//! resources under a stack, and ImportStacksToStackSet, which makes existing
+//! stacks a StackSet's instances.
+//!
+//! CreateChangeSet with ChangeSetType IMPORT and ResourcesToImport
+//! (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateChangeSet.html;
+//! "Importing AWS resources into a CloudFormation stack",
+//! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html):
+//! a stack that does not exist yet is made in REVIEW_IN_PROGRESS and ends
+//! IMPORT_COMPLETE. ImportStacksToStackSet
+//! (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ImportStacksToStackSet.html,
+//! "Import a stack into CloudFormation StackSets",
+//! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-import.html):
+//! up to 10 stacks per call, each stack keeps its name and id, and its
+//! template must be the StackSet's.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetType, ResourceToImport, StackSetOperationPreferences, Tag,
+};
+
+use crate::aws::sdk_message;
+use crate::names::APP_TAG;
+
+use super::stack::parameters;
+
+/// One resource to import: its logical id in the template, its type, and
+/// the type's identifier properties with their values.
+pub struct Import<'a> {
+    pub logical_id: &'a str,
+    pub resource_type: &'a str,
+    pub identifier: &'a [(&'a str, String)],
+}
+
+/// Creates an IMPORT change set on `stack` (made when it does not exist).
+pub async fn create_change_set(
+    cfn: &Client,
+    stack: &str,
+    name: &str,
+    body: &str,
+    parameter_values: &BTreeMap<String, String>,
+    app: &str,
+    imports: &[Import<'_>],
+) -> Result<(), String> {
+    let resources: Vec<ResourceToImport> = imports
+        .iter()
+        .map(|i| {
+            ResourceToImport::builder()
+                .resource_type(i.resource_type)
+                .logical_resource_id(i.logical_id)
+                .set_resource_identifier(Some(
+                    i.identifier
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                ))
+                .build()
+        })
+        .collect();
+    cfn.create_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .change_set_type(ChangeSetType::Import)
+        .template_body(body)
+        .set_parameters(Some(parameters(parameter_values)))
+        .capabilities(Capability::CapabilityNamedIam)
+        .tags(Tag::builder().key(APP_TAG).value(app).build())
+        .set_resources_to_import(Some(resources))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_message(&e))
+}
+
+/// Makes the stacks `stack_ids` instances of `set`; the operation's id.
+pub async fn stacks_to_stack_set(
+    cfn: &Client,
+    set: &str,
+    stack_ids: &[String],
+    operation: &str,
+    preferences: StackSetOperationPreferences,
+) -> Result<String, String> {
+    let out = cfn
+        .import_stacks_to_stack_set()
+        .stack_set_name(set)
+        .set_stack_ids(Some(stack_ids.to_vec()))
+        .operation_id(operation)
+        .operation_preferences(preferences)
+        .send()
+        .await
+        .map_err(|e| sdk_message(&e))?;
+    Ok(out.operation_id().unwrap_or(operation).to_string())
+}
