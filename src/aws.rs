@@ -410,6 +410,8 @@ impl RegionClients {
                 .interceptor(watch("cloudformation"))
                 .build(),
         );
+        // Asked after Ctrl-C what of the run still goes on.
+        crate::ui::in_flight::keep_client(region, &cfn);
         RegionClients {
             region: region.to_string(),
             cfn,

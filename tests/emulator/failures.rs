@@ -162,9 +162,11 @@ async fn after_a_failure_the_screen_has_no_spinner_and_no_row_twice() {
     assert_settled(&screen);
 }
 
-/// A deploy interrupted while the layers deploy: its emulator and last screen.
+/// A deploy interrupted while the layers deploy: its emulator and last
+/// screen. The emulator runs AWS's clock (scaled), so that StackSet
+/// operations are still running when Ctrl-C comes.
 fn interrupted_screen(name: &str) -> (Emulator, String) {
-    let emulator = Emulator::start(name);
+    let emulator = Emulator::start_with(name, &[("MRAA_EMULATOR_TIME_SCALE", "60")]);
     let env = emulator.env_in(PRIMARY);
     let terminal = Terminal::start(
         name,
@@ -191,6 +193,31 @@ async fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
         assert!(screen.contains(said), "`{said}` on screen:\n{screen}");
     }
     assert_no_spinner(&screen);
+    // What still runs is named by unit, Region and operation, and is an
+    // operation CloudFormation knows for that StackSet.
+    assert!(
+        screen.contains("still running in CloudFormation (unit, Region):"),
+        "what goes on is listed:\n{screen}"
+    );
+    let running: Vec<(&str, &str)> = screen
+        .lines()
+        .filter_map(|l| l.trim().split_once(&format!(" {PRIMARY}: operation ")))
+        .map(|(unit, op)| (unit, op.split_whitespace().next().unwrap_or_default()))
+        .collect();
+    assert!(!running.is_empty(), "a StackSet operation named:\n{screen}");
+    let cfn = emulator.cloudformation(PRIMARY);
+    for (unit, id) in running {
+        let operation = cfn
+            .describe_stack_set_operation()
+            .stack_set_name(format!("mraa-halt-{unit}"))
+            .operation_id(id)
+            .send()
+            .await;
+        assert!(
+            operation.is_ok(),
+            "{unit} {id} is CloudFormation's: {operation:?}"
+        );
+    }
     // Released as CloudFormation sees it: the lock stack is gone.
     let lock = emulator
         .cloudformation(PRIMARY)
