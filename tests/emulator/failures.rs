@@ -263,9 +263,51 @@ async fn a_taken_bucket_name_is_reported_where_it_is_and_a_rerun_completes() {
         .expect("the clashing bucket is made");
     let env = emulator.env_in(PRIMARY);
     let deploy = ["deploy", "--app", "clash", "--secondary", SECONDARY];
-    let failed = mraa(&deploy, &env, None);
+    // With -v, the instance stacks' events stream as they arrive.
+    let failed = mraa(&[&deploy[..], &["-v"]].concat(), &env, None);
     let said = stderr_of(&failed);
     assert_eq!(failed.status.code(), Some(1), "{said}");
+    // One line per event: time, StackSet, Region, logical id, type, status,
+    // reason; the failed bucket's event among them, as CloudFormation has it.
+    let streamed = said
+        .lines()
+        .find(|l| {
+            l.contains(&format!(" mraa-clash-frontend {SECONDARY} WebsiteBucket "))
+                && l.contains("(AWS::S3::Bucket) CREATE_FAILED: ")
+        })
+        .unwrap_or_else(|| panic!("the failed resource's event streamed:\n{said}"));
+    assert!(streamed.contains("already exists"), "{streamed}");
+    // The instance names the stack that failed (StackSets has deleted it;
+    // its events are read by its id).
+    let instances = emulator
+        .cloudformation(PRIMARY)
+        .list_stack_instances()
+        .stack_set_name("mraa-clash-frontend")
+        .stack_instance_region(SECONDARY)
+        .send()
+        .await
+        .expect("the StackSet's instances");
+    let id = instances
+        .summaries()
+        .iter()
+        .find(|s| s.region() == Some(SECONDARY))
+        .and_then(|s| s.stack_id())
+        .expect("the instance names its stack")
+        .to_string();
+    let events = emulator
+        .cloudformation(SECONDARY)
+        .describe_stack_events()
+        .stack_name(id)
+        .send()
+        .await
+        .expect("the instance stack's events");
+    assert!(
+        events.stack_events().iter().any(|e| {
+            e.logical_resource_id() == Some("WebsiteBucket")
+                && e.resource_status().map(|s| s.as_str()) == Some("CREATE_FAILED")
+        }),
+        "CloudFormation has the streamed event"
+    );
     let error = said
         .lines()
         .find(|l| l.starts_with("error: "))
