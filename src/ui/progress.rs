@@ -441,19 +441,40 @@ fn plain_line(event: &Event) -> String {
 /// Now, as RFC 3339 with its zone (UTC, `Z`), to the millisecond: the form
 /// AWS's own timestamps take in JSON.
 fn rfc3339_now() -> String {
-    use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    // Whole milliseconds: the SDK prints every digit it is given.
-    let now = DateTime::from_millis(now.as_millis() as i64);
-    now.fmt(DateTimeFormat::DateTime)
-        .unwrap_or_else(|_| "unknown".to_string())
+    rfc3339_millis(now)
+}
+
+/// Always three digits of milliseconds, so that plain lines stay aligned:
+/// the SDK drops a fraction's trailing zeros (`34.11Z`).
+fn rfc3339_millis(since_epoch: Duration) -> String {
+    use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
+    let seconds = DateTime::from_secs(since_epoch.as_secs() as i64);
+    match seconds.fmt(DateTimeFormat::DateTime) {
+        Ok(text) => format!(
+            "{}.{:03}Z",
+            text.trim_end_matches('Z'),
+            since_epoch.subsec_millis()
+        ),
+        Err(_) => "unknown".to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_keep_three_digits_of_milliseconds() {
+        let at = Duration::from_millis(1_796_681_794_110);
+        assert_eq!(rfc3339_millis(at), "2026-12-07T22:16:34.110Z");
+        assert_eq!(
+            rfc3339_millis(Duration::from_secs(1_796_681_794)),
+            "2026-12-07T22:16:34.000Z"
+        );
+    }
 
     #[test]
     fn long_notes_are_folded_to_the_width() {
