@@ -381,6 +381,24 @@ mod tests {
     }
 
     #[test]
+    fn without_the_bootstrap_stack_the_users_key_and_logs_role_are_still_named() {
+        let mut inv = inventory();
+        inv.bootstrap = None;
+        assert!(names(&plan(&inv, true).keep, "kms-key").is_empty());
+        inv.pools[0].key = Some("arn:aws:kms:us-east-1:123456789012:key/mrk-1234".into());
+        inv.logs_role_regions = vec!["us-east-1".into()];
+        let planned = plan(&inv, true);
+        assert_eq!(names(&planned.keep, "kms-key"), vec!["mrk-1234"]);
+        assert_eq!(
+            names(&planned.keep, "iam-role"),
+            vec!["mraa-demo-apigw-logs"]
+        );
+        // A pool that is not the app's vouches for no key.
+        inv.pools[0].owner = Owner::Foreign("no tag".into());
+        assert!(names(&plan(&inv, true).keep, "kms-key").is_empty());
+    }
+
+    #[test]
     fn delete_data_deletes_the_stores_and_refuses_what_is_not_the_apps() {
         let mut inv = inventory();
         inv.buckets[1].owner = Owner::Foreign("no tag".into());
