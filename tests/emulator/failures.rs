@@ -162,6 +162,57 @@ async fn after_a_failure_the_screen_has_no_spinner_and_no_row_twice() {
     assert_settled(&screen);
 }
 
+/// A row waiting on CloudFormation while its endpoint stops answering says
+/// so on the terminal, with the service, Region and time, while it waits.
+#[test]
+fn a_row_whose_endpoint_stops_answering_says_so_on_the_terminal() {
+    use crate::support::proxy::{Action, Proxy};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    assert!(has_tmux(), "tmux is needed: apt-get install tmux");
+    let emulator = Emulator::start("failures_no_answer");
+    let proxy = Proxy::start(emulator.port);
+    // Once the first change set is asked for, CloudFormation in the primary
+    // accepts requests and never answers.
+    let started = Arc::new(AtomicBool::new(false));
+    proxy.set_hook(move |request| {
+        let cfn = request.service() == Some("cloudformation") && request.region() == Some(PRIMARY);
+        if cfn && started.load(Ordering::SeqCst) {
+            return Action::Hang;
+        }
+        if request.operation() == "CreateChangeSet" {
+            started.store(true, Ordering::SeqCst);
+        }
+        Action::Forward
+    });
+    let mut env = crate::support::with_var(
+        emulator.env_in(PRIMARY),
+        "AWS_ENDPOINT_URL",
+        &proxy.endpoint,
+    );
+    // 1 s instead of 30 s, to see the words at once.
+    env.push(("MRAA_NO_ANSWER_AFTER".into(), "1".into()));
+    let terminal = Terminal::start(
+        "failures_no_answer",
+        &env,
+        &["deploy", "--app", "mute", "--secondary", SECONDARY],
+    );
+    let screen = terminal.wait_for(
+        &format!("no answer from cloudformation {PRIMARY} for "),
+        Duration::from_secs(60),
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("no answer from cloudformation"))
+        .unwrap_or_default();
+    assert!(row.contains(PRIMARY), "on a row of that Region: {row}");
+    assert!(
+        row.starts_with(|c: char| is_spinner(c)),
+        "a moving row: {row}"
+    );
+}
+
 /// A deploy interrupted while the layers deploy: its emulator and last
 /// screen. The emulator runs AWS's clock (scaled), so that StackSet
 /// operations are still running when Ctrl-C comes.
