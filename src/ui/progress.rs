@@ -383,6 +383,8 @@ impl Inner {
         if let Ok(mut open) = self.open.lock() {
             for row in open.values_mut() {
                 let Some(silent) = super::silence::no_answer(row.region.as_deref()) else {
+                    // Answered again: a later silence is told afresh.
+                    row.told = 0;
                     continue;
                 };
                 let thresholds = (silent.for_.as_secs() / threshold.as_secs().max(1)) as u32;
