@@ -328,6 +328,42 @@ async fn a_taken_bucket_name_is_reported_where_it_is_and_a_rerun_completes() {
         })
         .unwrap_or_else(|| panic!("the failed resource's event streamed:\n{said}"));
     assert!(streamed.contains("already exists"), "{streamed}");
+    // The replicas' row names the tables it works on, each one DynamoDB
+    // lists with its replica, and ends once per Region.
+    let replicas: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains(" dynamodb-replicas "))
+        .collect();
+    let named = replicas
+        .iter()
+        .find(|l| l.contains("started: replicas of "))
+        .unwrap_or_else(|| panic!("the tables named:\n{said}"));
+    for table in ["comments", "app-config"] {
+        let table = format!("mraa-clash-{table}");
+        assert!(named.contains(&table), "{table} in {named}");
+        let described = emulator
+            .dynamodb(PRIMARY)
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .expect("the named table exists");
+        let regions: Vec<_> = described
+            .table()
+            .map(|t| {
+                t.replicas()
+                    .iter()
+                    .filter_map(|r| r.region_name())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(regions.contains(&SECONDARY), "{table}: {regions:?}");
+    }
+    let ended = replicas
+        .iter()
+        .filter(|l| !l.contains(" started: ") && !l.contains(" waiting: "))
+        .count();
+    assert_eq!(ended, 1, "one end per Region:\n{}", replicas.join("\n"));
     // The instance names the stack that failed (StackSets has deleted it;
     // its events are read by its id).
     let instances = emulator
