@@ -12,6 +12,7 @@ use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
 use crate::config::Settings;
 use crate::error::{AccessError, AccessKind, AwsError, MraaError, Result};
+use crate::ui::silence::Watch;
 
 /// Retries: the SDK's standard mode (exponential backoff with jitter, and a
 /// retry-quota token bucket that stops retry storms), with more attempts than
@@ -399,12 +400,27 @@ impl RegionClients {
         // Emulators serve buckets on one host: no virtual-hosted names.
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(custom_endpoint)
+            .interceptor(Watch::new("s3", region))
             .build();
+        // Each call is watched, so that a row can say which endpoint keeps
+        // it waiting (src/ui/silence.rs).
+        let watch = |service| Watch::new(service, region);
+        let cfn = aws_sdk_cloudformation::Client::from_conf(
+            aws_sdk_cloudformation::config::Builder::from(&config)
+                .interceptor(watch("cloudformation"))
+                .build(),
+        );
+        // Asked after Ctrl-C what of the run still goes on.
+        crate::ui::in_flight::keep_client(region, &cfn);
         RegionClients {
             region: region.to_string(),
-            cfn: aws_sdk_cloudformation::Client::new(&config),
+            cfn,
             s3: aws_sdk_s3::Client::from_conf(s3),
-            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(&config)
+                    .interceptor(watch("dynamodb"))
+                    .build(),
+            ),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
             apigateway: aws_sdk_apigateway::Client::new(&config),
         }

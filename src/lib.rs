@@ -66,13 +66,18 @@ pub async fn run_with(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -
         // Tasks of the run may still hold its reporter: its rows are ended
         // here, before the message that goes below them.
         ui::progress::end_all_rows("interrupted");
-        // The run's lock, released here: its slot went with the run.
-        let released = lock::release_held(LOCK_RELEASE_LIMIT).await;
+        // The run's lock, released here (its slot went with the run), and
+        // CloudFormation asked, at the same time, what of the run goes on.
+        let (released, running) = tokio::join!(
+            lock::release_held(LOCK_RELEASE_LIMIT),
+            ui::in_flight::still_running(LOCK_RELEASE_LIMIT)
+        );
         ui::report_interrupted(
             command,
             app.as_deref(),
             primary.as_deref(),
             &released,
+            &running,
             messages,
         );
         if reporting.json {

@@ -94,7 +94,7 @@ pub async fn wait_for(
     let mut backoff = Backoff::for_operation(custom_endpoint, STACK_LIMIT);
     let mut stream = EventStream::default();
     loop {
-        stream.show_new(cfn, name).await;
+        stream.show_new(cfn, name, name).await;
         let stack = describe(cfn, name).await?;
         let status = stack.and_then(|s| s.stack_status().cloned());
         match &status {
@@ -115,13 +115,31 @@ pub async fn wait_for(
 /// of the operation being waited for; one DescribeStackEvents per poll, and
 /// none at all without `-v`.
 #[derive(Default)]
-struct EventStream {
+pub struct EventStream {
     seen: std::collections::HashSet<String>,
+    /// A StackSet instance's stack: its operation starts with the stack's
+    /// create or update; a delete after it is StackSets removing a stack
+    /// whose creation failed, and the failure comes before it.
+    instance: bool,
+}
+
+/// Whether `-v` asks for stack events.
+pub fn streams_events() -> bool {
+    tracing::enabled!(tracing::Level::INFO)
 }
 
 impl EventStream {
-    async fn show_new(&mut self, cfn: &Client, stack: &str) {
-        if !tracing::enabled!(tracing::Level::INFO) {
+    pub fn for_instance() -> EventStream {
+        EventStream {
+            instance: true,
+            ..EventStream::default()
+        }
+    }
+
+    /// The events of `stack` (a name or id) not shown yet, each as a line
+    /// naming `label` (the stack or StackSet's name) and the client's Region.
+    pub async fn show_new(&mut self, cfn: &Client, stack: &str, label: &str) {
+        if !streams_events() {
             return;
         }
         let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else {
@@ -140,28 +158,34 @@ impl EventStream {
                 .map(|s| s.as_str())
                 .unwrap_or_default();
             // The first time, only the operation's own events.
-            if first
-                && event.resource_type() == Some("AWS::CloudFormation::Stack")
-                && starts_operation(status)
-            {
+            let starts = match self.instance {
+                true => matches!(status, "CREATE_IN_PROGRESS" | "UPDATE_IN_PROGRESS"),
+                false => starts_operation(status),
+            };
+            if first && event.resource_type() == Some("AWS::CloudFormation::Stack") && starts {
                 break;
             }
         }
+        let region = cfn.config().region().map(|r| r.to_string());
         for event in new.iter().rev() {
-            tracing::info!("{}", describe_event(stack, event));
+            tracing::info!(
+                "{}",
+                describe_event(label, region.as_deref().unwrap_or("?"), event)
+            );
         }
     }
 }
 
-/// One stack event as a line: time, stack, resource, type, status, reason.
-pub fn describe_event(stack: &str, event: &StackEvent) -> String {
+/// One stack event as a line: time, stack (or StackSet), Region, resource,
+/// type, status, reason.
+pub fn describe_event(stack: &str, region: &str, event: &StackEvent) -> String {
     use aws_sdk_cloudformation::primitives::DateTimeFormat;
     let time = event
         .timestamp()
         .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
         .unwrap_or_default();
     let mut line = format!(
-        "{time} {stack} {} ({}) {}",
+        "{time} {stack} {region} {} ({}) {}",
         event.logical_resource_id().unwrap_or("?"),
         event.resource_type().unwrap_or("?"),
         event.resource_status().map(|s| s.as_str()).unwrap_or("?"),

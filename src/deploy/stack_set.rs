@@ -17,7 +17,9 @@ use crate::error::Result;
 use crate::names::APP_TAG;
 use crate::ui::progress::Status;
 
-use crate::cfn::stack::{outputs_of, parameter_map, parameters, root_cause};
+use crate::cfn::stack::{
+    EventStream, outputs_of, parameter_map, parameters, root_cause, streams_events,
+};
 use crate::cfn::stack_set::{
     OperationEnd, await_operation, describe, failed_region, failed_regions, instance_stack,
     instance_stack_id, operation_results, stack_in_region,
@@ -349,7 +351,13 @@ async fn attempt_instances(
         }
         Err(cause) => return Err(aws_error(spec.unit, home, spec.name, cause)),
     };
-    match await_operation(cfn, ctx.aws.custom_endpoint, spec.name, &sent).await {
+    match with_instance_events(
+        ctx,
+        spec,
+        await_operation(cfn, ctx.aws.custom_endpoint, spec.name, &sent),
+    )
+    .await
+    {
         Ok(()) => Ok(None),
         Err(OperationEnd::Other(cause)) => Err(aws_error(spec.unit, home, spec.name, cause)),
         Err(OperationEnd::Failed) => {
@@ -441,13 +449,78 @@ pub(super) async fn wait_operation(
 ) -> Result<()> {
     let cfn = &ctx.aws.primary.cfn;
     let home = &ctx.aws.primary.region;
-    match await_operation(cfn, ctx.aws.custom_endpoint, spec.name, operation).await {
+    match with_instance_events(
+        ctx,
+        spec,
+        await_operation(cfn, ctx.aws.custom_endpoint, spec.name, operation),
+    )
+    .await
+    {
         Ok(()) => Ok(()),
         Err(OperationEnd::Failed) => {
             let results = operation_results(cfn, spec.name, operation).await;
             Err(explain_failure(ctx, spec, operation, results).await)
         }
         Err(OperationEnd::Other(cause)) => Err(aws_error(spec.unit, home, spec.name, cause)),
+    }
+}
+
+/// With `-v`, the events of the instance stacks in `spec`'s Regions as they
+/// arrive while `operation` runs, and the last ones once it has ended.
+async fn with_instance_events<T>(
+    ctx: &Ctx,
+    spec: &StackSetSpec<'_>,
+    operation: impl std::future::Future<Output = T>,
+) -> T {
+    if !streams_events() {
+        return operation.await;
+    }
+    let mut streams: Vec<(&String, EventStream, Option<String>)> = spec
+        .regions
+        .iter()
+        .map(|r| (r, EventStream::for_instance(), None))
+        .collect();
+    let result = {
+        // Bounded like the operation's own wait; past it, the operation
+        // alone is awaited.
+        let polling = async {
+            let mut backoff =
+                Backoff::for_operation(ctx.aws.custom_endpoint, Duration::from_secs(30 * 60));
+            loop {
+                show_instance_events(ctx, spec, &mut streams).await;
+                if !backoff.wait().await {
+                    return;
+                }
+            }
+        };
+        tokio::pin!(operation, polling);
+        tokio::select! {
+            result = &mut operation => result,
+            () = &mut polling => (&mut operation).await,
+        }
+    };
+    show_instance_events(ctx, spec, &mut streams).await;
+    result
+}
+
+async fn show_instance_events(
+    ctx: &Ctx,
+    spec: &StackSetSpec<'_>,
+    streams: &mut [(&String, EventStream, Option<String>)],
+) {
+    for (region, stream, stack_id) in streams.iter_mut() {
+        if stack_id.is_none() {
+            // The instance names its stack once StackSets has made it.
+            *stack_id = instance_stack_id(&ctx.aws.primary.cfn, spec.name, region)
+                .await
+                .ok()
+                .flatten();
+        }
+        if let Some(id) = stack_id {
+            stream
+                .show_new(&ctx.aws.cfn_in(region), id, spec.name)
+                .await;
+        }
     }
 }
 

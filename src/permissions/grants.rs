@@ -540,6 +540,15 @@ pub const GRANTS: &[Grant] = &[
         ],
         string_equals: &[],
     },
+    // Teardown names the logs role the account setting still points at,
+    // after the bootstrap stack that made it is gone: a read only.
+    Grant {
+        sid: "ApiLoggingSetting",
+        purposes: &[Teardown],
+        actions: &["apigateway:GET"],
+        resources: &["arn:aws:apigateway:*::/account"],
+        string_equals: &[],
+    },
     Grant {
         sid: "ApiDeployments",
         purposes: &[Deploy],

@@ -203,12 +203,20 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
     // The users key outlives the pool it encrypts (a kept pool is unreadable
     // without it); mraa never schedules a key's deletion, which cannot be
     // undone once its waiting period ends.
-    if let Some(key) = inv
+    // Named by the bootstrap stack while it exists; after a teardown that
+    // kept the data, by the kept pool it encrypts.
+    let users_key = inv
         .bootstrap
         .as_ref()
         .filter(|b| b.owner.is_ours())
         .and_then(|b| b.outputs.get("UsersKeyArn"))
-    {
+        .or_else(|| {
+            inv.pools
+                .iter()
+                .filter(|p| p.owner.is_ours() && !p.is_replica)
+                .find_map(|p| p.key.as_ref())
+        });
+    if let Some(key) = users_key {
         let id = key.rsplit('/').next().unwrap_or(key);
         let regions = inv.regions().join(", ");
         keep.push(Item::new("kms-key", id, Some(&inv.primary)).detail(format!(
@@ -222,10 +230,11 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
             "API Gateway's account-wide CloudWatch Logs role in this region (retained: other APIs of the account may log through it)",
         ));
     }
-    if let Some(bootstrap) = &inv.bootstrap
-        && bootstrap.owner.is_ours()
-        && crate::plan::api_logging::bootstrap_holds_role(&bootstrap.parameters)
-    {
+    // The settings go on naming the role after the bootstrap stack is gone.
+    let holds_role = inv.bootstrap.as_ref().is_some_and(|b| {
+        b.owner.is_ours() && crate::plan::api_logging::bootstrap_holds_role(&b.parameters)
+    });
+    if holds_role || !inv.logs_role_regions.is_empty() {
         keep.push(
             Item::new(
                 "iam-role",
@@ -326,6 +335,7 @@ mod tests {
                 owner: Owner::Tagged,
                 replica_in: None,
                 is_replica: false,
+                key: None,
             }],
             state: Some("failover".into()),
             ..Inventory::default()
@@ -368,6 +378,24 @@ mod tests {
                 .as_deref()
                 .is_some_and(|d| d.contains("failover"))
         );
+    }
+
+    #[test]
+    fn without_the_bootstrap_stack_the_users_key_and_logs_role_are_still_named() {
+        let mut inv = inventory();
+        inv.bootstrap = None;
+        assert!(names(&plan(&inv, true).keep, "kms-key").is_empty());
+        inv.pools[0].key = Some("arn:aws:kms:us-east-1:123456789012:key/mrk-1234".into());
+        inv.logs_role_regions = vec!["us-east-1".into()];
+        let planned = plan(&inv, true);
+        assert_eq!(names(&planned.keep, "kms-key"), vec!["mrk-1234"]);
+        assert_eq!(
+            names(&planned.keep, "iam-role"),
+            vec!["mraa-demo-apigw-logs"]
+        );
+        // A pool that is not the app's vouches for no key.
+        inv.pools[0].owner = Owner::Foreign("no tag".into());
+        assert!(names(&plan(&inv, true).keep, "kms-key").is_empty());
     }
 
     #[test]

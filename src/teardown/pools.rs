@@ -10,16 +10,25 @@ use crate::aws::{is_not_found, sdk_message};
 use crate::names::APP_TAG;
 
 /// (ARN, value of the app tag) of a pool; `None` once it is gone.
-pub async fn describe(
-    client: &Client,
-    id: &str,
-) -> Result<Option<(Option<String>, Option<String>)>, String> {
+/// A pool as teardown reads it: its ARN, its `mraa:app` tag, and the
+/// customer managed key that encrypts it (the users key, which outlives the
+/// bootstrap stack that made it).
+pub struct Described {
+    pub arn: Option<String>,
+    pub tag: Option<String>,
+    pub key: Option<String>,
+}
+
+pub async fn describe(client: &Client, id: &str) -> Result<Option<Described>, String> {
     match client.describe_user_pool().user_pool_id(id).send().await {
-        Ok(out) => Ok(out.user_pool().map(|p| {
-            (
-                p.arn().map(str::to_string),
-                p.user_pool_tags().and_then(|t| t.get(APP_TAG).cloned()),
-            )
+        Ok(out) => Ok(out.user_pool().map(|p| Described {
+            arn: p.arn().map(str::to_string),
+            tag: p.user_pool_tags().and_then(|t| t.get(APP_TAG).cloned()),
+            key: p
+                .key_configuration()
+                .and_then(|k| k.kms_key_arn())
+                .filter(|k| !k.is_empty())
+                .map(str::to_string),
         })),
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(sdk_message(&e)),

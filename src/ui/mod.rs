@@ -2,7 +2,9 @@
 //! writer each command is given.
 
 pub mod echo;
+pub mod in_flight;
 pub mod progress;
+pub mod silence;
 
 use std::io::{IsTerminal, Write};
 
@@ -114,6 +116,7 @@ pub fn report_interrupted(
     app: Option<&str>,
     primary: Option<&str>,
     released: &crate::lock::Released,
+    running: &Result<Vec<in_flight::Running>, String>,
     to: &mut dyn Write,
 ) {
     let _ = writeln!(to, "interrupted: mraa stopped; nothing more is started");
@@ -125,11 +128,35 @@ pub fn report_interrupted(
     }
     let app = app.unwrap_or(crate::config::DEFAULT_APP);
     let region = primary.unwrap_or("<primary>");
-    let _ = writeln!(
-        to,
-        "  CloudFormation goes on with the stack and StackSet operations already started; \
-         `mraa status --app {app}` shows where they stand"
-    );
+    let _ = match running {
+        Ok(running) if running.is_empty() => writeln!(
+            to,
+            "  CloudFormation: nothing this run started is still in progress"
+        ),
+        Ok(running) => {
+            let _ = writeln!(to, "  still running in CloudFormation (unit, Region):");
+            let prefix = format!("mraa-{app}-");
+            for r in running {
+                let unit = r.name.strip_prefix(&prefix).unwrap_or(&r.name);
+                // Short enough for an 80-column terminal: the unit names
+                // the stack or StackSet.
+                let what = match r.kind {
+                    "stack" => format!("stack {}", r.what),
+                    _ => r.what.clone(),
+                };
+                let _ = writeln!(to, "    {unit} {}: {what}", r.region);
+            }
+            writeln!(
+                to,
+                "  CloudFormation goes on with them; `mraa status --app {app}` shows where they stand"
+            )
+        }
+        Err(why) => writeln!(
+            to,
+            "  CloudFormation goes on with the stack and StackSet operations already started \
+             ({why}); `mraa status --app {app}` shows where they stand"
+        ),
+    };
     let release = |name: &str| {
         format!("`aws cloudformation delete-stack --stack-name {name} --region {region}`")
     };

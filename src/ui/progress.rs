@@ -3,10 +3,11 @@
 //! stderr, as it happens. With `--output json`: one JSON object per event on
 //! stdout. Every event is also kept for the final summary.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -115,10 +116,33 @@ enum Mode {
     Silent,
 }
 
-pub struct Reporter {
+/// A row still moving: its step and Region, and how many whole thresholds
+/// of silence it has already been told about.
+struct Open {
+    step: String,
+    region: Option<String>,
+    told: u32,
+}
+
+/// The reporter's state, shared with its silence watch.
+pub struct Inner {
     mode: Mode,
     start: Instant,
     events: Mutex<Vec<Event>>,
+    open: Mutex<BTreeMap<String, Open>>,
+}
+
+pub struct Reporter {
+    inner: Arc<Inner>,
+    /// Dropped with the reporter: the silence watch then stops.
+    _watch: Option<Sender<()>>,
+}
+
+impl std::ops::Deref for Reporter {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
 }
 
 impl Reporter {
@@ -142,19 +166,31 @@ impl Reporter {
         } else {
             Mode::Plain
         };
+        let watched = matches!(mode, Mode::Plain | Mode::Json(_));
+        let inner = Arc::new(Inner::new(mode));
+        let watch = watched.then(|| watch_silence(Arc::downgrade(&inner)));
         Reporter {
-            mode,
-            start: Instant::now(),
-            events: Mutex::new(Vec::new()),
+            inner,
+            _watch: watch,
         }
     }
 
     /// Records events without showing them (library use, tests).
     pub fn silent() -> Reporter {
         Reporter {
-            mode: Mode::Silent,
+            inner: Arc::new(Inner::new(Mode::Silent)),
+            _watch: None,
+        }
+    }
+}
+
+impl Inner {
+    fn new(mode: Mode) -> Inner {
+        Inner {
+            mode,
             start: Instant::now(),
             events: Mutex::new(Vec::new()),
+            open: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -184,15 +220,41 @@ impl Reporter {
     }
 
     pub fn event(&self, step: &str, region: Option<&str>, status: Status, detail: Option<String>) {
-        let event = Event {
+        let key = format!("{step}/{}", region.unwrap_or("-"));
+        if let Ok(mut open) = self.open.lock() {
+            if status.is_final() {
+                open.remove(&key);
+            } else {
+                open.entry(key).or_insert_with(|| Open {
+                    step: step.to_string(),
+                    region: region.map(str::to_string),
+                    told: 0,
+                });
+            }
+        }
+        self.show(self.stamped(step.to_string(), region.map(str::to_string), status, detail));
+    }
+
+    fn stamped(
+        &self,
+        step: String,
+        region: Option<String>,
+        status: Status,
+        detail: Option<String>,
+    ) -> Event {
+        Event {
             kind: "event",
             time: rfc3339_now(),
             elapsed_s: (self.start.elapsed().as_millis() as f64) / 1000.0,
-            step: step.to_string(),
-            region: region.map(str::to_string),
+            step,
+            region,
             status,
             detail,
-        };
+        }
+    }
+
+    /// Shows one event and keeps it for the summary.
+    fn show(&self, event: Event) {
         match &self.mode {
             Mode::Tty { multi, bars } => self.draw(multi, bars, &event),
             Mode::Plain => eprintln!("{}", plain_line(&event)),
@@ -257,8 +319,11 @@ impl Reporter {
                 // `wide_msg` takes the rest of the line and is cut to the
                 // terminal's width: a long detail never wraps and breaks the
                 // redraw of the lines below.
-                ProgressStyle::with_template("{spinner} {prefix:<38} {elapsed:>4} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(
+                    "{spinner} {prefix:<38} {elapsed:>4} {no_answer}{wide_msg}",
+                )
+                .map(|style| style.with_key("no_answer", no_answer_key(event.region.clone())))
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_prefix(format!(
                 "{:<20} {}",
@@ -277,6 +342,60 @@ impl Reporter {
             bar.finish_with_message(message);
         } else {
             bar.set_message(message);
+        }
+    }
+}
+
+/// The words a moving row shows while an endpoint in its Region keeps a call
+/// unanswered, redrawn with the spinner.
+fn no_answer_key(
+    region: Option<String>,
+) -> impl Fn(&indicatif::ProgressState, &mut dyn std::fmt::Write) + Send + Sync + Clone + 'static {
+    move |state, out| {
+        if state.is_finished() {
+            return;
+        }
+        if let Some(silent) = super::silence::no_answer(region.as_deref()) {
+            let _ = write!(out, "{silent} — ");
+        }
+    }
+}
+
+/// Without a terminal, a line (or a JSON event) for each moving row whose
+/// Region has an endpoint silent past the threshold, then again at each
+/// further threshold; stops when the reporter is dropped.
+fn watch_silence(inner: std::sync::Weak<Inner>) -> Sender<()> {
+    let (stop, stopped) = channel::<()>();
+    std::thread::spawn(move || {
+        let threshold = super::silence::threshold().max(Duration::from_secs(1));
+        // A tick, not a wait for AWS: the silence is read from the watch.
+        while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(1)) {
+            let Some(inner) = inner.upgrade() else { return };
+            inner.tell_silences(threshold);
+        }
+    });
+    stop
+}
+
+impl Inner {
+    fn tell_silences(&self, threshold: Duration) {
+        let mut due = Vec::new();
+        if let Ok(mut open) = self.open.lock() {
+            for row in open.values_mut() {
+                let Some(silent) = super::silence::no_answer(row.region.as_deref()) else {
+                    // Answered again: a later silence is told afresh.
+                    row.told = 0;
+                    continue;
+                };
+                let thresholds = (silent.for_.as_secs() / threshold.as_secs().max(1)) as u32;
+                if thresholds > row.told {
+                    row.told = thresholds;
+                    due.push((row.step.clone(), row.region.clone(), silent.to_string()));
+                }
+            }
+        }
+        for (step, region, detail) in due {
+            self.show(self.stamped(step, region, Status::Waiting, Some(detail)));
         }
     }
 }
@@ -324,19 +443,40 @@ fn plain_line(event: &Event) -> String {
 /// Now, as RFC 3339 with its zone (UTC, `Z`), to the millisecond: the form
 /// AWS's own timestamps take in JSON.
 fn rfc3339_now() -> String {
-    use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    // Whole milliseconds: the SDK prints every digit it is given.
-    let now = DateTime::from_millis(now.as_millis() as i64);
-    now.fmt(DateTimeFormat::DateTime)
-        .unwrap_or_else(|_| "unknown".to_string())
+    rfc3339_millis(now)
+}
+
+/// Always three digits of milliseconds, so that plain lines stay aligned:
+/// the SDK drops a fraction's trailing zeros (`34.11Z`).
+fn rfc3339_millis(since_epoch: Duration) -> String {
+    use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
+    let seconds = DateTime::from_secs(since_epoch.as_secs() as i64);
+    match seconds.fmt(DateTimeFormat::DateTime) {
+        Ok(text) => format!(
+            "{}.{:03}Z",
+            text.trim_end_matches('Z'),
+            since_epoch.subsec_millis()
+        ),
+        Err(_) => "unknown".to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_keep_three_digits_of_milliseconds() {
+        let at = Duration::from_millis(1_796_681_794_110);
+        assert_eq!(rfc3339_millis(at), "2026-12-07T22:16:34.110Z");
+        assert_eq!(
+            rfc3339_millis(Duration::from_secs(1_796_681_794)),
+            "2026-12-07T22:16:34.000Z"
+        );
+    }
 
     #[test]
     fn long_notes_are_folded_to_the_width() {

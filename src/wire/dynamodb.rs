@@ -17,6 +17,7 @@ use crate::context::{Change, Ctx};
 use crate::error::Result;
 use crate::lock::Claimer;
 use crate::names;
+use crate::ui::progress::Status;
 
 use super::{Verdict, WireOutcome};
 
@@ -33,6 +34,15 @@ pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
         .iter()
         .map(|t| names::table_name(&ctx.app, t))
         .collect();
+    let region = &ctx.aws.secondary.region;
+    // The step's one row per Region names its tables: the final event of
+    // each table would otherwise read the same.
+    ctx.report(
+        STEP,
+        region,
+        Status::Started,
+        &format!("replicas of {}", tables.join(", ")),
+    );
     let results = futures::future::join_all(shorts.iter().map(|short| {
         ensure_replica(
             &ctx.aws.primary.dynamodb,
@@ -45,15 +55,21 @@ pub async fn wire(ctx: &Ctx) -> Result<WireOutcome> {
     }))
     .await;
     let mut outcome = WireOutcome::new(Change::Unchanged);
+    let mut unverified = Vec::new();
     for (table, result) in tables.iter().zip(results) {
-        let (changed, verdict) =
-            result.map_err(|e| aws_error(STEP, &ctx.aws.secondary.region, table.as_str(), e))?;
+        let (changed, verdict) = result.map_err(|e| aws_error(STEP, region, table.as_str(), e))?;
         outcome.mark(changed);
-        let verdict = match verdict {
-            Verdict::Unverified(reason) => Verdict::Unverified(format!("{table}: {reason}")),
-            ok => ok,
-        };
-        outcome.check(&ctx.aws.secondary.region, verdict);
+        if let Verdict::Unverified(reason) = verdict {
+            unverified.push(Verdict::Unverified(format!("{table}: {reason}")));
+        }
+    }
+    // One verdict per Region when every table's replica is ACTIVE (the row
+    // named them when it started); otherwise each unverified table by name.
+    if unverified.is_empty() {
+        outcome.check(region, Verdict::Ok);
+    }
+    for verdict in unverified {
+        outcome.check(region, verdict);
     }
     Ok(outcome)
 }

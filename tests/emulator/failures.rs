@@ -162,9 +162,62 @@ async fn after_a_failure_the_screen_has_no_spinner_and_no_row_twice() {
     assert_settled(&screen);
 }
 
-/// A deploy interrupted while the layers deploy: its emulator and last screen.
+/// A row waiting on CloudFormation while its endpoint stops answering says
+/// so on the terminal, with the service, Region and time, while it waits.
+#[test]
+fn a_row_whose_endpoint_stops_answering_says_so_on_the_terminal() {
+    use crate::support::proxy::{Action, Proxy};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    assert!(has_tmux(), "tmux is needed: apt-get install tmux");
+    let emulator = Emulator::start("failures_no_answer");
+    let proxy = Proxy::start(emulator.port);
+    // Once the first change set is asked for, CloudFormation in the primary
+    // accepts requests and never answers.
+    let started = Arc::new(AtomicBool::new(false));
+    proxy.set_hook(move |request| {
+        let cfn = request.service() == Some("cloudformation") && request.region() == Some(PRIMARY);
+        if cfn && started.load(Ordering::SeqCst) {
+            return Action::Hang;
+        }
+        if request.operation() == "CreateChangeSet" {
+            started.store(true, Ordering::SeqCst);
+        }
+        Action::Forward
+    });
+    let mut env = crate::support::with_var(
+        emulator.env_in(PRIMARY),
+        "AWS_ENDPOINT_URL",
+        &proxy.endpoint,
+    );
+    // 1 s instead of 30 s, to see the words at once.
+    env.push(("MRAA_NO_ANSWER_AFTER".into(), "1".into()));
+    let terminal = Terminal::start(
+        "failures_no_answer",
+        &env,
+        &["deploy", "--app", "mute", "--secondary", SECONDARY],
+    );
+    let screen = terminal.wait_for(
+        &format!("no answer from cloudformation {PRIMARY} for "),
+        Duration::from_secs(60),
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("no answer from cloudformation"))
+        .unwrap_or_default();
+    assert!(row.contains(PRIMARY), "on a row of that Region: {row}");
+    assert!(
+        row.starts_with(|c: char| is_spinner(c)),
+        "a moving row: {row}"
+    );
+}
+
+/// A deploy interrupted while the layers deploy: its emulator and last
+/// screen. The emulator runs AWS's clock (scaled), so that StackSet
+/// operations are still running when Ctrl-C comes.
 fn interrupted_screen(name: &str) -> (Emulator, String) {
-    let emulator = Emulator::start(name);
+    let emulator = Emulator::start_with(name, &[("MRAA_EMULATOR_TIME_SCALE", "60")]);
     let env = emulator.env_in(PRIMARY);
     let terminal = Terminal::start(
         name,
@@ -191,6 +244,31 @@ async fn after_ctrl_c_the_screen_has_no_spinner_and_says_what_goes_on() {
         assert!(screen.contains(said), "`{said}` on screen:\n{screen}");
     }
     assert_no_spinner(&screen);
+    // What still runs is named by unit, Region and operation, and is an
+    // operation CloudFormation knows for that StackSet.
+    assert!(
+        screen.contains("still running in CloudFormation (unit, Region):"),
+        "what goes on is listed:\n{screen}"
+    );
+    let running: Vec<(&str, &str)> = screen
+        .lines()
+        .filter_map(|l| l.trim().split_once(&format!(" {PRIMARY}: operation ")))
+        .map(|(unit, op)| (unit, op.split_whitespace().next().unwrap_or_default()))
+        .collect();
+    assert!(!running.is_empty(), "a StackSet operation named:\n{screen}");
+    let cfn = emulator.cloudformation(PRIMARY);
+    for (unit, id) in running {
+        let operation = cfn
+            .describe_stack_set_operation()
+            .stack_set_name(format!("mraa-halt-{unit}"))
+            .operation_id(id)
+            .send()
+            .await;
+        assert!(
+            operation.is_ok(),
+            "{unit} {id} is CloudFormation's: {operation:?}"
+        );
+    }
     // Released as CloudFormation sees it: the lock stack is gone.
     let lock = emulator
         .cloudformation(PRIMARY)
@@ -236,9 +314,87 @@ async fn a_taken_bucket_name_is_reported_where_it_is_and_a_rerun_completes() {
         .expect("the clashing bucket is made");
     let env = emulator.env_in(PRIMARY);
     let deploy = ["deploy", "--app", "clash", "--secondary", SECONDARY];
-    let failed = mraa(&deploy, &env, None);
+    // With -v, the instance stacks' events stream as they arrive.
+    let failed = mraa(&[&deploy[..], &["-v"]].concat(), &env, None);
     let said = stderr_of(&failed);
     assert_eq!(failed.status.code(), Some(1), "{said}");
+    // One line per event: time, StackSet, Region, logical id, type, status,
+    // reason; the failed bucket's event among them, as CloudFormation has it.
+    let streamed = said
+        .lines()
+        .find(|l| {
+            l.contains(&format!(" mraa-clash-frontend {SECONDARY} WebsiteBucket "))
+                && l.contains("(AWS::S3::Bucket) CREATE_FAILED: ")
+        })
+        .unwrap_or_else(|| panic!("the failed resource's event streamed:\n{said}"));
+    assert!(streamed.contains("already exists"), "{streamed}");
+    // The replicas' row names the tables it works on, each one DynamoDB
+    // lists with its replica, and ends once per Region.
+    let replicas: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains(" dynamodb-replicas "))
+        .collect();
+    let named = replicas
+        .iter()
+        .find(|l| l.contains("started: replicas of "))
+        .unwrap_or_else(|| panic!("the tables named:\n{said}"));
+    for table in ["comments", "app-config"] {
+        let table = format!("mraa-clash-{table}");
+        assert!(named.contains(&table), "{table} in {named}");
+        let described = emulator
+            .dynamodb(PRIMARY)
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .expect("the named table exists");
+        let regions: Vec<_> = described
+            .table()
+            .map(|t| {
+                t.replicas()
+                    .iter()
+                    .filter_map(|r| r.region_name())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(regions.contains(&SECONDARY), "{table}: {regions:?}");
+    }
+    let ended = replicas
+        .iter()
+        .filter(|l| !l.contains(" started: ") && !l.contains(" waiting: "))
+        .count();
+    assert_eq!(ended, 1, "one end per Region:\n{}", replicas.join("\n"));
+    // The instance names the stack that failed (StackSets has deleted it;
+    // its events are read by its id).
+    let instances = emulator
+        .cloudformation(PRIMARY)
+        .list_stack_instances()
+        .stack_set_name("mraa-clash-frontend")
+        .stack_instance_region(SECONDARY)
+        .send()
+        .await
+        .expect("the StackSet's instances");
+    let id = instances
+        .summaries()
+        .iter()
+        .find(|s| s.region() == Some(SECONDARY))
+        .and_then(|s| s.stack_id())
+        .expect("the instance names its stack")
+        .to_string();
+    let events = emulator
+        .cloudformation(SECONDARY)
+        .describe_stack_events()
+        .stack_name(id)
+        .send()
+        .await
+        .expect("the instance stack's events");
+    assert!(
+        events.stack_events().iter().any(|e| {
+            e.logical_resource_id() == Some("WebsiteBucket")
+                && e.resource_status().map(|s| s.as_str()) == Some("CREATE_FAILED")
+        }),
+        "CloudFormation has the streamed event"
+    );
     let error = said
         .lines()
         .find(|l| l.starts_with("error: "))

@@ -432,6 +432,40 @@ async fn without_delete_data_exactly_the_data_stores_remain_intact() {
     let args: Vec<&str> = command.split_whitespace().skip(1).collect();
     let delete = run(&emulator, &args);
     expect_code(&delete, 0, "the printed --delete-data command");
+    // With the bootstrap stack gone, the users key (read from the pool it
+    // encrypts) and the logs role (read from API Gateway's account
+    // settings) are still named, with what to do about them.
+    let key = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("mrk-"))
+        .expect("the first teardown named the users key")
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-');
+    let deleted_out = stdout_of(&delete);
+    assert!(
+        deleted_out.lines().any(|l| l.contains("kms-key")
+            && l.contains(key)
+            && l.contains("schedule-key-deletion")),
+        "the users key {key} named after the bootstrap stack went:\n{deleted_out}"
+    );
+    let role = format!("mraa-{APP}-apigw-logs");
+    assert!(
+        deleted_out
+            .lines()
+            .any(|l| l.contains("iam-role") && l.contains(&role)),
+        "the logs role named after the bootstrap stack went:\n{deleted_out}"
+    );
+    // As API Gateway has it: its account settings name that role.
+    let account = aws_sdk_apigateway::Client::new(&emulator.sdk_config(PRIMARY))
+        .get_account()
+        .send()
+        .await
+        .expect("API Gateway's account settings");
+    assert!(
+        account
+            .cloudwatch_role_arn()
+            .is_some_and(|arn| arn.ends_with(&format!(":role/{role}"))),
+        "{account:?}"
+    );
     let left = what_is_left(&emulator).await;
     assert!(left.buckets.is_empty(), "{left:?}");
     assert!(left.tables.is_empty(), "{left:?}");

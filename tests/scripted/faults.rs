@@ -1,12 +1,18 @@
 //! Under the errors AWS returns under load — throttling, 503 SlowDown, 500
 //! InternalFailure, dropped connections — on a fifth of all requests, deploy
-//! and teardown still converge to the same end state as without faults.
+//! and teardown still converge to the same end state as without faults. An
+//! endpoint that stops answering mid-deploy is named on the rows that wait
+//! for it, and one that dies ends the run as `unreachable`.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
 
 use crate::support::proxy::{Action, Proxy, Request};
-use crate::support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, stderr_of, stdout_of};
+use crate::support::{ACCOUNT, Emulator, STACK_SET_UNITS, mraa, show, stderr_of, stdout_of};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "ap-northeast-1";
@@ -83,11 +89,17 @@ fn attempt(request: &Request) -> u32 {
         .unwrap_or(1)
 }
 
-fn run(proxy: &Proxy, emulator: &Emulator, args: &[&str]) -> std::process::Output {
+/// The emulator's environment with calls going through the proxy.
+fn proxied_env(proxy: &Proxy, emulator: &Emulator) -> Vec<(String, String)> {
     let mut env = emulator.env();
     env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
     env.push(("AWS_ENDPOINT_URL".into(), proxy.endpoint.clone()));
     env.push(("AWS_REGION".into(), PRIMARY.into()));
+    env
+}
+
+fn run(proxy: &Proxy, emulator: &Emulator, args: &[&str]) -> std::process::Output {
+    let env = proxied_env(proxy, emulator);
     let output = mraa(args, &env, None);
     assert_eq!(
         output.status.code(),
@@ -222,4 +234,120 @@ async fn deploy_and_teardown_converge_with_a_fifth_of_requests_faulted() {
             tables.table_names()
         );
     }
+}
+
+/// Forwards every request until deploy's first `operation` has been asked
+/// for (a unit's row is then moving), then gives `then` for every later
+/// request that `cut` selects.
+fn cut_after_first(
+    proxy: &Proxy,
+    operation: &'static str,
+    cut: impl Fn(&Request) -> bool + Send + Sync + 'static,
+    then: Action,
+) {
+    let started = Arc::new(AtomicBool::new(false));
+    proxy.set_hook(move |request| {
+        if started.load(Ordering::SeqCst) && cut(request) {
+            return then.clone();
+        }
+        if request.operation() == operation {
+            started.store(true, Ordering::SeqCst);
+        }
+        Action::Forward
+    });
+}
+
+#[test]
+fn a_row_waiting_on_an_endpoint_that_does_not_answer_says_so() {
+    let emulator = Emulator::start("faults-no-answer");
+    let proxy = Proxy::start(emulator.port);
+    cut_after_first(
+        &proxy,
+        "CreateChangeSet",
+        |r| r.service() == Some("cloudformation") && r.region() == Some(PRIMARY),
+        Action::Hang,
+    );
+    // The threshold is 30 s; the test sets it to 1 s to see the words at once.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mraa"))
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH".to_string(), p)))
+        .envs(proxied_env(&proxy, &emulator))
+        .env("MRAA_NO_ANSWER_AFTER", "1")
+        .args(["deploy", "--secondary", SECONDARY])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mraa");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (lines, read) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let mut said = Vec::new();
+    let found = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match read.recv_timeout(left) {
+            Ok(line) if line.contains("no answer from cloudformation us-east-1 for ") => {
+                break Some(line);
+            }
+            Ok(line) => said.push(line),
+            Err(_) => break None,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let line =
+        found.unwrap_or_else(|| panic!("no row named the silent endpoint:\n{}", said.join("\n")));
+    // A unit's own row in that Region, still waiting, says it.
+    assert!(line.contains(" us-east-1 "), "{line}");
+    assert!(
+        line.contains(" waiting: no answer from cloudformation us-east-1 for "),
+        "{line}"
+    );
+    let seconds: u64 = line
+        .rsplit("for ")
+        .next()
+        .and_then(|s| s.strip_suffix('s'))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no duration: {line}"));
+    assert!(seconds >= 1, "{line}");
+}
+
+/// The endpoint dies after deploy's first `operation`, every later request
+/// dropped unanswered: the run ends `unreachable` (exit 4, README "Exit
+/// codes"), naming the Region.
+fn dies_after(operation: &'static str) {
+    let emulator = Emulator::start(&format!("faults-dies-{operation}"));
+    let proxy = Proxy::start(emulator.port);
+    cut_after_first(&proxy, operation, |_| true, Action::Drop);
+    let started = Instant::now();
+    let output = mraa(
+        &["deploy", "--secondary", SECONDARY],
+        &proxied_env(&proxy, &emulator),
+        None,
+    );
+    eprintln!(
+        "deploy with the endpoint dead after {operation} ended after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", show(&output));
+    let said = stderr_of(&output);
+    assert!(said.contains("did not answer"), "{said}");
+    assert!(said.contains(PRIMARY), "{said}");
+}
+
+#[test]
+fn an_endpoint_that_dies_during_a_stack_ends_the_run_unreachable() {
+    dies_after("CreateChangeSet");
+}
+
+#[test]
+fn an_endpoint_that_dies_during_a_stack_set_operation_ends_the_run_unreachable() {
+    dies_after("CreateStackInstances");
 }

@@ -23,7 +23,7 @@ mod stacks;
 mod stores;
 
 use stacks::{Resource, adopt_orphans, adopt_sets, read_stacks, read_validation};
-use stores::{read_buckets, read_pools, read_state, read_table, read_tables};
+use stores::{read_buckets, read_logs_role, read_pools, read_state, read_table, read_tables};
 
 /// Whether a resource of this app's name is provably this app's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +148,8 @@ pub struct PoolRef {
     /// This is the replica of the pool of the same id in the primary: it
     /// goes with that pool's replica deletion.
     pub is_replica: bool,
+    /// The customer managed key that encrypts it, when one does.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -174,6 +176,9 @@ pub struct Inventory {
     /// (region, role name) of the API Gateway logs role the routing layer
     /// retains.
     pub apigw_roles: Vec<(String, String)>,
+    /// The Regions whose API Gateway account settings name the app's logs
+    /// role, which the bootstrap stack made and retains.
+    pub logs_role_regions: Vec<String>,
     /// The application state item, when its table exists.
     pub state: Option<String>,
     /// Another command at work on the app's stacks or StackSets.
@@ -295,6 +300,7 @@ pub async fn gather(
     read_tables(aws, &mut inventory, &managed).await?;
     read_pools(aws, &mut inventory, &managed).await?;
     read_state(aws, &mut inventory).await?;
+    read_logs_role(aws, &mut inventory).await?;
     Ok(inventory)
 }
 

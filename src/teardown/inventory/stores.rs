@@ -84,7 +84,8 @@ pub(super) async fn read_pools(
             .await
             .map_err(err)?
         {
-            let Some((arn, tag)) = pools::describe(&clients.cognito, &id).await.map_err(err)?
+            let Some(pools::Described { arn, tag, key }) =
+                pools::describe(&clients.cognito, &id).await.map_err(err)?
             else {
                 continue;
             };
@@ -104,10 +105,27 @@ pub(super) async fn read_pools(
                 name: name.clone(),
                 region: clients.region.clone(),
                 arn,
+                key,
             });
         }
     }
 
+    Ok(())
+}
+
+/// The Regions whose API Gateway account settings name this app's logs role
+/// (`mraa-<app>-apigw-logs`): found by its name, with or without the
+/// bootstrap stack that made it.
+pub(super) async fn read_logs_role(aws: &Aws, inventory: &mut Inventory) -> Result<()> {
+    let role = crate::names::api_logging_role(&inventory.app);
+    for clients in inventory.clients(aws) {
+        let named = crate::discover::role_named(&clients.apigateway)
+            .await
+            .map_err(|e| fail("iam-role", &clients.region, &role, e))?;
+        if named.is_some_and(|arn| arn.ends_with(&format!(":role/{role}"))) {
+            inventory.logs_role_regions.push(clients.region.clone());
+        }
+    }
     Ok(())
 }
 
