@@ -113,12 +113,15 @@ async fn get(
     Ok(out.item().cloned())
 }
 
-/// The deployment's regions, as its record in the app-config table holds
-/// them.
+/// The deployment's regions and mode, as its record in the app-config
+/// table holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionsRecord {
     pub primary: String,
     pub secondary: String,
+    /// `None`: a record written before modes (active-passive), or one with
+    /// an unknown value.
+    pub mode: Option<crate::plan::Mode>,
 }
 
 /// The key of the deployment record.
@@ -132,6 +135,7 @@ impl RegionsRecord {
         Some(RegionsRecord {
             primary: text("primaryRegion")?,
             secondary: text("secondaryRegion")?,
+            mode: text("mode").and_then(|m| crate::plan::Mode::from_recorded(Some(&m))),
         })
     }
 }
@@ -205,6 +209,7 @@ pub async fn seed(ctx: &Ctx) -> Result<WireOutcome> {
     let wanted = record.unwrap_or_else(|| RegionsRecord {
         primary: clients.region.clone(),
         secondary: secondary.region.clone(),
+        mode: Some(ctx.plan.mode),
     });
     replicated(
         &secondary.dynamodb,
@@ -288,6 +293,7 @@ async fn write_record(
     let wanted = RegionsRecord {
         primary: clients.region.clone(),
         secondary: ctx.aws.secondary.region.clone(),
+        mode: Some(ctx.plan.mode),
     };
     if read_record(&clients.dynamodb, &ctx.app)
         .await
@@ -307,6 +313,7 @@ async fn write_record(
             "secondaryRegion",
             AttributeValue::S(wanted.secondary.clone()),
         )
+        .item("mode", AttributeValue::S(ctx.plan.mode.id().into()))
         .item("updatedAt", AttributeValue::S(now()))
         .item("updatedBy", AttributeValue::S(ctx.caller_arn.clone()))
         .send()

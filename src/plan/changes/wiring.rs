@@ -144,6 +144,7 @@ async fn site_files(
         primary: &aws.primary.region,
         secondary: &aws.secondary.region,
         domain: plan.domain.as_ref().map(|d| d.name.as_str()),
+        mode: plan.mode,
     };
     let files = wire::site::files(&site, outputs)
         .map_err(|e| fail(step, &aws.primary.region, "config.json", e))?;
