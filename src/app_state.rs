@@ -72,6 +72,9 @@ pub struct StateRecord {
     pub updated_at: Option<String>,
     pub updated_by: Option<String>,
     pub reason: Option<String>,
+    /// Active-active: the Regions drained (not serving), as the string set
+    /// `drained` holds them.
+    pub drained: Vec<String>,
 }
 
 impl StateRecord {
@@ -85,6 +88,11 @@ impl StateRecord {
             updated_at: text("updatedAt"),
             updated_by: text("updatedBy"),
             reason: text("reason"),
+            drained: item
+                .get("drained")
+                .and_then(|v| v.as_ss().ok())
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 }
