@@ -97,6 +97,39 @@ async fn written_in_each_region_read_in_both(emulator: &Emulator, tag: &str) {
     }
 }
 
+/// `mraa status --output json`: exit code 0, and the row `name` in `region`
+/// (`None`: no such row).
+fn status_ok_with_row(emulator: &Emulator, name: &str, region: &str) -> Option<serde_json::Value> {
+    let output = mraa(
+        &["status", "--output", "json"],
+        &emulator.env_in(PRIMARY),
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("status JSON ({e}): {}", show(&output)));
+    let bad: Vec<_> = report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] != "ok" && c["status"] != "unverified")
+        .collect();
+    assert_eq!(output.status.code(), Some(0), "status not ok: {bad:#?}");
+    report["checks"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["name"] == name && c["region"] == region)
+        })
+        .cloned()
+}
+
+/// `mraa deploy --mode MODE` (and `extra`), which must succeed.
+fn deploy_mode(emulator: &Emulator, mode: &str, extra: &[&str]) {
+    let mut args = vec!["deploy", "--secondary", SECONDARY, "--mode", mode];
+    args.extend_from_slice(extra);
+    run_ok(&args, &emulator.env_in(PRIMARY));
+}
+
 /// The drained set of the state item as `region` reads it.
 async fn drained_in(emulator: &Emulator, region: &str) -> Vec<String> {
     let mut drained = emulator
@@ -112,16 +145,7 @@ async fn drained_in(emulator: &Emulator, region: &str) -> Vec<String> {
 async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_data_plane() {
     let emulator = Emulator::start("active_active");
     let env = emulator.env_in(PRIMARY);
-    run_ok(
-        &[
-            "deploy",
-            "--secondary",
-            SECONDARY,
-            "--mode",
-            "active-active",
-        ],
-        &env,
-    );
+    deploy_mode(&emulator, "active-active", &[]);
 
     // The mode, as the deployment records it (DynamoDB and CloudFormation).
     let record = emulator
@@ -168,6 +192,14 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         assert_eq!(sync, Some("Enabled"), "{region}: replica modification sync");
     }
     written_in_each_region_read_in_both(&emulator, "aa").await;
+    let reverse = status_ok_with_row(&emulator, "s3-replication", SECONDARY)
+        .expect("a reverse replication row");
+    assert!(
+        reverse["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("replica modification sync on")),
+        "{reverse}"
+    );
 
     // Drain the secondary: through the primary, read back in both Regions,
     // and not one Route 53 call.
@@ -197,6 +229,13 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
     for region in [PRIMARY, SECONDARY] {
         assert_eq!(drained_in(&emulator, region).await, [SECONDARY], "{region}");
     }
+    let serving = status_ok_with_row(&emulator, "serving", SECONDARY).expect("a serving row");
+    assert!(
+        serving["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("drained (maintenance)")),
+        "{serving}"
+    );
     // The other Region cannot be drained while this one is.
     let refused = mraa(&["drain", PRIMARY, "--reason", "x"], &env, None);
     assert_eq!(refused.status.code(), Some(1), "{}", show(&refused));
@@ -230,15 +269,24 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
 
     // Back to active-passive: the reverse rule goes, the objects stay, and
     // drain is refused naming failover.
-    run_ok(
-        &[
-            "deploy",
-            "--secondary",
-            SECONDARY,
-            "--mode",
-            "active-passive",
-        ],
-        &env,
+    deploy_mode(&emulator, "active-passive", &[]);
+    let bootstrap = emulator
+        .cloudformation(PRIMARY)
+        .describe_stacks()
+        .stack_name(format!("mraa-{APP}-bootstrap"))
+        .send()
+        .await
+        .expect("the bootstrap stack");
+    let recorded: Vec<_> = bootstrap.stacks()[0]
+        .parameters()
+        .iter()
+        .filter(|p| p.parameter_key() == Some("Mode"))
+        .map(|p| p.parameter_value().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        recorded,
+        ["active-passive"],
+        "the bootstrap records the new mode"
     );
     let reverse = emulator
         .s3(SECONDARY)
@@ -265,6 +313,11 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         );
         assert!(item_in(&emulator, region, &format!("aa-{SECONDARY}")).await);
     }
+    assert!(
+        status_ok_with_row(&emulator, "s3-replication", SECONDARY).is_none(),
+        "no reverse rule, no row"
+    );
+    assert!(status_ok_with_row(&emulator, "serving", SECONDARY).is_none());
     let refused = mraa(&["drain", SECONDARY, "--reason", "x"], &env, None);
     assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
     assert!(
@@ -273,4 +326,134 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         show(&refused)
     );
     assert!(drained_in(&emulator, PRIMARY).await.is_empty());
+}
+
+const DOMAIN: &str = "aa.example.test";
+const API: &str = "api.aa.example.test";
+
+/// A client address the emulator places in `region` (its latency map:
+/// 198.18.<n>.0/24 for the n-th Region of scripts/emulator_route53.py's
+/// LATENCY_REGIONS).
+fn client_near(region: &str) -> &'static str {
+    match region {
+        PRIMARY => "198.18.0.10",
+        SECONDARY => "198.18.6.10",
+        other => panic!("no test address for {other}"),
+    }
+}
+
+/// The Region whose marker Route 53 answers a client near `near` with.
+async fn answer_near(emulator: &Emulator, zone: &str, near: &str) -> Vec<String> {
+    let out = emulator
+        .route53()
+        .test_dns_answer()
+        .hosted_zone_id(zone)
+        .record_name(API)
+        .record_type(aws_sdk_route53::types::RrType::Txt)
+        .edns0_client_subnet_ip(client_near(near))
+        .send()
+        .await
+        .expect("TestDNSAnswer");
+    assert_eq!(out.response_code(), "NOERROR", "{out:?}");
+    out.record_data()
+        .iter()
+        .map(|m| {
+            m.trim_matches('"')
+                .trim_start_matches("mraa-mraa region=")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Polls TestDNSAnswer (one evaluation round per call with the emulator's
+/// clock off) until a client near `near` is answered `region`: Route 53
+/// moves an answer only after a check's FailureThreshold. Bounded.
+async fn answered(emulator: &Emulator, zone: &str, near: &str, region: &str) {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let answer = answer_near(emulator, zone, near).await;
+        if answer == [region] {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "a client near {near} is answered {answer:?}, not {region}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Deploys active-active with a custom domain; returns the zone id.
+async fn deploy_with_domain(emulator: &Emulator) -> String {
+    let zone = crate::domain::create_zone(emulator, DOMAIN).await;
+    deploy_mode(emulator, "active-active", &["--domain", DOMAIN]);
+    zone
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_domain_each_region_answers_the_clients_near_it() {
+    let emulator = Emulator::start("active_active_dns");
+    let zone = deploy_with_domain(&emulator).await;
+    // Latency records, one per Region with its own check; no failover ones.
+    let records = crate::domain::records_named(&emulator, &zone, API).await;
+    assert!(
+        records.iter().all(|r| r.failover().is_none()),
+        "{records:#?}"
+    );
+    for region in [PRIMARY, SECONDARY] {
+        let of_region: Vec<_> = records
+            .iter()
+            .filter(|r| r.region().map(|r| r.as_str()) == Some(region))
+            .collect();
+        assert_eq!(
+            of_region.len(),
+            2,
+            "alias and marker in {region}: {records:#?}"
+        );
+        assert!(of_region.iter().all(|r| r.health_check_id().is_some()));
+        assert_eq!(
+            of_region[0].health_check_id(),
+            of_region[1].health_check_id()
+        );
+    }
+    for region in [PRIMARY, SECONDARY] {
+        answered(&emulator, &zone, region, region).await;
+    }
+
+    // Back to active-passive: failover records again, the latency ones gone.
+    deploy_mode(&emulator, "active-passive", &[]);
+    let records = crate::domain::records_named(&emulator, &zone, API).await;
+    assert_eq!(records.len(), 4, "{records:#?}");
+    assert!(
+        records
+            .iter()
+            .all(|r| r.region().is_none() && r.failover().is_some())
+    );
+    answered(&emulator, &zone, SECONDARY, PRIMARY).await;
+}
+
+/// Needs the state API to report a drained Region as not serving (its
+/// `drained` rule in templates/routing.yaml, the application side of the
+/// same change); until then a drained Region's check keeps passing.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the state API's drained rule in templates/routing.yaml"]
+async fn draining_a_region_moves_its_clients_with_no_route53_call() {
+    let emulator = Emulator::start("active_active_drain_dns");
+    let zone = deploy_with_domain(&emulator).await;
+    let env = emulator.env_in(PRIMARY);
+    answered(&emulator, &zone, SECONDARY, SECONDARY).await;
+    emulator.start_recording();
+    run_ok(&["drain", SECONDARY, "--reason", "drill"], &env);
+    let calls = emulator.recorded_calls();
+    assert!(
+        calls.iter().all(|c| c.service != "route53"),
+        "drain called Route 53"
+    );
+    answered(&emulator, &zone, SECONDARY, PRIMARY).await;
+    answered(&emulator, &zone, PRIMARY, PRIMARY).await;
+    run_ok(&["return", SECONDARY, "--reason", "drill done"], &env);
+    answered(&emulator, &zone, SECONDARY, SECONDARY).await;
+    answered(&emulator, &zone, PRIMARY, PRIMARY).await;
 }
