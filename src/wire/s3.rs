@@ -341,6 +341,23 @@ fn mraa_rule(c: &ReplicationConfiguration) -> Option<&ReplicationRule> {
     rule_of(c, RULE_ID).or_else(|| rule_of(c, REVERSE_RULE_ID))
 }
 
+/// A rule as `status` shows it (`Enabled → bucket, RTC on`), and whether
+/// Replication Time Control is on.
+pub fn rule_summary(rule: &ReplicationRule) -> (String, bool) {
+    let destination = rule.destination().map(|d| d.bucket()).unwrap_or_default();
+    let rtc = rule
+        .destination()
+        .and_then(|d| d.replication_time())
+        .is_some_and(|t| t.status() == &ReplicationTimeStatus::Enabled);
+    let detail = format!(
+        "{} → {}, RTC {}",
+        rule.status().as_str(),
+        destination.trim_start_matches("arn:aws:s3:::"),
+        if rtc { "on" } else { "off" }
+    );
+    (detail, rtc)
+}
+
 /// Whether mraa's rule syncs replica modifications (two-way replication).
 pub fn syncs_replica_modifications(c: &ReplicationConfiguration) -> bool {
     mraa_rule(c)
