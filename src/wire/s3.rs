@@ -171,7 +171,7 @@ async fn remove_reverse_rule(ctx: &Ctx, outcome: &mut WireOutcome) -> Result<()>
     else {
         return Ok(());
     };
-    if rule_of(&current, REVERSE_RULE_ID).is_none() {
+    if !has_reverse_rule(&current) {
         return Ok(());
     }
     ctx.claim("deploy").await?;
@@ -339,6 +339,11 @@ fn rule_of<'a>(c: &'a ReplicationConfiguration, id: &str) -> Option<&'a Replicat
 /// the secondary's bucket.
 fn mraa_rule(c: &ReplicationConfiguration) -> Option<&ReplicationRule> {
     rule_of(c, RULE_ID).or_else(|| rule_of(c, REVERSE_RULE_ID))
+}
+
+/// Whether a configuration holds mraa's reverse rule (active-active's).
+pub fn has_reverse_rule(c: &ReplicationConfiguration) -> bool {
+    rule_of(c, REVERSE_RULE_ID).is_some()
 }
 
 /// A rule as `status` shows it (`Enabled → bucket, RTC on`), and whether
