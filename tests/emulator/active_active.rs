@@ -192,6 +192,21 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         assert_eq!(sync, Some("Enabled"), "{region}: replica modification sync");
     }
     written_in_each_region_read_in_both(&emulator, "aa").await;
+    // Nothing to change in its own mode; a change of mode, per unit, Region
+    // and rule, before any deploy.
+    let same = mraa(&["diff"], &env, None);
+    assert_eq!(same.status.code(), Some(0), "{}", show(&same));
+    let other = mraa(&["diff", "--mode", "active-passive"], &env, None);
+    assert_eq!(other.status.code(), Some(2), "{}", show(&other));
+    let said = String::from_utf8_lossy(&other.stdout);
+    for expected in [
+        "Mode",
+        "routing",
+        "application",
+        "mraa-secondary-to-primary",
+    ] {
+        assert!(said.contains(expected), "diff names {expected}: {said}");
+    }
     let reverse = status_ok_with_row(&emulator, "s3-replication", SECONDARY)
         .expect("a reverse replication row");
     assert!(
@@ -245,6 +260,15 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         show(&refused)
     );
     assert_eq!(drained_in(&emulator, SECONDARY).await, [SECONDARY]);
+
+    // Failover is active-passive's: refused, naming drain.
+    let refused = mraa(&["failover", "--reason", "x"], &env, None);
+    assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
+    assert!(
+        stderr_of(&refused).contains(&format!("run `mraa drain {PRIMARY}`")),
+        "{}",
+        show(&refused)
+    );
 
     // Return it: both Regions serve again.
     emulator.start_recording();
@@ -456,4 +480,29 @@ async fn draining_a_region_moves_its_clients_with_no_route53_call() {
     run_ok(&["return", SECONDARY, "--reason", "drill done"], &env);
     answered(&emulator, &zone, SECONDARY, SECONDARY).await;
     answered(&emulator, &zone, PRIMARY, PRIMARY).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn teardown_removes_both_replication_rules_and_the_latency_records() {
+    let emulator = Emulator::start("active_active_teardown");
+    let zone = deploy_with_domain(&emulator).await;
+    run_ok(&["teardown", "--yes"], &emulator.env_in(PRIMARY));
+    // The photos buckets are data, kept; neither replicates any more.
+    for region in [PRIMARY, SECONDARY] {
+        let stored = emulator
+            .s3(region)
+            .get_bucket_replication()
+            .bucket(bucket(region))
+            .send()
+            .await;
+        assert!(
+            stored.is_err(),
+            "{region} still replicates: {:?}",
+            stored
+                .ok()
+                .and_then(|s| s.replication_configuration().cloned())
+        );
+    }
+    let records = crate::domain::records_named(&emulator, &zone, API).await;
+    assert!(records.is_empty(), "{records:#?}");
 }
