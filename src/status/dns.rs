@@ -119,6 +119,26 @@ pub async fn status_checks(
         secondary
     };
     let regions = Regions { primary, secondary };
+    if mode == crate::plan::Mode::ActiveActive && healthy(primary) == healthy(secondary) {
+        // Latency routing answers the healthy Region nearest the resolver
+        // (all of them when none is healthy; Route 53 Developer Guide,
+        // "Latency-based routing"): either Region is a right answer, which
+        // the marker names.
+        let first = answer_check(&client, app, (&zone, &api), &regions, primary).await;
+        if first.status == crate::health::Health::Ok {
+            checks.push(first);
+        } else {
+            checks.push(answer_check(&client, app, (&zone, &api), &regions, secondary).await);
+        }
+        return checks;
+    }
+    // In active-active with one healthy Region, that one; in active-passive
+    // the failover rule above.
+    let expected = match mode {
+        crate::plan::Mode::ActiveActive if healthy(secondary) => secondary,
+        crate::plan::Mode::ActiveActive => primary,
+        crate::plan::Mode::ActivePassive => expected,
+    };
     checks.push(answer_check(&client, app, (&zone, &api), &regions, expected).await);
     checks
 }

@@ -58,28 +58,33 @@ async fn object_in(emulator: &Emulator, region: &str, key: &str) -> bool {
         .is_ok()
 }
 
-/// A comment and a photo written in `region`, readable in both Regions.
+/// A comment `<tag>-<region>` and its photo written in `region`.
+async fn put_comment_and_photo(emulator: &Emulator, region: &str, tag: &str) {
+    let id = format!("{tag}-{region}");
+    emulator
+        .dynamodb(region)
+        .put_item()
+        .table_name(format!("mraa-{APP}-comments"))
+        .item("commentId", AttributeValue::S(id.clone()))
+        .item("photoId", AttributeValue::S("p".into()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put_item in {region}: {e:?}"));
+    emulator
+        .s3(region)
+        .put_object()
+        .bucket(bucket(region))
+        .key(format!("photos/{id}.jpg"))
+        .body(b"jpeg".to_vec().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put_object in {region}: {e:?}"));
+}
+
+/// A comment and a photo written in each Region, readable in both.
 async fn written_in_each_region_read_in_both(emulator: &Emulator, tag: &str) {
     for region in [PRIMARY, SECONDARY] {
-        let id = format!("{tag}-{region}");
-        emulator
-            .dynamodb(region)
-            .put_item()
-            .table_name(format!("mraa-{APP}-comments"))
-            .item("commentId", AttributeValue::S(id.clone()))
-            .item("photoId", AttributeValue::S("p".into()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("put_item in {region}: {e:?}"));
-        emulator
-            .s3(region)
-            .put_object()
-            .bucket(bucket(region))
-            .key(format!("photos/{id}.jpg"))
-            .body(b"jpeg".to_vec().into())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("put_object in {region}: {e:?}"));
+        put_comment_and_photo(emulator, region, tag).await;
     }
     for written in [PRIMARY, SECONDARY] {
         let id = format!("{tag}-{written}");
@@ -130,6 +135,25 @@ fn deploy_mode(emulator: &Emulator, mode: &str, extra: &[&str]) {
     run_ok(&args, &emulator.env_in(PRIMARY));
 }
 
+/// Every call is allowed by `mraa permissions --for state`, which covers
+/// drain and return.
+fn allowed_for_state(calls: &[crate::support::Call]) {
+    use mraa::permissions::{Purpose, Scope, policy};
+    let statements = crate::support::iam::json_statements(&policy(
+        Purpose::State,
+        &Scope::new(APP, PRIMARY, SECONDARY),
+    ));
+    let refusals: Vec<String> = calls
+        .iter()
+        .filter(|c| !c.service.is_empty())
+        .filter_map(|c| crate::permissions::refused(&statements, c))
+        .collect();
+    assert!(
+        refusals.is_empty(),
+        "refused by the state policy: {refusals:#?}"
+    );
+}
+
 /// The drained set of the state item as `region` reads it.
 async fn drained_in(emulator: &Emulator, region: &str) -> Vec<String> {
     let mut drained = emulator
@@ -145,6 +169,10 @@ async fn drained_in(emulator: &Emulator, region: &str) -> Vec<String> {
 async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_data_plane() {
     let emulator = Emulator::start("active_active");
     let env = emulator.env_in(PRIMARY);
+    // Active-passive first, holding data written in the primary.
+    deploy_mode(&emulator, "active-passive", &[]);
+    put_comment_and_photo(&emulator, PRIMARY, "ap").await;
+    status_ok_with_row(&emulator, "app-state", PRIMARY).expect("a state row");
     deploy_mode(&emulator, "active-active", &[]);
 
     // The mode, as the deployment records it (DynamoDB and CloudFormation).
@@ -233,6 +261,7 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
     let calls = emulator.recorded_calls();
     let route53: Vec<_> = calls.iter().filter(|c| c.service == "route53").collect();
     assert!(route53.is_empty(), "drain called Route 53: {route53:?}");
+    allowed_for_state(&calls);
     let writes: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
     assert!(
         !writes.is_empty() && writes.iter().all(|c| c.region == PRIMARY),
@@ -273,12 +302,10 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
     // Return it: both Regions serve again.
     emulator.start_recording();
     run_ok(&["return", SECONDARY, "--reason", "done"], &env);
-    let route53 = emulator
-        .recorded_calls()
-        .into_iter()
-        .filter(|c| c.service == "route53")
-        .count();
+    let calls = emulator.recorded_calls();
+    let route53 = calls.iter().filter(|c| c.service == "route53").count();
     assert_eq!(route53, 0, "return called Route 53");
+    allowed_for_state(&calls);
     for region in [PRIMARY, SECONDARY] {
         assert!(drained_in(&emulator, region).await.is_empty(), "{region}");
     }
@@ -329,13 +356,20 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         })
         .unwrap_or_default();
     assert!(rules.is_empty(), "the reverse rule is removed: {rules:?}");
+    // Nothing lost: what each mode took reads in both Regions.
+    let ids = ["ap", "aa"].map(|tag| format!("{tag}-{PRIMARY}"));
     for region in [PRIMARY, SECONDARY] {
-        let key = format!("photos/aa-{SECONDARY}.jpg");
-        assert!(
-            object_in(&emulator, region, &key).await,
-            "{key} kept in {region}"
-        );
-        assert!(item_in(&emulator, region, &format!("aa-{SECONDARY}")).await);
+        for id in ids.iter().cloned().chain([format!("aa-{SECONDARY}")]) {
+            let key = format!("photos/{id}.jpg");
+            assert!(
+                object_in(&emulator, region, &key).await,
+                "{key} kept in {region}"
+            );
+            assert!(
+                item_in(&emulator, region, &id).await,
+                "{id} kept in {region}"
+            );
+        }
     }
     assert!(
         status_ok_with_row(&emulator, "s3-replication", SECONDARY).is_none(),
@@ -445,6 +479,8 @@ async fn with_a_domain_each_region_answers_the_clients_near_it() {
     for region in [PRIMARY, SECONDARY] {
         answered(&emulator, &zone, region, region).await;
     }
+    let answer = status_ok_with_row(&emulator, "dns-answer", "global").expect("a dns-answer row");
+    assert_eq!(answer["status"], "ok", "{answer}");
 
     // Back to active-passive: failover records again, the latency ones gone.
     deploy_mode(&emulator, "active-passive", &[]);
