@@ -220,6 +220,14 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         assert_eq!(sync, Some("Enabled"), "{region}: replica modification sync");
     }
     written_in_each_region_read_in_both(&emulator, "aa").await;
+    // A deploy that names no mode keeps the deployment's, and changes nothing.
+    emulator.start_recording();
+    run_ok(&["deploy", "--secondary", SECONDARY], &env);
+    let mutating = emulator.mutating_calls();
+    assert!(
+        mutating.is_empty(),
+        "a no-op redeploy changed: {mutating:#?}"
+    );
     // Nothing to change in its own mode; a change of mode, per unit, Region
     // and rule, before any deploy.
     let same = mraa(&["diff"], &env, None);
