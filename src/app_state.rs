@@ -72,6 +72,9 @@ pub struct StateRecord {
     pub updated_at: Option<String>,
     pub updated_by: Option<String>,
     pub reason: Option<String>,
+    /// Active-active: the Regions drained (not serving), as the string set
+    /// `drained` holds them.
+    pub drained: Vec<String>,
 }
 
 impl StateRecord {
@@ -85,6 +88,11 @@ impl StateRecord {
             updated_at: text("updatedAt"),
             updated_by: text("updatedBy"),
             reason: text("reason"),
+            drained: item
+                .get("drained")
+                .and_then(|v| v.as_ss().ok())
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 }
@@ -113,12 +121,15 @@ async fn get(
     Ok(out.item().cloned())
 }
 
-/// The deployment's regions, as its record in the app-config table holds
-/// them.
+/// The deployment's regions and mode, as its record in the app-config
+/// table holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionsRecord {
     pub primary: String,
     pub secondary: String,
+    /// `None`: a record written before modes (active-passive), or one with
+    /// an unknown value.
+    pub mode: Option<crate::plan::Mode>,
 }
 
 /// The key of the deployment record.
@@ -132,6 +143,7 @@ impl RegionsRecord {
         Some(RegionsRecord {
             primary: text("primaryRegion")?,
             secondary: text("secondaryRegion")?,
+            mode: text("mode").and_then(|m| crate::plan::Mode::from_recorded(Some(&m))),
         })
     }
 }
@@ -205,6 +217,7 @@ pub async fn seed(ctx: &Ctx) -> Result<WireOutcome> {
     let wanted = record.unwrap_or_else(|| RegionsRecord {
         primary: clients.region.clone(),
         secondary: secondary.region.clone(),
+        mode: Some(ctx.plan.mode),
     });
     replicated(
         &secondary.dynamodb,
@@ -288,6 +301,7 @@ async fn write_record(
     let wanted = RegionsRecord {
         primary: clients.region.clone(),
         secondary: ctx.aws.secondary.region.clone(),
+        mode: Some(ctx.plan.mode),
     };
     if read_record(&clients.dynamodb, &ctx.app)
         .await
@@ -307,6 +321,7 @@ async fn write_record(
             "secondaryRegion",
             AttributeValue::S(wanted.secondary.clone()),
         )
+        .item("mode", AttributeValue::S(ctx.plan.mode.id().into()))
         .item("updatedAt", AttributeValue::S(now()))
         .item("updatedBy", AttributeValue::S(ctx.caller_arn.clone()))
         .send()

@@ -81,6 +81,18 @@ pub enum Command {
         exit_codes!()
     ))]
     Activate(crate::state::StateArgs),
+    /// Active-active: take a Region out of serving (DNS and users move to the other); data plane only
+    #[command(after_help = concat!(
+        "Examples:\n  mraa drain eu-west-1 --reason \"maintenance\"\n\n",
+        exit_codes!()
+    ))]
+    Drain(crate::state::ServingArgs),
+    /// Active-active: put a drained Region back into serving
+    #[command(after_help = concat!(
+        "Examples:\n  mraa return eu-west-1 --reason \"maintenance done\"\n\n",
+        exit_codes!()
+    ))]
+    Return(crate::state::ServingArgs),
     /// Rehearse recovery on the live deployment: measure RPO (and, with --failover, RTO) against
     /// the objectives; puts back everything it changes
     #[command(after_help = concat!(
@@ -175,6 +187,8 @@ const READS: &[(&str, &[&str])] = &[
     ("fence", STATE_READS),
     ("activate", STATE_READS),
     ("drill", STATE_READS),
+    ("drain", STATE_READS),
+    ("return", STATE_READS),
     (
         "render",
         &[
@@ -262,6 +276,8 @@ impl Command {
             Command::Failover(_) => "failover",
             Command::Fence(_) => "fence",
             Command::Activate(_) => "activate",
+            Command::Drain(_) => "drain",
+            Command::Return(_) => "return",
             Command::Drill(_) => "drill",
             Command::Render(_) => "render",
             Command::Teardown(_) => "teardown",

@@ -143,6 +143,14 @@ async fn dispatch(cli: Cli, out: &mut dyn Write, messages: &mut dyn Write) -> Re
             let settings = Settings::resolve(&cli.global).await?;
             state::run(&settings, target, args, out, messages).await
         }
+        Command::Drain(args) | Command::Return(args) => {
+            let change = match &cli.command {
+                Command::Drain(_) => switch::serving::Serving::Drain,
+                _ => switch::serving::Serving::Return,
+            };
+            let settings = Settings::resolve(&cli.global).await?;
+            state::run_serving(&settings, change, args, out, messages).await
+        }
         Command::Drill(args) => {
             let settings = Settings::resolve(&cli.global).await?;
             drill::run(&settings, args, out, messages).await

@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub endpoint_url: Option<String>,
     pub allowed_origin: Option<String>,
     pub user_replication: Option<crate::plan::UserReplication>,
+    pub mode: Option<crate::plan::Mode>,
     pub output: Option<OutputFormat>,
     pub no_color: Option<bool>,
     pub admin_name: Option<String>,

@@ -45,6 +45,9 @@ pub struct Settings {
     /// How users reach the secondary region (deploy, render, diff); `None`:
     /// the deployment's own, or native where both regions offer it.
     pub user_replication: Option<crate::plan::UserReplication>,
+    /// How the Regions serve (deploy, render, diff); `None`: the
+    /// deployment's own, or active-passive for a new one.
+    pub mode: Option<crate::plan::Mode>,
     pub output: OutputFormat,
     pub color: bool,
     pub verbosity: Verbosity,
@@ -137,6 +140,7 @@ impl Settings {
                 .or(file.allowed_origin)
                 .unwrap_or_else(|| "*".to_string()),
             user_replication: args.user_replication.or(file.user_replication),
+            mode: file.mode,
             output: args.output.or(file.output).unwrap_or(OutputFormat::Text),
             color: !no_color && std::io::stderr().is_terminal(),
             verbosity,
@@ -182,6 +186,13 @@ impl Settings {
             *zone = zone.trim_start_matches("/hostedzone/").to_string();
         }
         Ok(self)
+    }
+
+    /// Replaces the mode with the one given on the command line or in
+    /// `MRAA_MODE` (which win over the file).
+    pub fn with_mode(mut self, mode: Option<crate::plan::Mode>) -> Self {
+        self.mode = mode.or(self.mode);
+        self
     }
 
     fn validate(&self) -> Result<(), InputError> {
@@ -285,6 +296,20 @@ mod tests {
         let defaults = merge(&args(), "").expect("valid");
         assert_eq!(defaults.app, DEFAULT_APP);
         assert_eq!(defaults.output, OutputFormat::Text);
+    }
+
+    #[test]
+    fn the_mode_comes_from_the_flag_then_the_file() {
+        use crate::plan::Mode;
+        let none = merge(&args(), "").expect("valid");
+        assert_eq!(none.mode, None);
+        let file = merge(&args(), "mode: active-active\n").expect("valid");
+        assert_eq!(file.mode, Some(Mode::ActiveActive));
+        let flag = file.clone().with_mode(Some(Mode::ActivePassive));
+        assert_eq!(flag.mode, Some(Mode::ActivePassive));
+        assert_eq!(file.with_mode(None).mode, Some(Mode::ActiveActive));
+        let err = merge(&args(), "mode: both\n").expect_err("unknown mode");
+        assert!(err.to_string().contains("line 1"), "{err}");
     }
 
     #[test]

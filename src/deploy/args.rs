@@ -11,6 +11,12 @@ pub struct DeployArgs {
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
 
+    /// How the two Regions serve: active-passive (the primary serves, the
+    /// secondary takes over) or active-active (both serve; `mraa drain`
+    /// takes one out) [default: the deployment's own, else active-passive]
+    #[arg(long, env = "MRAA_MODE", value_name = "MODE")]
+    pub mode: Option<crate::plan::Mode>,
+
     #[command(flatten)]
     pub admin: AdminArgs,
 

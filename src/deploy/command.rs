@@ -40,7 +40,8 @@ pub async fn run(
         .with_domain(
             args.custom_domain.domain.clone(),
             args.custom_domain.hosted_zone_id.clone(),
-        )?;
+        )?
+        .with_mode(args.mode);
     let secondary = settings.require_secondary()?.to_string();
     let mut plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
@@ -129,6 +130,10 @@ pub async fn run(
         if users != plan.user_replication {
             plan = plan.with_user_replication(users);
             rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+        }
+        let mode = crate::plan::mode::chosen(settings.mode, bootstrap_stack.as_ref());
+        if mode != plan.mode {
+            plan = plan.with_mode(mode);
         }
         reporter.note(&format!(
             "deploying app {} to {} (primary) and {} as {} (account {})",

@@ -62,7 +62,12 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
     let mut plan = Plan::new(&app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
     let users = crate::discover::user_replication(&settings, &secondary, bootstrap.as_ref())?;
-    plan = plan.with_user_replication(users);
+    plan = plan
+        .with_user_replication(users)
+        .with_mode(crate::plan::mode::chosen(
+            args.mode.or(settings.mode),
+            bootstrap.as_ref(),
+        ));
     let kept =
         changes::refusals::refuse_if_kept_data_in_the_way(&aws, &plan, &caller.account).await?;
 

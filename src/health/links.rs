@@ -25,16 +25,7 @@ pub async fn s3_replication(aws: &Aws, app: &str, account: &str) -> Check {
         return check(Health::Missing, format!("no rule {RULE_ID} on {source}"));
     };
     let destination = rule.destination().map(|d| d.bucket()).unwrap_or_default();
-    let rtc = rule
-        .destination()
-        .and_then(|d| d.replication_time())
-        .is_some_and(|t| t.status().as_str() == "Enabled");
-    let detail = format!(
-        "{} → {}, RTC {}",
-        rule.status().as_str(),
-        destination.trim_start_matches("arn:aws:s3:::"),
-        if rtc { "on" } else { "off" }
-    );
+    let (detail, rtc) = crate::wire::s3::rule_summary(rule);
     if rule.status().as_str() != "Enabled" {
         return check(Health::Degraded, detail);
     }

@@ -21,7 +21,8 @@ pub enum Purpose {
     Deploy,
     /// `mraa status`.
     Status,
-    /// `mraa failover`, `fence` and `activate`.
+    /// `mraa failover`, `fence` and `activate`, and `drain` and `return`
+    /// (the same reads and one conditional write of the state item).
     State,
     /// `mraa teardown`, `--delete-data` included.
     Teardown,

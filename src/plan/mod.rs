@@ -10,9 +10,11 @@ use crate::names;
 
 pub mod api_logging;
 pub mod changes;
+pub mod mode;
 pub mod parameters;
 pub mod users;
 
+pub use mode::Mode;
 pub use users::UserReplication;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -158,7 +160,6 @@ impl Unit {
         let value = |v: &str| ParamSource::Value(v.to_string());
         match self {
             Unit::Bootstrap => vec![
-                ("Mode", value("active-passive")),
                 // Decided at deploy from the account settings (`with_api_logging`).
                 (
                     api_logging::PARAMETER,
@@ -328,6 +329,8 @@ pub struct Plan {
     /// The custom domain, when deployed with `--domain`.
     pub domain: Option<PlanDomain>,
     pub user_replication: UserReplication,
+    /// Active-passive unless deployed `--mode active-active`.
+    pub mode: Mode,
     pub units: Vec<PlannedUnit>,
 }
 
@@ -347,6 +350,7 @@ impl Plan {
             secondary: secondary.to_string(),
             domain: None,
             user_replication: UserReplication::default_for(primary, secondary),
+            mode: Mode::ActivePassive,
             units: Vec::new(),
         };
         plan.units = Unit::ALL
@@ -355,8 +359,9 @@ impl Plan {
             .map(|&unit| plan.planned(unit))
             .collect();
         plan.assign_waves();
-        let mode = plan.user_replication;
-        plan.with_user_replication(mode)
+        let users = plan.user_replication;
+        plan.with_user_replication(users)
+            .with_mode(Mode::ActivePassive)
     }
 
     /// Adds the custom domain: the site certificate (us-east-1), the regional

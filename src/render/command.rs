@@ -25,18 +25,25 @@ pub struct RenderArgs {
     /// Route 53 hosted zone for --domain [default: looked up at deploy]
     #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
     pub hosted_zone_id: Option<String>,
+
+    /// How the two Regions serve: active-passive or active-active (as
+    /// `mraa deploy --mode`) [default: active-passive]
+    #[arg(long, env = "MRAA_MODE", value_name = "MODE")]
+    pub mode: Option<crate::plan::Mode>,
 }
 
 pub fn run(settings: &Settings, args: &RenderArgs, out: &mut dyn Write) -> Result<u8> {
     let settings = &settings
         .clone()
-        .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?;
+        .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?
+        .with_mode(args.mode);
     let secondary = settings.require_secondary()?;
     let mut plan = Plan::new(&settings.app, &settings.primary, secondary)
         .with_allowed_origin(&settings.allowed_origin);
     if let Some(mode) = settings.user_replication {
         plan = plan.with_user_replication(mode);
     }
+    plan = plan.with_mode(settings.mode.unwrap_or_default());
     if let Some(domain) = &settings.domain {
         // Offline: the zone is found by name only when deploying.
         let zone = settings

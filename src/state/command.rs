@@ -60,6 +60,24 @@ pub async fn run(
         return Ok(EXIT_USAGE);
     }
     let located = switch::locate(settings, target, messages).await?;
+    // Failover is active-passive's: in active-active both Regions serve, and
+    // the primary is taken out by draining it (read through the secondary,
+    // which failover writes through).
+    if target == AppState::Failover {
+        let aws = &located.aws;
+        let mode =
+            switch::serving::recorded_mode(aws, &settings.app, &aws.secondary.region).await?;
+        if mode == crate::plan::Mode::ActiveActive {
+            let _ = writeln!(
+                messages,
+                "error: `mraa failover` is for active-passive deployments, and this one is \
+                 active-active: both Regions serve; run `mraa drain {}` to take the primary out; \
+                 nothing was changed",
+                aws.primary.region
+            );
+            return Ok(EXIT_USAGE);
+        }
+    }
     let Some(Written {
         before,
         written_in: written,

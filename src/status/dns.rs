@@ -17,8 +17,11 @@ pub async fn status_checks(
     aws: &Aws,
     app: &str,
     owned: std::result::Result<Vec<OwnedCheck>, String>,
-    state: Option<&str>,
+    state: Option<&super::StateView>,
+    mode: crate::plan::Mode,
 ) -> Vec<crate::health::Check> {
+    let drained = state.map(|s| s.drained.as_slice()).unwrap_or_default();
+    let state = state.and_then(|v| v.state.as_deref());
     use crate::health::{Check, Health};
     let client = aws.route53_probe();
     let owned = match owned {
@@ -61,7 +64,11 @@ pub async fn status_checks(
                 // A check that fails where its region should not serve is
                 // doing its job: the state decides which one should pass
                 // (the routing template's `serving`).
+                // In active-active every Region serves unless drained.
                 let should = match state {
+                    Some(_) if mode == crate::plan::Mode::ActiveActive => {
+                        !drained.contains(&check.region)
+                    }
                     Some(state) if check.region == aws.primary.region => state != "failover",
                     Some(_) => true,
                     None => up,
@@ -71,8 +78,13 @@ pub async fn status_checks(
                     (false, false) => (
                         Health::Degraded,
                         format!(
-                            "{text}; with the state {} this region should {}",
+                            "{text}; with the state {}{} this region should {}",
                             state.unwrap_or_default(),
+                            if drained.contains(&check.region) {
+                                " (drained)"
+                            } else {
+                                ""
+                            },
                             if should { "serve" } else { "not serve" }
                         ),
                         up,
@@ -107,6 +119,26 @@ pub async fn status_checks(
         secondary
     };
     let regions = Regions { primary, secondary };
+    if mode == crate::plan::Mode::ActiveActive && healthy(primary) == healthy(secondary) {
+        // Latency routing answers the healthy Region nearest the resolver
+        // (all of them when none is healthy; Route 53 Developer Guide,
+        // "Latency-based routing"): either Region is a right answer, which
+        // the marker names.
+        let first = answer_check(&client, app, (&zone, &api), &regions, primary).await;
+        if first.status == crate::health::Health::Ok {
+            checks.push(first);
+        } else {
+            checks.push(answer_check(&client, app, (&zone, &api), &regions, secondary).await);
+        }
+        return checks;
+    }
+    // In active-active with one healthy Region, that one; in active-passive
+    // the failover rule above.
+    let expected = match mode {
+        crate::plan::Mode::ActiveActive if healthy(secondary) => secondary,
+        crate::plan::Mode::ActiveActive => primary,
+        crate::plan::Mode::ActivePassive => expected,
+    };
     checks.push(answer_check(&client, app, (&zone, &api), &regions, expected).await);
     checks
 }

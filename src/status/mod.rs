@@ -5,6 +5,7 @@
 mod dns;
 mod dns_answer;
 mod lag;
+mod modes;
 mod moves;
 mod promises;
 mod replicas;
@@ -39,6 +40,8 @@ pub struct StateView {
     pub updated_at: Option<String>,
     pub updated_by: Option<String>,
     pub reason: Option<String>,
+    /// Active-active: the Regions drained (not serving).
+    pub drained: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -147,12 +150,14 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
             .iter()
             .find_map(|c| Some((c.domain.clone()?, c.zone.clone()?)))
     });
+    let mode = crate::plan::Mode::from_recorded(Some(&deployment.mode)).unwrap_or_default();
     let plan = match &domain {
         Some((name, zone)) => {
             Plan::new(app, &deployment.primary, &deployment.secondary).with_domain(name, zone)
         }
         None => Plan::new(app, &deployment.primary, &deployment.secondary),
-    };
+    }
+    .with_mode(mode);
     let down: Down = aws
         .regions()
         .iter()
@@ -214,6 +219,9 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
         .and_then(|o| o.get("DistributionId"))
         .cloned();
     checks.push(replication);
+    if !down.contains_key(&aws.secondary.region) {
+        checks.extend(modes::reverse_replication(aws, app, &account, mode).await);
+    }
     checks.extend(replicas);
     let site_domain = match &primary_down {
         None => {
@@ -256,9 +264,9 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
     checks.extend(lag::lag_checks(aws, app, &account, tables, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
+    checks.extend(modes::serving_rows(mode, state_view.as_ref(), aws));
     // With a custom domain: health checks and what the API name answers.
-    let state = state_view.as_ref().and_then(|v| v.state.as_deref());
-    checks.extend(dns::status_checks(aws, app, owned, state).await);
+    checks.extend(dns::status_checks(aws, app, owned, state_view.as_ref(), mode).await);
 
     let mut endpoints = Endpoints {
         site_url: site_domain.map(|d| format!("https://{d}")),

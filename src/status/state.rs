@@ -34,6 +34,7 @@ pub(super) async fn state_checks(
         updated_at: r.updated_at.clone(),
         updated_by: r.updated_by.clone(),
         reason: r.reason.clone(),
+        drained: r.drained.clone(),
     };
     let check = |region: &str, status, detail: String| Check {
         kind: "state",

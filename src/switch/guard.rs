@@ -97,6 +97,7 @@ mod tests {
             updated_at: Some("2026-12-07T10:00:00Z".into()),
             updated_by: Some("arn:aws:sts::123456789012:assumed-role/oncall/jane".into()),
             reason: Some("maintenance done".into()),
+            drained: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! the state and move DNS themselves.
 
 pub mod guard;
+pub mod serving;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -149,6 +150,15 @@ pub async fn locate(
     target: AppState,
     messages: &mut dyn Write,
 ) -> Result<Located> {
+    locate_for(settings, target.verb(), messages).await
+}
+
+/// [`locate`] for any command that changes the state, by its name as typed.
+pub async fn locate_for(
+    settings: &Settings,
+    verb: &str,
+    messages: &mut dyn Write,
+) -> Result<Located> {
     match discover::find(settings).await {
         Ok(Some((deployment, aws))) => {
             let tables = (deployment.user_replication)
@@ -173,7 +183,7 @@ pub async fn locate(
                     cause: format!(
                         "{cause}; {}; so that mraa can {} without the primary, {}",
                         discover::RECORD_NOT_FOUND,
-                        target.verb(),
+                        verb,
                         discover::SECONDARY_SOURCES
                     ),
                 });
@@ -273,18 +283,9 @@ async fn write(
             AttributeValue::S(target.as_str().into()),
         ),
         (":old".to_string(), AttributeValue::S(previous.clone())),
-        (":at".to_string(), AttributeValue::S(now())),
-        (":by".to_string(), AttributeValue::S(caller.arn)),
-        (":in".to_string(), AttributeValue::S(region.to_string())),
     ]);
-    let mut update = "SET #state = :new, previousState = :old, updatedAt = :at, updatedBy = :by, updatedIn = :in".to_string();
-    match reason {
-        Some(reason) => {
-            values.insert(":why".into(), AttributeValue::S(reason.to_string()));
-            update.push_str(", reason = :why");
-        }
-        None => update.push_str(" REMOVE reason"),
-    }
+    let (set, remove) = stamp(&mut values, caller.arn, region, reason);
+    let update = format!("SET #state = :new, previousState = :old, {set}{remove}");
     let result = client
         .update_item()
         .table_name(&table)
@@ -307,6 +308,29 @@ async fn write(
             )))
         }
         Err(e) => Err(failed(sdk_message(&e))),
+    }
+}
+
+/// Who changed the state item, when, where and why, as every change of it
+/// records: its SET clauses and its REMOVE clause (an old reason goes when
+/// none is given), their values added to `values`.
+pub(crate) fn stamp(
+    values: &mut HashMap<String, AttributeValue>,
+    caller_arn: String,
+    region: &str,
+    reason: Option<&str>,
+) -> (String, &'static str) {
+    values.insert(":at".into(), AttributeValue::S(now()));
+    values.insert(":by".into(), AttributeValue::S(caller_arn));
+    values.insert(":in".into(), AttributeValue::S(region.to_string()));
+    let mut set = "updatedAt = :at, updatedBy = :by, updatedIn = :in".to_string();
+    match reason {
+        Some(reason) => {
+            values.insert(":why".into(), AttributeValue::S(reason.to_string()));
+            set.push_str(", reason = :why");
+            (set, "")
+        }
+        None => (set, " REMOVE reason"),
     }
 }
 

@@ -93,12 +93,13 @@ pub fn plan(inv: &Inventory, delete_data: bool) -> Planned {
             );
         }
     }
-    if let Some(bucket) = inv.bucket("objects", &inv.primary)
-        && bucket.owner.is_ours()
-        && bucket.replication
+    for bucket in inv
+        .buckets
+        .iter()
+        .filter(|b| b.kind == "objects" && b.owner.is_ours() && b.replication)
     {
         delete.push(
-            Item::new("replication", &bucket.name, primary)
+            Item::new("replication", &bucket.name, Some(&bucket.region))
                 .detail("S3 replication configuration (its role goes with the object store)"),
         );
     }

@@ -306,34 +306,35 @@ async fn replicas(run: &Run) -> Result<()> {
 /// through a role that no longer exists.
 async fn replication(run: &Run) -> Result<()> {
     let inv = &run.inventory;
-    let Some(bucket) = inv
-        .bucket("objects", &inv.primary)
-        .filter(|b| b.owner.is_ours() && b.replication)
-    else {
-        return Ok(());
-    };
-    let step = crate::wire::s3::STEP;
-    let s3 = &run.aws.primary.s3;
-    let err = |e: String| fail(step, &bucket.region, &bucket.name, e);
-    s3.delete_bucket_replication()
-        .bucket(&bucket.name)
-        .send()
-        .await
-        .map_err(|e| err(crate::aws::sdk_message(&e)))?;
-    if crate::wire::s3::current_configuration(s3, &bucket.name)
-        .await
-        .map_err(err)?
-        .is_some()
+    // The primary's rule, and in active-active the secondary's back to it.
+    for bucket in inv
+        .buckets
+        .iter()
+        .filter(|b| b.kind == "objects" && b.owner.is_ours() && b.replication)
     {
-        return Err(err(
-            "S3 still reports a replication configuration after deleting it".into(),
-        ));
+        let step = crate::wire::s3::STEP;
+        let s3 = &run.aws.region(&bucket.region).s3;
+        let err = |e: String| fail(step, &bucket.region, &bucket.name, e);
+        s3.delete_bucket_replication()
+            .bucket(&bucket.name)
+            .send()
+            .await
+            .map_err(|e| err(crate::aws::sdk_message(&e)))?;
+        if crate::wire::s3::current_configuration(s3, &bucket.name)
+            .await
+            .map_err(err)?
+            .is_some()
+        {
+            return Err(err(
+                "S3 still reports a replication configuration after deleting it".into(),
+            ));
+        }
+        run.deleted(
+            step,
+            Item::new("replication", &bucket.name, Some(&bucket.region))
+                .detail("configuration; the bucket's contents are untouched"),
+        );
     }
-    run.deleted(
-        step,
-        Item::new("replication", &bucket.name, Some(&bucket.region))
-            .detail("configuration; the bucket's contents are untouched"),
-    );
     Ok(())
 }
 

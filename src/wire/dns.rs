@@ -7,7 +7,7 @@ use aws_sdk_route53 as r53;
 use r53::types::builders::ResourceRecordSetBuilder;
 use r53::types::{
     AliasTarget, ChangeAction, HealthCheck, HealthCheckConfig, ResourceRecord, ResourceRecordSet,
-    ResourceRecordSetFailover, RrType,
+    ResourceRecordSetFailover, ResourceRecordSetRegion, RrType,
 };
 
 use crate::aws::aws_error;
@@ -15,10 +15,10 @@ use crate::cfn::stack;
 use crate::context::Outputs;
 use crate::error::Result;
 use crate::names;
-use crate::plan::{Plan, RegionRole, Unit};
+use crate::plan::{Mode, Plan, RegionRole, Unit};
 
 use super::dns_identity::{
-    api_name, is_ours, marker_identifier, marker_value, same_name, set_identifier, site_identifier,
+    RecordId, Routing, api_name, is_ours, marker_value, same_name, site_identifier,
 };
 use super::route53::{
     CLOUDFRONT_ZONE, DesiredCheck, GLOBAL, OwnedCheck, STEP, checker_regions, owned_among,
@@ -39,10 +39,12 @@ pub struct ApiTarget {
     pub hosted_zone_id: String,
 }
 
-/// One region's wanted health check, and where its failover record points.
+/// One region's wanted health check, and where its record points.
 #[derive(Debug, Clone)]
 pub struct Wanted {
     pub role: RegionRole,
+    /// Failover (active-passive) or latency (active-active).
+    pub routing: Routing,
     pub check: DesiredCheck,
     pub target: ApiTarget,
 }
@@ -80,8 +82,13 @@ pub fn checks_wanted(plan: &Plan, outputs: &Outputs) -> Result<Vec<Wanted>> {
             };
             // The check goes to the region's own state API, not to the
             // custom name: it must see that region whatever DNS answers.
+            let routing = match plan.mode {
+                Mode::ActivePassive => Routing::Failover(role),
+                Mode::ActiveActive => Routing::Latency(region.clone()),
+            };
             Ok(Wanted {
                 role,
+                routing,
                 check: DesiredCheck {
                     region,
                     fqdn,
@@ -219,9 +226,10 @@ impl<'a> Found<'a> {
     }
 }
 
-/// One region's records at the API name, each carrying `check`: the
-/// failover alias to its API, and the failover TXT record naming the region
-/// (`wire::dns_identity`, the region marker).
+/// One region's records at the API name, each carrying `check`: the alias
+/// to its API, and the TXT record naming the region (`wire::dns_identity`,
+/// the region marker), both failover records in active-passive and latency
+/// records in active-active.
 pub fn api_records(
     app: &str,
     domain: &str,
@@ -229,45 +237,50 @@ pub fn api_records(
     check: &str,
 ) -> std::result::Result<Vec<ResourceRecordSet>, String> {
     Ok(vec![
-        api_record(app, domain, wanted.role, &wanted.target, check)?,
-        marker_record(app, domain, wanted.role, &wanted.check.region, check)?,
+        api_record(app, domain, &wanted.routing, &wanted.target, check)?,
+        marker_record(app, domain, &wanted.routing, &wanted.check.region, check)?,
     ])
 }
 
 /// What both of a region's records at the API name share: the name, the
-/// region's failover role and its check.
-fn failover_record(
+/// region's routing and its check. A latency record names its Region
+/// (Route 53 Developer Guide, "Values specific for latency records",
+/// Region; docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-latency.html).
+fn routed_record(
     domain: &str,
     kind: RrType,
     identifier: String,
-    role: RegionRole,
+    routing: &Routing,
     check: &str,
 ) -> ResourceRecordSetBuilder {
-    ResourceRecordSet::builder()
+    let record = ResourceRecordSet::builder()
         .name(api_name(domain))
         .r#type(kind)
         .set_identifier(identifier)
-        .failover(match role {
+        .health_check_id(check);
+    match routing {
+        Routing::Failover(role) => record.failover(match role {
             RegionRole::Primary => ResourceRecordSetFailover::Primary,
             RegionRole::Secondary => ResourceRecordSetFailover::Secondary,
-        })
-        .health_check_id(check)
+        }),
+        Routing::Latency(region) => record.region(ResourceRecordSetRegion::from(region.as_str())),
+    }
 }
 
-/// One region's marker at the API name: TXT, the same failover role and
-/// check as its alias, the region as its value.
+/// One region's marker at the API name: TXT, the same routing and check as
+/// its alias, the region as its value.
 pub fn marker_record(
     app: &str,
     domain: &str,
-    role: RegionRole,
+    routing: &Routing,
     region: &str,
     check: &str,
 ) -> std::result::Result<ResourceRecordSet, String> {
-    failover_record(
+    routed_record(
         domain,
         RrType::Txt,
-        marker_identifier(app, role),
-        role,
+        RecordId::Marker(routing.clone()).identifier(app),
+        routing,
         check,
     )
     .ttl(MARKER_TTL)
@@ -281,27 +294,33 @@ pub fn marker_record(
     .map_err(|e| e.to_string())
 }
 
-/// One region's failover record at the API name, carrying `check`.
+/// One region's alias at the API name, carrying `check`.
 pub fn api_record(
     app: &str,
     domain: &str,
-    role: RegionRole,
+    routing: &Routing,
     target: &ApiTarget,
     check: &str,
 ) -> std::result::Result<ResourceRecordSet, String> {
-    failover_record(domain, RrType::A, set_identifier(app, role), role, check)
-        .alias_target(
-            AliasTarget::builder()
-                .hosted_zone_id(&target.hosted_zone_id)
-                .dns_name(&target.dns_name)
-                // The health check decides; the target's own health is not
-                // evaluated (API Gateway reports none).
-                .evaluate_target_health(false)
-                .build()
-                .map_err(|e| e.to_string())?,
-        )
-        .build()
-        .map_err(|e| e.to_string())
+    routed_record(
+        domain,
+        RrType::A,
+        RecordId::Alias(routing.clone()).identifier(app),
+        routing,
+        check,
+    )
+    .alias_target(
+        AliasTarget::builder()
+            .hosted_zone_id(&target.hosted_zone_id)
+            .dns_name(&target.dns_name)
+            // The health check decides; the target's own health is not
+            // evaluated (API Gateway reports none).
+            .evaluate_target_health(false)
+            .build()
+            .map_err(|e| e.to_string())?,
+    )
+    .build()
+    .map_err(|e| e.to_string())
 }
 
 /// The site name as weighted aliases (weight 100, the only ones), A and
@@ -358,6 +377,7 @@ pub fn same_record(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
         && a.r#type() == b.r#type()
         && a.set_identifier() == b.set_identifier()
         && a.failover() == b.failover()
+        && a.region() == b.region()
         && a.weight() == b.weight()
         && a.ttl() == b.ttl()
         && a.health_check_id() == b.health_check_id()
@@ -367,21 +387,28 @@ pub fn same_record(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
 
 /// The changes that make the zone hold `desired`: each of mraa's records
 /// under a wanted identifier but of another type (an earlier version's
-/// CNAME) deleted, in the same atomic batch as the upserts of the wanted
-/// records that differ from what is there. Empty: nothing to write.
+/// CNAME) deleted, and each of mraa's records at a wanted name under an
+/// identifier no longer wanted (the other mode's failover or latency
+/// records: Route 53 takes one routing policy per name and type), in the
+/// same atomic batch as the upserts of the wanted records that differ from
+/// what is there. Empty: nothing to write.
 pub fn record_changes(
     app: &str,
     desired: &[ResourceRecordSet],
     existing: &[&ResourceRecordSet],
 ) -> Vec<(ChangeAction, ResourceRecordSet)> {
     let deletes = existing.iter().filter(|e| {
-        is_ours(app, e.set_identifier())
-            && desired.iter().any(|d| {
-                same_name(d.name(), e.name())
-                    && d.set_identifier() == e.set_identifier()
-                    && d.r#type() != e.r#type()
-                    && !desired.iter().any(|o| same_record(o, e))
-            })
+        let of_another_type = desired.iter().any(|d| {
+            same_name(d.name(), e.name())
+                && d.set_identifier() == e.set_identifier()
+                && d.r#type() != e.r#type()
+                && !desired.iter().any(|o| same_record(o, e))
+        });
+        let of_another_mode = desired.iter().any(|d| same_name(d.name(), e.name()))
+            && !desired
+                .iter()
+                .any(|d| d.set_identifier() == e.set_identifier());
+        is_ours(app, e.set_identifier()) && (of_another_type || of_another_mode)
     });
     let upserts = desired
         .iter()
@@ -395,6 +422,7 @@ pub fn record_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::dns_identity::set_identifier;
 
     fn target() -> ApiTarget {
         ApiTarget {
@@ -403,24 +431,27 @@ mod tests {
         }
     }
 
+    /// The primary's failover alias at `domain`'s API name, carrying `check`.
+    fn primary_alias(domain: &str, check: &str) -> ResourceRecordSet {
+        api_record(
+            "demo",
+            domain,
+            &Routing::Failover(RegionRole::Primary),
+            &target(),
+            check,
+        )
+        .expect("record")
+    }
+
     #[test]
     fn only_records_that_differ_are_written() {
         let domain = "app.example.test";
-        let wanted =
-            api_record("demo", domain, RegionRole::Primary, &target(), "hc-1").expect("record");
+        let wanted = primary_alias(domain, "hc-1");
         // As Route 53 returns it: a trailing dot, another case.
-        let stored = api_record(
-            "demo",
-            "App.Example.Test.",
-            RegionRole::Primary,
-            &target(),
-            "hc-1",
-        )
-        .expect("record");
+        let stored = primary_alias("App.Example.Test.", "hc-1");
         assert!(record_changes("demo", std::slice::from_ref(&wanted), &[&stored]).is_empty());
 
-        let moved =
-            api_record("demo", domain, RegionRole::Primary, &target(), "hc-2").expect("record");
+        let moved = primary_alias(domain, "hc-2");
         let changes = record_changes("demo", std::slice::from_ref(&wanted), &[&moved]);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].0, ChangeAction::Upsert);
@@ -432,6 +463,7 @@ mod tests {
         let domain = "app.example.test";
         let wanted = Wanted {
             role: RegionRole::Secondary,
+            routing: Routing::Failover(RegionRole::Secondary),
             check: DesiredCheck {
                 region: "ap-northeast-1".into(),
                 fqdn: "x.execute-api.ap-northeast-1.amazonaws.com".into(),
@@ -461,8 +493,7 @@ mod tests {
     #[test]
     fn an_old_record_of_another_type_goes_in_the_same_batch() {
         let domain = "app.example.test";
-        let wanted =
-            api_record("demo", domain, RegionRole::Primary, &target(), "hc-1").expect("record");
+        let wanted = primary_alias(domain, "hc-1");
         let old = ResourceRecordSet::builder()
             .name(api_name(domain))
             .r#type(RrType::Cname)
@@ -472,5 +503,64 @@ mod tests {
         let changes = record_changes("demo", std::slice::from_ref(&wanted), &[&old]);
         let actions: Vec<ChangeAction> = changes.into_iter().map(|(a, _)| a).collect();
         assert_eq!(actions, [ChangeAction::Delete, ChangeAction::Upsert]);
+    }
+
+    #[test]
+    fn a_mode_change_swaps_failover_and_latency_records_in_one_batch() {
+        let domain = "app.example.test";
+        let wanted = |routing: Routing| Wanted {
+            role: RegionRole::Primary,
+            routing,
+            check: DesiredCheck {
+                region: "us-east-1".into(),
+                fqdn: "x.execute-api.us-east-1.amazonaws.com".into(),
+                path: "/prod/state/demo".into(),
+                regions: Vec::new(),
+            },
+            target: target(),
+        };
+        let failover = api_records(
+            "demo",
+            domain,
+            &wanted(Routing::Failover(RegionRole::Primary)),
+            "hc-1",
+        )
+        .expect("records");
+        let latency = api_records(
+            "demo",
+            domain,
+            &wanted(Routing::Latency("us-east-1".into())),
+            "hc-1",
+        )
+        .expect("records");
+        assert_eq!(
+            latency[0].region(),
+            Some(&ResourceRecordSetRegion::UsEast1),
+            "a latency record names its Region"
+        );
+        assert_eq!(latency[1].region(), latency[0].region());
+        assert!(latency.iter().all(|r| r.failover().is_none()));
+        let existing: Vec<&ResourceRecordSet> = failover.iter().collect();
+        let changes = record_changes("demo", &latency, &existing);
+        let deleted: Vec<_> = changes
+            .iter()
+            .filter(|(a, _)| *a == ChangeAction::Delete)
+            .map(|(_, r)| r.set_identifier().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(deleted, ["mraa-demo-primary", "mraa-demo-primary-marker"]);
+        let upserts = changes
+            .iter()
+            .filter(|(a, _)| *a == ChangeAction::Upsert)
+            .count();
+        assert_eq!(upserts, 2);
+        // Someone else's record at the name is never touched.
+        let foreign = ResourceRecordSet::builder()
+            .name(api_name(domain))
+            .r#type(RrType::Txt)
+            .set_identifier("theirs")
+            .build()
+            .expect("record");
+        let changes = record_changes("demo", &latency, &[&foreign]);
+        assert!(changes.iter().all(|(a, _)| *a == ChangeAction::Upsert));
     }
 }

@@ -32,6 +32,9 @@ pub struct SiteConfig {
     /// (users reach the secondary without their password): what the site
     /// tells a user signing in during a failover.
     pub user_replication: String,
+    /// `active-passive` or `active-active`: whether the site may send a
+    /// user to either Region's API.
+    pub mode: crate::plan::Mode,
     /// Absent without `--domain`, so such a deployment's file is unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<CustomDomain>,
@@ -90,6 +93,7 @@ pub struct Site<'a> {
     pub primary: &'a str,
     pub secondary: &'a str,
     pub domain: Option<&'a str>,
+    pub mode: crate::plan::Mode,
 }
 
 impl<'a> Site<'a> {
@@ -99,6 +103,7 @@ impl<'a> Site<'a> {
             primary: &ctx.aws.primary.region,
             secondary: &ctx.aws.secondary.region,
             domain: ctx.plan.domain.as_ref().map(|d| d.name.as_str()),
+            mode: ctx.plan.mode,
         }
     }
 }
@@ -119,6 +124,7 @@ fn config_of(site: &Site, outputs: &Outputs) -> SiteConfig {
             "UserReplication",
         ))
         .to_string(),
+        mode: site.mode,
         custom_domain: site.domain.map(|d| CustomDomain::new(site.app, d)),
     }
 }

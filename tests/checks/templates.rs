@@ -127,60 +127,67 @@ fn photos_bucket_is_versioned_encrypted_private_and_tls_only() {
 }
 
 #[test]
-fn only_the_primary_replicates_and_only_into_the_secondary_photos_bucket() {
-    let t = template(Unit::ObjectStore);
-    let roles: Vec<_> = t
-        .resources_of_type("AWS::IAM::Role")
-        .into_iter()
-        .filter(|(_, role)| trusted_services(role).contains(&"s3.amazonaws.com".to_string()))
-        .collect();
-    assert_eq!(roles.len(), 1, "one role trusts s3.amazonaws.com");
-    let (id, role) = roles[0];
-
-    assert_eq!(
-        string_at(role, "Condition"),
-        Some("IsPrimary"),
-        "{id}: primary only"
-    );
-    assert_eq!(show(t.condition("IsPrimary")), IS_PRIMARY);
-    assert_eq!(
-        trusted_services(role),
-        ["s3.amazonaws.com"],
-        "{id}: trusted by S3 only"
-    );
-
-    let policies = field(role, "Properties").and_then(|p| field(p, "Policies"));
-    let writes: Vec<_> = statements_in(policies)
-        .into_iter()
-        .filter(|s| actions(s).iter().any(|a| a == "s3:ReplicateObject"))
-        .collect();
-    assert_eq!(
-        writes.len(),
-        1,
-        "{id}: one statement allows s3:ReplicateObject"
-    );
-    let destination =
-        "arn:${AWS::Partition}:s3:::mraa-${AppName}-objects-${AWS::AccountId}-${SecondaryRegion}/";
-    let resources = resources(writes[0]);
-    assert!(
-        !resources.is_empty(),
-        "{id}: s3:ReplicateObject names its resource"
-    );
-    for resource in &resources {
+fn each_region_replicates_only_into_the_other_regions_photos_bucket() {
+    for (scenario, inst) in crate::cfn::every_instance() {
+        if inst.unit != Unit::ObjectStore {
+            continue;
+        }
+        let at = format!("{scenario} {}", inst.file());
+        let roles: Vec<_> = inst
+            .of_type("AWS::IAM::Role")
+            .into_iter()
+            .filter(|(_, role)| trusted_services(role).contains(&"s3.amazonaws.com".to_string()))
+            .collect();
+        assert_eq!(roles.len(), 1, "{at}: one role trusts s3.amazonaws.com");
+        let (id, role) = roles[0];
+        assert_eq!(
+            trusted_services(role),
+            ["s3.amazonaws.com"],
+            "{at} {id}: trusted by S3 only"
+        );
+        let other = if inst.region == inst.param("PrimaryRegion") {
+            inst.param("SecondaryRegion")
+        } else {
+            inst.param("PrimaryRegion")
+        };
+        let destination = format!(
+            "arn:{}:s3:::mraa-demo-objects-{}-{other}/",
+            crate::cfn::PARTITION,
+            crate::cfn::ACCOUNT
+        );
+        let policies = field(role, "Properties").and_then(|p| field(p, "Policies"));
+        let writes: Vec<_> = statements_in(policies)
+            .into_iter()
+            .filter(|s| actions(s).iter().any(|a| a == "s3:ReplicateObject"))
+            .collect();
+        assert_eq!(
+            writes.len(),
+            1,
+            "{at} {id}: one statement allows s3:ReplicateObject"
+        );
+        let resources = inst.resolve_all(field(writes[0], "Resource"));
         assert!(
-            resource.starts_with(destination),
-            "{id}: s3:ReplicateObject on {resource:?}, not only the secondary's photos bucket"
+            !resources.is_empty(),
+            "{at} {id}: s3:ReplicateObject names its resource"
+        );
+        for resource in &resources {
+            assert!(
+                resource.starts_with(&destination),
+                "{at} {id}: s3:ReplicateObject on {resource:?}, not only {destination}"
+            );
+        }
+        assert!(
+            inst.resolve_all(
+                inst.doc
+                    .get("Outputs")
+                    .and_then(|o| field(o, "ReplicationRoleArn"))
+                    .and_then(|o| field(o, "Value"))
+            )
+            .len()
+                == 1,
+            "{at}: ReplicationRoleArn names the role in every region"
         );
     }
-
-    let output = t
-        .output("ReplicationRoleArn")
-        .expect("ReplicationRoleArn output");
-    assert_eq!(
-        string_at(output, "Condition"),
-        Some("IsPrimary"),
-        "ReplicationRoleArn exists only where the role does"
-    );
 }
 
 // ===========================================================================

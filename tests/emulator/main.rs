@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod active_active;
 mod adopt;
 mod approval;
 mod concurrency;

@@ -468,7 +468,7 @@ fn allows(
 }
 
 /// Why `policy` does not allow `call`, if it does not.
-fn refused(statements: &[Statement], call: &Call) -> Option<String> {
+pub(crate) fn refused(statements: &[Statement], call: &Call) -> Option<String> {
     let authorized = match authorized(call) {
         Ok(a) => a,
         Err(why) => return Some(why),

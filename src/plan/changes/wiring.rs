@@ -25,21 +25,45 @@ pub async fn compare(
     let app = plan.app.as_str();
     let mut found = Vec::new();
     let (primary, secondary) = (&aws.primary, &aws.secondary);
-    // S3 replication: primary photos bucket to the secondary's.
-    if let Some(role) = outputs.get(Unit::ObjectStore, &primary.region, "ReplicationRoleArn") {
-        let step = wire::s3::STEP;
-        let source = names::bucket_name(app, "objects", account, &primary.region);
-        let target = names::bucket_name(app, "objects", account, &secondary.region);
-        let desired = wire::s3::desired_configuration(role, &format!("arn:aws:s3:::{target}"))
-            .map_err(|e| fail(step, &primary.region, &source, e))?;
-        let current = wire::s3::current_configuration(&primary.s3, &source)
+    // S3 replication: each direction the mode wants, and in active-passive a
+    // reverse rule left from active-active.
+    let step = wire::s3::STEP;
+    for direction in wire::s3::directions(plan.mode) {
+        let (here, there) = match direction.from {
+            crate::plan::RegionRole::Primary => (primary, secondary),
+            crate::plan::RegionRole::Secondary => (secondary, primary),
+        };
+        let Some(role) = outputs.get(Unit::ObjectStore, &here.region, "ReplicationRoleArn") else {
+            continue;
+        };
+        let source = names::bucket_name(app, "objects", account, &here.region);
+        let target = names::bucket_name(app, "objects", account, &there.region);
+        let desired = wire::s3::desired_rule(role, &format!("arn:aws:s3:::{target}"), direction)
+            .map_err(|e| fail(step, &here.region, &source, e))?;
+        let current = wire::s3::current_configuration(&here.s3, &source)
             .await
-            .map_err(|e| fail(step, &primary.region, &source, e))?;
+            .map_err(|e| fail(step, &here.region, &source, e))?;
         if wire::s3::needs_put(current.as_ref(), &desired) {
             found.push(WiringDiff {
                 step: step.into(),
-                region: primary.region.clone(),
-                change: format!("put the replication rule {} on {source}", wire::s3::RULE_ID),
+                region: here.region.clone(),
+                change: format!("put the replication rule {} on {source}", direction.rule_id),
+            });
+        }
+    }
+    if plan.mode == crate::plan::Mode::ActivePassive {
+        let source = names::bucket_name(app, "objects", account, &secondary.region);
+        let current = wire::s3::current_configuration(&secondary.s3, &source)
+            .await
+            .map_err(|e| fail(step, &secondary.region, &source, e))?;
+        if current.as_ref().is_some_and(wire::s3::has_reverse_rule) {
+            found.push(WiringDiff {
+                step: step.into(),
+                region: secondary.region.clone(),
+                change: format!(
+                    "remove the replication rule {} from {source} (objects stay)",
+                    wire::s3::REVERSE_RULE_ID
+                ),
             });
         }
     }
@@ -144,6 +168,7 @@ async fn site_files(
         primary: &aws.primary.region,
         secondary: &aws.secondary.region,
         domain: plan.domain.as_ref().map(|d| d.name.as_str()),
+        mode: plan.mode,
     };
     let files = wire::site::files(&site, outputs)
         .map_err(|e| fail(step, &aws.primary.region, "config.json", e))?;

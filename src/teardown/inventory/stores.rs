@@ -23,11 +23,11 @@ pub(super) async fn read_buckets(
     let app = inventory.app.clone();
     let app = app.as_str();
     let clients = inventory.clients(aws);
-    let (account, primary) = (inventory.account.clone(), inventory.primary.clone());
+    let account = inventory.account.clone();
     let buckets = futures::future::try_join_all(clients.iter().flat_map(|c| {
         names::BUCKET_KINDS
             .iter()
-            .map(|kind| read_bucket(c, app, &account, kind, &primary, managed))
+            .map(|kind| read_bucket(c, app, &account, kind, managed))
     }))
     .await?;
     inventory.buckets = buckets.into_iter().flatten().collect();
@@ -153,7 +153,6 @@ pub(super) async fn read_bucket(
     app: &str,
     account: &str,
     kind: &'static str,
-    primary: &str,
     managed: &BTreeMap<String, String>,
 ) -> Result<Option<BucketRef>> {
     let region = &clients.region;
@@ -203,7 +202,8 @@ pub(super) async fn read_bucket(
         .find(|(k, _)| k == APP_TAG)
         .map(|(_, v)| v.as_str());
     bucket.owner = Owner::from_tag(tag, app, managed.get(&name));
-    if kind == "objects" && region == primary && bucket.owner.is_ours() {
+    // Both Regions: active-active replicates back from the secondary too.
+    if kind == "objects" && bucket.owner.is_ours() {
         bucket.replication = crate::wire::s3::current_configuration(&clients.s3, &name)
             .await
             .map_err(err)?
