@@ -133,20 +133,27 @@ impl Notify {
 }
 
 impl Plan {
-    /// Adds the alarms unit, notifying `notify`.
-    pub fn with_notify(mut self, notify: &Notify) -> Plan {
+    /// Adds the alarms unit as it is deployed, whoever it notifies: what
+    /// teardown removes.
+    pub fn with_alarms(mut self) -> Plan {
         if !self.includes(Unit::Alarms) {
             let planned = self.planned(Unit::Alarms);
             self.units.push(planned);
             self.assign_waves();
         }
+        self
+    }
+
+    /// Adds the alarms unit, notifying `notify`.
+    pub fn with_notify(self, notify: &Notify) -> Plan {
+        let mut plan = self.with_alarms();
         let (emails, primary, secondary) = match notify {
             Notify::Emails(emails) => (emails.join(","), NO_TOPIC.into(), NO_TOPIC.into()),
             Notify::Topics { primary, secondary } => {
                 (String::new(), primary.clone(), secondary.clone())
             }
         };
-        for unit in self.units.iter_mut().filter(|u| u.unit == Unit::Alarms) {
+        for unit in plan.units.iter_mut().filter(|u| u.unit == Unit::Alarms) {
             for (name, value) in [
                 ("NotifyEmails", emails.clone()),
                 ("PrimaryTopicArn", primary.clone()),
@@ -156,7 +163,7 @@ impl Plan {
                     .insert(name.into(), ParamSource::Value(value));
             }
         }
-        self
+        plan
     }
 }
 

@@ -2,6 +2,7 @@
 //! read from both regions concurrently. Every check is `ok`, `degraded`,
 //! `missing`, `unverified` (the endpoint cannot show it) or `unreachable`.
 
+mod alarms;
 mod dns;
 mod dns_answer;
 mod lag;
@@ -254,6 +255,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
     let tables = (deployment.user_replication)
         .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
     checks.extend(lag::lag_checks(aws, app, &account, tables, &down).await);
+    checks.extend(alarms::alarm_checks(aws, app, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     // With a custom domain: health checks and what the API name answers.
