@@ -381,6 +381,22 @@ pub const GRANTS: &[Grant] = &[
         resources: &["*"],
         string_equals: &[],
     },
+    // The alarms `deploy --notify` makes, read by name in each region
+    // (DescribeAlarms takes the alarm resource type: "Actions, resources,
+    // and condition keys for Amazon CloudWatch"); names as
+    // `crate::health::alarms::names` gives them.
+    Grant {
+        sid: "Alarms",
+        purposes: &[Status],
+        actions: &["cloudwatch:DescribeAlarms"],
+        resources: &[
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-items-comments-to-*",
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-items-app-config-to-*",
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-objects-latency",
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-objects-failed",
+        ],
+        string_equals: &[],
+    },
     // The state item: seeded by deploy, changed by the state commands.
     Grant {
         sid: "StateItem",
