@@ -17,8 +17,9 @@ The figure each datapoint carries is the stand-in's lag, per account: `POST /mot
 replication-lag` with `{"items": seconds, "objects": seconds}` (header x-moto-account-id picks the
 account, as for moto's own API) sets it, `GET` reads it. The items' lag is the global-table
 stand-in's own delay (emulator_time.replication_lag, default and MRAA_EMULATOR_REPLICATION_LAG
-there), so the figure published is the delay a reader sees. A lag past the objective is how a test
-makes replication stalled: the objects it holds back read OperationsPendingReplication.
+there), and so is the objects' (emulator_replication.object_lag: an object's copy arrives after
+it), so the figure published is the delay a reader sees. A lag past the objective is how a test
+makes replication stalled: the objects held back read PENDING and OperationsPendingReplication.
 
 Alarms, which moto stores but never evaluates (every alarm reads OK from its creation on): an
 alarm starts INSUFFICIENT_DATA and is evaluated as CloudWatch does ("Evaluating an alarm" and
@@ -40,8 +41,6 @@ codec for that protocol, so every CloudWatch operation moto implements answers e
 """
 import io
 import json
-import threading
-import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
@@ -62,19 +61,17 @@ from emulator_cfn import MODULE, IdModel, _reported
 CONTROL_PATH = "/moto-api/mraa/replication-lag"
 # Defaults: items about a second apart ("typically within a second", "Global tables core
 # concepts", docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-CoreConcepts.html);
-# objects as the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source).
+# objects as the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source),
+# scaled.
 KINDS = ("items", "objects")
-# Objects: the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source).
-_object_lags: dict[str, float] = {}
-_lock = threading.Lock()
 
 
 def lag(account: str, kind: str) -> float:
-    """The stand-in's replication lag in seconds for `kind` (`items` or `objects`)."""
+    """The stand-in's replication lag in seconds for `kind` (`items` or `objects`): the delay a
+    reader sees (emulator_time.replication_lag, emulator_replication.object_lag)."""
     if kind == "items":
         return emulator_time.replication_lag(account)
-    with _lock:
-        return _object_lags.get(account, float(emulator_time.OBJECT_REPLICATION))
+    return emulator_replication.object_lag(account)
 
 
 def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
@@ -89,8 +86,7 @@ def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
     if "items" in parsed:
         emulator_time.set_replication_lag(account, parsed["items"])
     if "objects" in parsed:
-        with _lock:
-            _object_lags[account] = parsed["objects"]
+        emulator_replication.set_object_lag(account, parsed["objects"])
     return {k: lag(account, k) for k in KINDS}
 
 
@@ -128,10 +124,6 @@ def _items_published(method: Callable[[DynamoHandler], Any]) -> Callable[[Dynamo
 
 # ---- S3 ---------------------------------------------------------------------------------------
 
-# (account, source bucket, key, version) of objects still within their lag: what is pending.
-_pending: dict[tuple[str, str, str, str], float] = {}
-
-
 def _metrics_enabled(rule: dict[str, Any]) -> bool:
     destination = rule.get("Destination") or {}
     return ((destination.get("Metrics") or {}).get("Status") == "Enabled"
@@ -142,21 +134,14 @@ def _objects_published(put_object: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(backend: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
         key = put_object(backend, bucket_name, key_name, *args, **kwargs)
         status = getattr(key, "replication_status", None)
-        if status not in ("COMPLETED", "FAILED"):
+        if status not in ("PENDING", "COMPLETED", "FAILED"):
             return key  # not replicated, or the copy itself
         rule = emulator_replication._matching_rule(backend.get_bucket(bucket_name), key_name)
         if rule is None or not _metrics_enabled(rule):
             return key
         account, region = backend.account_id, backend.get_bucket(bucket_name).region_name
         seconds = lag(account, "objects")
-        now = time.monotonic()
-        with _lock:
-            if status == "COMPLETED":
-                _pending[(account, bucket_name, key_name, str(key.version_id))] = now + seconds
-            for k, until in list(_pending.items()):
-                if until <= now:
-                    _pending.pop(k)
-            pending = sum(1 for k in _pending if k[:2] == (account, bucket_name))
+        pending = emulator_replication.objects_pending(account, bucket_name)
         dimensions = [
             {"Name": "SourceBucket", "Value": bucket_name},
             {"Name": "DestinationBucket",

@@ -1,8 +1,8 @@
 //! `mraa drill` against the emulator: on AWS's clock (scaled) with a custom
 //! domain it measures the recovery point (a probe item and object) and the
 //! recovery time (state, health checks, DNS) and returns to `active`; with
-//! replication stalled (the lag control) it exits 3 naming the objective it
-//! missed. Either way no probe is left, read through DynamoDB's and S3's
+//! items or objects stalled (the lag control) it exits 3 naming the
+//! objective it missed. Either way no probe is left, read through DynamoDB's and S3's
 //! own APIs.
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -215,6 +215,41 @@ async fn drill_with_replication_stalled_exits_3_naming_the_missed_objective() {
             .any(|l| l.starts_with("| rpo-objects |") && l.contains("| ok |")),
         "{table}"
     );
+    assert_eq!(probes_left(&emulator).await, Vec::<String>::new());
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("active")
+    );
+    // Objects stalled past S3 RTC's 15 minutes: the probe stays PENDING and
+    // S3's published latency says so; the drill names rpo-objects.
+    emulator.control(
+        "POST",
+        "/moto-api/mraa/replication-lag",
+        r#"{"items": 0.5, "objects": 1200}"#,
+    );
+    let output = mraa(
+        &["drill", "--reason", "rehearsal", "--output", "json"],
+        &env,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    let said = stderr_of(&output);
+    assert!(
+        said.contains("missed 1 objective(s): rpo-objects"),
+        "{}",
+        show(&output)
+    );
+    let figures = figures(&output);
+    let objects = figure(&figures, "rpo-objects");
+    assert_eq!(objects["verdict"], "missed", "{objects}");
+    assert!(
+        objects["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("still PENDING"),
+        "{objects}"
+    );
+    assert_eq!(figure(&figures, "rpo-items")["verdict"], "ok");
     assert_eq!(probes_left(&emulator).await, Vec::<String>::new());
     assert_eq!(
         state_in(&emulator, PRIMARY).await.as_deref(),
