@@ -14,7 +14,7 @@
   under such a rule.
 
 The figure each datapoint carries is the stand-in's lag, per account: `POST /moto-api/mraa/
-replication-lag` with `{"items": seconds, "objects": seconds}` (header x-moto-account-id picks the
+replication-lag` with `{"items": seconds, "objects": seconds, "users": seconds}` (header x-moto-account-id picks the
 account, as for moto's own API) sets it, `GET` reads it. The items' lag is the global-table
 stand-in's own delay (emulator_time.replication_lag, default and MRAA_EMULATOR_REPLICATION_LAG
 there), and so is the objects' (emulator_replication.object_lag: an object's copy arrives after
@@ -54,6 +54,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import models as s3
 from moto.sns.models import sns_backends
 
+import emulator_cognito_replica
 import emulator_replication
 import emulator_time
 from emulator_cfn import MODULE, IdModel, _reported
@@ -63,7 +64,7 @@ CONTROL_PATH = "/moto-api/mraa/replication-lag"
 # concepts", docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-CoreConcepts.html);
 # objects as the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source),
 # scaled.
-KINDS = ("items", "objects")
+KINDS = ("items", "objects", "users")
 
 
 def lag(account: str, kind: str) -> float:
@@ -71,13 +72,15 @@ def lag(account: str, kind: str) -> float:
     reader sees (emulator_time.replication_lag, emulator_replication.object_lag)."""
     if kind == "items":
         return emulator_time.replication_lag(account)
+    if kind == "users":
+        return emulator_cognito_replica.user_lag(account)
     return emulator_replication.object_lag(account)
 
 
 def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
     unknown = set(values) - set(KINDS)
     if unknown:
-        raise ValueError(f"unknown lag kinds {sorted(unknown)}; known: items, objects")
+        raise ValueError(f"unknown lag kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
     parsed = {}
     for kind, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -87,6 +90,8 @@ def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
         emulator_time.set_replication_lag(account, parsed["items"])
     if "objects" in parsed:
         emulator_replication.set_object_lag(account, parsed["objects"])
+    if "users" in parsed:
+        emulator_cognito_replica.set_user_lag(account, parsed["users"])
     return {k: lag(account, k) for k in KINDS}
 
 
