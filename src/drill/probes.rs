@@ -45,6 +45,8 @@ pub struct Probes {
     pub account: String,
     pub item_key: String,
     pub object_key: String,
+    /// The probe user of the user pool (`super::users`).
+    pub user: String,
     pub bucket_from: String,
     pub bucket_to: String,
     pub table: String,
@@ -61,6 +63,7 @@ impl Probes {
             account: account.to_string(),
             item_key: format!("{app}#drill-{nonce}"),
             object_key: format!("{OBJECT_PREFIX}{nonce}"),
+            user: format!("mraa-drill-{nonce}"),
             bucket_from: names::bucket_name(app, "objects", account, &aws.primary.region),
             bucket_to: names::bucket_name(app, "objects", account, &aws.secondary.region),
             table: names::table_name(app, "app-config"),
@@ -74,6 +77,11 @@ impl Probes {
             format!(
                 "object {} of buckets {} and {}",
                 self.object_key, self.bucket_from, self.bucket_to
+            ),
+            format!(
+                "user {} of user pool {}",
+                self.user,
+                names::user_pool_name(&self.app)
             ),
         ]
     }

@@ -469,10 +469,25 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
         string_equals: &[],
     },
-    // Failover finds the secondary's replica pool by name too.
+    // Drill's probe user: created in the primary's pool, its marked
+    // attribute read in the secondary's replica, then deleted.
+    Grant {
+        sid: "DrillUser",
+        purposes: &[Drill],
+        actions: &[
+            "cognito-idp:AdminCreateUser",
+            "cognito-idp:AdminUpdateUserAttributes",
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminDeleteUser",
+            "cognito-idp:ListUserPoolReplicas",
+        ],
+        resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
+        string_equals: &[],
+    },
+    // Failover (and drill) find the secondary's replica pool by name too.
     Grant {
         sid: "FindPools",
-        purposes: &[Deploy, Teardown, State],
+        purposes: &[Deploy, Teardown, State, Drill],
         actions: &["cognito-idp:ListUserPools"],
         resources: &["*"],
         string_equals: &[],
