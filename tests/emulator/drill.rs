@@ -104,6 +104,22 @@ async fn probes_left(emulator: &Emulator) -> Vec<String> {
     left
 }
 
+/// A drill (JSON report) with the stand-ins' lags set to `lags`: it exits 3.
+fn stalled_drill(
+    emulator: &Emulator,
+    env: &[(String, String)],
+    lags: &str,
+) -> std::process::Output {
+    emulator.control("POST", "/moto-api/mraa/replication-lag", lags);
+    let output = mraa(
+        &["drill", "--reason", "rehearsal", "--output", "json"],
+        env,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    output
+}
+
 async fn state_in(emulator: &Emulator, region: &str) -> Option<String> {
     emulator
         .state_item(region, APP)
@@ -249,17 +265,7 @@ async fn drill_with_replication_stalled_exits_3_naming_the_missed_objective() {
     );
     // Objects stalled past S3 RTC's 15 minutes: the probe stays PENDING and
     // S3's published latency says so; the drill names rpo-objects.
-    emulator.control(
-        "POST",
-        "/moto-api/mraa/replication-lag",
-        r#"{"items": 0.5, "objects": 1200}"#,
-    );
-    let output = mraa(
-        &["drill", "--reason", "rehearsal", "--output", "json"],
-        &env,
-        None,
-    );
-    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    let output = stalled_drill(&emulator, &env, r#"{"items": 0.5, "objects": 1200}"#);
     let said = stderr_of(&output);
     assert!(
         said.contains("missed 1 objective(s): rpo-objects"),
@@ -280,17 +286,7 @@ async fn drill_with_replication_stalled_exits_3_naming_the_missed_objective() {
     assert_eq!(probes_left(&emulator).await, Vec::<String>::new());
 
     // Users stalled: the replica reads the probe's attribute only after 7 s.
-    emulator.control(
-        "POST",
-        "/moto-api/mraa/replication-lag",
-        r#"{"objects": 0, "users": 7}"#,
-    );
-    let output = mraa(
-        &["drill", "--reason", "rehearsal", "--output", "json"],
-        &env,
-        None,
-    );
-    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    let output = stalled_drill(&emulator, &env, r#"{"objects": 0, "users": 7}"#);
     let users = figure(&figures_of(&output), "rpo-users").clone();
     assert_eq!(users["verdict"], "missed", "{users}");
     assert!(seconds(&users) >= 6.5, "{users}");
