@@ -53,6 +53,8 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import models as s3
 from moto.sns.models import sns_backends
+from moto.sns.responses import SNSResponse
+from moto.core.responses import ActionResult
 
 import emulator_cognito_replica
 import emulator_replication
@@ -355,6 +357,24 @@ class TopicSubscription(IdModel, CloudFormationModel):
         sns_backends[self.account_id][self.region].unsubscribe(self.id)
 
 
+def _listed(subscription: Any) -> dict[str, Any]:
+    """A subscription as ListSubscriptions(ByTopic) lists it: an e-mail address that has not
+    followed the confirmation link AWS mailed it is `PendingConfirmation`, not an ARN ("Amazon
+    SNS email notifications", docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html;
+    moto confirms nothing and lists the ARN)."""
+    pending = subscription.protocol in ("email", "email-json") and not subscription.confirmed
+    return {"SubscriptionArn": "PendingConfirmation" if pending else subscription.arn,
+            "Owner": subscription.account_id, "Protocol": subscription.protocol,
+            "Endpoint": subscription.endpoint, "TopicArn": subscription.topic.arn}
+
+
+def _list_subscriptions_by_topic(self: SNSResponse) -> ActionResult:
+    subscriptions, next_token = self.backend.list_subscriptions_by_topic(
+        self._get_param("TopicArn"), next_token=self._get_param("NextToken"))
+    return ActionResult({"Subscriptions": [_listed(s) for s in subscriptions],
+                         "NextToken": next_token})
+
+
 # ---- the lag control and the CBOR protocol ----------------------------------------------------
 
 _CLOUDWATCH_PATH = "/service/GraniteServiceVersion20100801/operation/"
@@ -503,6 +523,7 @@ def install() -> None:
     s3.S3Backend.put_object = _objects_published(s3.S3Backend.put_object)
     CloudWatchBackend.put_metric_data = _evaluated_on_publish(CloudWatchBackend.put_metric_data)
     CloudWatchBackend.put_metric_alarm = _evaluated_on_put(CloudWatchBackend.put_metric_alarm)
+    SNSResponse.list_subscriptions_by_topic = _list_subscriptions_by_topic
     for name in ("describe_alarms", "get_alarms_by_action_prefix",
                  "get_alarms_by_alarm_name_prefix", "get_alarms_by_alarm_names",
                  "get_alarms_by_state_value"):

@@ -36,6 +36,8 @@ pub struct AlarmState {
     pub state: Option<String>,
     pub reason: String,
     pub since: Option<String>,
+    /// What it notifies (its AlarmActions).
+    pub actions: Vec<String>,
 }
 
 impl AlarmState {
@@ -100,10 +102,61 @@ pub async fn read(
                 since: alarm
                     .and_then(|a| a.state_updated_timestamp())
                     .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
+                actions: alarm
+                    .map(|a| a.alarm_actions().to_vec())
+                    .unwrap_or_default(),
                 name,
             }
         })
         .collect())
+}
+
+/// Who a topic wakes: an e-mail address wakes no one until it follows the
+/// link AWS mailed it, and SNS lists it as `PendingConfirmation` until then
+/// ("Amazon SNS email notifications", SNS Developer Guide).
+pub async fn subscriptions(aws: &Aws, region: &str, topic: &str) -> (Health, String) {
+    let sns = aws.sns_in(region);
+    let (mut confirmed, mut pending) = (0, 0);
+    let mut next: Option<String> = None;
+    loop {
+        let page = match sns
+            .list_subscriptions_by_topic()
+            .topic_arn(topic)
+            .set_next_token(next.take())
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                let cause = format!(
+                    "SNS ListSubscriptionsByTopic in {region}: {}",
+                    sdk_message(&e)
+                );
+                return (Health::Unverified, cause);
+            }
+        };
+        for subscription in page.subscriptions() {
+            match subscription.subscription_arn() {
+                Some(arn) if arn.starts_with("arn:") => confirmed += 1,
+                _ => pending += 1,
+            }
+        }
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            _ => break,
+        }
+    }
+    if confirmed == 0 {
+        let detail = format!(
+            "{topic}: no confirmed subscription ({pending} pending): the alarms wake no one \
+             until an address follows the link AWS mailed it"
+        );
+        return (Health::Unverified, detail);
+    }
+    (
+        Health::Ok,
+        format!("{topic}: {confirmed} confirmed, {pending} pending"),
+    )
 }
 
 #[cfg(test)]
@@ -132,6 +185,7 @@ mod tests {
             state: state.map(str::to_string),
             reason: "Threshold Crossed".into(),
             since: None,
+            actions: Vec::new(),
         };
         assert_eq!(alarm(Some("OK")).verdict().0, Health::Ok);
         assert_eq!(alarm(Some("ALARM")).verdict().0, Health::Degraded);

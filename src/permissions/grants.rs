@@ -397,6 +397,14 @@ pub const GRANTS: &[Grant] = &[
         ],
         string_equals: &[],
     },
+    // Whether anyone confirmed a subscription to the alarms' topic.
+    Grant {
+        sid: "AlarmsTopic",
+        purposes: &[Status],
+        actions: &["sns:ListSubscriptionsByTopic"],
+        resources: &["arn:aws:sns:*:{account}:mraa-{app}-alarms"],
+        string_equals: &[],
+    },
     // The state item: seeded by deploy, changed by the state commands.
     Grant {
         sid: "StateItem",

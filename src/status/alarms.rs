@@ -1,5 +1,6 @@
 //! The alarm rows: each alarm `mraa deploy --notify` made, with its state
-//! read through CloudWatch (`crate::health::alarms`). No rows without them.
+//! read through CloudWatch, and each topic they notify with whether anyone
+//! confirmed its subscription (`crate::health::alarms`). No rows without them.
 
 use crate::aws::Aws;
 use crate::health::Check;
@@ -31,11 +32,31 @@ pub async fn alarm_checks(aws: &Aws, app: &str, down: &Down) -> Vec<Check> {
         },
     ))
     .await;
-    reads
-        .into_iter()
-        .flat_map(|read| match read {
-            Ok(found) => found.iter().map(row).collect::<Vec<_>>(),
-            Err(unread) => vec![unread.check("alarm", "alarms")],
-        })
-        .collect()
+    let mut checks = Vec::new();
+    for read in reads {
+        match read {
+            Ok(found) => {
+                checks.extend(found.iter().map(row));
+                let mut topics: Vec<(&str, &str)> = found
+                    .iter()
+                    .flat_map(|a| a.actions.iter().map(|t| (a.region.as_str(), t.as_str())))
+                    .collect();
+                topics.sort();
+                topics.dedup();
+                for (region, topic) in topics {
+                    let (status, detail) = alarms::subscriptions(aws, region, topic).await;
+                    checks.push(Check {
+                        kind: "alarm",
+                        name: "alarm-topic".into(),
+                        region: region.to_string(),
+                        status,
+                        detail,
+                        updated: None,
+                    });
+                }
+            }
+            Err(unread) => checks.push(unread.check("alarm", "alarms")),
+        }
+    }
+    checks
 }

@@ -172,7 +172,7 @@ fn authorized(call: &Call) -> Result<Authorized, String> {
         "monitoring" if !call.operation.is_empty() => {
             one(&format!("cloudwatch:{}", call.operation), None)
         }
-        "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs"
+        "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs" | "sns"
             if !call.operation.is_empty() =>
         {
             one(&format!("{}:{}", call.service, call.operation), None)
