@@ -20,6 +20,11 @@ UserPoolReplicaType (docs.aws.amazon.com/cognito-user-identity-pools/latest/APIR
   rest comes from the primary. The API Reference names OperationNotEnabledException for
   "operations that are not supported in secondary replica regions": the emulator answers it for
   all of these refusals;
+- the directory is written in the primary and read in the replica after replication, which is
+  asynchronous ("replicates ... from the primary user pool to the secondary"): an attribute
+  change (AdminUpdateUserAttributes) reads in the replica (AdminGetUser, GetUser) only after the
+  users' lag (user_lag: set by the lag control of emulator_metrics.py, by default the emulator's
+  replication lag, emulator_time.replication_lag), the old attributes until then;
 - UpdateUserPoolReplica works from either region (so a failover can call only the secondary);
   DeleteUserPoolReplica only from the primary, and only for an INACTIVE replica.
 
@@ -385,6 +390,70 @@ def _replicate_key(self: kms.KmsBackend, key_id: str, replica_region: str) -> An
     return replica
 
 
+# ---- the replica's view of the directory ---------------------------------------------------
+# (account, pool id, username) -> [(due, the attributes the replica reads until then)], oldest
+# first: each attribute change made in the primary while the pool has a replica.
+_in_flight: dict[tuple[str, str, str], list[tuple[float, list[dict[str, str]]]]] = {}
+_user_lags: dict[str, float] = {}
+
+
+def user_lag(account: str) -> float:
+    """Real seconds until a change of the primary's directory reads in the replica."""
+    return _user_lags.get(account, emulator_time.replication_lag(None))
+
+
+def set_user_lag(account: str, seconds: float) -> None:
+    _user_lags[account] = seconds
+
+
+def _lagged_view(account: str, pool_id: str, username: str) -> list[dict[str, str]] | None:
+    """The attributes the replica still reads for a user, or None when it is caught up."""
+    key = (account, pool_id, username)
+    now = time.monotonic()
+    pending = [entry for entry in _in_flight.get(key, []) if entry[0] > now]
+    if pending:
+        _in_flight[key] = pending
+        return pending[0][1]
+    _in_flight.pop(key, None)
+    return None
+
+
+_moto_admin_get_user = idp.CognitoIdpBackend.admin_get_user
+
+
+def _admin_get_user(self: idp.CognitoIdpBackend, user_pool_id: str, username: str) -> Any:
+    user = _moto_admin_get_user(self, user_pool_id, username)
+    pool = self.user_pools.get(user_pool_id)
+    if isinstance(pool, ReplicaPool):
+        old = _lagged_view(self.account_id, user_pool_id, user.username)
+        if old is not None:
+            user = copy.copy(user)
+            user.attributes = copy.deepcopy(old)
+    return user
+
+
+def _replicated_update(update: Any) -> Any:
+    def wrapped(self: idp.CognitoIdpBackend, user_pool_id: str, username: str,
+                attributes: list[dict[str, str]]) -> Any:
+        pool = self.user_pools.get(user_pool_id)
+        replicated = (pool is not None and not isinstance(pool, ReplicaPool)
+                      and replica_of(self.account_id, user_pool_id) is not None)
+        before = None
+        if replicated:
+            user = _moto_admin_get_user(self, user_pool_id, username)
+            before = (user.username, copy.deepcopy(user.attributes))
+        result = update(self, user_pool_id, username, attributes)
+        if before is not None:
+            name, old = before
+            # Until this change lands the replica reads the attributes it replaced (or, while
+            # an earlier change is on its way, what that one replaced: the oldest entry first).
+            _in_flight.setdefault((self.account_id, user_pool_id, name), []).append(
+                (time.monotonic() + user_lag(self.account_id), old))
+        return result
+
+    return wrapped
+
+
 def install() -> None:
     CognitoIdpResponse.create_user_pool_replica = create_user_pool_replica
     CognitoIdpResponse.update_user_pool_replica = update_user_pool_replica
@@ -396,6 +465,9 @@ def install() -> None:
         setattr(idp.CognitoIdpBackend, name, _guarded(name, refuse_always=False))
     idp.CognitoIdpBackend.update_user_pool = _update_pool
     idp.CognitoIdpBackend.delete_user_pool = _delete_pool
+    idp.CognitoIdpBackend.admin_get_user = _admin_get_user
+    idp.CognitoIdpBackend.admin_update_user_attributes = _replicated_update(
+        idp.CognitoIdpBackend.admin_update_user_attributes)
     CognitoIdpResponse._get_region_agnostic_backend = _agnostic
     idp.RegionAgnosticBackend._find_backend_for_clientid = _by_client
     idp.RegionAgnosticBackend._find_backend_by_access_token = _by_token

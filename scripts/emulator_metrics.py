@@ -14,11 +14,24 @@
   under such a rule.
 
 The figure each datapoint carries is the stand-in's lag, per account: `POST /moto-api/mraa/
-replication-lag` with `{"items": seconds, "objects": seconds}` (header x-moto-account-id picks the
+replication-lag` with `{"items": seconds, "objects": seconds, "users": seconds}` (header x-moto-account-id picks the
 account, as for moto's own API) sets it, `GET` reads it. The items' lag is the global-table
 stand-in's own delay (emulator_time.replication_lag, default and MRAA_EMULATOR_REPLICATION_LAG
-there), so the figure published is the delay a reader sees. A lag past the objective is how a test
-makes replication stalled: the objects it holds back read OperationsPendingReplication.
+there), and so is the objects' (emulator_replication.object_lag: an object's copy arrives after
+it), so the figure published is the delay a reader sees. A lag past the objective is how a test
+makes replication stalled: the objects held back read PENDING and OperationsPendingReplication.
+
+Alarms, which moto stores but never evaluates (every alarm reads OK from its creation on): an
+alarm starts INSUFFICIENT_DATA and is evaluated as CloudWatch does ("Evaluating an alarm" and
+"Configuring how CloudWatch alarms treat missing data", docs.aws.amazon.com/AmazonCloudWatch/
+latest/monitoring/alarm-evaluation.html and alarms-and-missing-data.html): over its last
+EvaluationPeriods periods, each period's statistic held against the threshold, DatapointsToAlarm
+(default: all of them) breaching ones put it in ALARM; a period without datapoints counts as its
+TreatMissingData says (missing: INSUFFICIENT_DATA when no period has data; notBreaching / breaching;
+ignore: the state stays). Evaluated when a metric of its namespace and name is published and when
+alarms are described, so a window that has passed is seen. A CloudFormation stand-in makes
+AWS::CloudWatch::Alarm and AWS::SNS::Subscription (moto skips both), refusing as PutMetricAlarm does
+an action on a topic of another Region ("Invalid region ... specified. Only ... is supported.").
 
 CloudWatch's current protocol: AWS's SDKs (the Rust SDK among them) call CloudWatch in Smithy RPC v2
 CBOR ("Smithy RPC v2 CBOR protocol", smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html),
@@ -28,43 +41,48 @@ codec for that protocol, so every CloudWatch operation moto implements answers e
 """
 import io
 import json
-import threading
-import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from moto.cloudwatch.models import cloudwatch_backends
+from moto.cloudformation.exceptions import ValidationError
+from moto.cloudwatch.models import CloudWatchBackend, MetricDatum, cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.common_models import CloudFormationModel
 from moto.core.utils import utcnow
 from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import models as s3
+from moto.sns.models import sns_backends
+from moto.sns.responses import SNSResponse
+from moto.core.responses import ActionResult
 
+import emulator_cognito_replica
 import emulator_replication
 import emulator_time
+from emulator_cfn import MODULE, IdModel, _reported
 
 CONTROL_PATH = "/moto-api/mraa/replication-lag"
 # Defaults: items about a second apart ("typically within a second", "Global tables core
 # concepts", docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-CoreConcepts.html);
-# objects as the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source).
-KINDS = ("items", "objects")
-# Objects: the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source).
-_object_lags: dict[str, float] = {}
-_lock = threading.Lock()
+# objects as the time model's object replication (emulator_time.OBJECT_REPLICATION, with its source),
+# scaled.
+KINDS = ("items", "objects", "users")
 
 
 def lag(account: str, kind: str) -> float:
-    """The stand-in's replication lag in seconds for `kind` (`items` or `objects`)."""
+    """The stand-in's replication lag in seconds for `kind` (`items` or `objects`): the delay a
+    reader sees (emulator_time.replication_lag, emulator_replication.object_lag)."""
     if kind == "items":
         return emulator_time.replication_lag(account)
-    with _lock:
-        return _object_lags.get(account, float(emulator_time.OBJECT_REPLICATION))
+    if kind == "users":
+        return emulator_cognito_replica.user_lag(account)
+    return emulator_replication.object_lag(account)
 
 
 def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
     unknown = set(values) - set(KINDS)
     if unknown:
-        raise ValueError(f"unknown lag kinds {sorted(unknown)}; known: items, objects")
+        raise ValueError(f"unknown lag kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
     parsed = {}
     for kind, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -73,8 +91,9 @@ def set_lag(account: str, values: dict[str, Any]) -> dict[str, float]:
     if "items" in parsed:
         emulator_time.set_replication_lag(account, parsed["items"])
     if "objects" in parsed:
-        with _lock:
-            _object_lags[account] = parsed["objects"]
+        emulator_replication.set_object_lag(account, parsed["objects"])
+    if "users" in parsed:
+        emulator_cognito_replica.set_user_lag(account, parsed["users"])
     return {k: lag(account, k) for k in KINDS}
 
 
@@ -112,10 +131,6 @@ def _items_published(method: Callable[[DynamoHandler], Any]) -> Callable[[Dynamo
 
 # ---- S3 ---------------------------------------------------------------------------------------
 
-# (account, source bucket, key, version) of objects still within their lag: what is pending.
-_pending: dict[tuple[str, str, str, str], float] = {}
-
-
 def _metrics_enabled(rule: dict[str, Any]) -> bool:
     destination = rule.get("Destination") or {}
     return ((destination.get("Metrics") or {}).get("Status") == "Enabled"
@@ -126,21 +141,14 @@ def _objects_published(put_object: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(backend: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
         key = put_object(backend, bucket_name, key_name, *args, **kwargs)
         status = getattr(key, "replication_status", None)
-        if status not in ("COMPLETED", "FAILED"):
+        if status not in ("PENDING", "COMPLETED", "FAILED"):
             return key  # not replicated, or the copy itself
         rule = emulator_replication._matching_rule(backend.get_bucket(bucket_name), key_name)
         if rule is None or not _metrics_enabled(rule):
             return key
         account, region = backend.account_id, backend.get_bucket(bucket_name).region_name
         seconds = lag(account, "objects")
-        now = time.monotonic()
-        with _lock:
-            if status == "COMPLETED":
-                _pending[(account, bucket_name, key_name, str(key.version_id))] = now + seconds
-            for k, until in list(_pending.items()):
-                if until <= now:
-                    _pending.pop(k)
-            pending = sum(1 for k in _pending if k[:2] == (account, bucket_name))
+        pending = emulator_replication.objects_pending(account, bucket_name)
         dimensions = [
             {"Name": "SourceBucket", "Value": bucket_name},
             {"Name": "DestinationBucket",
@@ -156,6 +164,215 @@ def _objects_published(put_object: Callable[..., Any]) -> Callable[..., Any]:
         return key
 
     return wrapped
+
+
+# ---- alarms ----------------------------------------------------------------------------------
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "GreaterThanThreshold": lambda v, t: v > t,
+    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "LessThanThreshold": lambda v, t: v < t,
+    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+}
+_STATISTIC: dict[str, Callable[[list[float]], float]] = {
+    "Average": lambda v: sum(v) / len(v),
+    "Maximum": max,
+    "Minimum": min,
+    "Sum": sum,
+    "SampleCount": lambda v: float(len(v)),
+}
+
+
+def verdict(alarm: Any, data: Iterable[Any], now: datetime) -> str | None:
+    """The state `alarm` evaluates to from `data` (moto's datapoints) at `now`, or None where it
+    keeps its state (TreatMissingData ignore, or a kind of alarm this does not evaluate)."""
+    compare = _COMPARE.get(alarm.comparison_operator)
+    statistic = _STATISTIC.get(alarm.statistic or "")
+    if compare is None or statistic is None or not alarm.metric_name:
+        return None
+    wanted = {(d.name, d.value) for d in alarm.dimensions}
+    period, count = int(alarm.period), int(alarm.evaluation_periods)
+    periods: list[list[float]] = [[] for _ in range(count)]
+    for datum in data:
+        if (not isinstance(datum, MetricDatum) or datum.namespace != alarm.namespace
+                or datum.name != alarm.metric_name
+                or {(d.name, d.value) for d in datum.dimensions} != wanted):
+            continue
+        age = (now - datum.timestamp).total_seconds()
+        if 0 <= age < period * count:
+            periods[int(age // period)].append(float(datum.value))
+    treat = alarm.treat_missing_data or "missing"
+    if all(not values for values in periods):
+        return {"missing": "INSUFFICIENT_DATA", "notBreaching": "OK",
+                "breaching": "ALARM"}.get(treat)
+    breaching = sum(
+        1 for values in periods
+        if (compare(statistic(values), float(alarm.threshold)) if values
+            else treat == "breaching"))
+    return "ALARM" if breaching >= int(alarm.datapoints_to_alarm or count) else "OK"
+
+
+def evaluate(backend: Any, alarms: Iterable[Any]) -> None:
+    now = utcnow()
+    for alarm in alarms:
+        state = verdict(alarm, backend.get_all_metrics(), now)
+        if state is not None and state != alarm.state_value:
+            alarm.update_state(
+                f"Threshold Crossed: evaluated {alarm.evaluation_periods} period(s) of "
+                f"{alarm.period} s against {alarm.threshold}", "{}", state)
+
+
+def _evaluated_on_publish(put: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(backend: Any, namespace: str, metric_data: list[dict[str, Any]]) -> Any:
+        result = put(backend, namespace, metric_data)
+        names = {d.get("MetricName") for d in metric_data}
+        evaluate(backend, [a for a in list(backend.alarms.values())
+                           if a.namespace == namespace and a.metric_name in names])
+        return result
+
+    return wrapped
+
+
+def _evaluated_on_put(put: Callable[..., Any]) -> Callable[..., Any]:
+    # PutMetricAlarm: a new alarm's state "is immediately set to INSUFFICIENT_DATA. The alarm is
+    # then evaluated"; an update "leaves the state unchanged" (API Reference, PutMetricAlarm).
+    def wrapped(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        before = backend.alarms.get(name)
+        kept = (before.state_value, before.state_reason) if before else None
+        alarm = put(backend, name, *args, **kwargs)
+        alarm.state_value, alarm.state_reason = kept or (
+            "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+        evaluate(backend, [alarm])
+        return alarm
+
+    return wrapped
+
+
+def _evaluated_on_read(describe: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(backend: Any, *args: Any) -> Any:
+        evaluate(backend, list(backend.alarms.values()))
+        return describe(backend, *args)
+
+    return wrapped
+
+
+def _topic_region(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[2] == "sns" else None
+
+
+class MetricAlarm(IdModel, CloudFormationModel):
+    """AWS::CloudWatch::Alarm on one metric (docs.aws.amazon.com/AWSCloudFormation/latest/
+    TemplateReference/aws-resource-cloudwatch-alarm.html); Ref is the alarm's name."""
+
+    __module__ = MODULE
+    TYPE = "AWS::CloudWatch::Alarm"
+
+    @staticmethod
+    def _put(account_id: str, region_name: str, name: str, props: dict[str, Any]) -> Any:
+        actions = {k: [str(a) for a in props.get(k) or []]
+                   for k in ("AlarmActions", "OKActions", "InsufficientDataActions")}
+        for arn in (a for listed in actions.values() for a in listed):
+            region = _topic_region(arn)
+            if region is not None and region != region_name:
+                raise ValidationError(
+                    name, f"Invalid region {region} specified. Only {region_name} is supported.")
+        backend = cloudwatch_backends[account_id][region_name]
+        alarm = backend.put_metric_alarm(
+            name=name, namespace=props.get("Namespace"), metric_name=props.get("MetricName"),
+            comparison_operator=props["ComparisonOperator"],
+            evaluation_periods=int(props["EvaluationPeriods"]),
+            period=int(props.get("Period") or 60), threshold=float(props["Threshold"]),
+            statistic=props.get("Statistic"), description=props.get("AlarmDescription") or "",
+            dimensions=props.get("Dimensions") or [], alarm_actions=actions["AlarmActions"],
+            ok_actions=actions["OKActions"],
+            insufficient_data_actions=actions["InsufficientDataActions"],
+            datapoints_to_alarm=props.get("DatapointsToAlarm"), unit=props.get("Unit"),
+            treat_missing_data=props.get("TreatMissingData"))
+        return alarm
+
+    @classmethod
+    @_reported
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> "MetricAlarm":
+        props = cloudformation_json["Properties"]
+        name = props.get("AlarmName") or resource_name
+        cls._put(account_id, region_name, name, props)
+        return cls(account_id, region_name, name, props)
+
+    @classmethod
+    @_reported
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: "MetricAlarm", new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> "MetricAlarm":
+        props = cloudformation_json["Properties"]
+        name = props.get("AlarmName") or original_resource.id
+        if name != original_resource.id:  # AlarmName is create-only: a replacement
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(name, cloudformation_json, account_id,
+                                                       region_name)
+        cls._put(account_id, region_name, name, props)
+        return cls(account_id, region_name, name, props)
+
+    @_reported
+    def delete(self, account_id: str, region_name: str) -> None:
+        cloudwatch_backends[self.account_id][self.region].delete_alarms([self.id])
+
+
+class TopicSubscription(IdModel, CloudFormationModel):
+    """AWS::SNS::Subscription (.../aws-resource-sns-subscription.html); Ref is its ARN."""
+
+    __module__ = MODULE
+    TYPE = "AWS::SNS::Subscription"
+
+    @classmethod
+    @_reported
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> "TopicSubscription":
+        props = cloudformation_json["Properties"]
+        topic = str(props["TopicArn"])
+        region = _topic_region(topic) or region_name
+        subscription = sns_backends[account_id][region].subscribe(
+            topic, str(props.get("Endpoint") or ""), str(props["Protocol"]))
+        return cls(account_id, region, subscription.arn, props)
+
+    @classmethod
+    @_reported
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: "TopicSubscription", new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> "TopicSubscription":
+        # Endpoint, Protocol and TopicArn are create-only (the registry schema).
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                   account_id, region_name)
+
+    @_reported
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[self.account_id][self.region].unsubscribe(self.id)
+
+
+def _listed(subscription: Any) -> dict[str, Any]:
+    """A subscription as ListSubscriptions(ByTopic) lists it: an e-mail address that has not
+    followed the confirmation link AWS mailed it is `PendingConfirmation`, not an ARN ("Amazon
+    SNS email notifications", docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html;
+    moto confirms nothing and lists the ARN)."""
+    pending = subscription.protocol in ("email", "email-json") and not subscription.confirmed
+    return {"SubscriptionArn": "PendingConfirmation" if pending else subscription.arn,
+            "Owner": subscription.account_id, "Protocol": subscription.protocol,
+            "Endpoint": subscription.endpoint, "TopicArn": subscription.topic.arn}
+
+
+def _list_subscriptions_by_topic(self: SNSResponse) -> ActionResult:
+    subscriptions, next_token = self.backend.list_subscriptions_by_topic(
+        self._get_param("TopicArn"), next_token=self._get_param("NextToken"))
+    return ActionResult({"Subscriptions": [_listed(s) for s in subscriptions],
+                         "NextToken": next_token})
 
 
 # ---- the lag control and the CBOR protocol ----------------------------------------------------
@@ -304,6 +521,13 @@ def install() -> None:
                  "transact_write_items"):
         setattr(DynamoHandler, name, _items_published(getattr(DynamoHandler, name)))
     s3.S3Backend.put_object = _objects_published(s3.S3Backend.put_object)
+    CloudWatchBackend.put_metric_data = _evaluated_on_publish(CloudWatchBackend.put_metric_data)
+    CloudWatchBackend.put_metric_alarm = _evaluated_on_put(CloudWatchBackend.put_metric_alarm)
+    SNSResponse.list_subscriptions_by_topic = _list_subscriptions_by_topic
+    for name in ("describe_alarms", "get_alarms_by_action_prefix",
+                 "get_alarms_by_alarm_name_prefix", "get_alarms_by_alarm_names",
+                 "get_alarms_by_state_value"):
+        setattr(CloudWatchBackend, name, _evaluated_on_read(getattr(CloudWatchBackend, name)))
     moto_call = DomainDispatcherApplication.__call__
 
     def call(app: Any, environ: dict[str, Any], start_response: Any) -> Any:

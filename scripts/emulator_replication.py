@@ -6,8 +6,10 @@
   a read elsewhere right after a write sees the old item), the last writer winning, as on AWS.
 - S3 replication: each object version put after a rule exists is copied to the rule's
   destination bucket when the rule's role may do it (its trust and identity policies evaluated
-  as IAM does; otherwise the source reads FAILED), the source reading x-amz-replication-status
-  PENDING then COMPLETED and the copy REPLICA; delete markers follow the rule's DeleteMarkerReplication; the stored
+  as IAM does; otherwise the source reads FAILED), after the objects' lag (object_lag: set by
+  the lag control of emulator_metrics.py; by default the time model's OBJECT_REPLICATION, scaled,
+  or at once without it): until then the copy does not exist and the source reads
+  x-amz-replication-status PENDING, then COMPLETED, and the copy REPLICA; delete markers follow the rule's DeleteMarkerReplication; the stored
   configuration reads back as stored.
 - Two-way S3 replication (a rule on each bucket naming the other): an object put in either bucket
   is copied to the other once; the copy, a REPLICA, is never replicated again ("What does Amazon
@@ -34,6 +36,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.models import iam_backends
 from moto.s3 import models as s3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.responses import S3Response
 from moto.utilities.utils import get_partition
 
@@ -404,18 +407,72 @@ def _put_object(backend: Any, bucket_name: str, key_name: str, value: bytes, *ar
             backend.get_bucket(bucket_name), key, target):
         key.replication_status = "FAILED"
         return key
-    _replicating.active = True
-    try:
-        replica = _moto_put_object(backend, target.name, key_name, key.value, *args, **kwargs)
-    finally:
-        _replicating.active = False
-    replica.replication_status = "REPLICA"
-    # Where the replica came from: replica modification sync writes back to that version.
-    replica.replica_of = (bucket_name, key.version_id)
-    key.replication_status = "COMPLETED"
-    emulator_time.start(("object", bucket_name, key_name, key.version_id),
-                        emulator_time.OBJECT_REPLICATION)
+    key.replication_status = "PENDING"
+    due = time.monotonic() + object_lag(backend.account_id)
+    with _objects_lock:
+        heapq.heappush(_objects_in_flight, (due, next(_sequence), backend, key, target.name,
+                                            args, kwargs))
+    deliver_objects()
     return key
+
+
+# Object copies on their way: (due, sequence, backend, source key, target bucket, put's args).
+_objects_in_flight: list[tuple[Any, ...]] = []
+_objects_lock = threading.Lock()
+# Per account, as set by the lag control (emulator_metrics.py), in seconds.
+_object_lags: dict[str, float] = {}
+
+
+def object_lag(account: str) -> float:
+    """How long an object takes to replicate: the lag set for the account, or the time model's
+    OBJECT_REPLICATION (scaled; nothing when the time model is off)."""
+    with _objects_lock:
+        lag = _object_lags.get(account)
+    if lag is not None:
+        return lag
+    return emulator_time.OBJECT_REPLICATION / emulator_time.SCALE if emulator_time.enabled() else 0.0
+
+
+def set_object_lag(account: str, seconds: float) -> None:
+    with _objects_lock:
+        _object_lags[account] = seconds
+
+
+def objects_pending(account: str, bucket_name: str) -> int:
+    """The object versions of a source bucket still on their way."""
+    with _objects_lock:
+        return sum(1 for entry in _objects_in_flight
+                   if entry[2].account_id == account and entry[3].bucket_name == bucket_name)
+
+
+def deliver_objects() -> None:
+    """Copies the objects whose lag has passed; the source reads COMPLETED once its copy is
+    there. A version deleted meanwhile is not copied (deleting a version is not replicated)."""
+    now = time.monotonic()
+    while True:
+        with _objects_lock:
+            if not _objects_in_flight or _objects_in_flight[0][0] > now:
+                return
+            _, _, backend, key, target_name, args, kwargs = heapq.heappop(_objects_in_flight)
+        try:
+            current = backend.get_object(key.bucket_name, key.name, version_id=key.version_id)
+        except Exception:  # noqa: BLE001 - the version or its bucket is gone
+            current = None
+        if current is None:
+            continue
+        _replicating.active = True
+        try:
+            replica = _moto_put_object(backend, target_name, key.name, key.value, *args, **kwargs)
+        except Exception:  # noqa: BLE001 - the destination went away: S3 reports FAILED
+            key.replication_status = "FAILED"
+            continue
+        finally:
+            _replicating.active = False
+        replica.replication_status = "REPLICA"
+        # Where the replica came from: replica modification sync writes back to that version.
+        replica.replica_of = (key.bucket_name, key.version_id)
+        if key.replication_status == "PENDING":
+            key.replication_status = "COMPLETED"
 
 
 _moto_put_tagging = s3.S3Backend.put_object_tagging
@@ -430,7 +487,7 @@ def _put_object_tagging(backend: Any, key: Any, tags: Any) -> Any:
     if getattr(key, "replication_status", None) == "REPLICA":
         _sync_replica_modification(backend, key, tags)
         return result
-    if tags and getattr(key, "replication_status", None) == "COMPLETED":
+    if tags and getattr(key, "replication_status", None) in ("PENDING", "COMPLETED"):
         source = backend.get_bucket(key.bucket_name)
         rule = _matching_rule(source, key.name)
         target = _destination(backend, rule) if rule else None
@@ -502,9 +559,6 @@ _moto_response_dict = s3.FakeKey.response_dict
 def _response_dict(key: Any) -> dict[str, Any]:
     headers = _moto_response_dict.fget(key)
     status = getattr(key, "replication_status", None)
-    if status == "COMPLETED" and emulator_time.pending(
-            ("object", key.bucket_name, key.name, key.version_id)):
-        status = "PENDING"
     if status:
         headers["x-amz-replication-status"] = status
     return headers
@@ -547,3 +601,11 @@ def install() -> None:
     s3.S3Backend.put_object_tagging = _put_object_tagging
     s3.FakeKey.response_dict = property(_response_dict)
     S3Response.get_bucket_replication = _get_bucket_replication
+    moto_call = DomainDispatcherApplication.__call__
+
+    def call(app: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        # Objects due arrive before any request is answered, as time passes on AWS.
+        deliver_objects()
+        return moto_call(app, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call

@@ -149,6 +149,16 @@ impl Aws {
         aws_sdk_cloudwatch::Client::from_conf(config)
     }
 
+    /// SNS in `region`, where the alarms' topic of that region lives; with
+    /// the probe budget, since `status` reads it.
+    pub fn sns_in(&self, region: &str) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(&in_region(&self.base, region))
+            .retry_config(probe_retries())
+            .timeout_config(probe_timeouts())
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+
     /// Route 53 is global; its control plane lives in us-east-1. Made on
     /// demand: only a deployment with a custom domain calls it.
     pub fn route53(&self) -> aws_sdk_route53::Client {

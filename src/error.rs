@@ -114,6 +114,9 @@ pub enum InputError {
     )]
     UserReplicationMismatch { given: String, recorded: String },
 
+    #[error("--notify {value}: {reason}")]
+    InvalidNotify { value: String, reason: String },
+
     #[error("cannot read config file {}: {reason}", path.display())]
     ConfigUnreadable { path: PathBuf, reason: String },
 

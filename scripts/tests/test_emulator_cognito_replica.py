@@ -233,3 +233,40 @@ def test_on_the_clock_a_status_change_takes_its_scaled_time(tmp_path):
         assert took >= emulator_time.USER_POOL_REPLICA_STATUS_CHANGE / scale, took
     finally:
         stop_emulator(proc)
+
+
+def test_an_attribute_change_reads_in_the_replica_after_the_users_lag(client, endpoint):
+    import json
+    import urllib.request
+
+    def set_users_lag(seconds):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{endpoint}/moto-api/mraa/replication-lag",
+            data=json.dumps({"users": seconds}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST"), timeout=10)
+
+    def name_in(region):
+        user = client("cognito-idp", region).admin_get_user(UserPoolId=pool, Username="probe")
+        return {a["Name"]: a["Value"] for a in user["UserAttributes"]}.get("name")
+
+    pool, _, _ = _replicated(client, "attributes")
+    _user(client, pool, "probe")
+    primary = client("cognito-idp", PRIMARY)
+    set_users_lag(0.5)
+    try:
+        primary.admin_update_user_attributes(UserPoolId=pool, Username="probe", UserAttributes=[
+            {"Name": "name", "Value": "first"}])
+        primary.admin_update_user_attributes(UserPoolId=pool, Username="probe", UserAttributes=[
+            {"Name": "name", "Value": "second"}])
+        # Written in the primary, read there at once; the replica reads the old directory until
+        # replication has brought each change, in the order they were made.
+        assert name_in(PRIMARY) == "second"
+        assert name_in(SECONDARY) is None
+        start = time.monotonic()
+        while name_in(SECONDARY) != "second":
+            assert name_in(SECONDARY) in (None, "first")
+            assert time.monotonic() - start < 5, "the change never reached the replica"
+            time.sleep(0.05)
+        assert time.monotonic() - start >= 0.3
+    finally:
+        set_users_lag(0)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import REPO
 from test_emulator_replication import replication_role
 
 PRIMARY, SECONDARY = "us-east-1", "ap-northeast-1"
@@ -148,3 +149,93 @@ def test_the_lag_is_per_account_and_refuses_nonsense(endpoint):
         with pytest.raises(urllib.error.HTTPError) as refused:
             set_lag(endpoint, **bad)
         assert refused.value.code == 400
+
+
+def state(cloudwatch, name):
+    return cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+
+
+def test_alarms_are_evaluated_on_the_published_metrics(client):
+    cloudwatch = client("cloudwatch", "eu-west-2")
+    dims = [{"Name": "TableName", "Value": "t"}, {"Name": "ReceivingRegion", "Value": "x-1"}]
+    common = {"Namespace": "AWS/DynamoDB", "MetricName": "ReplicationLatency",
+              "Dimensions": dims, "Statistic": "Average", "Period": 60,
+              "EvaluationPeriods": 1, "Threshold": 5000,
+              "ComparisonOperator": "GreaterThanThreshold"}
+    # No datapoint yet: INSUFFICIENT_DATA by default, OK where missing data is not a breach.
+    cloudwatch.put_metric_alarm(AlarmName="missing", **common)
+    cloudwatch.put_metric_alarm(AlarmName="quiet", TreatMissingData="notBreaching", **common)
+    assert state(cloudwatch, "missing") == "INSUFFICIENT_DATA"
+    assert state(cloudwatch, "quiet") == "OK"
+
+    def publish(value, dimensions=dims):
+        cloudwatch.put_metric_data(Namespace="AWS/DynamoDB", MetricData=[
+            {"MetricName": "ReplicationLatency", "Value": value, "Unit": "Milliseconds",
+             "Dimensions": dimensions}])
+
+    # Another table's latency is not this alarm's metric.
+    publish(60000, [{"Name": "TableName", "Value": "other"}, dims[1]])
+    assert state(cloudwatch, "quiet") == "OK"
+    publish(200)
+    assert state(cloudwatch, "missing") == "OK"
+    # The period's average past the threshold: ALARM, and back once it is under it.
+    publish(20000)
+    assert state(cloudwatch, "quiet") == "ALARM"
+    assert state(cloudwatch, "missing") == "ALARM"
+    for _ in range(10):
+        publish(100)
+    assert state(cloudwatch, "quiet") == "OK"
+    # An update keeps the state; the next evaluation decides it.
+    cloudwatch.put_metric_alarm(AlarmName="quiet", TreatMissingData="notBreaching",
+                                **{**common, "Threshold": 1000})
+    assert state(cloudwatch, "quiet") == "ALARM"
+
+
+def test_the_alarms_template_makes_topic_subscriptions_and_alarms(client, endpoint):
+    template = (REPO / "templates/alarms.yaml").read_text()
+    cfn = client("cloudformation", "eu-west-1")
+    params = {"AppName": "al", "PrimaryRegion": "eu-west-1", "SecondaryRegion": "ap-northeast-1",
+              "NotifyEmails": "ops@example.test,oncall@example.test"}
+    cfn.create_stack(StackName="mraa-al-alarms", TemplateBody=template, Parameters=[
+        {"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in
+               cfn.describe_stacks(StackName="mraa-al-alarms")["Stacks"][0]["Outputs"]}
+    sns = client("sns", "eu-west-1")
+    topic = outputs["TopicArn"]
+    assert topic.startswith("arn:aws:sns:eu-west-1:") and topic.endswith(":mraa-al-alarms")
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"].get("KmsMasterKeyId")
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert sorted(s["Endpoint"] for s in listed) == ["oncall@example.test", "ops@example.test"]
+    # Nobody followed AWS's confirmation link: both wake no one yet.
+    assert {s["SubscriptionArn"] for s in listed} == {"PendingConfirmation"}
+    cloudwatch = client("cloudwatch", "eu-west-1")
+    names = outputs["AlarmNames"].split(",")
+    alarms = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert sorted(a["AlarmName"] for a in alarms) == sorted([
+        "mraa-al-items-comments-to-ap-northeast-1", "mraa-al-items-app-config-to-ap-northeast-1",
+        "mraa-al-objects-latency", "mraa-al-objects-failed"])
+    assert all(a["AlarmActions"] == [topic] for a in alarms)
+    # Objects past RTC's 15 minutes put the latency alarm in ALARM.
+    account = topic.split(":")[4]
+    cloudwatch.put_metric_data(Namespace="AWS/S3", MetricData=[
+        {"MetricName": "ReplicationLatency", "Value": 1200, "Unit": "Seconds", "Dimensions": [
+            {"Name": "SourceBucket", "Value": f"mraa-al-objects-{account}-eu-west-1"},
+            {"Name": "DestinationBucket", "Value": f"mraa-al-objects-{account}-ap-northeast-1"},
+            {"Name": "RuleId", "Value": "mraa-primary-to-secondary"}]}])
+    assert state(cloudwatch, "mraa-al-objects-latency") == "ALARM"
+    assert state(cloudwatch, "mraa-al-objects-failed") == "OK"
+    cfn.delete_stack(StackName="mraa-al-alarms")
+    assert cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
+    assert not any(t["TopicArn"] == topic for t in sns.list_topics()["Topics"])
+    assert not any(s["TopicArn"] == topic for s in sns.list_subscriptions()["Subscriptions"])
+
+
+def test_an_alarm_may_not_notify_a_topic_of_another_region(client):
+    template = (REPO / "templates/alarms.yaml").read_text()
+    cfn = client("cloudformation", "eu-west-1")
+    params = {"AppName": "ax", "PrimaryRegion": "eu-west-1", "SecondaryRegion": "ap-northeast-1",
+              "PrimaryTopicArn": "arn:aws:sns:us-east-1:123456789012:ops",
+              "SecondaryTopicArn": "arn:aws:sns:ap-northeast-1:123456789012:ops"}
+    with pytest.raises(ClientError, match="Invalid region us-east-1 specified"):
+        cfn.create_stack(StackName="mraa-ax-alarms", TemplateBody=template, Parameters=[
+            {"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])

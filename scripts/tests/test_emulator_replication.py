@@ -312,3 +312,41 @@ def test_a_replicas_metadata_goes_back_only_with_replica_modification_sync(clien
     s3.put_object_tagging(Bucket="nosync-b", Key="photo",
                           Tagging={"TagSet": [{"Key": "label", "Value": "cat"}]})
     assert tags(s3, "nosync-a", "photo") == {}
+
+
+def test_an_object_arrives_after_the_objects_lag_and_reads_pending_until_then(client, endpoint):
+    import urllib.request
+
+    def set_objects_lag(seconds):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{endpoint}/moto-api/mraa/replication-lag",
+            data=json.dumps({"objects": seconds}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST"), timeout=10)
+
+    west, tokyo = client("s3", "us-west-1"), client("s3", SECONDARY)
+    bucket(west, "lag-west", "us-west-1")
+    bucket(tokyo, "lag-tokyo", SECONDARY)
+    role = replication_role(client, "lag-replication", "lag-west", "lag-tokyo")
+    rule = {**RULE, "Destination": {**RULE["Destination"], "Bucket": "arn:aws:s3:::lag-tokyo"}}
+    west.put_bucket_replication(Bucket="lag-west", ReplicationConfiguration={
+        "Role": role, "Rules": [rule]})
+
+    def arrived():
+        try:
+            tokyo.head_object(Bucket="lag-tokyo", Key="photo")
+            return True
+        except ClientError:
+            return False
+
+    set_objects_lag(LAG)
+    try:
+        west.put_object(Bucket="lag-west", Key="photo", Body=b"1")
+        # "Replication status information": PENDING at the source until S3 has copied it.
+        assert west.head_object(Bucket="lag-west", Key="photo")["ReplicationStatus"] == "PENDING"
+        assert not arrived()
+        took = eventually(arrived, True)
+        assert took >= LAG * 0.8, took
+        assert west.head_object(Bucket="lag-west", Key="photo")["ReplicationStatus"] == "COMPLETED"
+        assert tokyo.head_object(Bucket="lag-tokyo", Key="photo")["ReplicationStatus"] == "REPLICA"
+    finally:
+        set_objects_lag(0)

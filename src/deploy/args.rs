@@ -17,6 +17,12 @@ pub struct DeployArgs {
     #[arg(long, env = "MRAA_MODE", value_name = "MODE")]
     pub mode: Option<crate::plan::Mode>,
 
+    /// Who CloudWatch alarms on replication wake: an e-mail address
+    /// (repeatable, up to 5; each confirms the subscription AWS mails it),
+    /// or an SNS topic ARN in each of the two Regions. Without it, no alarms
+    #[arg(long, value_name = "EMAIL|TOPIC_ARN")]
+    pub notify: Vec<String>,
+
     #[command(flatten)]
     pub admin: AdminArgs,
 

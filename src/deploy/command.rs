@@ -43,10 +43,14 @@ pub async fn run(
         )?
         .with_mode(args.mode);
     let secondary = settings.require_secondary()?.to_string();
+    let notify = crate::plan::notify::Notify::parse(&args.notify, &settings.primary, &secondary)?;
     let mut plan = Plan::new(&settings.app, &settings.primary, &secondary)
         .with_allowed_origin(&settings.allowed_origin);
     if let Some(mode) = settings.user_replication {
         plan = plan.with_user_replication(mode);
+    }
+    if let Some(notify) = &notify {
+        plan = plan.with_notify(notify);
     }
     // The zone id is known once Route 53 is asked; templates do not depend
     // on it, so everything renders now.

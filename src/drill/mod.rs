@@ -11,6 +11,7 @@
 mod probes;
 mod report;
 mod rto;
+mod users;
 
 use std::io::Write;
 use std::time::Instant;
@@ -82,18 +83,23 @@ pub async fn run(
     left.probes = probes.listed();
 
     // The recovery point; the probes are removed whatever it measured.
-    let measured =
-        futures::future::join(probes::item(&aws, &probes), probes::object(&aws, &probes)).await;
+    let native = deployment.user_replication != Some(crate::plan::UserReplication::Import);
+    let measured = futures::future::join3(
+        probes::item(&aws, &probes),
+        probes::object(&aws, &probes),
+        users::attribute_change(&aws, &probes, native),
+    )
+    .await;
     let removed = futures::future::join(
         probes::remove_item(&aws, &probes),
         probes::remove_object(&aws, &probes),
     )
     .await;
-    let (item, object) = (measured.0?, measured.1?);
+    let (item, object, user) = (measured.0?, measured.1?, measured.2?);
     removed.0?;
     removed.1?;
     left.probes.clear();
-    let mut figures = vec![item, object];
+    let mut figures = vec![item, object, user];
 
     if args.failover {
         let located = Located {

@@ -133,6 +133,24 @@ pub struct Unread {
     pub unreachable: bool,
 }
 
+impl Unread {
+    /// The row that stands for what could not be read.
+    pub fn check(&self, kind: &'static str, name: &str) -> crate::health::Check {
+        crate::health::Check {
+            kind,
+            name: name.to_string(),
+            region: self.region.clone(),
+            status: if self.unreachable {
+                Health::Unreachable
+            } else {
+                Health::Degraded
+            },
+            detail: self.cause.clone(),
+            updated: None,
+        }
+    }
+}
+
 /// The paths replicated out of `from`: each global table towards `to`, and
 /// from the primary, the objects bucket.
 pub fn subjects(

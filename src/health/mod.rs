@@ -3,6 +3,7 @@
 //! switch. A check is `ok`, `degraded`, `missing`, `unverified` (the
 //! endpoint cannot show it) or `unreachable`.
 
+pub mod alarms;
 pub mod lag;
 pub mod links;
 
@@ -32,7 +33,7 @@ impl Health {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// `unit`, `link`, `lag` or `state`.
+    /// `unit`, `link`, `lag`, `alarm` or `state`.
     pub kind: &'static str,
     pub name: String,
     pub region: String,

@@ -381,6 +381,30 @@ pub const GRANTS: &[Grant] = &[
         resources: &["*"],
         string_equals: &[],
     },
+    // The alarms `deploy --notify` makes, read by name in each region
+    // (DescribeAlarms takes the alarm resource type: "Actions, resources,
+    // and condition keys for Amazon CloudWatch"); names as
+    // `crate::health::alarms::names` gives them.
+    Grant {
+        sid: "Alarms",
+        purposes: &[Status],
+        actions: &["cloudwatch:DescribeAlarms"],
+        resources: &[
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-items-comments-to-*",
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-items-app-config-to-*",
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-objects-latency",
+            "arn:aws:cloudwatch:*:{account}:alarm:mraa-{app}-objects-failed",
+        ],
+        string_equals: &[],
+    },
+    // Whether anyone confirmed a subscription to the alarms' topic.
+    Grant {
+        sid: "AlarmsTopic",
+        purposes: &[Status],
+        actions: &["sns:ListSubscriptionsByTopic"],
+        resources: &["arn:aws:sns:*:{account}:mraa-{app}-alarms"],
+        string_equals: &[],
+    },
     // The state item: seeded by deploy, changed by the state commands.
     Grant {
         sid: "StateItem",
@@ -453,10 +477,25 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
         string_equals: &[],
     },
-    // Failover finds the secondary's replica pool by name too.
+    // Drill's probe user: created in the primary's pool, its marked
+    // attribute read in the secondary's replica, then deleted.
+    Grant {
+        sid: "DrillUser",
+        purposes: &[Drill],
+        actions: &[
+            "cognito-idp:AdminCreateUser",
+            "cognito-idp:AdminUpdateUserAttributes",
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminDeleteUser",
+            "cognito-idp:ListUserPoolReplicas",
+        ],
+        resources: &["arn:aws:cognito-idp:*:{account}:userpool/*"],
+        string_equals: &[],
+    },
+    // Failover (and drill) find the secondary's replica pool by name too.
     Grant {
         sid: "FindPools",
-        purposes: &[Deploy, Teardown, State],
+        purposes: &[Deploy, Teardown, State, Drill],
         actions: &["cognito-idp:ListUserPools"],
         resources: &["*"],
         string_equals: &[],

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::health::lag;
 use crate::names;
 
 pub mod api_logging;
 pub mod changes;
 pub mod mode;
+pub mod notify;
 pub mod parameters;
 pub mod users;
 
@@ -30,6 +32,7 @@ pub enum Unit {
     WebsitePolicy,
     Application,
     ApiDomain,
+    Alarms,
 }
 
 /// CloudFront takes certificates from US East (N. Virginia) only.
@@ -71,7 +74,7 @@ pub enum RegionRole {
 
 impl Unit {
     /// In dependency order, which is also the order of the rendered summary.
-    pub const ALL: [Unit; 10] = [
+    pub const ALL: [Unit; 11] = [
         Unit::Bootstrap,
         Unit::SiteCertificate,
         Unit::Edge,
@@ -82,11 +85,17 @@ impl Unit {
         Unit::WebsitePolicy,
         Unit::Application,
         Unit::ApiDomain,
+        Unit::Alarms,
     ];
 
     /// Units deployed only with a custom domain (`--domain`).
     pub fn needs_domain(self) -> bool {
         matches!(self, Unit::SiteCertificate | Unit::ApiDomain)
+    }
+
+    /// Units deployed only with someone to notify (`--notify`).
+    pub fn needs_notify(self) -> bool {
+        self == Unit::Alarms
     }
 
     /// The unit's id: in stack names, template file names and output.
@@ -102,6 +111,7 @@ impl Unit {
             Unit::WebsitePolicy => "website-policy",
             Unit::Application => "application",
             Unit::ApiDomain => "api-domain",
+            Unit::Alarms => "alarms",
         }
     }
 
@@ -152,6 +162,10 @@ impl Unit {
             // Its base path mappings name both regions' APIs by the ids API
             // Gateway assigns.
             Unit::ApiDomain => &[Unit::Bootstrap, Unit::Routing, Unit::Application],
+            // The StackSet's roles. The alarms name tables and buckets by
+            // the names mraa chooses; CloudWatch does not check that a
+            // metric's resource exists (PutMetricAlarm).
+            Unit::Alarms => &[Unit::Bootstrap],
         }
     }
 
@@ -227,6 +241,21 @@ impl Unit {
                     ),
                 ]
             }
+            // The objectives status holds the figures against; the topics
+            // are filled by `Plan::with_notify`, the only way this is planned.
+            Unit::Alarms => vec![
+                ("NotifyEmails", value("")),
+                ("PrimaryTopicArn", value(notify::NO_TOPIC)),
+                ("SecondaryTopicArn", value(notify::NO_TOPIC)),
+                (
+                    "ItemsObjectiveMillis",
+                    value(&format!("{:.0}", lag::ITEMS_OBJECTIVE_SECS * 1000.0)),
+                ),
+                (
+                    "ObjectsObjectiveSeconds",
+                    value(&format!("{:.0}", lag::OBJECTS_OBJECTIVE_SECS)),
+                ),
+            ],
             // Filled by `Plan::with_domain`, the only way these are planned.
             Unit::SiteCertificate | Unit::ObjectStore | Unit::KvStore | Unit::Frontend => vec![],
         }
@@ -355,7 +384,7 @@ impl Plan {
         };
         plan.units = Unit::ALL
             .iter()
-            .filter(|u| !u.needs_domain())
+            .filter(|u| !u.needs_domain() && !u.needs_notify())
             .map(|&unit| plan.planned(unit))
             .collect();
         plan.assign_waves();
@@ -373,6 +402,7 @@ impl Plan {
         });
         let mut units: Vec<PlannedUnit> = Unit::ALL
             .iter()
+            .filter(|u| !u.needs_notify() || self.includes(**u))
             .map(|&unit| match self.units.iter().find(|u| u.unit == unit) {
                 Some(planned) => planned.clone(),
                 None => self.planned(unit),

@@ -4,8 +4,8 @@
 //! replica's status, ACTIVE or not.
 
 use crate::aws::Aws;
+use crate::health::Check;
 use crate::health::lag::{self, Figure};
-use crate::health::{Check, Health};
 
 use super::Down;
 
@@ -45,18 +45,7 @@ pub async fn lag_checks(
         .into_iter()
         .flat_map(|read| match read {
             Ok(figures) => figures.iter().map(row).collect::<Vec<_>>(),
-            Err(unread) => vec![Check {
-                kind: "lag",
-                name: "lag".into(),
-                region: unread.region.clone(),
-                status: if unread.unreachable {
-                    Health::Unreachable
-                } else {
-                    Health::Degraded
-                },
-                detail: unread.cause,
-                updated: None,
-            }],
+            Err(unread) => vec![unread.check("lag", "lag")],
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! read from both regions concurrently. Every check is `ok`, `degraded`,
 //! `missing`, `unverified` (the endpoint cannot show it) or `unreachable`.
 
+mod alarms;
 mod dns;
 mod dns_answer;
 mod lag;
@@ -262,6 +263,7 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
     let tables = (deployment.user_replication)
         .map_or(crate::names::ALL_GLOBAL_TABLES, crate::names::global_tables);
     checks.extend(lag::lag_checks(aws, app, &account, tables, &down).await);
+    checks.extend(alarms::alarm_checks(aws, app, &down).await);
     let (state_view, state_list) = state_checks;
     checks.extend(state_list);
     checks.extend(modes::serving_rows(mode, state_view.as_ref(), aws));

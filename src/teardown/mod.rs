@@ -352,6 +352,9 @@ pub async fn run(
             .unwrap_or_default();
         deployment = deployment.with_domain(name, zone);
     }
+    if inventory.set(Unit::Alarms).is_some() {
+        deployment = deployment.with_alarms();
+    }
     let run = Run::new(aws, caller_arn, deployment, reporter.clone(), inventory);
     let run = Run {
         run_id: run_id("mraa-teardown"),

@@ -52,6 +52,10 @@ pub fn arn_of(t: &Instance, id: &str, resource: &Value) -> Option<String> {
             regional("cognito-idp", format!("userpool/{}", prop("UserPoolId")?))
         }
         "AWS::KMS::Key" | "AWS::KMS::ReplicaKey" => regional("kms", format!("key/{}", own()?)),
+        "AWS::SNS::Topic" => regional("sns", prop("TopicName")?),
+        // Subscribing acts on the topic.
+        "AWS::SNS::Subscription" => prop("TopicArn")?,
+        "AWS::CloudWatch::Alarm" => regional("cloudwatch", format!("alarm:{}", prop("AlarmName")?)),
         "AWS::CertificateManager::Certificate" => own()?,
         // CloudFront is global: no region in its ARNs, ids only.
         "AWS::CloudFront::Distribution" => {

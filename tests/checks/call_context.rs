@@ -65,6 +65,7 @@ pub fn of(t: &Instance, resource: &Value, type_name: &str, permission: &str) -> 
                 .and_then(|v| t.resolve(v))
                 .is_some_and(|v| v == "true");
             let context = context.with("kms:MultiRegion", &[if multi { "true" } else { "false" }]);
+            let context = with_tags(context, "aws:RequestTag", t, resource);
             if multi {
                 context.with("kms:MultiRegionKeyType", &["PRIMARY"])
             } else {
@@ -79,6 +80,25 @@ pub fn of(t: &Instance, resource: &Value, type_name: &str, permission: &str) -> 
             let via = format!("dynamodb.{}.amazonaws.com", t.region);
             context.with("kms:ViaService", &[&via])
         }
+        // A key's own calls carry its tags: KMS authorizes by
+        // aws:ResourceTag on the key's operations
+        // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-aws.html).
+        p if p.starts_with("kms:") && type_name == "AWS::KMS::Key" => {
+            with_tags(context, "aws:ResourceTag", t, resource)
+        }
         _ => context,
     }
+}
+
+/// `prefix/<key>` for each of the resource's `Tags` (a list of Key/Value).
+fn with_tags(mut context: Context, prefix: &str, t: &Instance, resource: &Value) -> Context {
+    let tags = at(resource, "Properties.Tags").and_then(Value::as_sequence);
+    for tag in tags.into_iter().flatten() {
+        let key = at(tag, "Key").and_then(|v| t.resolve(v));
+        let value = at(tag, "Value").and_then(|v| t.resolve(v));
+        if let (Some(key), Some(value)) = (key, value) {
+            context = context.with(&format!("{prefix}/{key}"), &[&value]);
+        }
+    }
+    context
 }

@@ -27,9 +27,12 @@ pub fn scenarios() -> Vec<(String, Plan)> {
             plain("us-east-1", "ap-northeast-1"),
         ),
         (
-            "us-east-1/ap-northeast-1 --domain".into(),
+            "us-east-1/ap-northeast-1 --domain --notify".into(),
             plain("us-east-1", "ap-northeast-1")
-                .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ"),
+                .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ")
+                .with_notify(&mraa::plan::notify::Notify::Emails(vec![
+                    "ops@example.test".into(),
+                ])),
         ),
         (
             "eu-west-1/eu-south-1".into(),

@@ -35,7 +35,10 @@ const SECONDARY: &str = "ap-northeast-1";
 fn rendered() -> Vec<Rendered> {
     // With a custom domain: every unit there is.
     let plan = Plan::new("review", PRIMARY, SECONDARY)
-        .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ");
+        .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ")
+        .with_notify(&mraa::plan::notify::Notify::Emails(vec![
+            "ops@example.test".into(),
+        ]));
     let rendered = render_all(&plan).expect("every template renders");
     assert_eq!(rendered.len(), Unit::ALL.len(), "every unit");
     rendered

@@ -5,14 +5,16 @@
 use std::process::Command;
 
 use crate::support::repo_root;
+use mraa::plan::notify::Notify;
 use mraa::plan::{Plan, Unit};
 use mraa::render::render_all;
 
 fn lint(primary: &str, secondary: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
-    // With a custom domain: every unit there is.
+    // With a custom domain and someone to notify: every unit there is.
     let plan = Plan::new("lint", primary, secondary)
-        .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ");
+        .with_domain("app.example.test", "Z0123456789ABCDEFGHIJ")
+        .with_notify(&Notify::Emails(vec!["ops@example.test".into()]));
     let rendered = render_all(&plan).expect("every template renders");
     assert_eq!(rendered.len(), Unit::ALL.len(), "every unit");
     let mut files = Vec::new();

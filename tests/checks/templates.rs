@@ -1082,8 +1082,12 @@ fn templates_are_the_same_for_every_region_pair() {
         ("us-west-2", "us-east-2"),
         ("ap-southeast-2", "ap-northeast-1"),
     ] {
-        let other = render_all(&Plan::new(APP, primary, secondary).with_domain(DOMAIN, ZONE))
-            .expect("renders");
+        let other = render_all(
+            &Plan::new(APP, primary, secondary)
+                .with_domain(DOMAIN, ZONE)
+                .with_notify(&notify()),
+        )
+        .expect("renders");
         assert_eq!(other.len(), reference.len());
         for (a, b) in reference.iter().zip(&other) {
             assert_eq!(a.file, b.file);
@@ -1126,9 +1130,15 @@ fn templates_are_the_same_for_every_region_pair() {
 // Helpers: rendering
 // ===========================================================================
 
-/// Every unit, the custom domain's too.
+/// Every unit, the custom domain's and the alarms' too.
 fn plan() -> Plan {
-    Plan::new(APP, PRIMARY, SECONDARY).with_domain(DOMAIN, ZONE)
+    Plan::new(APP, PRIMARY, SECONDARY)
+        .with_domain(DOMAIN, ZONE)
+        .with_notify(&notify())
+}
+
+fn notify() -> mraa::plan::notify::Notify {
+    mraa::plan::notify::Notify::Emails(vec!["ops@example.test".into()])
 }
 
 const DOMAIN: &str = "app.example.test";

@@ -1,9 +1,9 @@
 //! `mraa drill` against the emulator: on AWS's clock (scaled) with a custom
-//! domain it measures the recovery point (a probe item and object) and the
-//! recovery time (state, health checks, DNS) and returns to `active`; with
-//! replication stalled (the lag control) it exits 3 naming the objective it
-//! missed. Either way no probe is left, read through DynamoDB's and S3's
-//! own APIs.
+//! domain it measures the recovery point (a probe item, object and user
+//! attribute) and the recovery time (state, health checks, DNS) and returns
+//! to `active`; with items, objects or users stalled (the lag control) it
+//! exits 3 naming the objective it missed. Either way no probe is left, read
+//! through DynamoDB's, S3's and Cognito's own APIs.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
@@ -19,7 +19,7 @@ const DOMAIN: &str = "app.example.test";
 /// is half a second.
 const SCALE: f64 = 60.0;
 
-fn figures(output: &std::process::Output) -> Vec<Value> {
+fn figures_of(output: &std::process::Output) -> Vec<Value> {
     let report: Value = serde_json::from_str(&stdout_of(output))
         .unwrap_or_else(|e| panic!("drill JSON ({e}): {}", show(output)));
     report["figures"].as_array().cloned().unwrap_or_default()
@@ -75,7 +75,49 @@ async fn probes_left(emulator: &Emulator) -> Vec<String> {
             left.push(format!("{bucket} {key}"));
         }
     }
+    // The probe user, in the primary's pool (the replica shares its directory).
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&emulator.sdk_config(PRIMARY));
+    let pools = cognito
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .expect("list user pools");
+    for pool in pools.user_pools() {
+        if pool.name() != Some(&format!("mraa-{APP}-users")) {
+            continue;
+        }
+        let id = pool.id().unwrap_or_default();
+        let users = cognito
+            .list_users()
+            .user_pool_id(id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list users of {id}: {e:?}"));
+        for user in users.users() {
+            let name = user.username().unwrap_or_default();
+            if name.starts_with("mraa-drill-") {
+                left.push(format!("{id} user {name}"));
+            }
+        }
+    }
     left
+}
+
+/// A drill (JSON report) with the stand-ins' lags set to `lags`: it exits 3.
+fn stalled_drill(
+    emulator: &Emulator,
+    env: &[(String, String)],
+    lags: &str,
+) -> std::process::Output {
+    emulator.control("POST", "/moto-api/mraa/replication-lag", lags);
+    let output = mraa(
+        &["drill", "--reason", "rehearsal", "--output", "json"],
+        env,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", show(&output));
+    output
 }
 
 async fn state_in(emulator: &Emulator, region: &str) -> Option<String> {
@@ -114,7 +156,7 @@ async fn drill_failover_on_the_clock_measures_rpo_and_rto_and_puts_everything_ba
         None,
     );
     assert_eq!(output.status.code(), Some(0), "{}", show(&output));
-    let figures = figures(&output);
+    let figures = figures_of(&output);
     eprintln!(
         "{}",
         serde_json::to_string_pretty(&figures).unwrap_or_default()
@@ -122,6 +164,7 @@ async fn drill_failover_on_the_clock_measures_rpo_and_rto_and_puts_everything_ba
     for name in [
         "rpo-items",
         "rpo-objects",
+        "rpo-users",
         "rto-state",
         "rto-health-checks",
         "rto-dns",
@@ -216,6 +259,37 @@ async fn drill_with_replication_stalled_exits_3_naming_the_missed_objective() {
         "{table}"
     );
     assert_eq!(probes_left(&emulator).await, Vec::<String>::new());
+    assert_eq!(
+        state_in(&emulator, PRIMARY).await.as_deref(),
+        Some("active")
+    );
+    // Objects stalled past S3 RTC's 15 minutes: the probe stays PENDING and
+    // S3's published latency says so; the drill names rpo-objects.
+    let output = stalled_drill(&emulator, &env, r#"{"items": 0.5, "objects": 1200}"#);
+    let said = stderr_of(&output);
+    assert!(
+        said.contains("missed 1 objective(s): rpo-objects"),
+        "{}",
+        show(&output)
+    );
+    let figures = figures_of(&output);
+    let objects = figure(&figures, "rpo-objects");
+    assert_eq!(objects["verdict"], "missed", "{objects}");
+    assert!(
+        objects["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("still PENDING"),
+        "{objects}"
+    );
+    assert_eq!(figure(&figures, "rpo-items")["verdict"], "ok");
+    assert_eq!(probes_left(&emulator).await, Vec::<String>::new());
+
+    // Users stalled: the replica reads the probe's attribute only after 7 s.
+    let output = stalled_drill(&emulator, &env, r#"{"objects": 0, "users": 7}"#);
+    let users = figure(&figures_of(&output), "rpo-users").clone();
+    assert_eq!(users["verdict"], "missed", "{users}");
+    assert!(seconds(&users) >= 6.5, "{users}");
     assert_eq!(
         state_in(&emulator, PRIMARY).await.as_deref(),
         Some("active")

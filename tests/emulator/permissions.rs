@@ -172,7 +172,7 @@ fn authorized(call: &Call) -> Result<Authorized, String> {
         "monitoring" if !call.operation.is_empty() => {
             one(&format!("cloudwatch:{}", call.operation), None)
         }
-        "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs"
+        "sts" | "acm" | "cognito-idp" | "iam" | "kms" | "lambda" | "logs" | "sns"
             if !call.operation.is_empty() =>
         {
             one(&format!("{}:{}", call.service, call.operation), None)
@@ -577,7 +577,15 @@ async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
     let mut refusals = check(
         &emulator,
         Purpose::Deploy,
-        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &[
+            "deploy",
+            "--secondary",
+            SECONDARY,
+            "--domain",
+            DOMAIN,
+            "--notify",
+            "ops@example.test",
+        ],
     );
     refusals.extend(check(&emulator, Purpose::Status, &["status"]));
     refusals.extend(check(
