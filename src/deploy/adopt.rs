@@ -485,3 +485,33 @@ async fn table_replica(ctx: &Ctx, table: &str) -> std::result::Result<Verdict, S
         )),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::import_stack_name;
+
+    #[test]
+    fn the_import_stack_is_named_as_a_sets_instance_and_found_again_by_a_resumed_run() {
+        let name = import_stack_name("123456789012", "eu-west-1", "mraa-shop-kv-store");
+        let id = name
+            .strip_prefix("StackSet-mraa-shop-kv-store-")
+            .unwrap_or_else(|| panic!("{name}"));
+        // A UUID's shape, as CloudFormation's instance names end.
+        assert_eq!(id.len(), 36, "{id}");
+        for (i, c) in id.chars().enumerate() {
+            if [8, 13, 18, 23].contains(&i) {
+                assert_eq!(c, '-', "{id}");
+            } else {
+                assert!(c.is_ascii_hexdigit(), "{id}");
+            }
+        }
+        assert_eq!(
+            name,
+            import_stack_name("123456789012", "eu-west-1", "mraa-shop-kv-store")
+        );
+        assert_ne!(
+            name,
+            import_stack_name("123456789012", "ap-northeast-1", "mraa-shop-kv-store")
+        );
+    }
+}
