@@ -70,6 +70,7 @@ def main() -> int:
     import emulator_replication
     import emulator_route53
     import emulator_s3_policy
+    import emulator_service_role
     import emulator_time
 
     emulator_cfn_dynamodb.install()
@@ -86,6 +87,7 @@ def main() -> int:
     emulator_time.install()
     emulator_import.install()  # wraps emulator_changeset's and emulator_time's hooks
     emulator_events.install()  # wraps emulator_changeset's, emulator_time's and emulator_import's
+    emulator_service_role.install()  # outermost: refuses before any of them acts
 
     app = DomainDispatcherApplication(create_backend_app)
     # moto builds a service's handlers on its first request (~0.3 s for API Gateway); AWS answers

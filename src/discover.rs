@@ -349,6 +349,51 @@ pub async fn user_pools(
     }
 }
 
+/// A table of the region as DynamoDB describes it, with its tags (key,
+/// value); `None` when no table has that name. Deploy reads it to tell a
+/// kept table of this app, teardown to tell what it may delete.
+pub async fn table_with_tags(
+    clients: &crate::aws::RegionClients,
+    name: &str,
+) -> std::result::Result<
+    Option<(
+        aws_sdk_dynamodb::types::TableDescription,
+        Vec<(String, String)>,
+    )>,
+    String,
+> {
+    let table = match clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out.table().cloned(),
+        Err(e) if is_not_found(&e) => None,
+        Err(e) => return Err(sdk_message(&e)),
+    };
+    let Some(table) = table else {
+        return Ok(None);
+    };
+    let mut tags = Vec::new();
+    if let Some(arn) = table.table_arn() {
+        let listed = clients
+            .dynamodb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_message(&e))?;
+        tags = listed
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+    }
+    Ok(Some((table, tags)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,9 @@ pub struct ChangeSetSpec<'a> {
     pub body: &'a str,
     pub parameters: &'a BTreeMap<String, String>,
     pub app: &'a str,
+    /// The service role CloudFormation acts as; the caller's credentials
+    /// when `None` (or the role the stack already holds).
+    pub role: Option<&'a str>,
 }
 
 /// Creates the change set (IAM resources with custom names allowed; the
@@ -35,6 +38,7 @@ pub async fn create(cfn: &Client, spec: &ChangeSetSpec<'_>) -> Result<(), String
         .set_parameters(Some(parameters(spec.parameters)))
         .capabilities(Capability::CapabilityNamedIam)
         .tags(Tag::builder().key(APP_TAG).value(spec.app).build())
+        .set_role_arn(spec.role.map(str::to_string))
         .send()
         .await
         .map(|_| ())

@@ -14,8 +14,6 @@
 //! up to 10 stacks per call, each stack keeps its name and id, and its
 //! template must be the StackSet's.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{
     Capability, ChangeSetType, ResourceToImport, StackSetOperationPreferences, Tag,
@@ -24,6 +22,7 @@ use aws_sdk_cloudformation::types::{
 use crate::aws::sdk_message;
 use crate::names::APP_TAG;
 
+use super::change_set::ChangeSetSpec;
 use super::stack::parameters;
 
 /// One resource to import: its logical id in the template, its type, and
@@ -34,14 +33,11 @@ pub struct Import<'a> {
     pub identifier: &'a [(&'a str, String)],
 }
 
-/// Creates an IMPORT change set on `stack` (made when it does not exist).
+/// Creates an IMPORT change set on `spec.stack` (made when it does not
+/// exist), as `spec.role` when given; `spec.kind` is not read.
 pub async fn create_change_set(
     cfn: &Client,
-    stack: &str,
-    name: &str,
-    body: &str,
-    parameter_values: &BTreeMap<String, String>,
-    app: &str,
+    spec: &ChangeSetSpec<'_>,
     imports: &[Import<'_>],
 ) -> Result<(), String> {
     let resources: Vec<ResourceToImport> = imports
@@ -60,13 +56,14 @@ pub async fn create_change_set(
         })
         .collect();
     cfn.create_change_set()
-        .stack_name(stack)
-        .change_set_name(name)
+        .stack_name(spec.stack)
+        .change_set_name(spec.name)
         .change_set_type(ChangeSetType::Import)
-        .template_body(body)
-        .set_parameters(Some(parameters(parameter_values)))
+        .template_body(spec.body)
+        .set_parameters(Some(parameters(spec.parameters)))
         .capabilities(Capability::CapabilityNamedIam)
-        .tags(Tag::builder().key(APP_TAG).value(app).build())
+        .tags(Tag::builder().key(APP_TAG).value(spec.app).build())
+        .set_role_arn(spec.role.map(str::to_string))
         .set_resources_to_import(Some(resources))
         .send()
         .await

@@ -1,8 +1,9 @@
 //! Data kept by an earlier teardown, brought back under the new stacks
 //! through CloudFormation's import paths, never copied and never made again.
 //!
-//! For a StackSet unit, in each Region that holds kept resources: a stack of
-//! the set's name made by an IMPORT change set holding only those resources
+//! For a StackSet unit, in each Region that holds kept resources: a stack
+//! named as the set's instances are ([`import_stack_name`]), made by an
+//! IMPORT change set holding only those resources
 //! ("Importing AWS resources into a CloudFormation stack",
 //! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html;
 //! the template: [`crate::plan::changes::import_template`]), then a normal
@@ -11,8 +12,11 @@
 //! needs the stack's template to be the set's ("Import a stack into
 //! CloudFormation StackSets",
 //! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-import.html).
-//! Regions without kept resources get their instance as usual. For the
-//! bootstrap stack: the import, then its usual update.
+//! Regions without kept resources get their instance as usual. Those
+//! Regions' imports and updates run as the StackSet execution role, the
+//! service role that holds the layers' handler permissions; the bootstrap
+//! stack, which makes that role, imports the users key and is updated with
+//! the caller's credentials, as it is always deployed.
 //!
 //! Each step is found done or not from CloudFormation, so a run stopped
 //! anywhere resumes: a stack that holds the imports is updated, not
@@ -22,11 +26,12 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Stack, StackStatus};
+use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
+use md5::{Digest, Md5};
 
 use crate::aws::{aws_error, sdk_message};
 use crate::cfn;
-use crate::cfn::change_set;
+use crate::cfn::change_set::{self, ChangeSetSpec};
 use crate::cfn::import::Import;
 use crate::error::Result;
 use crate::names::APP_TAG;
@@ -170,7 +175,8 @@ pub(super) async fn stack_set(ctx: &Ctx, spec: &StackSetSpec<'_>) -> Result<bool
 }
 
 /// The Region's stack holding its kept resources, imported if need be and
-/// updated to the whole template; its id. `None`: nothing kept there.
+/// updated to the whole template, both as the execution role; its id.
+/// `None`: nothing kept there.
 async fn region_stack(
     ctx: &Ctx,
     spec: &StackSetSpec<'_>,
@@ -178,15 +184,18 @@ async fn region_stack(
     resources: &[KeptResource],
 ) -> Result<Option<String>> {
     let cfn = ctx.aws.cfn_in(region);
-    let held = cfn::stack::describe(&cfn, spec.name)
+    let name = import_stack_name(&ctx.account, region, spec.name);
+    let held = cfn::stack::describe(&cfn, &name)
         .await
-        .map_err(|e| aws_error(spec.unit, region, spec.name, e))?
+        .map_err(|e| aws_error(spec.unit, region, &name, e))?
         .filter(|s| is_ours(s, &ctx.app));
+    let role = execution_role_arn(ctx);
     let single = StackSpec {
         unit: spec.unit,
-        name: spec.name,
+        name: &name,
         body: spec.body,
         parameters: spec.parameters,
+        role: Some(&role),
     };
     if !holds_imports(held.as_ref()) {
         if resources.is_empty() {
@@ -195,10 +204,43 @@ async fn region_stack(
         import(ctx, &cfn, region, &single, resources).await?;
     }
     stack::deploy(ctx, &cfn, &single).await?;
-    let stack = cfn::stack::describe(&cfn, spec.name)
+    let stack = cfn::stack::describe(&cfn, &name)
         .await
-        .map_err(|e| aws_error(spec.unit, region, spec.name, e))?;
+        .map_err(|e| aws_error(spec.unit, region, &name, e))?;
     Ok(stack.and_then(|s| s.stack_id().map(str::to_string)))
+}
+
+/// The stack adoption makes for `set` in `region`, named as CloudFormation
+/// names a StackSet's instances (`StackSet-<set>-<UUID>`), so that the
+/// execution role, which may act only on those, still may once the stack
+/// has joined the set, and the operator policy names it already. The
+/// UUID-shaped id comes from the account, Region and set: a resumed run
+/// finds the same stack.
+pub fn import_stack_name(account: &str, region: &str, set: &str) -> String {
+    let digest = Md5::digest(format!("{account}/{region}/{set}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "StackSet-{set}-{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// The StackSet execution role (templates/bootstrap.yaml), which holds what
+/// the layers' resources need and trusts CloudFormation as a service role
+/// ("CloudFormation service role",
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html):
+/// the Regions' stacks are imported and updated as it, not as the caller,
+/// whose policy then needs only to pass it.
+fn execution_role_arn(ctx: &Ctx) -> String {
+    format!(
+        "arn:aws:iam::{}:role/{}",
+        ctx.account,
+        ctx.execution_role_name()
+    )
 }
 
 /// A stack of this app (the import tags it) that is past its import.
@@ -250,17 +292,18 @@ async fn import(
             identifier: &r.identifier,
         })
         .collect();
-    cfn::import::create_change_set(
-        cfn,
-        spec.name,
-        &name,
-        &body,
-        spec.parameters,
-        &ctx.app,
-        &imports,
-    )
-    .await
-    .map_err(fail)?;
+    let change_set = ChangeSetSpec {
+        stack: spec.name,
+        name: &name,
+        kind: ChangeSetType::Import,
+        body: &body,
+        parameters: spec.parameters,
+        app: &ctx.app,
+        role: spec.role,
+    };
+    cfn::import::create_change_set(cfn, &change_set, &imports)
+        .await
+        .map_err(fail)?;
     if !change_set::wait_ready(cfn, ctx.aws.custom_endpoint, spec.name, &name)
         .await
         .map_err(fail)?
@@ -441,4 +484,34 @@ async fn table_replica(ctx: &Ctx, table: &str) -> std::result::Result<Verdict, S
             "the endpoint reports no replica of {table} in {secondary}"
         )),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::import_stack_name;
+
+    #[test]
+    fn the_import_stack_is_named_as_a_sets_instance_and_found_again_by_a_resumed_run() {
+        let name = import_stack_name("123456789012", "eu-west-1", "mraa-shop-kv-store");
+        let id = name
+            .strip_prefix("StackSet-mraa-shop-kv-store-")
+            .unwrap_or_else(|| panic!("{name}"));
+        // A UUID's shape, as CloudFormation's instance names end.
+        assert_eq!(id.len(), 36, "{id}");
+        for (i, c) in id.chars().enumerate() {
+            if [8, 13, 18, 23].contains(&i) {
+                assert_eq!(c, '-', "{id}");
+            } else {
+                assert!(c.is_ascii_hexdigit(), "{id}");
+            }
+        }
+        assert_eq!(
+            name,
+            import_stack_name("123456789012", "eu-west-1", "mraa-shop-kv-store")
+        );
+        assert_ne!(
+            name,
+            import_stack_name("123456789012", "ap-northeast-1", "mraa-shop-kv-store")
+        );
+    }
 }

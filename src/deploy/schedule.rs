@@ -175,6 +175,7 @@ pub(super) async fn run_node(
                         name: &planned.name,
                         body: &body,
                         parameters: &parameters,
+                        role: None,
                     };
                     let region = planned.regions.first().unwrap_or(&ctx.plan.primary);
                     let cfn = ctx.aws.cfn_in(region);

@@ -22,6 +22,8 @@ pub struct StackSpec<'a> {
     pub name: &'a str,
     pub body: &'a str,
     pub parameters: &'a BTreeMap<String, String>,
+    /// The service role the stack's change sets pass (`None`: the caller).
+    pub role: Option<&'a str>,
 }
 
 pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<UnitOutcome> {
@@ -131,6 +133,7 @@ pub async fn deploy(ctx: &Ctx, cfn: &Client, spec: &StackSpec<'_>) -> Result<Uni
             body: spec.body,
             parameters: spec.parameters,
             app: &ctx.app,
+            role: spec.role,
         },
     )
     .await

@@ -1,11 +1,13 @@
 //! `mraa permissions`: the least-privilege IAM policy an operator or a CI role
-//! needs to run mraa, built offline from one table ([`grants::GRANTS`]).
+//! needs to run mraa, built offline from one table ([`grants::GRANTS`], and
+//! what adopting kept data adds, [`adopt::GRANTS`]).
 //! Its completeness is proved by the emulator suite, which records every call
 //! each command makes and checks it against the policy printed for it
 //! (tests/emulator/permissions.rs), and by checks against IAM's own action
 //! list and the handlers of the stacks deployed with the caller's credentials
 //! (tests/checks/operator_policy.rs).
 
+pub mod adopt;
 mod command;
 pub mod grants;
 
@@ -176,7 +178,11 @@ pub fn policy(purpose: Purpose, scope: &Scope) -> Value {
     // same resources share one statement: the policy stays within an
     // inline role policy's size.
     let mut statements: Vec<(&str, Vec<&str>, Vec<String>, Value)> = Vec::new();
-    for grant in grants::GRANTS.iter().filter(|g| purpose.covers(g)) {
+    for grant in grants::GRANTS
+        .iter()
+        .chain(adopt::GRANTS)
+        .filter(|g| purpose.covers(g))
+    {
         let resources: Vec<String> = grant
             .resources
             .iter()

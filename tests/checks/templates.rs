@@ -842,6 +842,67 @@ fn administration_role_may_only_assume_the_execution_role() {
     );
 }
 
+/// The execution role is assumed by StackSets through the administration
+/// role, and by CloudFormation as the service role of the stacks deploy
+/// imports kept data into ("CloudFormation service role": the service that
+/// can assume it is cloudformation.amazonaws.com,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html>),
+/// for this account only: the service statement holds with aws:SourceAccount
+/// equal to the account ("Cross-service confused deputy prevention",
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cross-service-confused-deputy-prevention.html>),
+/// and no other principal is trusted.
+#[test]
+fn execution_role_is_trusted_by_the_administration_role_and_cloudformation_of_this_account() {
+    let t = template(Unit::Bootstrap);
+    let (exec, role) = t.named(
+        "AWS::IAM::Role",
+        "RoleName",
+        "mraa-${AppName}-stackset-exec",
+    );
+    let (admin, _) = t.named(
+        "AWS::IAM::Role",
+        "RoleName",
+        "mraa-${AppName}-stackset-admin",
+    );
+    let statements = statements_in(at(role, "Properties.AssumeRolePolicyDocument"));
+    assert_eq!(statements.len(), 2, "{exec}: {statements:?}");
+    let mut by_service = 0;
+    for statement in statements {
+        assert_eq!(effect(statement), "Allow", "{exec}: {}", show(statement));
+        assert_eq!(actions(statement), ["sts:AssumeRole"], "{exec}");
+        let principal = req(statement, "Principal");
+        if field(principal, "Service").is_some() {
+            by_service += 1;
+            let source = at(statement, "Condition.StringEquals")
+                .and_then(|c| field(c, "aws:SourceAccount"))
+                .and_then(ref_to);
+            assert_eq!(
+                source,
+                Some("AWS::AccountId"),
+                "{exec}: CloudFormation trusted without aws:SourceAccount: {}",
+                show(statement)
+            );
+            assert_eq!(
+                texts(field(principal, "Service")),
+                [
+                    "cloudformation.amazonaws.com",
+                    "!If [PrimaryIsOptIn, !Sub cloudformation.${PrimaryRegion}.amazonaws.com, !Ref AWS::NoValue]",
+                    "!If [SecondaryIsOptIn, !Sub cloudformation.${SecondaryRegion}.amazonaws.com, !Ref AWS::NoValue]",
+                ],
+                "{exec}"
+            );
+        } else {
+            assert_eq!(
+                field(principal, "AWS").and_then(get_att),
+                Some((admin.to_string(), "Arn".to_string())),
+                "{exec}: the other principal is the administration role: {}",
+                show(statement)
+            );
+        }
+    }
+    assert_eq!(by_service, 1, "{exec}: trusted by CloudFormation once");
+}
+
 #[test]
 fn bootstrap_outputs_record_the_deployment() {
     let t = template(Unit::Bootstrap);

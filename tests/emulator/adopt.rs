@@ -310,14 +310,19 @@ async fn an_untagged_bucket_of_the_same_name_is_refused_not_adopted() {
     );
 }
 
-/// How often `logical` was imported into the stacks named `stack` in
-/// `region`, read from their events.
-async fn imports_of(emulator: &Emulator, region: &str, stack: &str, logical: &str) -> usize {
+/// How often `logical` was imported into the stacks adoption makes for
+/// the StackSet `set` in `region` (named as AWS names a set's instances,
+/// `StackSet-<set>-<id>`), read from their events.
+async fn imports_of(emulator: &Emulator, region: &str, set: &str, logical: &str) -> usize {
     let cfn = emulator.cloudformation(region);
     let listed = cfn.list_stacks().send().await.expect("list stacks");
     let mut count = 0;
+    let prefix = format!("StackSet-{set}-");
     for summary in listed.stack_summaries() {
-        if summary.stack_name() != Some(stack) {
+        if !summary
+            .stack_name()
+            .is_some_and(|name| name.starts_with(&prefix))
+        {
             continue;
         }
         let id = summary.stack_id().unwrap_or_default();
@@ -337,6 +342,20 @@ async fn imports_of(emulator: &Emulator, region: &str, stack: &str, logical: &st
             .count();
     }
     count
+}
+
+/// The service roles of the stacks adoption made for the StackSet `set` in
+/// `region`, as CloudFormation describes them.
+async fn service_role(emulator: &Emulator, region: &str, set: &str) -> Vec<String> {
+    let cfn = emulator.cloudformation(region);
+    let described = cfn.describe_stacks().send().await.expect("describe stacks");
+    let prefix = format!("StackSet-{set}-");
+    described
+        .stacks()
+        .iter()
+        .filter(|s| s.stack_name().is_some_and(|n| n.starts_with(&prefix)))
+        .map(|s| s.role_arn().unwrap_or("none").to_string())
+        .collect()
 }
 
 /// An adoption stopped after the Regions' imports, before their stacks
@@ -406,6 +425,14 @@ async fn an_interrupted_adoption_resumes_without_importing_twice() {
         assert_eq!(
             held_by_stack(&emulator, "object-store", region, "ObjectBucket").await,
             bucket("objects", region)
+        );
+        assert_eq!(
+            service_role(&emulator, region, &format!("mraa-{APP}-object-store")).await,
+            [format!(
+                "arn:aws:iam::{}:role/mraa-{APP}-stackset-exec",
+                crate::support::ACCOUNT
+            )],
+            "the Region's stack was imported and updated as the execution role in {region}"
         );
     }
     assert_eq!(

@@ -620,3 +620,56 @@ async fn every_call_of_every_command_is_allowed_by_the_policy_printed_for_it() {
         refusals.join("\n")
     );
 }
+
+/// Deploy adopting what a teardown kept (tests/emulator/adopt.rs): the
+/// Regions' stacks imported and updated as the StackSet execution role,
+/// joined to their sets, and the kept stores found and counted, all within
+/// the deploy policy. The change sets pass the role (a PassRole of their
+/// own, to CloudFormation), so the policy needs none of the layers' handler
+/// permissions.
+#[tokio::test(flavor = "multi_thread")]
+async fn adopting_kept_data_is_allowed_by_the_deploy_policy() {
+    let emulator = Emulator::start("permissions_adopt");
+    let env = emulator.env_in(PRIMARY);
+    let first = mraa(&["deploy", "--secondary", SECONDARY], &env, None);
+    assert_eq!(first.status.code(), Some(0), "{}", show(&first));
+    let mut refusals = check(&emulator, Purpose::Teardown, &["teardown", "--yes"]);
+    let (found, calls) = check_in(
+        &emulator,
+        Purpose::Deploy,
+        &["deploy", "--secondary", SECONDARY],
+        &env,
+        0,
+    );
+    refusals.extend(found);
+    // The run adopted, the Regions' stacks as the execution role (the
+    // bootstrap stack, which makes that role, as the caller): the import
+    // change sets and the set's import were among its calls.
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/mraa-{APP}-stackset-exec");
+    let imports = calls
+        .iter()
+        .filter(|c| c.operation == "CreateChangeSet" && c.body.contains("ChangeSetType=IMPORT"))
+        .filter(|c| field(c, "StackName").is_some_and(|s| s.starts_with("StackSet-")))
+        .collect::<Vec<_>>();
+    assert!(!imports.is_empty(), "no import change set");
+    for call in &imports {
+        assert_eq!(
+            field(call, "RoleARN").as_deref(),
+            Some(role.as_str()),
+            "{call:?}"
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.operation == "ImportStacksToStackSet"),
+        "no stack joined its set"
+    );
+    assert!(
+        refusals.is_empty(),
+        "`mraa permissions --for <command>` does not allow {} call(s) of an adoption \
+         (add the action to src/permissions/adopt.rs, scoped as tightly as IAM allows):\n{}",
+        refusals.len(),
+        refusals.join("\n")
+    );
+}

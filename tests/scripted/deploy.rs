@@ -1870,6 +1870,7 @@ async fn deploy_test_stack(
         name: STACK,
         body: TEMPLATE,
         parameters: &wanted,
+        role: None,
     };
     stack::deploy(ctx, &ctx.aws.primary.cfn, &spec).await
 }

@@ -389,32 +389,16 @@ async fn table_kept(
     let region = &clients.region;
     let fail = |e: String| aws_error(unit.id(), region, name, e);
     let mut kept = Kept::default();
-    let table = match clients
-        .dynamodb
-        .describe_table()
-        .table_name(name)
-        .send()
+    let Some((_, tags)) = crate::discover::table_with_tags(clients, name)
         .await
-    {
-        Ok(out) => out.table().cloned(),
-        Err(e) if is_not_found(&e) => None,
-        Err(e) => return Err(fail(sdk_message(&e))),
-    };
-    let Some(arn) = table.as_ref().and_then(|t| t.table_arn()) else {
+        .map_err(fail)?
+    else {
         return Ok(kept);
     };
-    let tags = clients
-        .dynamodb
-        .list_tags_of_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| fail(sdk_message(&e)))?;
     let tag = tags
-        .tags()
-        .iter()
-        .find(|t| t.key() == APP_TAG)
-        .map(|t| t.value().to_string());
+        .into_iter()
+        .find(|(key, _)| key == APP_TAG)
+        .map(|(_, value)| value);
     if tag.as_deref() != Some(app) {
         kept.foreign
             .push(format!("table {name} ({})", why_foreign(tag.as_deref())));

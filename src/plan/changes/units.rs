@@ -170,6 +170,7 @@ async fn compare_stack(
         body: target.body,
         parameters: target.parameters,
         app,
+        role: None,
     };
     if let Err(e) = change_set::create(target.cfn, &spec).await {
         // CloudFormation refuses a change set that changes nothing.

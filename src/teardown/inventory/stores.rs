@@ -221,36 +221,13 @@ pub(super) async fn read_table(
 ) -> Result<Option<TableRef>> {
     let region = &clients.region;
     let err = |e: String| fail("table", region, name, e);
-    let described = match clients
-        .dynamodb
-        .describe_table()
-        .table_name(name)
-        .send()
+    let Some((table, tags)) = crate::discover::table_with_tags(clients, name)
         .await
-    {
-        Ok(out) => out.table().cloned(),
-        Err(e) if is_not_found(&e) => None,
-        Err(e) => return Err(err(sdk_message(&e))),
-    };
-    let Some(table) = described else {
+        .map_err(err)?
+    else {
         return Ok(None);
     };
     let arn = table.table_arn().map(str::to_string);
-    let mut tags: Vec<(String, String)> = Vec::new();
-    if let Some(arn) = &arn {
-        let listed = clients
-            .dynamodb
-            .list_tags_of_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| err(sdk_message(&e)))?;
-        tags = listed
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-    }
     let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let app_tag = tag(APP_TAG);
     let (owner, replica_of) = match replica_of {
