@@ -585,7 +585,37 @@ def _test_dns_answer(self: Route53) -> ActionResult:
         "RecordData": data, "ResponseCode": code, "Protocol": "UDP"})
 
 
+def _deleting_one_set(original: Any) -> Any:
+    """A DELETE names one record set by name, type and set identifier ("ChangeResourceRecordSets",
+    Route 53 API Reference: "DELETE: Deletes an existing resource record set that has the
+    specified values"); moto deletes every set of the zone with that set identifier, whatever its
+    name or type. The sets a batch deletes are noted for `_delete_rrset_by_id`, which moto calls
+    once per such DELETE, in order."""
+    @functools.wraps(original)
+    def change(self: Route53Backend, zoneid: str, change_list: list[dict[str, Any]]) -> None:
+        zone = self.get_hosted_zone(zoneid)
+        zone.mraa_deleting = [
+            (c["ResourceRecordSet"]["Name"], c["ResourceRecordSet"]["Type"])
+            for c in change_list
+            if c["Action"] == "DELETE" and "SetIdentifier" in c["ResourceRecordSet"]]
+        try:
+            return original(self, zoneid, change_list)
+        finally:
+            zone.mraa_deleting = []
+    return change
+
+
+def _delete_rrset_by_id(self: FakeZone, set_identifier: str) -> None:
+    name, kind = self.mraa_deleting.pop(0)
+    self.rrsets = [r for r in self.rrsets
+                   if not (r.set_identifier == set_identifier and r.type == kind
+                           and _bare(r.name) == _bare(name))]
+
+
 def install() -> None:
+    Route53Backend.change_resource_record_sets = _deleting_one_set(
+        Route53Backend.change_resource_record_sets)
+    FakeZone.delete_rrset_by_id = _delete_rrset_by_id
     Route53.get_health_check_status = _get_health_check_status
     # GET /2013-04-01/testdnsanswer (the operation's request syntax), routed as moto routes
     # Route 53's other operations: by the botocore model, to Route53.test_dns_answer.

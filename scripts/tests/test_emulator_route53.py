@@ -274,6 +274,19 @@ def test_simple_records_aliases_and_missing_names(client, zone):
     assert ask(client, zone, f"nothing.{DOMAIN}", "A") == ("NXDOMAIN", [])
 
 
+def test_a_delete_takes_only_the_set_of_its_name_type_and_identifier(client, zone):
+    def failover(name, kind, value):
+        return {"Name": name, "Type": kind, "SetIdentifier": "same-id", "Failover": "PRIMARY",
+                "TTL": 60, "ResourceRecords": [{"Value": value}]}
+    old = failover(f"old.{DOMAIN}", "TXT", '"old"')
+    write(client, zone, [{"Action": "UPSERT", "ResourceRecordSet": r} for r in (
+        old, failover(f"new.{DOMAIN}", "TXT", '"new"'), failover(f"old.{DOMAIN}", "A", "192.0.2.7"))])
+    write(client, zone, [{"Action": "DELETE", "ResourceRecordSet": old}])
+    left = {(r["Name"], r["Type"]) for r in client("route53").list_resource_record_sets(
+        HostedZoneId=zone)["ResourceRecordSets"] if r.get("SetIdentifier") == "same-id"}
+    assert left == {(f"new.{DOMAIN}.", "TXT"), (f"old.{DOMAIN}.", "A")}
+
+
 def test_refusals(client, zone):
     r53 = client("route53")
     with pytest.raises(ClientError) as caught:

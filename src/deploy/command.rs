@@ -161,7 +161,7 @@ pub async fn run(
                 Some(certificate),
             );
             reporter.note(&format!(
-                "keeping the custom domain {kept} (deployed earlier; `mraa teardown` removes it)"
+                "keeping the custom domain {kept} (deployed earlier; `--domain` changes it, `mraa teardown` removes it)"
             ));
             plan = plan.with_domain(&kept, &zone);
             rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;

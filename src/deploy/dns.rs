@@ -1,6 +1,7 @@
 //! `mraa deploy --domain`: the refusals before any change, then the health
 //! checks and the failover and site records (see `wire::dns_identity` for the
-//! ownership rules they follow).
+//! ownership rules they follow). A change of domain writes the new name's
+//! records first and only then deletes the old name's.
 
 use aws_sdk_route53 as r53;
 use r53::types::{Change as RecordChange, ChangeBatch};
@@ -15,8 +16,9 @@ use crate::wire::{Verdict, WireOutcome};
 
 use super::health_checks;
 
-/// Refuses before any change: names taken by records mraa does not own, or
-/// this app already serving another domain. Returns what it read.
+/// Refuses before any change names taken by records mraa does not own.
+/// Another domain this app served is no refusal: a change of domain moves
+/// the records (see [`wire`]). Returns what it read.
 async fn refusals(
     client: &r53::Client,
     app: &str,
@@ -40,20 +42,6 @@ async fn refusals(
                 if taken.len() == 1 { "s" } else { "" },
                 if taken.len() == 1 { "is" } else { "are" },
                 if taken.len() == 1 { "it" } else { "them" },
-            ),
-        ));
-    }
-    if let Some(other) = read
-        .owned
-        .iter()
-        .find(|c| c.domain.as_deref().is_some_and(|d| d != domain))
-    {
-        return Err(fail(
-            &format!("health check {}", other.id),
-            format!(
-                "app {app} already has the custom domain {}; nothing was changed: deploy with --domain {} or run `mraa teardown` first",
-                other.domain.as_deref().unwrap_or_default(),
-                other.domain.as_deref().unwrap_or_default(),
             ),
         ));
     }
@@ -168,6 +156,40 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
                     record.set_identifier().unwrap_or_default()
                 ),
                 "not found as written when read back".into(),
+            ));
+        }
+    }
+    // A domain change: the new name answers (read back above), so the old
+    // name's records go. The checks stay: they watch each region's own state
+    // API, not a name, and `ensure` retagged them for the new domain.
+    for (old_zone, old) in dns::previous_places(&read, domain) {
+        let sets = dns::owned_records(&client, app, (&old_zone, &old))
+            .await
+            .map_err(|e| fail(&old, e))?;
+        if sets.is_empty() {
+            continue;
+        }
+        ctx.claim("deploy").await?;
+        let sets: Vec<_> = sets.iter().collect();
+        dns::delete_records(
+            &client,
+            &old_zone,
+            &sets,
+            &format!("mraa {app}: {old} replaced by {domain}"),
+        )
+        .await
+        .map_err(|e| fail(&old, e))?;
+        outcome.mark(true);
+        let left = dns::owned_records(&client, app, (&old_zone, &old))
+            .await
+            .map_err(|e| fail(&old, e))?;
+        if !left.is_empty() {
+            return Err(fail(
+                &format!("records of {old} in zone {old_zone}"),
+                format!(
+                    "{} still present after deletion; run `mraa deploy --domain {domain}` again",
+                    left.len()
+                ),
             ));
         }
     }

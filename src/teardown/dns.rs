@@ -1,12 +1,11 @@
 //! What a teardown removes from Route 53, found by set identifier and tag
 //! (nothing else in the zone), and its deletion.
 
-use aws_sdk_route53 as r53;
-use r53::types::{Change as RecordChange, ChangeAction, ChangeBatch, ResourceRecordSet};
+use aws_sdk_route53::types::ResourceRecordSet;
 
-use crate::aws::{Aws, sdk_message};
-use crate::wire::dns_identity::{api_name, is_ours};
-use crate::wire::route53::{self, OwnedCheck, owned_checks, records_named};
+use crate::aws::Aws;
+use crate::wire::dns::{delete_records, owned_records};
+use crate::wire::route53::{self, OwnedCheck, owned_checks};
 
 /// What a teardown removes from Route 53: mraa's records, then its checks.
 #[derive(Debug, Clone, Default)]
@@ -43,12 +42,8 @@ pub async fn inventory(
     places.dedup();
     let mut records = Vec::new();
     for (zone, domain) in places.clone() {
-        for name in [api_name(&domain), domain.clone()] {
-            for record in records_named(&client, &zone, &name).await? {
-                if is_ours(app, record.set_identifier()) {
-                    records.push((zone.clone(), record));
-                }
-            }
+        for record in owned_records(&client, app, (&zone, &domain)).await? {
+            records.push((zone.clone(), record));
         }
     }
     Ok(DnsInventory {
@@ -77,34 +72,7 @@ pub async fn delete(
             .filter(|(z, _)| z == zone)
             .map(|(_, r)| r)
             .collect();
-        let mut changes = Vec::new();
-        for set in &sets {
-            changes.push(
-                RecordChange::builder()
-                    .action(ChangeAction::Delete)
-                    .resource_record_set((*set).clone())
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        let result = client
-            .change_resource_record_sets()
-            .hosted_zone_id(zone)
-            .change_batch(
-                ChangeBatch::builder()
-                    .comment(format!("mraa {app}: teardown"))
-                    .set_changes(Some(changes))
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            )
-            .send()
-            .await;
-        if let Err(e) = result {
-            // Already gone (a re-run): the read-back below decides.
-            if !matches!(e.as_service_error(), Some(s) if s.is_invalid_change_batch()) {
-                return Err(format!("records in zone {zone}: {}", sdk_message(&e)));
-            }
-        }
+        delete_records(&client, zone, &sets, &format!("mraa {app}: teardown")).await?;
         for set in sets {
             deleted.push(format!(
                 "record {} {} ({})",

@@ -1,7 +1,8 @@
 //! The custom domain's Route 53 objects as a deploy wants them, and which of
 //! them differ from what Route 53 holds. `deploy` acts on these decisions
 //! (`deploy/dns.rs`, `deploy/health_checks.rs`) and `diff` reports them, so
-//! both make the same reads and reach the same answer. Nothing here writes.
+//! both make the same reads and reach the same answer. Nothing here writes
+//! but `delete_records`, shared by deploy's domain change and teardown.
 
 use aws_sdk_route53 as r53;
 use r53::types::builders::ResourceRecordSetBuilder;
@@ -417,6 +418,81 @@ pub fn record_changes(
         .map(|r| (ChangeAction::Delete, (*r).clone()))
         .chain(upserts.map(|r| (ChangeAction::Upsert, r.clone())))
         .collect()
+}
+
+/// The domains this app served before `domain`, as its checks' tags name
+/// them: (zone id, domain). A domain change leaves their records to delete.
+pub fn previous_places(read: &ZoneRead, domain: &str) -> Vec<(String, String)> {
+    let mut places: Vec<(String, String)> = read
+        .owned
+        .iter()
+        .filter_map(|c| Some((c.zone.clone()?, c.domain.clone()?)))
+        .filter(|(_, d)| d != domain)
+        .collect();
+    places.sort();
+    places.dedup();
+    places
+}
+
+/// The app's record sets of one domain (its API name and its site name),
+/// found by set identifier: nothing else in the zone. Read only.
+pub async fn owned_records(
+    client: &r53::Client,
+    app: &str,
+    (zone, domain): (&str, &str),
+) -> std::result::Result<Vec<ResourceRecordSet>, String> {
+    let mut found = Vec::new();
+    for name in [api_name(domain), domain.to_string()] {
+        for record in records_named(client, zone, &name).await? {
+            if is_ours(app, record.set_identifier()) {
+                found.push(record);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Deletes the record sets, exactly as read, in one change batch of the
+/// zone (all or none, Route 53 API Reference, ChangeResourceRecordSets).
+/// Sets already gone (a re-run) are left to the caller's read-back.
+pub async fn delete_records(
+    client: &r53::Client,
+    zone: &str,
+    sets: &[&ResourceRecordSet],
+    comment: &str,
+) -> std::result::Result<(), String> {
+    if sets.is_empty() {
+        return Ok(());
+    }
+    let changes = sets
+        .iter()
+        .map(|set| {
+            r53::types::Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set((*set).clone())
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    let batch = r53::types::ChangeBatch::builder()
+        .comment(comment)
+        .set_changes(Some(changes))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = client
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.as_service_error(), Some(s) if s.is_invalid_change_batch()) => Ok(()),
+        Err(e) => Err(format!(
+            "records in zone {zone}: {}",
+            crate::aws::sdk_message(&e)
+        )),
+    }
 }
 
 #[cfg(test)]

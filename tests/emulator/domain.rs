@@ -137,6 +137,11 @@ async fn zone_records(emulator: &Emulator, zone: &str) -> Vec<String> {
 
 /// The health checks tagged as this app's, by their `mraa:region` tag.
 pub(crate) async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCheck> {
+    app_checks_of(emulator, DOMAIN).await
+}
+
+/// The app's checks by region, each tagged for `domain`.
+async fn app_checks_of(emulator: &Emulator, domain: &str) -> BTreeMap<String, HealthCheck> {
     let client = emulator.route53();
     let listed = client
         .list_health_checks()
@@ -160,7 +165,7 @@ pub(crate) async fn app_checks(emulator: &Emulator) -> BTreeMap<String, HealthCh
         };
         if tag("mraa:app").as_deref() == Some(APP) {
             let region = tag("mraa:region").expect("an mraa:region tag");
-            assert_eq!(tag("mraa:domain").as_deref(), Some(DOMAIN));
+            assert_eq!(tag("mraa:domain").as_deref(), Some(domain));
             by_region.insert(region, check.clone());
         }
     }
@@ -197,11 +202,16 @@ fn marker(region: &str) -> String {
 /// What Route 53 (the emulator's TestDNSAnswer) answers for the API name's
 /// TXT records now.
 async fn txt_answer(emulator: &Emulator, zone: &str) -> Vec<String> {
+    txt_answer_of(emulator, zone, API).await
+}
+
+/// What Route 53 answers for `name`'s TXT records now.
+async fn txt_answer_of(emulator: &Emulator, zone: &str, name: &str) -> Vec<String> {
     let out = emulator
         .route53()
         .test_dns_answer()
         .hosted_zone_id(zone)
-        .record_name(API)
+        .record_name(name)
         .record_type(RrType::Txt)
         .send()
         .await
@@ -546,23 +556,6 @@ async fn domain_deploy_drives_health_checks_and_failover_records_and_teardown_re
         calls.iter().any(|c| c.service == "route53"),
         "the re-run read Route 53"
     );
-
-    // Another domain for the same app is refused before any change.
-    emulator.start_recording();
-    let other = format!("www2.{DOMAIN}");
-    let output = mraa(
-        &["deploy", "--secondary", SECONDARY, "--domain", &other],
-        &emulator.env_in(PRIMARY),
-        None,
-    );
-    assert_eq!(output.status.code(), Some(1), "{}", show(&output));
-    assert!(
-        stderr_of(&output).contains(&format!("already has the custom domain {DOMAIN}")),
-        "{}",
-        show(&output)
-    );
-    let mutating = emulator.mutating_calls();
-    assert!(mutating.is_empty(), "refused, yet changed: {mutating:#?}");
 
     // Without --domain, the deployed domain is kept as it is, not dropped.
     emulator.start_recording();
@@ -1016,4 +1009,219 @@ async fn on_the_clock_dns_moves_only_after_the_checks_threshold() {
         interval * threshold
     );
     assert!(before >= 1, "{before} answers before the move");
+}
+
+// ---------------------------------------------------------------------------
+// A change of domain on a deployment that holds data
+// ---------------------------------------------------------------------------
+
+/// The data a domain change must not touch, read through S3 and DynamoDB:
+/// the photo's body, the comment, and the bucket's and table's creation
+/// times (a replaced store would be younger).
+async fn held_data(emulator: &Emulator) -> (String, bool, String, String) {
+    let bucket = format!("mraa-{APP}-objects-{ACCOUNT}-{PRIMARY}");
+    let s3 = emulator.s3(PRIMARY);
+    let body = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("photos/kept.jpg")
+        .send()
+        .await
+        .expect("the photo")
+        .body
+        .collect()
+        .await
+        .expect("its body")
+        .into_bytes();
+    let bucket_created = s3
+        .list_buckets()
+        .send()
+        .await
+        .expect("list buckets")
+        .buckets()
+        .iter()
+        .find(|b| b.name() == Some(bucket.as_str()))
+        .and_then(|b| b.creation_date())
+        .map(|d| d.to_string())
+        .expect("the objects bucket");
+    let table = format!("mraa-{APP}-comments");
+    let dynamodb = emulator.dynamodb(PRIMARY);
+    let comment = dynamodb
+        .get_item()
+        .table_name(&table)
+        .key(
+            "commentId",
+            aws_sdk_dynamodb::types::AttributeValue::S("kept".into()),
+        )
+        .send()
+        .await
+        .expect("get the comment")
+        .item()
+        .is_some();
+    let table_created = dynamodb
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("describe comments")
+        .table()
+        .and_then(|t| t.creation_date_time())
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    (
+        String::from_utf8_lossy(&body).into_owned(),
+        comment,
+        bucket_created,
+        table_created,
+    )
+}
+
+/// The distribution's aliases and the domain of the ACM certificate it
+/// serves, read through CloudFront and ACM.
+async fn served_names(emulator: &Emulator) -> (Vec<String>, Option<String>) {
+    let cloudfront = aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1"));
+    let listed = cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .expect("list distributions");
+    let items = listed
+        .distribution_list()
+        .map(|l| l.items())
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let config = cloudfront
+        .get_distribution_config()
+        .id(items[0].id())
+        .send()
+        .await
+        .expect("distribution config")
+        .distribution_config
+        .expect("a configuration");
+    let aliases = config
+        .aliases()
+        .map(|a| a.items().to_vec())
+        .unwrap_or_default();
+    let arn = config
+        .viewer_certificate()
+        .and_then(|c| c.acm_certificate_arn())
+        .map(str::to_string);
+    let certified = match arn {
+        Some(arn) => emulator
+            .acm("us-east-1")
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .expect("the served certificate")
+            .certificate()
+            .and_then(|c| c.domain_name())
+            .map(str::to_string),
+        None => None,
+    };
+    (aliases, certified)
+}
+
+/// Done means (issue 23, 4): a domain changed on a deployment holding data
+/// moves the names only: the photo and the comment stay in the same bucket
+/// and table, the old name's records are gone, the new name answers, and
+/// CloudFront serves the new alias with a certificate for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_domain_change_moves_the_names_and_keeps_the_data() {
+    const NEW: &str = "shop.app.example.test";
+    let emulator = Emulator::start("domain_change");
+    let env = emulator.env_in(PRIMARY);
+    let zone = create_zone(&emulator, DOMAIN).await;
+    run_ok(
+        &["deploy", "--secondary", SECONDARY, "--domain", DOMAIN],
+        &env,
+    );
+    emulator
+        .s3(PRIMARY)
+        .put_object()
+        .bucket(format!("mraa-{APP}-objects-{ACCOUNT}-{PRIMARY}"))
+        .key("photos/kept.jpg")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"kept bytes",
+        ))
+        .send()
+        .await
+        .expect("put a photo");
+    emulator
+        .dynamodb(PRIMARY)
+        .put_item()
+        .table_name(format!("mraa-{APP}-comments"))
+        .item(
+            "commentId",
+            aws_sdk_dynamodb::types::AttributeValue::S("kept".into()),
+        )
+        .item(
+            "photoId",
+            aws_sdk_dynamodb::types::AttributeValue::S("photos/kept.jpg".into()),
+        )
+        .send()
+        .await
+        .expect("put a comment");
+    let before = held_data(&emulator).await;
+    assert_eq!((before.0.as_str(), before.1), ("kept bytes", true));
+    let checks_before: Vec<String> = app_checks(&emulator)
+        .await
+        .values()
+        .map(|c| c.id().to_string())
+        .collect();
+
+    let output = run_ok(&["deploy", "--secondary", SECONDARY, "--domain", NEW], &env);
+    assert_eq!(held_data(&emulator).await, before, "{}", show(&output));
+    // The old names hold none of the app's records (the zone's own NS and
+    // SOA stay at its apex); the new API name answers the primary through
+    // Route 53.
+    for name in [DOMAIN, API] {
+        let left: Vec<_> = records_named(&emulator, &zone, name)
+            .await
+            .into_iter()
+            .filter(|r| r.set_identifier().is_some())
+            .collect();
+        assert!(left.is_empty(), "{name} still has {left:#?}");
+    }
+    // Route 53 answers from the checks' last rounds: polled, bounded.
+    let new_api = format!("api.{NEW}");
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    while txt_answer_of(&emulator, &zone, &new_api).await != [marker(PRIMARY)] {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{new_api} never answered {PRIMARY}: {:?} from {:#?}\n{}",
+            txt_answer_of(&emulator, &zone, &new_api).await,
+            records_named(&emulator, &zone, &new_api).await,
+            show(&output)
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+    assert!(
+        records_named(&emulator, &zone, NEW)
+            .await
+            .iter()
+            .any(|r| r.r#type() == &RrType::A && r.alias_target().is_some()),
+        "an alias of {NEW}"
+    );
+    // The checks watch the regions, not a name: the same two, now tagged
+    // for the new domain.
+    let ids: Vec<String> = app_checks_of(&emulator, NEW)
+        .await
+        .values()
+        .map(|c| c.id().to_string())
+        .collect();
+    assert_eq!(ids, checks_before);
+    assert_eq!(
+        served_names(&emulator).await,
+        (vec![NEW.to_string()], Some(NEW.to_string()))
+    );
+    status_answer_says(&emulator, ("ok", 0), &format!("answers {PRIMARY}"));
+    let (code, row) = status_row(&emulator, "site-domain", "global");
+    assert_eq!(
+        (code, row["status"].as_str()),
+        (Some(0), Some("ok")),
+        "{row}"
+    );
 }

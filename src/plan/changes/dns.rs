@@ -99,14 +99,7 @@ pub async fn compare(aws: &Aws, plan: &Plan, outputs: &Outputs) -> Result<Vec<Wi
         .chain(read.site_records.iter())
         .collect();
     for (action, record) in dns::record_changes(app, &desired, &existing) {
-        let region = served_region(app, record.set_identifier(), &plan.primary, &plan.secondary)
-            .unwrap_or_else(|| GLOBAL.to_string());
-        let what = format!(
-            "{} {} ({})",
-            record.name().trim_end_matches('.'),
-            record.r#type().as_str(),
-            record.set_identifier().unwrap_or_default()
-        );
+        let (region, what) = described(plan, &record);
         let change = match action {
             ChangeAction::Delete => format!("delete the record {what} (of an earlier type)"),
             _ => format!(
@@ -120,7 +113,42 @@ pub async fn compare(aws: &Aws, plan: &Plan, outputs: &Outputs) -> Result<Vec<Wi
             change,
         });
     }
+    // A change of domain: the earlier name's records go once the new ones
+    // are written and read back (as `deploy::dns` does).
+    for (old_zone, old) in dns::previous_places(&read, name) {
+        let sets = dns::owned_records(&client, app, (&old_zone, &old))
+            .await
+            .map_err(|e| fail(STEP, GLOBAL, &old, e))?;
+        for record in sets {
+            let (region, what) = described(plan, &record);
+            found.push(WiringDiff {
+                step: STEP.into(),
+                region,
+                change: format!(
+                    "delete the record {what} of the earlier domain {old}, once {name}'s answer"
+                ),
+            });
+        }
+    }
     Ok(found)
+}
+
+/// The region a record serves (or global) and how the plan names it.
+fn described(plan: &Plan, record: &ResourceRecordSet) -> (String, String) {
+    let region = served_region(
+        &plan.app,
+        record.set_identifier(),
+        &plan.primary,
+        &plan.secondary,
+    )
+    .unwrap_or_else(|| GLOBAL.to_string());
+    let what = format!(
+        "{} {} ({})",
+        record.name().trim_end_matches('.'),
+        record.r#type().as_str(),
+        record.set_identifier().unwrap_or_default()
+    );
+    (region, what)
 }
 
 /// The CloudFront distribution's domain, which the site records alias, as
