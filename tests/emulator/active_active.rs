@@ -387,6 +387,14 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         ["active-passive"],
         "the bootstrap records the new mode"
     );
+    // Its output, which discovery reads, changes with no resource changing.
+    let output: Vec<_> = bootstrap.stacks()[0]
+        .outputs()
+        .iter()
+        .filter(|o| o.output_key() == Some("Mode"))
+        .filter_map(|o| o.output_value())
+        .collect();
+    assert_eq!(output, ["active-passive"], "the bootstrap's Mode output");
     let reverse = emulator
         .s3(SECONDARY)
         .get_bucket_replication()
