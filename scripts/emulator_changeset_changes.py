@@ -326,12 +326,41 @@ def _update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | No
         raise failure
 
 
+def _outputs(values: Any, template: dict[str, Any]) -> dict[str, str]:
+    """Each output's value, resolved from `values` (an output whose condition is false has
+    none); a value that cannot be resolved is compared as written."""
+    found = {}
+    for key, spec in (template.get("Outputs") or {}).items():
+        try:
+            output = parsing.parse_output(key, spec, values)
+        except Exception:  # noqa: BLE001 - compared as written
+            found[key] = _text(spec.get("Value"))
+            continue
+        if output is not None:
+            found[key] = _text(output.value)
+    return found
+
+
+def outputs_change(stack: Any, template: dict[str, Any], parameters: dict[str, Any]) -> bool:
+    """Whether an update adds, removes or changes an output's value. AWS makes such a change
+    set, executable, with no resource change listed ("If only stack Outputs are changed,
+    CloudFormation generates a ChangeSet that is executable but has 0 changes": aws-cdk pull
+    request 2029, github.com/aws/aws-cdk/pull/2029; cloudformation-coverage-roadmap issue 2027),
+    and executing it updates the outputs."""
+    resource_map = stack.resource_map
+    before = _outputs(resource_map, stack.template_dict)
+    after = _outputs(_NewValues(resource_map, template, parameters), template)
+    return before != after
+
+
 def _create_change_set(self: cfn.CloudFormationBackend, *args: Any, **kwargs: Any) -> Any:
-    # A change set that changes nothing is FAILED with this reason on AWS (moto decides by the
-    # parameters' text, which differs when a default is passed explicitly or left out).
+    # A change set that changes nothing (no resource, no output) is FAILED with this reason on
+    # AWS (moto decides by the parameters' text, which differs when a default is passed
+    # explicitly or left out).
     change_set_id, stack_id = _moto_create(self, *args, **kwargs)
     made = self.change_sets[change_set_id]
-    if made.change_set_type == "UPDATE" and not made.changes:
+    if made.change_set_type == "UPDATE" and not made.changes and not outputs_change(
+            made.stack, made.template_dict, made.parameters or {}):
         made.status = "FAILED"
         made.execution_status = "UNAVAILABLE"
         made.status_reason = ("The submitted information didn't contain changes. Submit "

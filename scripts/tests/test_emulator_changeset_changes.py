@@ -190,3 +190,27 @@ def test_a_stack_set_update_reaches_its_instance_stacks(client):
     for region in regions:
         assert client("ssm", region).get_parameter(Name="/cs-set/origin")["Parameter"][
             "Value"] == "https://photos.example.test", region
+
+
+def test_an_update_that_changes_only_an_output_is_made_and_executed(client):
+    # AWS makes it, executable, with no resource change listed; executing it updates the output.
+    cfn = client("cloudformation")
+    body = json.dumps({
+        "Parameters": {"Label": {"Type": "String"}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic",
+                                "Properties": {"DisplayName": "fixed"}}},
+        "Outputs": {"Label": {"Value": {"Ref": "Label"}}}})
+    cfn.create_stack(StackName="cs-output", TemplateBody=body, Parameters=params(Label="one"))
+    described, found = changes(cfn, "cs-output", body, params(Label="two"))
+    assert (described["Status"], described["ExecutionStatus"]) == (
+        "CREATE_COMPLETE", "AVAILABLE"), described.get("StatusReason")
+    assert found == {}
+    cfn.create_change_set(StackName="cs-output", ChangeSetName="label", ChangeSetType="UPDATE",
+                          TemplateBody=body, Parameters=params(Label="two"))
+    cfn.execute_change_set(StackName="cs-output", ChangeSetName="label")
+    (stack,) = cfn.describe_stacks(StackName="cs-output")["Stacks"]
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {"Label": "two"}
+    # The same output value again is no change.
+    described, _ = changes(cfn, "cs-output", body, params(Label="two"))
+    assert described["Status"] == "FAILED"
+    assert "didn't contain changes" in described["StatusReason"]

@@ -62,6 +62,23 @@ pub async fn run(
         }
     };
     let app = &settings.app;
+    // Active-active has no switch to the secondary to time: both Regions
+    // serve, and taking one out is a drain. Refused before any write.
+    if args.failover
+        && crate::plan::Mode::from_recorded(Some(&deployment.mode))
+            == Some(crate::plan::Mode::ActiveActive)
+    {
+        let (primary, secondary) = (&aws.primary.region, &aws.secondary.region);
+        let _ = writeln!(
+            messages,
+            "error: `mraa drill --failover` rehearses active-passive's switch, and app {app} is \
+             active-active: both Regions serve, there is no failover to time; run `mraa drill` \
+             for the recovery point, and rehearse losing {primary} with `mraa drain {primary}` \
+             then `mraa return {primary}` (each read back in {primary} and {secondary}); \
+             nothing was changed"
+        );
+        return Ok(EXIT_USAGE);
+    }
     // A drill starts from normal operation: it puts back `active`.
     let state = read(&aws.primary.dynamodb, app)
         .await

@@ -311,6 +311,15 @@ pub const GRANTS: &[Grant] = &[
         resources: &["arn:aws:s3:::{website-bucket}/*"],
         string_equals: &[],
     },
+    // Status names the objects the secondary took itself: HeadObject (which
+    // s3:GetObject allows) reads each one's replication status.
+    Grant {
+        sid: "ReadObjectOrigins",
+        purposes: &[Status],
+        actions: &["s3:GetObject"],
+        resources: &["arn:aws:s3:::{objects-bucket}/*"],
+        string_equals: &[],
+    },
     Grant {
         sid: "ReadApiCors",
         purposes: &[Status],

@@ -8,6 +8,7 @@ mod dns_answer;
 mod lag;
 mod modes;
 mod moves;
+mod objects;
 mod promises;
 mod replicas;
 mod report;
@@ -101,13 +102,21 @@ pub async fn run(settings: &Settings, out: &mut dyn Write, messages: &mut dyn Wr
                     ),
                 });
             };
+            // The mode, from the deployment record's replica in the
+            // secondary (see `app_state`): status judges serving rows and
+            // DNS by it.
+            let mode =
+                match crate::app_state::read_record(&aws.secondary.dynamodb, &settings.app).await {
+                    Ok(Some(record)) => record.mode.map_or("unknown", |m| m.id()),
+                    Ok(None) | Err(_) => "unknown",
+                };
             // Known down already: not probed a second time.
             known_down.insert(region, cause);
             let deployment = Deployment {
                 app: settings.app.clone(),
                 primary: settings.primary.clone(),
                 secondary: aws.secondary.region.clone(),
-                mode: "unknown".into(),
+                mode: mode.into(),
                 bootstrap_status: "unknown".into(),
                 user_replication: None,
             };
@@ -222,6 +231,9 @@ pub async fn collect(aws: &Aws, deployment: &Deployment, known_down: Down) -> St
     checks.push(replication);
     if !down.contains_key(&aws.secondary.region) {
         checks.extend(modes::reverse_replication(aws, app, &account, mode).await);
+        if primary_down.is_none() {
+            checks.extend(objects::secondary_writes(aws, app, &account, mode).await);
+        }
     }
     checks.extend(replicas);
     let site_domain = match &primary_down {

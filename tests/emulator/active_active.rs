@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::support::{ACCOUNT, Emulator, mraa, run_ok, show, stderr_of};
+use crate::support::proxy::Proxy;
+use crate::support::{ACCOUNT, Emulator, mraa, run_ok, show, stderr_of, with_var};
 
 const PRIMARY: &str = "us-east-1";
 const SECONDARY: &str = "eu-west-1";
@@ -307,6 +308,21 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         show(&refused)
     );
 
+    // A drill's failover is active-passive's too: refused before any write.
+    emulator.start_recording();
+    let refused = mraa(&["drill", "--failover", "--reason", "x"], &env, None);
+    let calls = emulator.recorded_calls();
+    assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
+    assert!(
+        stderr_of(&refused).contains(&format!(
+            "`mraa drain {PRIMARY}` then `mraa return {PRIMARY}`"
+        )),
+        "{}",
+        show(&refused)
+    );
+    let writes: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(writes.is_empty(), "the refused drill wrote: {writes:?}");
+
     // Return it: both Regions serve again.
     emulator.start_recording();
     run_ok(&["return", SECONDARY, "--reason", "done"], &env);
@@ -325,6 +341,30 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
             .map(String::as_str),
         Some("active")
     );
+
+    // With the primary down, status reads the mode from the deployment
+    // record's replica in the secondary and shows both serving rows.
+    let proxy = Proxy::start(emulator.port);
+    proxy.block(PRIMARY);
+    let down_env = with_var(env.clone(), "AWS_ENDPOINT_URL", &proxy.endpoint);
+    let down = mraa(
+        &["status", "--secondary", SECONDARY, "--output", "json"],
+        &down_env,
+        None,
+    );
+    assert_eq!(down.status.code(), Some(4), "{}", show(&down));
+    let report: serde_json::Value =
+        serde_json::from_slice(&down.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&down)));
+    assert_eq!(report["mode"], "active-active", "{report}");
+    let serving: Vec<_> = report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["name"] == "serving")
+        .filter_map(|c| c["region"].as_str())
+        .collect();
+    assert_eq!(serving, [PRIMARY, SECONDARY], "{report}");
+    drop(proxy);
 
     // Back to active-passive: the reverse rule goes, the objects stay, and
     // drain is refused naming failover.
@@ -347,6 +387,14 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
         ["active-passive"],
         "the bootstrap records the new mode"
     );
+    // Its output, which discovery reads, changes with no resource changing.
+    let output: Vec<_> = bootstrap.stacks()[0]
+        .outputs()
+        .iter()
+        .filter(|o| o.output_key() == Some("Mode"))
+        .filter_map(|o| o.output_value())
+        .collect();
+    assert_eq!(output, ["active-passive"], "the bootstrap's Mode output");
     let reverse = emulator
         .s3(SECONDARY)
         .get_bucket_replication()
@@ -382,6 +430,17 @@ async fn both_regions_take_writes_and_a_region_is_drained_and_returned_on_the_da
     assert!(
         status_ok_with_row(&emulator, "s3-replication", SECONDARY).is_none(),
         "no reverse rule, no row"
+    );
+    // The objects the secondary took while active-active are named by
+    // status (not the replicas the primary sent it).
+    let taken = status_ok_with_row(&emulator, "secondary-objects", SECONDARY)
+        .expect("a secondary-objects row");
+    let detail = taken["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with(&format!("1 object written in {SECONDARY} kept in "))
+            && detail.contains(&format!("photos/aa-{SECONDARY}.jpg"))
+            && detail.ends_with(&format!("{PRIMARY} holds 1 as replicas, 0 not at all")),
+        "{taken}"
     );
     assert!(status_ok_with_row(&emulator, "serving", SECONDARY).is_none());
     let refused = mraa(&["drain", SECONDARY, "--reason", "x"], &env, None);
