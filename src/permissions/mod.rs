@@ -196,8 +196,8 @@ pub fn policy(purpose: Purpose, scope: &Scope) -> Value {
             .filter(|action| {
                 !statements.iter().any(|(_, granted, on, when)| {
                     granted.contains(action)
-                        && *when == condition
-                        && resources.iter().all(|r| on.contains(r))
+                        && (*when == condition || (when.is_null() && covers_all(on)))
+                        && resources.iter().all(|r| covers_all(on) || on.contains(r))
                 })
             })
             .collect();
@@ -212,6 +212,19 @@ pub fn policy(purpose: Purpose, scope: &Scope) -> Value {
             None => statements.push((grant.sid, actions, resources, condition)),
         }
     }
+    // An action granted on every resource without a condition needs no
+    // narrower grant, whichever came first in the table.
+    let everywhere: Vec<&str> = statements
+        .iter()
+        .filter(|(_, _, on, when)| when.is_null() && covers_all(on))
+        .flat_map(|(_, granted, _, _)| granted.iter().copied())
+        .collect();
+    for (_, granted, on, _) in statements.iter_mut() {
+        if !covers_all(on) {
+            granted.retain(|action| !everywhere.contains(action));
+        }
+    }
+    statements.retain(|(_, granted, _, _)| !granted.is_empty());
     let mut statements: Vec<Value> = statements
         .into_iter()
         .map(|(sid, actions, resources, condition)| {
@@ -232,6 +245,11 @@ pub fn policy(purpose: Purpose, scope: &Scope) -> Value {
         .collect();
     statements.push(other_regions_denied(scope));
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// A grant on `*` covers every resource.
+fn covers_all(resources: &[String]) -> bool {
+    resources.iter().any(|r| r == "*")
 }
 
 /// Every request outside the scope's regions is denied, except to the
@@ -370,6 +388,41 @@ mod tests {
                 verb.starts_with("Get") || verb.starts_with("List"),
                 "diff may only read Route 53, but is granted {action}"
             );
+        }
+    }
+
+    #[test]
+    fn an_action_granted_on_every_resource_is_granted_nowhere_else() {
+        for purpose in [Purpose::Deploy, Purpose::All] {
+            let doc = policy(purpose, &shop());
+            let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+            let allows = statements.iter().filter(|s| s["Effect"] == "Allow");
+            let listed = |s: &Value| -> Vec<String> {
+                s["Action"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str())
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let everywhere: Vec<String> = allows
+                .clone()
+                .filter(|s| s["Resource"] == json!(["*"]) && s.get("Condition").is_none())
+                .flat_map(listed)
+                .collect();
+            assert!(everywhere.contains(&"cloudformation:DescribeStacks".to_string()));
+            for statement in allows.filter(|s| s["Resource"] != json!(["*"])) {
+                for action in listed(statement) {
+                    assert!(
+                        !everywhere.contains(&action),
+                        "{purpose:?}: {action} is granted on * and again on {}",
+                        statement["Resource"]
+                    );
+                }
+            }
         }
     }
 
