@@ -1,6 +1,7 @@
 //! `mraa permissions`: the least-privilege IAM policy an operator or a CI role
-//! needs to run mraa, built offline from one table ([`grants::GRANTS`], and
-//! what adopting kept data adds, [`adopt::GRANTS`]).
+//! needs to run mraa, built offline from its tables: [`grants::GRANTS`],
+//! the endpoints' [`endpoints::GRANTS`], the drill's [`drill::GRANTS`], and
+//! what adopting kept data adds, [`adopt::GRANTS`].
 //! Its completeness is proved by the emulator suite, which records every call
 //! each command makes and checks it against the policy printed for it
 //! (tests/emulator/permissions.rs), and by checks against IAM's own action
@@ -9,6 +10,8 @@
 
 pub mod adopt;
 mod command;
+pub mod drill;
+pub mod endpoints;
 pub mod grants;
 
 pub use command::{PermissionsArgs, run};
@@ -180,6 +183,8 @@ pub fn policy(purpose: Purpose, scope: &Scope) -> Value {
     let mut statements: Vec<(&str, Vec<&str>, Vec<String>, Value)> = Vec::new();
     for grant in grants::GRANTS
         .iter()
+        .chain(endpoints::GRANTS)
+        .chain(drill::GRANTS)
         .chain(adopt::GRANTS)
         .filter(|g| purpose.covers(g))
     {
