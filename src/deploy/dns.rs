@@ -207,3 +207,33 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
     }
     Ok(outcome)
 }
+
+/// `mraa deploy --no-domain`, once the edge no longer carries the name: the
+/// app's records of the domain, then its health checks (records first, as
+/// Route 53 refuses to delete a check a record still uses), read back gone.
+pub async fn remove(ctx: &Ctx, (zone, domain): &(String, String)) -> Result<()> {
+    let fail = |cause: String| {
+        aws_error(
+            STEP,
+            GLOBAL,
+            format!("custom domain {domain} in zone {zone}"),
+            format!("{cause}; run `mraa deploy --no-domain` again"),
+        )
+    };
+    let place = [(zone.clone(), domain.clone())];
+    let found = crate::wire::dns_removal::inventory(&ctx.aws, &ctx.app, &place)
+        .await
+        .map_err(fail)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    ctx.claim("deploy").await?;
+    let deleted = crate::wire::dns_removal::delete(&ctx.aws, &ctx.app, &found)
+        .await
+        .map_err(fail)?;
+    ctx.reporter.note(&format!(
+        "custom domain {domain} removed: {}",
+        deleted.join(", ")
+    ));
+    Ok(())
+}
