@@ -264,7 +264,10 @@ pub async fn run(
     if failure.is_none()
         && let Some(place) = &removed
     {
-        failure = super::dns::remove(&ctx, place).await.err();
+        failure = match super::dns::remove(&ctx, place).await {
+            Ok(()) => super::dns::remove_units(&ctx).await.err(),
+            Err(err) => Some(err),
+        };
     }
     if failure.is_none() {
         match super::adopt::verify(&ctx).await {

@@ -1246,6 +1246,46 @@ async fn a_domain_change_moves_the_names_and_keeps_the_data() {
     }
     assert!(all_checks(&emulator).await.is_empty(), "{}", show(&output));
     assert_eq!(served_names(&emulator).await, (Vec::new(), None));
+    // The units of the domain are gone through CloudFormation, and with
+    // them the certificates ACM held for the app's current names.
+    let api_domain = format!("mraa-{APP}-api-domain");
+    let set = emulator
+        .cloudformation(PRIMARY)
+        .describe_stack_set()
+        .stack_set_name(&api_domain)
+        .send()
+        .await;
+    assert!(
+        set.as_ref().map_or(true, |s| s.stack_set().is_none()),
+        "{set:?}\n{}",
+        show(&output)
+    );
+    let certificate_stack = emulator
+        .cloudformation("us-east-1")
+        .describe_stacks()
+        .stack_name(format!("mraa-{APP}-site-certificate"))
+        .send()
+        .await;
+    let live = certificate_stack.as_ref().map_or(0, |s| {
+        s.stacks()
+            .iter()
+            .filter(|s| {
+                s.stack_status()
+                    .is_some_and(|st| st.as_str() != "DELETE_COMPLETE")
+            })
+            .count()
+    });
+    assert_eq!(live, 0, "{certificate_stack:?}\n{}", show(&output));
+    for region in ["us-east-1", PRIMARY, SECONDARY] {
+        let acm = emulator.acm(region);
+        for name in [NEW, new_api.as_str()] {
+            assert!(
+                certificate_named(&acm, name).await.is_none(),
+                "{name} certificate left in {region}\n{}",
+                show(&output)
+            );
+        }
+    }
     let status = mraa(&["status", "--output", "json"], &env, None);
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
     let report: Value = serde_json::from_str(&stdout_of(&status)).expect("status JSON");
