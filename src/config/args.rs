@@ -87,6 +87,12 @@ pub struct DomainArgs {
     /// is the domain or its closest parent]
     #[arg(long, env = "MRAA_HOSTED_ZONE_ID", value_name = "ID")]
     pub hosted_zone_id: Option<String>,
+
+    /// Remove the custom domain the deployment serves (records, health
+    /// checks, the distribution's alias); the data stays. Without it, a
+    /// deployed domain is kept
+    #[arg(long, env = "MRAA_NO_DOMAIN", conflicts_with_all = ["domain", "hosted_zone_id"])]
+    pub no_domain: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]

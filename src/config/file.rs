@@ -28,6 +28,7 @@ pub struct FileConfig {
     pub admin_phone: Option<String>,
     pub domain: Option<String>,
     pub hosted_zone_id: Option<String>,
+    pub no_domain: Option<bool>,
 }
 
 impl FileConfig {

@@ -58,6 +58,9 @@ pub struct Settings {
     pub domain: Option<String>,
     /// The Route 53 hosted zone of `domain`; found by name when `None`.
     pub hosted_zone_id: Option<String>,
+    /// `mraa deploy --no-domain`: a deployed custom domain is removed
+    /// instead of kept.
+    pub no_domain: bool,
 }
 
 /// The app name alone (flag, environment or file), checked, for commands
@@ -152,6 +155,7 @@ impl Settings {
             },
             domain: file.domain,
             hosted_zone_id: file.hosted_zone_id,
+            no_domain: file.no_domain.unwrap_or(false),
         };
         settings.validate()?;
         Ok(settings)
@@ -167,6 +171,27 @@ impl Settings {
         };
         validate_admin(&self.admin)?;
         Ok(self)
+    }
+
+    /// The custom-domain flags of deploy and diff (`--domain`,
+    /// `--hosted-zone-id`, `--no-domain`) over the file's settings.
+    pub fn with_domain_args(self, args: &DomainArgs) -> Result<Self, InputError> {
+        Ok(self
+            .with_domain(args.domain.clone(), args.hosted_zone_id.clone())?
+            .without_domain(args.domain.is_some(), args.no_domain))
+    }
+
+    /// `--no-domain` given: no domain, whatever the file names. A domain on
+    /// the command line wins over the file's `no_domain`.
+    pub fn without_domain(mut self, cli_domain: bool, no_domain: bool) -> Self {
+        if no_domain || (self.no_domain && !cli_domain) {
+            self.domain = None;
+            self.hosted_zone_id = None;
+            self.no_domain = true;
+        } else {
+            self.no_domain = false;
+        }
+        self
     }
 
     /// Replaces the custom-domain settings with those given on the command
@@ -310,6 +335,32 @@ mod tests {
         assert_eq!(file.with_mode(None).mode, Some(Mode::ActiveActive));
         let err = merge(&args(), "mode: both\n").expect_err("unknown mode");
         assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn no_domain_drops_the_files_domain_and_a_flagged_domain_wins_over_it() {
+        let file = "domain: app.example.com\nno_domain: true\n";
+        let none = |cli: DomainArgs| merge(&args(), file).and_then(|s| s.with_domain_args(&cli));
+        let from_file = none(DomainArgs::default()).expect("valid");
+        assert_eq!((from_file.domain, from_file.no_domain), (None, true));
+        let flagged = none(DomainArgs {
+            domain: Some("shop.example.com".into()),
+            ..DomainArgs::default()
+        })
+        .expect("valid");
+        assert_eq!(
+            (flagged.domain.as_deref(), flagged.no_domain),
+            (Some("shop.example.com"), false)
+        );
+        let kept = merge(&args(), "domain: app.example.com\n")
+            .and_then(|s| {
+                s.with_domain_args(&DomainArgs {
+                    no_domain: true,
+                    ..DomainArgs::default()
+                })
+            })
+            .expect("valid");
+        assert_eq!((kept.domain, kept.no_domain), (None, true));
     }
 
     #[test]

@@ -37,10 +37,7 @@ pub async fn run(
             email: args.admin.admin_email.clone(),
             phone: args.admin.admin_phone.clone(),
         })?
-        .with_domain(
-            args.custom_domain.domain.clone(),
-            args.custom_domain.hosted_zone_id.clone(),
-        )?
+        .with_domain_args(&args.custom_domain)?
         .with_mode(args.mode);
     let secondary = settings.require_secondary()?.to_string();
     let notify = crate::plan::notify::Notify::parse(&args.notify, &settings.primary, &secondary)?;
@@ -150,23 +147,33 @@ pub async fn run(
         let prefetched = Prefetched::new(api_logging);
         // A deployment that serves a custom domain keeps it when --domain is not
         // given: dropping it would take the name off the distribution while the
-        // records still point there. Only `mraa teardown` removes it.
+        // records still point there. `--no-domain` removes it: the edge drops
+        // the alias in the graph, and the records and checks go after it.
+        let mut removed = None;
         if domain.is_none()
             && let Some((kept, zone, certificate)) =
                 crate::discover::deployed_domain(&aws, &settings.app, edge_stack.as_ref()).await?
         {
-            prefetched.put_stack(
-                crate::plan::CERTIFICATE_REGION,
-                &crate::names::stack_name(&settings.app, Unit::SiteCertificate.id()),
-                Some(certificate),
-            );
-            reporter.note(&format!(
+            if settings.no_domain {
+                reporter.note(&format!(
+                    "removing the custom domain {kept} (--no-domain): the distribution drops \
+                     its alias, then its records and health checks are deleted; the data stays"
+                ));
+                removed = Some((zone, kept));
+            } else {
+                prefetched.put_stack(
+                    crate::plan::CERTIFICATE_REGION,
+                    &crate::names::stack_name(&settings.app, Unit::SiteCertificate.id()),
+                    Some(certificate),
+                );
+                reporter.note(&format!(
                 "keeping the custom domain {kept} (deployed earlier; `--domain` changes it, `mraa teardown` removes it)"
             ));
-            plan = plan.with_domain(&kept, &zone);
-            rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
-            domain = Some(kept);
-            hosted_zone_id = Some(zone);
+                plan = plan.with_domain(&kept, &zone);
+                rendered = render_all(&plan).map_err(|e| MraaError::Io(e.to_string()))?;
+                domain = Some(kept);
+                hosted_zone_id = Some(zone);
+            }
         }
         // Units the kept domain adds were not among those checked above.
         let unchecked: Vec<_> = plan
@@ -198,7 +205,7 @@ pub async fn run(
             &prefetched.api_logging,
             &crate::deploy::api_account::role_arn(&caller.arn, &caller.account, &settings.app),
         ));
-        Ok::<_, MraaError>((plan, rendered, domain, hosted_zone_id, prefetched))
+        Ok::<_, MraaError>((plan, rendered, domain, hosted_zone_id, prefetched, removed))
     };
     let prepared = async {
         // In this order: a move first, a busy app next, then kept data; all
@@ -214,7 +221,7 @@ pub async fn run(
         Ok((rest, kept))
     }
     .await;
-    let ((plan, rendered, domain, hosted_zone_id, mut prefetched), kept) = match prepared {
+    let ((plan, rendered, domain, hosted_zone_id, mut prefetched, removed), kept) = match prepared {
         Ok(prepared) => prepared,
         Err(err) => {
             lock.release().await;
@@ -253,6 +260,14 @@ pub async fn run(
             distribution_domain: site_domain.clone(),
         });
         failure = run_after_graph(&ctx, settings, &outputs, request, &mut results).await;
+    }
+    if failure.is_none()
+        && let Some(place) = &removed
+    {
+        failure = match super::dns::remove(&ctx, place).await {
+            Ok(()) => super::dns::remove_units(&ctx).await.err(),
+            Err(err) => Some(err),
+        };
     }
     if failure.is_none() {
         match super::adopt::verify(&ctx).await {

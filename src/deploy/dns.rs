@@ -207,3 +207,128 @@ pub async fn wire(ctx: &Ctx, outputs: &Outputs, request: &DomainRequest) -> Resu
     }
     Ok(outcome)
 }
+
+/// `mraa deploy --no-domain`, once the edge no longer carries the name: the
+/// app's records of the domain, then its health checks (records first, as
+/// Route 53 refuses to delete a check a record still uses), read back gone.
+pub async fn remove(ctx: &Ctx, (zone, domain): &(String, String)) -> Result<()> {
+    let fail = |cause: String| {
+        aws_error(
+            STEP,
+            GLOBAL,
+            format!("custom domain {domain} in zone {zone}"),
+            format!("{cause}; run `mraa deploy --no-domain` again"),
+        )
+    };
+    let place = [(zone.clone(), domain.clone())];
+    let found = crate::wire::dns_removal::inventory(&ctx.aws, &ctx.app, &place)
+        .await
+        .map_err(fail)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    ctx.claim("deploy").await?;
+    let deleted = crate::wire::dns_removal::delete(&ctx.aws, &ctx.app, &found)
+        .await
+        .map_err(fail)?;
+    ctx.reporter.note(&format!(
+        "custom domain {domain} removed: {}",
+        deleted.join(", ")
+    ));
+    Ok(())
+}
+
+/// `mraa deploy --no-domain`, once no record and no alias uses them: the
+/// api-domain StackSet (its instances in each Region, then the set), then
+/// the site-certificate stack in us-east-1, each read back gone. A
+/// certificate still attached answers `ResourceInUseException` (ACM API
+/// Reference, DeleteCertificate), hence the edge update and the records
+/// before them.
+pub async fn remove_units(ctx: &Ctx) -> Result<()> {
+    use crate::cfn::{stack, stack_set};
+    use crate::plan::{CERTIFICATE_REGION, Unit};
+    let cfn = &ctx.aws.primary.cfn;
+    let home = &ctx.aws.primary.region;
+    let set = crate::names::stack_name(&ctx.app, Unit::ApiDomain.id());
+    let again = "; run `mraa deploy --no-domain` again";
+    let fail_set =
+        |cause: String| aws_error(Unit::ApiDomain.id(), home, &set, format!("{cause}{again}"));
+    if stack_set::describe(cfn, &set)
+        .await
+        .map_err(fail_set)?
+        .is_some()
+    {
+        ctx.claim("deploy").await?;
+        let regions: Vec<String> = ctx.aws.regions().iter().map(|r| r.region.clone()).collect();
+        let operation = ctx.operation_id(Unit::ApiDomain.id(), "remove");
+        let sent = cfn
+            .delete_stack_instances()
+            .stack_set_name(&set)
+            .accounts(&ctx.account)
+            .set_regions(Some(regions))
+            .retain_stacks(false)
+            .operation_id(&operation)
+            .send()
+            .await
+            .map_err(|e| fail_set(sdk_message(&e)))?;
+        let operation = sent.operation_id().unwrap_or(&operation).to_string();
+        stack_set::await_operation(cfn, ctx.aws.custom_endpoint, &set, &operation)
+            .await
+            .map_err(|end| match end {
+                stack_set::OperationEnd::Failed => fail_set(format!(
+                    "deleting its instances (operation {operation}) failed"
+                )),
+                stack_set::OperationEnd::Other(cause) => fail_set(cause),
+            })?;
+        cfn.delete_stack_set()
+            .stack_set_name(&set)
+            .send()
+            .await
+            .map_err(|e| fail_set(sdk_message(&e)))?;
+        if stack_set::describe(cfn, &set)
+            .await
+            .map_err(fail_set)?
+            .is_some()
+        {
+            return Err(fail_set("still listed after deleting it".into()));
+        }
+    }
+    let name = crate::names::stack_name(&ctx.app, Unit::SiteCertificate.id());
+    let fail_stack = |cause: String| {
+        aws_error(
+            Unit::SiteCertificate.id(),
+            CERTIFICATE_REGION,
+            &name,
+            format!("{cause}{again}"),
+        )
+    };
+    let certificates = &ctx.aws.cfn_in(CERTIFICATE_REGION);
+    if let Some(found) = stack::describe(certificates, &name)
+        .await
+        .map_err(fail_stack)?
+    {
+        ctx.claim("deploy").await?;
+        // By id: this very stack, even if another of that name appears.
+        let id = found.stack_id().unwrap_or(&name).to_string();
+        certificates
+            .delete_stack()
+            .stack_name(&id)
+            .send()
+            .await
+            .map_err(|e| fail_stack(sdk_message(&e)))?;
+        if let Some(status) = stack::wait_for(certificates, ctx.aws.custom_endpoint, &id)
+            .await
+            .map_err(fail_stack)?
+        {
+            let cause = stack::root_cause(certificates, &id).await;
+            return Err(fail_stack(format!(
+                "stack ended {}: {cause}",
+                status.as_str()
+            )));
+        }
+    }
+    ctx.reporter.note(&format!(
+        "custom domain units removed: StackSet {set} and stack {name} ({CERTIFICATE_REGION})"
+    ));
+    Ok(())
+}

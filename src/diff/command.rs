@@ -24,10 +24,7 @@ use super::DiffArgs;
 use super::drift;
 
 pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
-    let settings = settings.clone().with_domain(
-        args.custom_domain.domain.clone(),
-        args.custom_domain.hosted_zone_id.clone(),
-    )?;
+    let settings = settings.clone().with_domain_args(&args.custom_domain)?;
     let app = settings.app.clone();
     // The regions come from the deployment's record, as for status; a
     // secondary given is checked against it, as deploy checks it.
@@ -72,9 +69,10 @@ pub async fn run(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> R
         changes::refusals::refuse_if_kept_data_in_the_way(&aws, &plan, &caller.account).await?;
 
     // A deployment keeps its custom domain when --domain is not given, as
-    // deploy does.
+    // deploy does; `--no-domain` shows its removal.
     let (mut domain, mut zone) = (settings.domain.clone(), settings.hosted_zone_id.clone());
     if domain.is_none()
+        && !settings.no_domain
         && let Some((kept, kept_zone, _)) =
             crate::discover::deployed_domain(&aws, &app, edge.as_ref()).await?
     {

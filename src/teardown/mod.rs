@@ -42,7 +42,6 @@
 
 pub mod acm;
 mod buckets;
-mod dns;
 pub mod inventory;
 mod plan;
 mod pools;
@@ -65,6 +64,7 @@ use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, MraaError
 use crate::lock::{Claim, LockSlot};
 use crate::plan::{Plan, Unit};
 use crate::ui::progress::{Reporter, Status};
+use crate::wire::dns_removal as dns;
 
 use inventory::Inventory;
 use summary::{Outcome, Summary};

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cloudfront;
 pub mod dns;
 pub mod dns_identity;
+pub mod dns_removal;
 pub mod dynamodb;
 pub mod replica_settings;
 pub mod route53;

@@ -1,11 +1,12 @@
-//! What a teardown removes from Route 53, found by set identifier and tag
-//! (nothing else in the zone), and its deletion.
+//! What removing a custom domain takes from Route 53 (teardown, and deploy
+//! --no-domain), found by set identifier and tag (nothing else in the zone),
+//! and its deletion.
 
 use aws_sdk_route53::types::ResourceRecordSet;
 
+use super::dns::{delete_records, owned_records};
+use super::route53::{self, OwnedCheck, owned_checks};
 use crate::aws::Aws;
-use crate::wire::dns::{delete_records, owned_records};
-use crate::wire::route53::{self, OwnedCheck, owned_checks};
 
 /// What a teardown removes from Route 53: mraa's records, then its checks.
 #[derive(Debug, Clone, Default)]
