@@ -1079,20 +1079,9 @@ async fn held_data(emulator: &Emulator) -> (String, bool, String, String) {
 /// The distribution's aliases and the domain of the ACM certificate it
 /// serves, read through CloudFront and ACM.
 async fn served_names(emulator: &Emulator) -> (Vec<String>, Option<String>) {
-    let cloudfront = aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1"));
-    let listed = cloudfront
-        .list_distributions()
-        .send()
-        .await
-        .expect("list distributions");
-    let items = listed
-        .distribution_list()
-        .map(|l| l.items())
-        .unwrap_or_default();
-    assert_eq!(items.len(), 1, "{items:?}");
-    let config = cloudfront
+    let config = crate::promises::cloudfront(emulator)
         .get_distribution_config()
-        .id(items[0].id())
+        .id(crate::promises::distribution_id(emulator).await)
         .send()
         .await
         .expect("distribution config")

@@ -14,7 +14,7 @@ const DOMAIN: &str = "app.example.test";
 const ORIGIN: &str = "https://photos.example.test";
 const ORIGIN_HEADER: &str = "gatewayresponse.header.Access-Control-Allow-Origin";
 
-fn cloudfront(emulator: &Emulator) -> aws_sdk_cloudfront::Client {
+pub(crate) fn cloudfront(emulator: &Emulator) -> aws_sdk_cloudfront::Client {
     aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1"))
 }
 
@@ -49,7 +49,7 @@ fn step_change(output: &std::process::Output, step: &str) -> Value {
         .unwrap_or_else(|| panic!("no {step} step: {summary:#}"))
 }
 
-async fn distribution_id(emulator: &Emulator) -> String {
+pub(crate) async fn distribution_id(emulator: &Emulator) -> String {
     let listed = cloudfront(emulator)
         .list_distributions()
         .send()
