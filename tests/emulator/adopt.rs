@@ -61,16 +61,7 @@ async fn held(emulator: &Emulator) -> Held {
         .filter_map(|i| i.get("commentId")?.as_s().ok().cloned())
         .collect();
     comments.sort();
-    let table_created = dynamodb
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .expect("describe comments")
-        .table()
-        .and_then(|t| t.creation_date_time())
-        .map(|t| t.to_string())
-        .unwrap_or_default();
+    let table_created = table_created(&dynamodb, &table).await;
     let pools = pools_in(emulator, PRIMARY).await;
     assert_eq!(pools.len(), 1, "one pool of the app: {pools:?}");
     let pool = pools[0].clone();
@@ -444,4 +435,19 @@ async fn an_interrupted_adoption_resumes_without_importing_twice() {
     assert_eq!(held(&emulator).await, before);
     let status = mraa(&["status"], &env, None);
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
+}
+
+/// When a table was made, read through DynamoDB: the same after a change
+/// shows the table was kept, not made again.
+pub(crate) async fn table_created(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> String {
+    dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .expect("describe the table")
+        .table()
+        .and_then(|t| t.creation_date_time())
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }

@@ -1058,16 +1058,7 @@ async fn held_data(emulator: &Emulator) -> (String, bool, String, String) {
         .expect("get the comment")
         .item()
         .is_some();
-    let table_created = dynamodb
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .expect("describe comments")
-        .table()
-        .and_then(|t| t.creation_date_time())
-        .map(|t| t.to_string())
-        .unwrap_or_default();
+    let table_created = crate::adopt::table_created(&dynamodb, &table).await;
     (
         String::from_utf8_lossy(&body).into_owned(),
         comment,
